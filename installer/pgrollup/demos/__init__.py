@@ -1,0 +1,1 @@
+"""Per-module demo data and dashboards for ``pgrollup demo``."""

@@ -1,0 +1,71 @@
+CREATE OR REPLACE VIEW pgrollup.rollup_health AS
+WITH base AS (
+    SELECT m.module,
+           h.mode,
+           h.pending_changes,
+           h.stale_since,
+           (SELECT r.finished_at FROM pgrollup_internal.refresh_runs AS r
+             WHERE r.module = m.module AND r.status = 'ok'
+             ORDER BY r.started_at DESC, r.run_id DESC LIMIT 1) AS last_success_at,
+           l.status AS last_status,
+           l.finished_at - l.started_at AS last_duration,
+           (SELECT pg_catalog.count(*)::integer FROM pgrollup_internal.refresh_runs AS r
+             WHERE r.module = m.module AND r.status = 'failed'
+               AND r.started_at >= pg_catalog.now() - interval '24 hours') AS failures_24h,
+           COALESCE(t, d) AS th
+      FROM pgrollup_internal.modules AS m
+      CROSS JOIN LATERAL pgrollup_internal.module_health(m.module) AS h
+      LEFT JOIN LATERAL (SELECT r.status, r.started_at, r.finished_at FROM pgrollup_internal.refresh_runs AS r
+                          WHERE r.module = m.module
+                          ORDER BY r.started_at DESC, r.run_id DESC LIMIT 1) AS l ON true
+      LEFT JOIN pgrollup.alert_thresholds AS t ON t.module = m.module
+      LEFT JOIN pgrollup.alert_thresholds AS d ON d.module = '*'
+), measured AS (
+    SELECT b.*,
+           CASE WHEN b.stale_since IS NULL THEN interval '0'
+                ELSE GREATEST(pg_catalog.now() - b.stale_since, interval '0') END AS staleness
+      FROM base AS b
+), checks AS (
+    SELECT x.*,
+           ARRAY[
+             CASE WHEN (x.th).staleness_critical IS NOT NULL AND x.staleness >= (x.th).staleness_critical
+                  THEN 'critical:stale for ' || pg_catalog.date_trunc('second', x.staleness)::text
+                  WHEN (x.th).staleness_warning IS NOT NULL AND x.staleness >= (x.th).staleness_warning
+                  THEN 'warning:stale for ' || pg_catalog.date_trunc('second', x.staleness)::text END,
+             CASE WHEN x.failures_24h >= (x.th).failures_critical
+                  THEN 'critical:' || x.failures_24h::text || ' failed refreshes in 24h'
+                  WHEN x.failures_24h >= (x.th).failures_warning
+                  THEN 'warning:' || x.failures_24h::text || ' failed refreshes in 24h' END,
+             CASE WHEN x.last_status = 'failed' THEN 'warning:last refresh failed' END,
+             CASE WHEN x.last_status = 'ok' AND x.last_duration >= (x.th).duration_critical
+                  THEN 'critical:last refresh took ' || pg_catalog.date_trunc('second', x.last_duration)::text
+                  WHEN x.last_status = 'ok' AND x.last_duration >= (x.th).duration_warning
+                  THEN 'warning:last refresh took ' || pg_catalog.date_trunc('second', x.last_duration)::text END
+           ] AS findings
+      FROM measured AS x
+)
+SELECT c.module,
+       c.mode,
+       c.last_success_at,
+       c.last_status,
+       c.last_duration,
+       c.pending_changes,
+       c.staleness,
+       c.failures_24h,
+       CASE WHEN EXISTS (SELECT 1 FROM pg_catalog.unnest(c.findings) AS f(v) WHERE f.v LIKE 'critical:%') THEN 'critical'
+            WHEN EXISTS (SELECT 1 FROM pg_catalog.unnest(c.findings) AS f(v) WHERE f.v LIKE 'warning:%') THEN 'warning'
+            ELSE 'ok' END AS alert_level,
+       (SELECT pg_catalog.string_agg(pg_catalog.split_part(f.v, ':', 1) || ': ' || pg_catalog.substr(f.v, pg_catalog.strpos(f.v, ':') + 1), '; ' ORDER BY f.v)
+          FROM pg_catalog.unnest(c.findings) AS f(v) WHERE f.v IS NOT NULL) AS alert
+  FROM checks AS c;
+COMMENT ON VIEW pgrollup.rollup_health IS 'Freshness and alert state of every installed module: pending changes, staleness, last refresh, failures in 24 hours, alert level from pgrollup.alert_thresholds.';
+COMMENT ON COLUMN pgrollup.rollup_health.module IS 'Module name.';
+COMMENT ON COLUMN pgrollup.rollup_health.mode IS 'Maintenance mode of the module (for example incremental, materialized_view, immediate, deferred).';
+COMMENT ON COLUMN pgrollup.rollup_health.last_success_at IS 'End of the last successful refresh, NULL when none.';
+COMMENT ON COLUMN pgrollup.rollup_health.last_status IS 'Status of the last refresh attempt (ok or failed), NULL when never refreshed.';
+COMMENT ON COLUMN pgrollup.rollup_health.last_duration IS 'Duration of the last refresh attempt.';
+COMMENT ON COLUMN pgrollup.rollup_health.pending_changes IS 'Captured source changes not yet applied to the rollups (NULL when the mode does not track changes).';
+COMMENT ON COLUMN pgrollup.rollup_health.staleness IS 'How long committed source changes may have been missing from the rollups (0 when current).';
+COMMENT ON COLUMN pgrollup.rollup_health.failures_24h IS 'Failed refreshes in the last 24 hours.';
+COMMENT ON COLUMN pgrollup.rollup_health.alert_level IS 'ok, warning or critical, from pgrollup.alert_thresholds.';
+COMMENT ON COLUMN pgrollup.rollup_health.alert IS 'Why the level is not ok (semicolon-separated findings), NULL when ok.';
