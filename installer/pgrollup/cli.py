@@ -208,6 +208,41 @@ def unschedule(dsn):
 
 
 @main.command()
+@dsn_option
+@click.option("--module", required=True, type=click.Choice(optional_modules()), help="Module to backfill.")
+@click.option("--account", type=int, default=None, help="reporting: the account to rebuild (required).")
+@click.option("--tenant", type=int, default=None, help="messaging: only this tenant (default all).")
+@click.option("--from", "date_from", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
+              help="First local day (YYYY-MM-DD), default the first with data.")
+@click.option("--to", "date_to", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
+              help="Last local day (YYYY-MM-DD), inclusive, default the last with data.")
+@click.option("--dry-run", is_flag=True, help="Print the plan and change nothing.")
+@user_errors
+def backfill(dsn, module, account, tenant, date_from, date_to, dry_run):
+    """Restate rollups from the source tables, with a progress bar."""
+    import importlib
+    if date_from and date_to and date_from > date_to:
+        raise UserError("--from must not be after --to")
+    impl = importlib.import_module(f"pgrollup.{module}_cli")
+    with connect(dsn) as conn:
+        impl.backfill(conn, account=account, tenant=tenant,
+                      date_from=date_from.date() if date_from else None,
+                      date_to=date_to.date() if date_to else None, dry_run=dry_run)
+
+
+@main.command()
+@dsn_option
+@click.option("--account", type=int, required=True, help="Reporting account id.")
+@click.argument("zone")
+@user_errors
+def timezone(dsn, account, zone):
+    """Set (and validate) a reporting account's timezone and say what will be restated."""
+    from .reporting_cli import set_timezone
+    with connect(dsn) as conn:
+        set_timezone(conn, account=account, zone=zone)
+
+
+@main.command()
 @click.option("--dsn", default=None, help="Use this database instead of starting a throwaway cluster.")
 @click.option("--keep", is_flag=True, help="Leave the throwaway cluster running and print its DSN.")
 @user_errors

@@ -14,7 +14,6 @@ CREATE TABLE pgrollup_internal.modules (
     health_function   text NOT NULL,
     attach_function   text NOT NULL,
     detach_function   text NOT NULL,
-    required_columns  jsonb NOT NULL DEFAULT '{}'::jsonb,
     installed_at      timestamptz NOT NULL DEFAULT pg_catalog.now()
 );
 COMMENT ON TABLE pgrollup_internal.modules IS 'Installed pgrollup modules and the functions the core calls for each (refresh, health, attach and detach of capture triggers).';
@@ -24,7 +23,6 @@ COMMENT ON COLUMN pgrollup_internal.modules.refresh_function IS 'Qualified name 
 COMMENT ON COLUMN pgrollup_internal.modules.health_function IS 'Qualified name of a function () RETURNS TABLE(mode text, pending_changes bigint, stale_since timestamptz).';
 COMMENT ON COLUMN pgrollup_internal.modules.attach_function IS 'Qualified name of a function () RETURNS void that creates the capture triggers the module''s mode needs.';
 COMMENT ON COLUMN pgrollup_internal.modules.detach_function IS 'Qualified name of a function () RETURNS void that drops every trigger the module created on source tables.';
-COMMENT ON COLUMN pgrollup_internal.modules.required_columns IS 'Source tables and columns the module needs, {"table": ["column", ...]}; checked by the installer.';
 COMMENT ON COLUMN pgrollup_internal.modules.installed_at IS 'When the module was first installed.';
 
 CREATE TABLE pgrollup_internal.refresh_runs (
