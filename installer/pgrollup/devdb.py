@@ -46,7 +46,8 @@ def free_port() -> int:
 class Cluster:
     """initdb + pg_ctl start of a private cluster; ``stop()`` removes it."""
 
-    def __init__(self, port: int | None = None, base_dir: str | None = None, settings: dict | None = None):
+    def __init__(self, port: int | None = None, base_dir: str | None = None, settings: dict | None = None,
+                 with_cron: bool = True):
         self.bindir = find_bindir()
         self.port = port or free_port()
         self.as_root = os.geteuid() == 0
@@ -56,6 +57,7 @@ class Cluster:
         self.settings = settings or {}
         self.user = "postgres"
         self.started = False
+        self.with_cron = with_cron
 
     def _run(self, *args, check=True):
         cmd = [str(a) for a in args]
@@ -74,7 +76,7 @@ class Cluster:
             raise UserError(f"no postgres server binary in {self.bindir}")
         lib = Path(subprocess.run([str(self.bindir / "pg_config"), "--pkglibdir"], capture_output=True, text=True).stdout.strip()
                    if (self.bindir / "pg_config").exists() else "")
-        has_cron = bool(lib) and (lib / "pg_cron.so").exists()
+        has_cron = self.with_cron and bool(lib) and (lib / "pg_cron.so").exists()
         if self.as_root:
             subprocess.run(["chown", "postgres:", str(self.base)], check=True)
         os.chmod(self.base, 0o755)
@@ -121,6 +123,16 @@ class Cluster:
 
     def dsn(self, dbname: str = "postgres", user: str | None = None) -> str:
         return f"host=127.0.0.1 port={self.port} dbname={dbname} user={user or self.user}"
+
+    def dump_schema(self, dbname: str) -> str:
+        """pg_dump --schema-only of a database (for before/after comparisons)."""
+        res = subprocess.run([str(self.bindir / "pg_dump"), "--schema-only",
+                              "-d", self.dsn(dbname)], capture_output=True, text=True)
+        if res.returncode != 0:
+            raise UserError(f"pg_dump failed: {res.stderr.strip()}")
+        # recent pg_dump releases wrap the script in \restrict <random key> ... \unrestrict <key>
+        return "".join(line for line in res.stdout.splitlines(keepends=True)
+                       if not line.startswith(("\\restrict", "\\unrestrict")))
 
     def stop(self, remove: bool = True) -> None:
         if self.started:

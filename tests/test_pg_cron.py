@@ -1,0 +1,61 @@
+"""pg_cron: the job is registered in the pg_cron database for the target database, and runs."""
+import time
+
+import psycopg
+import pytest
+
+from core_support import add_fake_module
+
+
+def cron_jobs(pg_cluster, dbname):
+    with psycopg.connect(pg_cluster.dsn("postgres")) as c:
+        return c.execute("SELECT jobname, schedule, database, active FROM cron.job WHERE database = %s",
+                         (dbname,)).fetchall()
+
+
+def test_install_registers_one_hourly_job_idempotently(db, pg_cluster, cli):
+    assert cli("install", "--dsn", db.dsn).returncode == 0
+    assert cli("install", "--dsn", db.dsn).returncode == 0
+    assert cron_jobs(pg_cluster, db.name) == [(f"pgrollup-refresh-{db.name}", "0 * * * *", db.name, True)]
+    res = cli("schedule", "--dsn", db.dsn, "--cron", "*/5 * * * *")
+    assert res.returncode == 0, res.stderr
+    assert cron_jobs(pg_cluster, db.name) == [(f"pgrollup-refresh-{db.name}", "*/5 * * * *", db.name, True)]
+    res = cli("unschedule", "--dsn", db.dsn)
+    assert res.returncode == 0 and cron_jobs(pg_cluster, db.name) == []
+    res = cli("install", "--dsn", db.dsn, "--no-schedule")
+    assert res.returncode == 0 and cron_jobs(pg_cluster, db.name) == []
+
+
+def test_bad_cron_expression_is_one_line(db, cli):
+    res = cli("install", "--dsn", db.dsn, "--schedule", "every hour")
+    assert res.returncode != 0 and res.stderr.count("\n") == 1 and "every hour" in res.stderr
+
+
+def test_install_in_the_pg_cron_database_itself(pg_cluster, cli):
+    dsn = pg_cluster.dsn("postgres")
+    try:
+        assert cli("install", "--dsn", dsn).returncode == 0
+        assert cron_jobs(pg_cluster, "postgres") == [("pgrollup-refresh-postgres", "0 * * * *", "postgres", True)]
+    finally:
+        assert cli("uninstall", "--dsn", dsn, "--yes").returncode == 0
+    assert cron_jobs(pg_cluster, "postgres") == []
+
+
+@pytest.mark.slow
+def test_pg_cron_really_runs_the_refresh(db, pg_cluster, cli):
+    db.install()
+    add_fake_module(db)
+    res = cli("schedule", "--dsn", db.dsn, "--cron", "* * * * *")
+    assert res.returncode == 0, res.stderr
+    deadline = time.monotonic() + 80
+    runs = 0
+    while time.monotonic() < deadline:
+        runs = db.scalar("SELECT count(*) FROM pgrollup.refresh_runs WHERE module = 'fake' AND status = 'ok'")
+        if runs:
+            break
+        time.sleep(2)
+    assert runs >= 1, "pg_cron did not run pgrollup.refresh() within 80 s"
+    with psycopg.connect(pg_cluster.dsn("postgres")) as c:
+        status = c.execute("SELECT d.status FROM cron.job_run_details d JOIN cron.job j USING (jobid) "
+                           "WHERE j.database = %s ORDER BY d.runid DESC LIMIT 1", (db.name,)).fetchone()
+    assert status is not None and status[0] in ("succeeded", "running")
