@@ -1,0 +1,123 @@
+CREATE OR REPLACE FUNCTION pgrollup_internal.reporting_apply(p_rows pgrollup_internal.reporting_delta[])
+RETURNS bigint
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    v_handoffs   pgrollup.reporting_events_rollups[];
+    v_gone       pgrollup_internal.reporting_handoffs[];
+    v_zero       pgrollup.reporting_events_rollups[];
+    v_n          bigint;
+BEGIN
+    -- Applies signed event rows to the rollups of accounts with a reporting timezone. The caller
+    -- holds the accounts' shared locks (writers) or the module lock (refresh).
+    IF p_rows IS NULL OR pg_catalog.cardinality(p_rows) = 0 THEN
+        RETURN 0;
+    END IF;
+
+    -- 1. distinct handoffs: presence rows per (account, local date, dimension, conversation).
+    --    Concurrent inserters of one key serialize on its unique index entry, so a key turns
+    --    present exactly once; only the 0 <-> present transitions change the rollup count.
+    WITH e AS (
+        SELECT r.account_id,
+               (r.created_at AT TIME ZONE a.timezone)::date AS date,
+               d.t, d.id, r.conversation_id AS conv, r.sign
+          FROM pg_catalog.unnest(p_rows) AS r
+          JOIN pgrollup_internal.reporting_accounts AS a
+            ON a.account_id = r.account_id AND a.timezone IS NOT NULL
+         CROSS JOIN LATERAL (VALUES ('account'::text, r.account_id), ('agent'::text, r.user_id), ('inbox'::text, r.inbox_id)) AS d(t, id)
+         WHERE d.id IS NOT NULL AND r.conversation_id IS NOT NULL
+           AND EXISTS (SELECT 1 FROM pgrollup.event_metrics AS m
+                        WHERE m.event_name = r.name AND m.rollup_metric = 'bot_handoffs_count')
+    ), h AS (
+        SELECT e.account_id, e.date, e.t, e.id, e.conv, pg_catalog.sum(e.sign)::bigint AS dn
+          FROM e GROUP BY e.account_id, e.date, e.t, e.id, e.conv
+        HAVING pg_catalog.sum(e.sign) <> 0
+    ), ins AS (
+        INSERT INTO pgrollup_internal.reporting_handoffs AS p
+               (account_id, date, dimension_type, dimension_id, conversation_id, events)
+        SELECT h.account_id, h.date, h.t, h.id, h.conv, h.dn FROM h WHERE h.dn > 0
+         ORDER BY h.account_id, h.date, h.t, h.id, h.conv
+        ON CONFLICT (account_id, date, dimension_type, dimension_id, conversation_id)
+        DO UPDATE SET events = p.events + EXCLUDED.events
+        RETURNING p.account_id, p.date, p.dimension_type, p.dimension_id, (p.xmax = 0) AS inserted
+    ), upd AS (
+        UPDATE pgrollup_internal.reporting_handoffs AS p
+           SET events = p.events + h.dn
+          FROM h
+         WHERE h.dn < 0 AND p.account_id = h.account_id AND p.date = h.date AND p.dimension_type = h.t
+           AND p.dimension_id = h.id AND p.conversation_id = h.conv
+        RETURNING p.*
+    ), k AS (
+        SELECT ins.account_id, ins.date, ins.dimension_type, ins.dimension_id,
+               pg_catalog.count(*) FILTER (WHERE ins.inserted) AS c
+          FROM ins GROUP BY 1, 2, 3, 4
+        UNION ALL
+        SELECT upd.account_id, upd.date, upd.dimension_type, upd.dimension_id, -pg_catalog.count(*)
+          FROM upd WHERE upd.events <= 0 GROUP BY 1, 2, 3, 4
+    )
+    SELECT (SELECT pg_catalog.array_agg(ROW(k.account_id, k.date, k.dimension_type, k.dimension_id,
+                                            'bot_handoffs_count', k.c, 0, 0, NULL, NULL)::pgrollup.reporting_events_rollups)
+              FROM k WHERE k.c <> 0),
+           (SELECT pg_catalog.array_agg(upd) FROM upd WHERE upd.events <= 0)
+      INTO v_handoffs, v_gone;
+
+    IF v_gone IS NOT NULL THEN
+        DELETE FROM pgrollup_internal.reporting_handoffs AS p
+         USING pg_catalog.unnest(v_gone) AS g
+         WHERE p.account_id = g.account_id AND p.date = g.date AND p.dimension_type = g.dimension_type
+           AND p.dimension_id = g.dimension_id AND p.conversation_id = g.conversation_id AND p.events <= 0;
+    END IF;
+
+    -- 2. rollup rows: one aggregated upsert per statement, rows locked in a fixed order with the
+    --    hottest row (the account dimension) last, so it is held for the shortest time
+    WITH e AS (
+        SELECT r.*, a.timezone
+          FROM pg_catalog.unnest(p_rows) AS r
+          JOIN pgrollup_internal.reporting_accounts AS a
+            ON a.account_id = r.account_id AND a.timezone IS NOT NULL
+    ), x AS (
+        SELECT e.account_id, (e.created_at AT TIME ZONE e.timezone)::date AS date, d.t, d.id,
+               m.rollup_metric AS metric, e.sign::bigint AS dc,
+               CASE WHEN m.payload_kind = 'duration' THEN e.sign * COALESCE(e.value, 0) ELSE 0 END AS dv,
+               CASE WHEN m.payload_kind = 'duration' THEN e.sign * COALESCE(e.value_bh, 0) ELSE 0 END AS db
+          FROM e
+          JOIN pgrollup.event_metrics AS m ON m.event_name = e.name AND m.rollup_metric <> 'bot_handoffs_count'
+         CROSS JOIN LATERAL (VALUES ('account'::text, e.account_id), ('agent'::text, e.user_id), ('inbox'::text, e.inbox_id)) AS d(t, id)
+         WHERE d.id IS NOT NULL
+        UNION ALL
+        SELECT h.account_id, h.date, h.dimension_type, h.dimension_id, h.metric, h.count, 0, 0
+          FROM pg_catalog.unnest(v_handoffs) AS h
+    ), g AS (
+        SELECT x.account_id, x.date, x.t, x.id, x.metric,
+               pg_catalog.sum(x.dc)::bigint AS dc, pg_catalog.sum(x.dv) AS dv, pg_catalog.sum(x.db) AS db
+          FROM x GROUP BY x.account_id, x.date, x.t, x.id, x.metric
+        HAVING pg_catalog.sum(x.dc) <> 0 OR pg_catalog.sum(x.dv) <> 0 OR pg_catalog.sum(x.db) <> 0
+    ), up AS (
+        INSERT INTO pgrollup.reporting_events_rollups AS r
+               (account_id, date, dimension_type, dimension_id, metric, count, sum_value, sum_value_business_hours)
+        SELECT g.account_id, g.date, g.t, g.id, g.metric, g.dc, g.dv, g.db
+          FROM g
+         ORDER BY (g.t = 'account'), g.account_id, g.date, g.t, g.id, g.metric
+        ON CONFLICT ON CONSTRAINT reporting_events_rollups_key DO UPDATE
+           SET count = r.count + EXCLUDED.count,
+               sum_value = r.sum_value + EXCLUDED.sum_value,
+               sum_value_business_hours = r.sum_value_business_hours + EXCLUDED.sum_value_business_hours,
+               updated_at = pg_catalog.now()
+        RETURNING r.*
+    )
+    SELECT pg_catalog.count(*), pg_catalog.array_agg(up) FILTER (WHERE up.count <= 0)
+      INTO v_n, v_zero
+      FROM up;
+
+    IF v_zero IS NOT NULL THEN
+        DELETE FROM pgrollup.reporting_events_rollups AS r
+         USING pg_catalog.unnest(v_zero) AS z
+         WHERE r.account_id = z.account_id AND r.date = z.date AND r.dimension_type = z.dimension_type
+           AND r.dimension_id = z.dimension_id AND r.metric = z.metric AND r.count <= 0;
+    END IF;
+    RETURN v_n;
+END;
+$$;
+REVOKE ALL ON FUNCTION pgrollup_internal.reporting_apply(pgrollup_internal.reporting_delta[]) FROM PUBLIC;
+COMMENT ON FUNCTION pgrollup_internal.reporting_apply(pgrollup_internal.reporting_delta[]) IS 'Applies signed reporting event rows to reporting_events_rollups and the handoff presence table (accounts with a timezone only); returns the number of rollup rows touched.';

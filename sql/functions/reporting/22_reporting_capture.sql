@@ -1,0 +1,71 @@
+CREATE OR REPLACE FUNCTION pgrollup_internal.reporting_capture()
+RETURNS trigger
+LANGUAGE plpgsql VOLATILE
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    v_rows pgrollup_internal.reporting_delta[];
+BEGIN
+    -- Statement-level AFTER trigger with transition tables: one aggregated application per
+    -- statement, whatever the number of rows. Only rows of registered event names matter.
+    IF TG_OP = 'INSERT' THEN
+        v_rows := ARRAY(
+            SELECT ROW(n.account_id, pgrollup_internal.utc(n.created_at), n.name, n.user_id, n.inbox_id,
+                       n.conversation_id, n.value, n.value_in_business_hours, 1)::pgrollup_internal.reporting_delta
+              FROM pgrollup_new AS n
+             WHERE n.account_id IS NOT NULL
+               AND n.name::text IN (SELECT m.event_name FROM pgrollup.event_metrics AS m));
+    ELSIF TG_OP = 'DELETE' THEN
+        v_rows := ARRAY(
+            SELECT ROW(o.account_id, pgrollup_internal.utc(o.created_at), o.name, o.user_id, o.inbox_id,
+                       o.conversation_id, o.value, o.value_in_business_hours, -1)::pgrollup_internal.reporting_delta
+              FROM pgrollup_old AS o
+             WHERE o.account_id IS NOT NULL
+               AND o.name::text IN (SELECT m.event_name FROM pgrollup.event_metrics AS m));
+    ELSIF TG_OP = 'UPDATE' THEN
+        -- rows whose relevant columns did not change (e.g. only updated_at) are skipped
+        v_rows := ARRAY(
+            SELECT ROW(o.account_id, pgrollup_internal.utc(o.created_at), o.name, o.user_id, o.inbox_id,
+                       o.conversation_id, o.value, o.value_in_business_hours, -1)::pgrollup_internal.reporting_delta
+              FROM pgrollup_old AS o
+             WHERE o.account_id IS NOT NULL
+               AND o.name::text IN (SELECT m.event_name FROM pgrollup.event_metrics AS m)
+               AND NOT EXISTS (
+                   SELECT 1 FROM pgrollup_new AS n
+                    WHERE n.id = o.id
+                      AND (n.account_id, n.created_at, n.name, n.user_id, n.inbox_id, n.conversation_id,
+                           n.value, n.value_in_business_hours)
+                          IS NOT DISTINCT FROM
+                          (o.account_id, o.created_at, o.name, o.user_id, o.inbox_id, o.conversation_id,
+                           o.value, o.value_in_business_hours))
+            UNION ALL
+            SELECT ROW(n.account_id, pgrollup_internal.utc(n.created_at), n.name, n.user_id, n.inbox_id,
+                       n.conversation_id, n.value, n.value_in_business_hours, 1)::pgrollup_internal.reporting_delta
+              FROM pgrollup_new AS n
+             WHERE n.account_id IS NOT NULL
+               AND n.name::text IN (SELECT m.event_name FROM pgrollup.event_metrics AS m)
+               AND NOT EXISTS (
+                   SELECT 1 FROM pgrollup_old AS o
+                    WHERE o.id = n.id
+                      AND (n.account_id, n.created_at, n.name, n.user_id, n.inbox_id, n.conversation_id,
+                           n.value, n.value_in_business_hours)
+                          IS NOT DISTINCT FROM
+                          (o.account_id, o.created_at, o.name, o.user_id, o.inbox_id, o.conversation_id,
+                           o.value, o.value_in_business_hours)));
+    ELSIF TG_OP = 'TRUNCATE' THEN
+        -- no transition table for TRUNCATE: every event is gone, so is every rollup
+        PERFORM pgrollup_internal.lock_module('reporting', true);
+        DELETE FROM pgrollup.reporting_events_rollups;
+        DELETE FROM pgrollup_internal.reporting_handoffs;
+        DELETE FROM pgrollup_internal.reporting_changes;
+        RETURN NULL;
+    END IF;
+    IF pg_catalog.cardinality(v_rows) > 0 THEN
+        PERFORM pgrollup_internal.reporting_ingest(v_rows);
+    END IF;
+    RETURN NULL;
+END;
+$$;
+REVOKE ALL ON FUNCTION pgrollup_internal.reporting_capture() FROM PUBLIC;
+COMMENT ON FUNCTION pgrollup_internal.reporting_capture() IS 'Capture trigger function on reporting_events (statement level, transition tables pgrollup_new / pgrollup_old): feeds changed events of registered names to pgrollup_internal.reporting_ingest.';

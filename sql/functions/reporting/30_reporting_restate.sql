@@ -1,0 +1,79 @@
+CREATE OR REPLACE FUNCTION pgrollup_internal.reporting_restate(p_account_id bigint, p_from date DEFAULT NULL, p_to date DEFAULT NULL)
+RETURNS bigint
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+SET TimeZone = 'UTC'
+AS $$
+DECLARE
+    v_tz   text;
+    v_lo   timestamptz;
+    v_hi   timestamptz;
+    v_from date := COALESCE(p_from, '-infinity'::date);
+    v_to   date := COALESCE(p_to, 'infinity'::date);
+    v_n    bigint;
+BEGIN
+    -- Rebuilds the account's local days p_from..p_to (NULL = unbounded) from raw events with
+    -- set-based statements. The caller holds the module lock and the account's exclusive lock
+    -- and runs in READ COMMITTED, so every statement below sees all writers of the account
+    -- committed (they hold the shared lock until they commit) and none in progress.
+    SELECT a.timezone INTO v_tz FROM pgrollup_internal.reporting_accounts AS a WHERE a.account_id = p_account_id;
+
+    DELETE FROM pgrollup.reporting_events_rollups AS r
+     WHERE r.account_id = p_account_id AND r.date >= v_from AND r.date <= v_to;
+    DELETE FROM pgrollup_internal.reporting_handoffs AS h
+     WHERE h.account_id = p_account_id AND h.date >= v_from AND h.date <= v_to;
+
+    IF v_tz IS NULL THEN
+        DELETE FROM pgrollup_internal.reporting_changes AS c WHERE c.account_id = p_account_id;
+        RETURN 0;
+    END IF;
+
+    v_lo := CASE WHEN p_from IS NULL THEN '-infinity'::timestamptz ELSE pgrollup_internal.reporting_day_start(p_from, v_tz) END;
+    v_hi := CASE WHEN p_to IS NULL THEN 'infinity'::timestamptz ELSE pgrollup_internal.reporting_day_start(p_to + 1, v_tz) END;
+
+    -- committed changes still in the deferred log are contained in the raw rows read below
+    DELETE FROM pgrollup_internal.reporting_changes AS c
+     WHERE c.account_id = p_account_id AND c.created_at >= v_lo AND c.created_at < v_hi;
+
+    INSERT INTO pgrollup_internal.reporting_handoffs (account_id, date, dimension_type, dimension_id, conversation_id, events)
+    SELECT p_account_id, x.date, d.t, d.id, x.conversation_id, pg_catalog.count(*)
+      FROM (SELECT (pgrollup_internal.utc(e.created_at) AT TIME ZONE v_tz)::date AS date,
+                   e.user_id::bigint AS user_id, e.inbox_id::bigint AS inbox_id, e.conversation_id::bigint AS conversation_id
+              FROM @source_schema@.reporting_events AS e
+             WHERE e.account_id = p_account_id
+               AND e.name = ANY (ARRAY(SELECT m.event_name FROM pgrollup.event_metrics AS m
+                                        WHERE m.rollup_metric = 'bot_handoffs_count'))
+               AND e.created_at >= v_lo AND e.created_at < v_hi
+               AND e.conversation_id IS NOT NULL) AS x
+     CROSS JOIN LATERAL (VALUES ('account'::text, p_account_id), ('agent'::text, x.user_id), ('inbox'::text, x.inbox_id)) AS d(t, id)
+     WHERE d.id IS NOT NULL AND x.date >= v_from AND x.date <= v_to
+     GROUP BY x.date, d.t, d.id, x.conversation_id;
+
+    INSERT INTO pgrollup.reporting_events_rollups
+           (account_id, date, dimension_type, dimension_id, metric, count, sum_value, sum_value_business_hours)
+    SELECT p_account_id, y.date, y.t, y.id, y.metric, pg_catalog.sum(y.c)::bigint, pg_catalog.sum(y.v), pg_catalog.sum(y.b)
+      FROM (SELECT x.date, d.t, d.id, m.rollup_metric AS metric, 1 AS c,
+                   CASE WHEN m.payload_kind = 'duration' THEN COALESCE(x.value, 0) ELSE 0 END AS v,
+                   CASE WHEN m.payload_kind = 'duration' THEN COALESCE(x.value_bh, 0) ELSE 0 END AS b
+              FROM (SELECT (pgrollup_internal.utc(e.created_at) AT TIME ZONE v_tz)::date AS date, e.name::text AS name,
+                           e.user_id::bigint AS user_id, e.inbox_id::bigint AS inbox_id,
+                           e.value::double precision AS value, e.value_in_business_hours::double precision AS value_bh
+                      FROM @source_schema@.reporting_events AS e
+                     WHERE e.account_id = p_account_id
+                       AND e.name = ANY (ARRAY(SELECT m.event_name FROM pgrollup.event_metrics AS m
+                                                WHERE m.rollup_metric <> 'bot_handoffs_count'))
+                       AND e.created_at >= v_lo AND e.created_at < v_hi) AS x
+              JOIN pgrollup.event_metrics AS m ON m.event_name = x.name AND m.rollup_metric <> 'bot_handoffs_count'
+             CROSS JOIN LATERAL (VALUES ('account'::text, p_account_id), ('agent'::text, x.user_id), ('inbox'::text, x.inbox_id)) AS d(t, id)
+             WHERE d.id IS NOT NULL AND x.date >= v_from AND x.date <= v_to
+            UNION ALL
+            SELECT h.date, h.dimension_type, h.dimension_id, 'bot_handoffs_count', 1, 0, 0
+              FROM pgrollup_internal.reporting_handoffs AS h
+             WHERE h.account_id = p_account_id AND h.date >= v_from AND h.date <= v_to) AS y
+     GROUP BY y.date, y.t, y.id, y.metric;
+    GET DIAGNOSTICS v_n = ROW_COUNT;
+    RETURN v_n;
+END;
+$$;
+REVOKE ALL ON FUNCTION pgrollup_internal.reporting_restate(bigint, date, date) FROM PUBLIC;
+COMMENT ON FUNCTION pgrollup_internal.reporting_restate(bigint, date, date) IS 'Rebuilds an account''s rollup rows and handoff presence for local days p_from..p_to (NULL = unbounded) from raw events; callers hold the module lock and the account''s exclusive lock. Returns the rollup rows written.';
