@@ -59,3 +59,34 @@ def test_pg_cron_really_runs_the_refresh(db, pg_cluster, cli):
         status = c.execute("SELECT d.status FROM cron.job_run_details d JOIN cron.job j USING (jobid) "
                            "WHERE j.database = %s ORDER BY d.runid DESC LIMIT 1", (db.name,)).fetchone()
     assert status is not None and status[0] in ("succeeded", "running")
+
+
+def test_health_alerts_when_the_job_stops_running_or_disappears(db, pg_cluster, cli):
+    db.install(schedule=True)
+    add_fake_module(db)
+    assert cli("status", "--dsn", db.dsn).returncode == 0
+    with db.connect() as conn:   # pretend the job was scheduled, and last ran, three hours ago
+        conn.execute("UPDATE pgrollup_internal.settings SET value = (now() - interval '3 hours')::text "
+                     "WHERE name = 'cron_scheduled_at'")
+        conn.execute("UPDATE pgrollup_internal.modules SET installed_at = now() - interval '3 hours'")
+        conn.execute("INSERT INTO pgrollup_internal.refresh_runs (module, started_at, finished_at, status) "
+                     "VALUES ('fake', now() - interval '3 hours', now() - interval '3 hours', 'ok')")
+        level, alert = conn.execute("SELECT alert_level, alert FROM pgrollup.rollup_health").fetchone()
+    assert level == "warning" and "no refresh for two schedule intervals" in alert
+    # the job removed behind pgrollup's back (pg_cron lives in another database): status looks there
+    with psycopg.connect(pg_cluster.dsn("postgres"), autocommit=True) as c:
+        c.execute("SELECT cron.unschedule(jobid) FROM cron.job WHERE database = %s", (db.name,))
+    res = cli("status", "--dsn", db.dsn)
+    assert res.returncode == 2 and "missing" in res.stdout
+
+
+def test_health_sees_an_inactive_job_in_the_same_database(pg_cluster, cli):
+    dsn = pg_cluster.dsn("postgres")
+    try:
+        assert cli("install", "--dsn", dsn).returncode == 0
+        with psycopg.connect(dsn, autocommit=True) as c:
+            c.execute("UPDATE cron.job SET active = false WHERE jobname = 'pgrollup-refresh-postgres'")
+        with psycopg.connect(dsn, autocommit=True) as c:
+            assert c.execute("SELECT pgrollup_internal.cron_job_state()").fetchone()[0] == "inactive"
+    finally:
+        assert cli("uninstall", "--dsn", dsn, "--yes").returncode == 0

@@ -95,8 +95,10 @@ def install(dsn, modules, source_schema, cron_expr, no_schedule, dry_run, lock_t
 @main.command()
 @dsn_option
 @click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+@click.option("--drop-roles", is_flag=True, help="Also drop the roles pgrollup_reader and pgrollup_admin "
+              "(kept when another database still uses them).")
 @user_errors
-def uninstall(dsn, yes):
+def uninstall(dsn, yes, drop_roles):
     """Remove pgrollup's jobs, triggers and schemas (source tables are never touched)."""
     dsn = resolve_dsn(dsn)
     with connect(dsn) as conn:
@@ -104,7 +106,7 @@ def uninstall(dsn, yes):
             if not sys.stdin.isatty():
                 raise UserError("uninstall needs --yes when not run interactively")
             click.confirm(f"Remove pgrollup from {conn.info.dbname}?", abort=True)
-        for msg in do_uninstall(conn, dsn):
+        for msg in do_uninstall(conn, dsn, drop_roles=drop_roles):
             click.echo(msg)
 
 
@@ -122,14 +124,36 @@ def _jsonable(v):
     return str(v)
 
 
+def _cron_problem(conn, dsn):
+    """When pg_cron lives in another database, rollup_health cannot see the job: look there."""
+    row = conn.execute("SELECT value FROM pgrollup_internal.settings WHERE name = 'cron_job_name'").fetchone()
+    if not row or conn.execute("SELECT pg_catalog.to_regclass('cron.job') IS NOT NULL").fetchone()[0]:
+        return None
+    info = cron.detect(conn, dsn)
+    if not info.available:
+        return f"a pg_cron job is expected but pg_cron is not reachable ({info.reason})"
+    found = cron.jobs(conn, dsn, info)
+    if not found:
+        return f"pg_cron job {row[0]} is missing in database {info.database} (run pgrollup schedule)"
+    if not any(j["active"] for j in found):
+        return f"pg_cron job {row[0]} is inactive"
+    return None
+
+
 @main.command()
 @dsn_option
 @click.option("--json", "as_json", is_flag=True, help="Print JSON (intervals in seconds).")
 @user_errors
 def status(dsn, as_json):
     """Print pgrollup.rollup_health; exit 0 ok, 1 warning, 2 critical."""
+    dsn = resolve_dsn(dsn)
     with connect(dsn) as conn:
         rows = _health(conn)
+        cron_problem = _cron_problem(conn, dsn)
+    if cron_problem:
+        for r in rows:
+            r["alert_level"] = "critical"
+            r["alert"] = "; ".join(x for x in (r["alert"], f"critical: {cron_problem}") if x)
     level = "ok"
     for r in rows:
         if EXIT_BY_LEVEL.get(r["alert_level"], 2) > EXIT_BY_LEVEL[level]:

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 import psycopg
 from psycopg import sql
 
-from . import migrate, schedule as cron
+from . import migrate, roles, schedule as cron
 from .connection import first_line
 from .errors import UserError
 from .sqlfiles import CORE, Module, check_module_names, modules as all_modules, render
@@ -135,7 +135,7 @@ def _code_statements(mods, schemas) -> list[tuple[str, str]]:
     return out
 
 
-def _apply_code(conn, mods, schemas, lock_timeout: str, retries: int) -> None:
+def _apply_code(conn, mods, schemas, lock_timeout: str, retries: int) -> list[str]:
     """Functions, views, source schemas and capture triggers in one transaction, retried when a
     source table's lock cannot be had within lock_timeout."""
     code = _code_statements(mods, schemas)
@@ -160,7 +160,7 @@ def _apply_code(conn, mods, schemas, lock_timeout: str, retries: int) -> None:
                     conn.execute("UPDATE pgrollup_internal.modules SET source_schema = %s WHERE module = %s",
                                  (schemas[mod.name], mod.name))
                     conn.execute("SELECT pgrollup_internal.module_call(%s, 'attach')", (mod.name,))
-            return
+                return roles.apply(conn, mods)
         except psycopg.errors.LockNotAvailable as exc:
             if attempt > retries:
                 raise UserError(f"gave up after {attempt} attempts: a source table stayed locked longer than "
@@ -205,7 +205,7 @@ def install(conn: psycopg.Connection, dsn: str, requested=(), source_schema=None
     try:
         conn.execute("CREATE SCHEMA IF NOT EXISTS pgrollup_internal")
         result.migrations_applied = migrate.apply(dsn, mods)
-        _apply_code(conn, mods, schemas, lock_timeout, retries)
+        result.messages += _apply_code(conn, mods, schemas, lock_timeout, retries)
     except psycopg.errors.InsufficientPrivilege as exc:
         if fresh:
             _drop_everything(conn)
@@ -244,7 +244,7 @@ def _drop_everything(conn: psycopg.Connection) -> None:
     conn.execute("DROP SCHEMA IF EXISTS pgrollup_internal CASCADE")
 
 
-def uninstall(conn: psycopg.Connection, dsn: str) -> list[str]:
+def uninstall(conn: psycopg.Connection, dsn: str, drop_roles: bool = False) -> list[str]:
     messages = []
     info = cron.detect(conn, dsn)
     if info.available:
@@ -257,4 +257,6 @@ def uninstall(conn: psycopg.Connection, dsn: str) -> list[str]:
     except psycopg.errors.InsufficientPrivilege as exc:
         raise UserError(f"permission denied: {first_line(exc)}") from None
     messages.append("removed schemas pgrollup and pgrollup_internal and every pgrollup trigger")
+    if drop_roles:
+        messages += roles.drop(conn)
     return messages

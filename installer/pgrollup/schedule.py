@@ -66,6 +66,37 @@ def _cron_conn(conn: psycopg.Connection, dsn: str, info: CronInfo) -> psycopg.Co
     return psycopg.connect(with_dbname(dsn, info.database), autocommit=True, connect_timeout=10)
 
 
+def interval_of(expr: str) -> str:
+    """Roughly how often a cron expression fires (for the "has not run for two intervals" alert)."""
+    fields = expr.split()
+    if len(fields) != 5:
+        return "1 day"
+    minute, hour = fields[0], fields[1]
+    if minute == "*":
+        return "1 minute"
+    if minute.startswith("*/") and minute[2:].isdigit():
+        return f"{int(minute[2:])} minutes"
+    if hour == "*":
+        return "1 hour"
+    if hour.startswith("*/") and hour[2:].isdigit():
+        return f"{int(hour[2:])} hours"
+    return "1 day"
+
+
+def _remember(conn: psycopg.Connection, cron: str | None) -> None:
+    """Record (or forget) the expected job in the target database, for rollup_health."""
+    if not conn.execute("SELECT pg_catalog.to_regclass('pgrollup_internal.settings') IS NOT NULL").fetchone()[0]:
+        return
+    with conn.transaction():
+        conn.execute("DELETE FROM pgrollup_internal.settings WHERE name IN "
+                     "('cron_job_name', 'cron_schedule', 'cron_interval', 'cron_scheduled_at')")
+        if cron:
+            conn.cursor().executemany("INSERT INTO pgrollup_internal.settings (name, value) VALUES (%s, %s)", [
+                ("cron_job_name", job_name(conn.info.dbname)), ("cron_schedule", cron),
+                ("cron_interval", interval_of(cron)),
+                ("cron_scheduled_at", conn.execute("SELECT now()::text").fetchone()[0])])
+
+
 def schedule(conn: psycopg.Connection, dsn: str, info: CronInfo, cron: str = DEFAULT_SCHEDULE) -> int:
     """Create or update the refresh job; returns its job id."""
     target = conn.info.dbname
@@ -76,6 +107,7 @@ def schedule(conn: psycopg.Connection, dsn: str, info: CronInfo, cron: str = DEF
         else:
             row = c.execute("SELECT cron.schedule_in_database(%s, %s, %s, %s)",
                             (job_name(target), cron, COMMAND, target)).fetchone()
+        _remember(conn, cron)
         return row[0]
     except psycopg.errors.InsufficientPrivilege as exc:
         raise UserError(f"no privilege to schedule with pg_cron in {info.database}: {first_line(exc)} "
@@ -114,6 +146,7 @@ def unschedule(conn: psycopg.Connection, dsn: str, info: CronInfo) -> int:
         for (jobid,) in c.execute("SELECT jobid FROM cron.job WHERE jobname = %s", (job_name(target),)).fetchall():
             c.execute("SELECT cron.unschedule(%s::bigint)", (jobid,))
             removed += 1
+        _remember(conn, None)
         return removed
     except psycopg.Error as exc:
         raise UserError(f"cannot remove the pg_cron job in {info.database}: {first_line(exc)}") from None

@@ -32,6 +32,8 @@ class Module:
     description: str = ""
     tables: dict = field(default_factory=dict)
     recommended_indexes: list = field(default_factory=list)
+    reader_functions: list = field(default_factory=list)
+    admin_tables: list = field(default_factory=list)
 
     @property
     def migrations_dir(self) -> Path:
@@ -52,7 +54,9 @@ def modules() -> dict[str, Module]:
         found.append(Module(name=path.stem, order=meta.get("order", 100),
                             description=meta.get("description", ""),
                             tables=meta.get("tables", {}),
-                            recommended_indexes=meta.get("recommended_indexes", [])))
+                            recommended_indexes=meta.get("recommended_indexes", []),
+                            reader_functions=meta.get("reader_functions", []),
+                            admin_tables=meta.get("admin_tables", [])))
     found.sort(key=lambda m: (m.order, m.name))
     return {m.name: m for m in found}
 

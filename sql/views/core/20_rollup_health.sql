@@ -12,7 +12,12 @@ WITH base AS (
            (SELECT pg_catalog.count(*)::integer FROM pgrollup_internal.refresh_runs AS r
              WHERE r.module = m.module AND r.status = 'failed'
                AND r.started_at >= pg_catalog.now() - interval '24 hours') AS failures_24h,
-           COALESCE(t, d) AS th
+           COALESCE(t, d) AS th,
+           l.started_at AS last_run_at,
+           m.installed_at,
+           (SELECT s.value::interval FROM pgrollup_internal.settings AS s WHERE s.name = 'cron_interval') AS cron_interval,
+           (SELECT s.value::timestamptz FROM pgrollup_internal.settings AS s WHERE s.name = 'cron_scheduled_at') AS cron_scheduled_at,
+           pgrollup_internal.cron_job_state() AS cron_state
       FROM pgrollup_internal.modules AS m
       CROSS JOIN LATERAL pgrollup_internal.module_health(m.module) AS h
       LEFT JOIN LATERAL (SELECT r.status, r.started_at, r.finished_at FROM pgrollup_internal.refresh_runs AS r
@@ -37,6 +42,11 @@ WITH base AS (
                   WHEN x.failures_24h >= (x.th).failures_warning
                   THEN 'warning:' || x.failures_24h::text || ' failed refreshes in 24h' END,
              CASE WHEN x.last_status = 'failed' THEN 'warning:last refresh failed' END,
+             CASE WHEN x.cron_state = 'missing' THEN 'critical:pg_cron job is missing (run pgrollup schedule)'
+                  WHEN x.cron_state = 'inactive' THEN 'critical:pg_cron job is inactive'
+                  WHEN x.cron_interval IS NOT NULL
+                       AND GREATEST(x.last_run_at, x.cron_scheduled_at, x.installed_at) < now() - 2 * x.cron_interval
+                  THEN 'warning:no refresh for two schedule intervals (' || (2 * x.cron_interval)::text || '): is the pg_cron job running?' END,
              CASE WHEN x.last_status = 'ok' AND x.last_duration >= (x.th).duration_critical
                   THEN 'critical:last refresh took ' || pg_catalog.date_trunc('second', x.last_duration)::text
                   WHEN x.last_status = 'ok' AND x.last_duration >= (x.th).duration_warning
