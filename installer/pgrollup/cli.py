@@ -124,6 +124,14 @@ def _jsonable(v):
     return str(v)
 
 
+def _missing_indexes(conn):
+    from .install import installed_modules, missing_indexes
+    from .sqlfiles import modules
+    shipped = modules()
+    return [ddl for name, schema in installed_modules(conn).items() if name in shipped
+            for ddl in missing_indexes(conn, shipped[name], schema)]
+
+
 def _cron_problem(conn, dsn):
     """When pg_cron lives in another database, rollup_health cannot see the job: look there."""
     row = conn.execute("SELECT value FROM pgrollup_internal.settings WHERE name = 'cron_job_name'").fetchone()
@@ -150,6 +158,7 @@ def status(dsn, as_json):
     with connect(dsn) as conn:
         rows = _health(conn)
         cron_problem = _cron_problem(conn, dsn)
+        indexes = _missing_indexes(conn)
     if cron_problem:
         for r in rows:
             r["alert_level"] = "critical"
@@ -160,7 +169,8 @@ def status(dsn, as_json):
             level = r["alert_level"]
     if as_json:
         click.echo(json.dumps({"alert_level": level,
-                               "modules": [{k: _jsonable(v) for k, v in r.items()} for r in rows]}, indent=2))
+                               "modules": [{k: _jsonable(v) for k, v in r.items()} for r in rows],
+                               "recommended_indexes": indexes}, indent=2))
     else:
         from rich.console import Console
         from rich.table import Table
@@ -173,6 +183,8 @@ def status(dsn, as_json):
                             ("module", "mode", "last_success_at", "last_status", "last_duration", "pending_changes",
                              "staleness", "failures_24h", "alert_level", "alert")])
         Console(width=200).print(table)
+        for ddl in indexes:
+            click.echo(f"recommended index (pgrollup does not create it): {ddl}")
         click.echo(f"overall: {level}")
     sys.exit(EXIT_BY_LEVEL.get(level, 2))
 
