@@ -1,0 +1,31 @@
+CREATE OR REPLACE FUNCTION pgrollup_internal.messaging_capture_message()
+RETURNS trigger
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    -- statement-level, transition tables pgr_new / pgr_old; append-only (writers never wait on each other)
+    IF TG_OP = 'INSERT' THEN
+        INSERT INTO pgrollup_internal.msg_changes (message_id)
+        SELECT DISTINCT n.id FROM pgr_new AS n;
+    ELSIF TG_OP = 'UPDATE' THEN
+        INSERT INTO pgrollup_internal.msg_changes (message_id)
+        SELECT n.id
+          FROM pgr_new AS n LEFT JOIN pgr_old AS o ON o.id = n.id
+         WHERE o.id IS NULL
+            OR ROW(o.tenant_id, o.campaign_id, o.contact_id, o.channel, o.sent_at)
+               IS DISTINCT FROM ROW(n.tenant_id, n.campaign_id, n.contact_id, n.channel, n.sent_at)
+        UNION
+        SELECT o.id
+          FROM pgr_old AS o LEFT JOIN pgr_new AS n ON n.id = o.id
+         WHERE n.id IS NULL;
+    ELSIF TG_OP = 'DELETE' THEN
+        INSERT INTO pgrollup_internal.msg_changes (message_id)
+        SELECT DISTINCT o.id FROM pgr_old AS o;
+    END IF;
+    RETURN NULL;
+END;
+$$;
+REVOKE ALL ON FUNCTION pgrollup_internal.messaging_capture_message() FROM PUBLIC;
+COMMENT ON FUNCTION pgrollup_internal.messaging_capture_message() IS 'Capture trigger (statement level, transition tables) on outbound_messages: appends the ids of inserted, deleted and materially updated messages to the messaging change log.';

@@ -1,0 +1,30 @@
+CREATE OR REPLACE FUNCTION pgrollup_internal.messaging_capture_transition()
+RETURNS trigger
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    IF TG_OP = 'INSERT' THEN
+        INSERT INTO pgrollup_internal.msg_changes (transition_id)
+        SELECT DISTINCT n.id FROM pgr_new AS n;
+    ELSIF TG_OP = 'UPDATE' THEN
+        INSERT INTO pgrollup_internal.msg_changes (transition_id)
+        SELECT n.id
+          FROM pgr_new AS n LEFT JOIN pgr_old AS o ON o.id = n.id
+         WHERE o.id IS NULL
+            OR ROW(o.tenant_id, o.campaign_id, o.to_status, o.transitioned_at)
+               IS DISTINCT FROM ROW(n.tenant_id, n.campaign_id, n.to_status, n.transitioned_at)
+        UNION
+        SELECT o.id
+          FROM pgr_old AS o LEFT JOIN pgr_new AS n ON n.id = o.id
+         WHERE n.id IS NULL;
+    ELSIF TG_OP = 'DELETE' THEN
+        INSERT INTO pgrollup_internal.msg_changes (transition_id)
+        SELECT DISTINCT o.id FROM pgr_old AS o;
+    END IF;
+    RETURN NULL;
+END;
+$$;
+REVOKE ALL ON FUNCTION pgrollup_internal.messaging_capture_transition() FROM PUBLIC;
+COMMENT ON FUNCTION pgrollup_internal.messaging_capture_transition() IS 'Capture trigger (statement level, transition tables) on campaign_transitions: appends the ids of inserted, deleted and updated transitions to the messaging change log.';

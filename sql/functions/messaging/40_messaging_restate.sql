@@ -1,0 +1,213 @@
+CREATE OR REPLACE FUNCTION pgrollup_internal.messaging_restate()
+RETURNS bigint
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+SET TimeZone = 'UTC'
+SET client_min_messages = warning
+AS $$
+-- Restates the messages listed in pg_temp.pgr_msg_keys(message_id): computes each message's new
+-- contribution from source (one statement, one snapshot), applies new minus old contribution to the
+-- bucket rollups by key, and replaces the per-message state. Idempotent: restating a message twice
+-- changes nothing, so a change-log row that is processed again is harmless.
+-- Callers hold the module lock (pgrollup_internal.lock_module('messaging')).
+DECLARE
+    v_keys bigint;
+BEGIN
+    SELECT pg_catalog.count(*) INTO v_keys FROM pg_temp.pgr_msg_keys;
+    IF v_keys = 0 THEN
+        RETURN 0;
+    END IF;
+    ANALYZE pg_temp.pgr_msg_keys;
+
+    -- 1. the listed messages and their mapped events, as they are in source now
+    DROP TABLE IF EXISTS pg_temp.pgr_msg_pts;
+    CREATE TEMP TABLE pgr_msg_pts ON COMMIT DROP AS
+    WITH m AS (
+        SELECT o.id::bigint          AS message_id,
+               o.tenant_id::bigint   AS tenant_id,
+               o.campaign_id::bigint AS campaign_id,
+               o.contact_id::bigint  AS contact_id,
+               o.channel::text       AS channel,
+               pgrollup_internal.utc(o.sent_at) AS sent_at,
+               COALESCE(z.timezone, 'UTC') AS timezone
+          FROM pg_temp.pgr_msg_keys AS k
+          JOIN @source_schema@.outbound_messages AS o ON o.id = k.message_id
+          LEFT JOIN pgrollup_internal.msg_tenants AS z ON z.tenant_id = o.tenant_id
+    )
+    SELECT m.message_id, m.tenant_id, m.campaign_id, m.contact_id, m.channel, m.sent_at, m.timezone,
+           NULL::text AS metric, NULL::timestamptz AS at
+      FROM m
+    UNION ALL
+    SELECT m.message_id, m.tenant_id, m.campaign_id, m.contact_id, m.channel, m.sent_at, m.timezone,
+           r.metric, pgrollup_internal.utc(e.occurred_at)
+      FROM m
+      JOIN @source_schema@.message_events AS e ON e.message_id = m.message_id
+      JOIN pgrollup.message_event_metrics AS r ON r.event_type = e.event_type;
+
+    -- 2. new per-message state
+    DROP TABLE IF EXISTS pg_temp.pgr_msg_new_state;
+    CREATE TEMP TABLE pgr_msg_new_state ON COMMIT DROP AS
+    SELECT p.message_id, p.tenant_id, p.campaign_id, p.contact_id, p.channel, p.sent_at, p.timezone,
+           pg_catalog.count(*) FILTER (WHERE p.metric = 'delivered')    AS delivered,
+           pg_catalog.count(*) FILTER (WHERE p.metric = 'opens')        AS opens,
+           pg_catalog.count(*) FILTER (WHERE p.metric = 'clicks')       AS clicks,
+           pg_catalog.count(*) FILTER (WHERE p.metric = 'bounces')      AS bounces,
+           pg_catalog.count(*) FILTER (WHERE p.metric = 'unsubscribes') AS unsubscribes,
+           pg_catalog.min(p.at) FILTER (WHERE p.metric = 'opens')       AS first_opened_at,
+           pg_catalog.min(p.at) FILTER (WHERE p.metric = 'clicks')      AS first_clicked_at
+      FROM pg_temp.pgr_msg_pts AS p
+     GROUP BY p.message_id, p.tenant_id, p.campaign_id, p.contact_id, p.channel, p.sent_at, p.timezone;
+
+    -- 3. new contribution per local hour (and local date)
+    DROP TABLE IF EXISTS pg_temp.pgr_msg_new_contrib;
+    CREATE TEMP TABLE pgr_msg_new_contrib ON COMMIT DROP AS
+    WITH x AS (
+        SELECT s.message_id, s.timezone, s.sent_at AS at, 'sends'::text AS metric
+          FROM pg_temp.pgr_msg_new_state AS s WHERE s.sent_at IS NOT NULL
+        UNION ALL
+        SELECT p.message_id, p.timezone, p.at, p.metric
+          FROM pg_temp.pgr_msg_pts AS p WHERE p.metric IS NOT NULL
+        UNION ALL
+        SELECT s.message_id, s.timezone, s.first_opened_at, 'unique_opens'
+          FROM pg_temp.pgr_msg_new_state AS s WHERE s.first_opened_at IS NOT NULL
+        UNION ALL
+        SELECT s.message_id, s.timezone, s.first_clicked_at, 'unique_clicks'
+          FROM pg_temp.pgr_msg_new_state AS s WHERE s.first_clicked_at IS NOT NULL
+    )
+    SELECT x.message_id,
+           pg_catalog.date_trunc('hour', x.at, x.timezone) AS hour,
+           (x.at AT TIME ZONE x.timezone)::date AS local_date,
+           pg_catalog.count(*) FILTER (WHERE x.metric = 'sends')         AS sends,
+           pg_catalog.count(*) FILTER (WHERE x.metric = 'delivered')     AS delivered,
+           pg_catalog.count(*) FILTER (WHERE x.metric = 'opens')         AS opens,
+           pg_catalog.count(*) FILTER (WHERE x.metric = 'clicks')        AS clicks,
+           pg_catalog.count(*) FILTER (WHERE x.metric = 'bounces')       AS bounces,
+           pg_catalog.count(*) FILTER (WHERE x.metric = 'unsubscribes')  AS unsubscribes,
+           pg_catalog.count(*) FILTER (WHERE x.metric = 'unique_opens')  AS unique_opens,
+           pg_catalog.count(*) FILTER (WHERE x.metric = 'unique_clicks') AS unique_clicks
+      FROM x
+     GROUP BY 1, 2, 3;
+
+    -- 4. delta = new contribution - old contribution, with each side's dimensions
+    DROP TABLE IF EXISTS pg_temp.pgr_msg_delta;
+    CREATE TEMP TABLE pgr_msg_delta ON COMMIT DROP AS
+    SELECT s.tenant_id, s.campaign_id, s.contact_id, s.channel, c.hour, c.local_date,
+           c.sends, c.delivered, c.opens, c.clicks, c.bounces, c.unsubscribes, c.unique_opens, c.unique_clicks
+      FROM pg_temp.pgr_msg_new_contrib AS c
+      JOIN pg_temp.pgr_msg_new_state AS s ON s.message_id = c.message_id
+    UNION ALL
+    SELECT s.tenant_id, s.campaign_id, s.contact_id, s.channel, c.hour, c.local_date,
+           -c.sends, -c.delivered, -c.opens, -c.clicks, -c.bounces, -c.unsubscribes, -c.unique_opens, -c.unique_clicks
+      FROM pg_temp.pgr_msg_keys AS k
+      JOIN pgrollup_internal.msg_state AS s ON s.message_id = k.message_id
+      JOIN pgrollup_internal.msg_contrib AS c ON c.message_id = k.message_id;
+
+    -- 5. apply to the bucket rollups, by key; drop buckets whose metrics all became zero
+    DROP TABLE IF EXISTS pg_temp.pgr_msg_g;
+    CREATE TEMP TABLE pgr_msg_g ON COMMIT DROP AS
+    SELECT d.tenant_id, d.contact_id, d.hour, d.channel,
+           pg_catalog.sum(d.sends)::bigint AS sends, pg_catalog.sum(d.delivered)::bigint AS delivered,
+           pg_catalog.sum(d.opens)::bigint AS opens, pg_catalog.sum(d.clicks)::bigint AS clicks,
+           pg_catalog.sum(d.bounces)::bigint AS bounces, pg_catalog.sum(d.unsubscribes)::bigint AS unsubscribes,
+           pg_catalog.sum(d.unique_opens)::bigint AS unique_opens, pg_catalog.sum(d.unique_clicks)::bigint AS unique_clicks
+      FROM pg_temp.pgr_msg_delta AS d
+     GROUP BY d.tenant_id, d.contact_id, d.hour, d.channel
+    HAVING pg_catalog.sum(pg_catalog.abs(d.sends) + pg_catalog.abs(d.delivered) + pg_catalog.abs(d.opens) + pg_catalog.abs(d.clicks)
+                          + pg_catalog.abs(d.bounces) + pg_catalog.abs(d.unsubscribes) + pg_catalog.abs(d.unique_opens) + pg_catalog.abs(d.unique_clicks)) > 0;
+    INSERT INTO pgrollup_internal.msg_contact_hourly AS r
+           (tenant_id, contact_id, hour, channel, sends, delivered, opens, clicks, bounces, unsubscribes, unique_opens, unique_clicks)
+    SELECT g.tenant_id, g.contact_id, g.hour, g.channel, g.sends, g.delivered, g.opens, g.clicks, g.bounces, g.unsubscribes, g.unique_opens, g.unique_clicks
+      FROM pg_temp.pgr_msg_g AS g
+     WHERE (g.sends, g.delivered, g.opens, g.clicks, g.bounces, g.unsubscribes, g.unique_opens, g.unique_clicks)
+           IS DISTINCT FROM (0::bigint, 0::bigint, 0::bigint, 0::bigint, 0::bigint, 0::bigint, 0::bigint, 0::bigint)
+     ORDER BY 1, 2, 3, 4
+    ON CONFLICT (tenant_id, contact_id, hour, channel) DO UPDATE
+       SET sends = r.sends + excluded.sends, delivered = r.delivered + excluded.delivered,
+           opens = r.opens + excluded.opens, clicks = r.clicks + excluded.clicks,
+           bounces = r.bounces + excluded.bounces, unsubscribes = r.unsubscribes + excluded.unsubscribes,
+           unique_opens = r.unique_opens + excluded.unique_opens, unique_clicks = r.unique_clicks + excluded.unique_clicks;
+    DELETE FROM pgrollup_internal.msg_contact_hourly AS r
+     USING pg_temp.pgr_msg_g AS g
+     WHERE r.tenant_id = g.tenant_id AND r.contact_id = g.contact_id AND r.hour = g.hour AND r.channel = g.channel
+       AND r.sends = 0 AND r.delivered = 0 AND r.opens = 0 AND r.clicks = 0 AND r.bounces = 0
+       AND r.unsubscribes = 0 AND r.unique_opens = 0 AND r.unique_clicks = 0;
+
+    DROP TABLE IF EXISTS pg_temp.pgr_msg_g;
+    CREATE TEMP TABLE pgr_msg_g ON COMMIT DROP AS
+    SELECT d.tenant_id, d.campaign_id, d.local_date AS date,
+           pg_catalog.sum(d.sends)::bigint AS sends, pg_catalog.sum(d.delivered)::bigint AS delivered,
+           pg_catalog.sum(d.opens)::bigint AS opens, pg_catalog.sum(d.clicks)::bigint AS clicks,
+           pg_catalog.sum(d.bounces)::bigint AS bounces, pg_catalog.sum(d.unsubscribes)::bigint AS unsubscribes,
+           pg_catalog.sum(d.unique_opens)::bigint AS unique_opens, pg_catalog.sum(d.unique_clicks)::bigint AS unique_clicks
+      FROM pg_temp.pgr_msg_delta AS d
+     WHERE d.campaign_id IS NOT NULL
+     GROUP BY d.tenant_id, d.campaign_id, d.local_date;
+    INSERT INTO pgrollup_internal.msg_campaign_daily AS r
+           (tenant_id, campaign_id, date, sends, delivered, opens, clicks, bounces, unsubscribes, unique_opens, unique_clicks)
+    SELECT g.tenant_id, g.campaign_id, g.date, g.sends, g.delivered, g.opens, g.clicks, g.bounces, g.unsubscribes, g.unique_opens, g.unique_clicks
+      FROM pg_temp.pgr_msg_g AS g
+     WHERE (g.sends, g.delivered, g.opens, g.clicks, g.bounces, g.unsubscribes, g.unique_opens, g.unique_clicks)
+           IS DISTINCT FROM (0::bigint, 0::bigint, 0::bigint, 0::bigint, 0::bigint, 0::bigint, 0::bigint, 0::bigint)
+     ORDER BY 1, 2, 3
+    ON CONFLICT (tenant_id, campaign_id, date) DO UPDATE
+       SET sends = r.sends + excluded.sends, delivered = r.delivered + excluded.delivered,
+           opens = r.opens + excluded.opens, clicks = r.clicks + excluded.clicks,
+           bounces = r.bounces + excluded.bounces, unsubscribes = r.unsubscribes + excluded.unsubscribes,
+           unique_opens = r.unique_opens + excluded.unique_opens, unique_clicks = r.unique_clicks + excluded.unique_clicks;
+    DELETE FROM pgrollup_internal.msg_campaign_daily AS r
+     USING pg_temp.pgr_msg_g AS g
+     WHERE r.tenant_id = g.tenant_id AND r.campaign_id = g.campaign_id AND r.date = g.date
+       AND r.sends = 0 AND r.delivered = 0 AND r.opens = 0 AND r.clicks = 0 AND r.bounces = 0
+       AND r.unsubscribes = 0 AND r.unique_opens = 0 AND r.unique_clicks = 0;
+
+    DROP TABLE IF EXISTS pg_temp.pgr_msg_g;
+    CREATE TEMP TABLE pgr_msg_g ON COMMIT DROP AS
+    SELECT d.tenant_id, d.local_date AS date,
+           pg_catalog.sum(d.sends)::bigint AS sends, pg_catalog.sum(d.delivered)::bigint AS delivered,
+           pg_catalog.sum(d.opens)::bigint AS opens, pg_catalog.sum(d.clicks)::bigint AS clicks,
+           pg_catalog.sum(d.bounces)::bigint AS bounces, pg_catalog.sum(d.unsubscribes)::bigint AS unsubscribes,
+           pg_catalog.sum(d.unique_opens)::bigint AS unique_opens, pg_catalog.sum(d.unique_clicks)::bigint AS unique_clicks
+      FROM pg_temp.pgr_msg_delta AS d
+     GROUP BY d.tenant_id, d.local_date;
+    INSERT INTO pgrollup_internal.msg_tenant_daily AS r
+           (tenant_id, date, sends, delivered, opens, clicks, bounces, unsubscribes, unique_opens, unique_clicks)
+    SELECT g.tenant_id, g.date, g.sends, g.delivered, g.opens, g.clicks, g.bounces, g.unsubscribes, g.unique_opens, g.unique_clicks
+      FROM pg_temp.pgr_msg_g AS g
+     WHERE (g.sends, g.delivered, g.opens, g.clicks, g.bounces, g.unsubscribes, g.unique_opens, g.unique_clicks)
+           IS DISTINCT FROM (0::bigint, 0::bigint, 0::bigint, 0::bigint, 0::bigint, 0::bigint, 0::bigint, 0::bigint)
+     ORDER BY 1, 2
+    ON CONFLICT (tenant_id, date) DO UPDATE
+       SET sends = r.sends + excluded.sends, delivered = r.delivered + excluded.delivered,
+           opens = r.opens + excluded.opens, clicks = r.clicks + excluded.clicks,
+           bounces = r.bounces + excluded.bounces, unsubscribes = r.unsubscribes + excluded.unsubscribes,
+           unique_opens = r.unique_opens + excluded.unique_opens, unique_clicks = r.unique_clicks + excluded.unique_clicks;
+    DELETE FROM pgrollup_internal.msg_tenant_daily AS r
+     USING pg_temp.pgr_msg_g AS g
+     WHERE r.tenant_id = g.tenant_id AND r.date = g.date
+       AND r.sends = 0 AND r.delivered = 0 AND r.opens = 0 AND r.clicks = 0 AND r.bounces = 0
+       AND r.unsubscribes = 0 AND r.unique_opens = 0 AND r.unique_clicks = 0;
+
+    -- 6. replace the per-message state
+    DELETE FROM pgrollup_internal.msg_contrib AS c
+     USING pg_temp.pgr_msg_keys AS k
+     WHERE c.message_id = k.message_id;
+    INSERT INTO pgrollup_internal.msg_contrib
+           (message_id, hour, local_date, sends, delivered, opens, clicks, bounces, unsubscribes, unique_opens, unique_clicks)
+    SELECT c.message_id, c.hour, c.local_date, c.sends, c.delivered, c.opens, c.clicks, c.bounces, c.unsubscribes, c.unique_opens, c.unique_clicks
+      FROM pg_temp.pgr_msg_new_contrib AS c
+     ORDER BY 1, 2, 3;
+    DELETE FROM pgrollup_internal.msg_state AS s
+     USING pg_temp.pgr_msg_keys AS k
+     WHERE s.message_id = k.message_id;
+    INSERT INTO pgrollup_internal.msg_state
+           (message_id, tenant_id, campaign_id, contact_id, channel, sent_at, timezone,
+            delivered, opens, clicks, bounces, unsubscribes, first_opened_at, first_clicked_at)
+    SELECT s.message_id, s.tenant_id, s.campaign_id, s.contact_id, s.channel, s.sent_at, s.timezone,
+           s.delivered, s.opens, s.clicks, s.bounces, s.unsubscribes, s.first_opened_at, s.first_clicked_at
+      FROM pg_temp.pgr_msg_new_state AS s
+     ORDER BY 1;
+    RETURN v_keys;
+END;
+$$;
+REVOKE ALL ON FUNCTION pgrollup_internal.messaging_restate() FROM PUBLIC;
+COMMENT ON FUNCTION pgrollup_internal.messaging_restate() IS 'Restates the messages listed in pg_temp.pgr_msg_keys from source: applies new minus old contribution to the bucket rollups and replaces their per-message state; returns the number of messages restated. Idempotent; callers hold the module lock.';

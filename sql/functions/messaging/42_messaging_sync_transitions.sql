@@ -1,0 +1,40 @@
+CREATE OR REPLACE FUNCTION pgrollup_internal.messaging_sync_transitions(p_ids bigint[] DEFAULT NULL, p_tenant_id bigint DEFAULT NULL, p_all boolean DEFAULT false)
+RETURNS bigint
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+SET TimeZone = 'UTC'
+AS $$
+-- Copies campaign_transitions rows into pgrollup_internal.msg_transitions: the listed ids, one
+-- tenant's rows, or all of them (p_all).
+DECLARE
+    v_n bigint;
+BEGIN
+    IF p_all THEN
+        DELETE FROM pgrollup_internal.msg_transitions;
+        INSERT INTO pgrollup_internal.msg_transitions (id, tenant_id, campaign_id, transitioned_at, to_status)
+        SELECT t.id, t.tenant_id, t.campaign_id, pgrollup_internal.utc(t.transitioned_at), t.to_status
+          FROM @source_schema@.campaign_transitions AS t;
+    ELSIF p_tenant_id IS NOT NULL THEN
+        DELETE FROM pgrollup_internal.msg_transitions AS m WHERE m.tenant_id = p_tenant_id;
+        INSERT INTO pgrollup_internal.msg_transitions (id, tenant_id, campaign_id, transitioned_at, to_status)
+        SELECT t.id, t.tenant_id, t.campaign_id, pgrollup_internal.utc(t.transitioned_at), t.to_status
+          FROM @source_schema@.campaign_transitions AS t
+         WHERE t.tenant_id = p_tenant_id
+        ON CONFLICT (id) DO UPDATE
+           SET tenant_id = excluded.tenant_id, campaign_id = excluded.campaign_id,
+               transitioned_at = excluded.transitioned_at, to_status = excluded.to_status;
+    ELSIF p_ids IS NOT NULL AND pg_catalog.cardinality(p_ids) > 0 THEN
+        DELETE FROM pgrollup_internal.msg_transitions AS m WHERE m.id = ANY (p_ids);
+        INSERT INTO pgrollup_internal.msg_transitions (id, tenant_id, campaign_id, transitioned_at, to_status)
+        SELECT t.id, t.tenant_id, t.campaign_id, pgrollup_internal.utc(t.transitioned_at), t.to_status
+          FROM @source_schema@.campaign_transitions AS t
+         WHERE t.id = ANY (p_ids);
+    ELSE
+        RETURN 0;
+    END IF;
+    GET DIAGNOSTICS v_n = ROW_COUNT;
+    RETURN v_n;
+END;
+$$;
+REVOKE ALL ON FUNCTION pgrollup_internal.messaging_sync_transitions(bigint[], bigint, boolean) FROM PUBLIC;
+COMMENT ON FUNCTION pgrollup_internal.messaging_sync_transitions(bigint[], bigint, boolean) IS 'Copies campaign_transitions rows (listed ids, one tenant, or all) from source into pgrollup_internal.msg_transitions, where the campaign status per local date is looked up.';

@@ -1,0 +1,54 @@
+CREATE OR REPLACE FUNCTION pgrollup_internal.messaging_refresh()
+RETURNS bigint
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+SET TimeZone = 'UTC'
+SET client_min_messages = warning
+AS $$
+-- messaging refresh hook (called by pgrollup.refresh with the module lock held, inside a
+-- subtransaction: any error undoes everything below, change log included). Errors propagate.
+DECLARE
+    v_changes bigint;
+BEGIN
+    IF pgrollup_internal.messaging_mode() = 'materialized_view' THEN
+        DELETE FROM pgrollup_internal.msg_changes;   -- nothing is tracked in this mode
+        PERFORM pgrollup_internal.messaging_refresh_mvs();
+        RETURN 0;
+    END IF;
+
+    -- consume the change log in one snapshot: rows committed after this statement stay for the next run
+    DROP TABLE IF EXISTS pg_temp.pgr_msg_log;
+    CREATE TEMP TABLE pgr_msg_log (message_id bigint, transition_id bigint, tenant_id bigint) ON COMMIT DROP;
+    WITH consumed AS (
+        DELETE FROM pgrollup_internal.msg_changes
+        RETURNING message_id, transition_id, tenant_id
+    )
+    INSERT INTO pg_temp.pgr_msg_log (message_id, transition_id, tenant_id)
+    SELECT c.message_id, c.transition_id, c.tenant_id FROM consumed AS c;
+    GET DIAGNOSTICS v_changes = ROW_COUNT;
+    IF v_changes = 0 THEN
+        RETURN 0;
+    END IF;
+
+    IF EXISTS (SELECT 1 FROM pg_temp.pgr_msg_log AS l
+                WHERE l.message_id IS NULL AND l.transition_id IS NULL AND l.tenant_id IS NULL) THEN
+        PERFORM pgrollup_internal.messaging_rebuild();   -- after install, TRUNCATE, mode switch
+        RETURN v_changes;
+    END IF;
+
+    PERFORM pgrollup_internal.messaging_sync_transitions(
+        ARRAY(SELECT DISTINCT l.transition_id FROM pg_temp.pgr_msg_log AS l WHERE l.transition_id IS NOT NULL));
+
+    PERFORM pgrollup_internal.messaging_keys_table();
+    INSERT INTO pg_temp.pgr_msg_keys (message_id)
+    SELECT l.message_id FROM pg_temp.pgr_msg_log AS l WHERE l.message_id IS NOT NULL
+    UNION
+    SELECT s.message_id                        -- a tenant whose zone changed: its whole history
+      FROM pgrollup_internal.msg_state AS s
+     WHERE s.tenant_id IN (SELECT l.tenant_id FROM pg_temp.pgr_msg_log AS l WHERE l.tenant_id IS NOT NULL);
+    PERFORM pgrollup_internal.messaging_restate();
+    RETURN v_changes;
+END;
+$$;
+REVOKE ALL ON FUNCTION pgrollup_internal.messaging_refresh() FROM PUBLIC;
+COMMENT ON FUNCTION pgrollup_internal.messaging_refresh() IS 'messaging refresh hook: in incremental mode consumes the change log and restates the touched messages (cost follows the number of changes); in materialized_view mode refreshes the materialized views concurrently. Returns the change-log rows applied. Raises on error.';

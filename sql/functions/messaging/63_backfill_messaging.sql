@@ -1,0 +1,35 @@
+CREATE OR REPLACE FUNCTION pgrollup.backfill_messaging(p_tenant_id bigint DEFAULT NULL, p_from date DEFAULT NULL, p_to date DEFAULT NULL)
+RETURNS bigint
+LANGUAGE plpgsql VOLATILE
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+SET TimeZone = 'UTC'
+AS $$
+DECLARE
+    v_n bigint;
+BEGIN
+    IF p_from IS NOT NULL AND p_to IS NOT NULL AND p_from > p_to THEN
+        RAISE EXCEPTION USING ERRCODE = '22023',
+            MESSAGE = pg_catalog.format('p_from %s is after p_to %s', p_from, p_to);
+    END IF;
+    -- the module lock: never races a refresh, another backfill or a mode switch; the source is read
+    -- in snapshots taken after it, and writes committed meanwhile stay in the change log
+    PERFORM pgrollup_internal.lock_module('messaging', true);
+    IF pgrollup_internal.messaging_mode() = 'materialized_view' THEN
+        RETURN pgrollup_internal.messaging_refresh_mvs();
+    END IF;
+    IF p_tenant_id IS NULL AND p_from IS NULL AND p_to IS NULL THEN
+        RETURN pgrollup_internal.messaging_rebuild();
+    END IF;
+    IF p_tenant_id IS NOT NULL THEN
+        PERFORM pgrollup_internal.messaging_sync_transitions(NULL, p_tenant_id, false);
+    ELSE
+        PERFORM pgrollup_internal.messaging_sync_transitions(NULL, NULL, true);
+    END IF;
+    PERFORM pgrollup_internal.messaging_backfill_keys(p_tenant_id, p_from, p_to);
+    v_n := pgrollup_internal.messaging_restate();
+    RETURN v_n;
+END;
+$$;
+REVOKE ALL ON FUNCTION pgrollup.backfill_messaging(bigint, date, date) FROM PUBLIC;
+COMMENT ON FUNCTION pgrollup.backfill_messaging(bigint, date, date) IS 'Restates a slice of the messaging rollups from the source tables: one tenant (NULL = all) and local dates p_from..p_to inclusive (NULL = open); every message contributing to the slice is recomputed. Run it after editing pgrollup.message_event_metrics. Atomic, serialized with refreshes, safe while writes continue. Returns the number of messages restated (in materialized_view mode: refreshes the materialized views and returns the number of messages).';

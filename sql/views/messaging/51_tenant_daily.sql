@@ -1,0 +1,21 @@
+CREATE OR REPLACE FUNCTION pgrollup.tenant_daily(p_tenant_id bigint, p_from date, p_to date)
+RETURNS SETOF pgrollup.metrics_tenant_daily
+LANGUAGE plpgsql STABLE
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    IF p_tenant_id IS NULL THEN
+        RAISE EXCEPTION USING ERRCODE = '22023', MESSAGE = 'p_tenant_id must not be NULL';
+    END IF;
+    IF p_from IS NULL OR p_to IS NULL THEN
+        RAISE EXCEPTION USING ERRCODE = '22023', MESSAGE = 'p_from and p_to must not be NULL';
+    END IF;
+    RETURN QUERY
+    SELECT v.* FROM pgrollup.metrics_tenant_daily AS v
+     WHERE v.tenant_id = p_tenant_id AND v.date >= p_from AND v.date <= p_to
+     ORDER BY v.date;
+END;
+$$;
+REVOKE ALL ON FUNCTION pgrollup.tenant_daily(bigint, date, date) FROM PUBLIC;
+COMMENT ON FUNCTION pgrollup.tenant_daily(bigint, date, date) IS 'Dashboard slice of pgrollup.metrics_tenant_daily: one tenant, local dates p_from..p_to inclusive, ordered by date. Index-backed.';
