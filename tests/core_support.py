@@ -30,3 +30,14 @@ VALUES ('fake', 'fake.refresh', 'fake.health', 'fake.noop', 'fake.noop');
 def add_fake_module(db):
     with db.connect() as conn:
         conn.execute(FAKE_MODULE_SQL)
+
+
+# The contract's shape of the support app's table, for installer tests that need a real module.
+REPORTING_EVENTS_DDL = """
+CREATE TABLE public.reporting_events (
+    id bigserial PRIMARY KEY, name varchar, value double precision, value_in_business_hours double precision,
+    account_id integer, inbox_id integer, user_id integer, conversation_id integer,
+    event_start_time timestamp, event_end_time timestamp,
+    created_at timestamp NOT NULL DEFAULT (now() AT TIME ZONE 'UTC'),
+    updated_at timestamp NOT NULL DEFAULT (now() AT TIME ZONE 'UTC'))
+"""
