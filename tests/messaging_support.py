@@ -188,3 +188,136 @@ def diff_read_functions(conn, schema: str = "public") -> list[str]:
 def assert_exact(conn, schema: str = "public") -> None:
     problems = diff_views(conn, schema) + diff_read_functions(conn, schema)
     assert not problems, "\n".join(problems)
+
+
+# ---------------------------------------------------------------------------------------------
+# Randomized workloads: an operation is (kind, a, b, c) with small integers, interpreted against
+# whatever rows exist, so hypothesis can generate and shrink them.
+
+ANCHORS = [dt.datetime(2024, 3, 9), dt.datetime(2024, 4, 5, 12), dt.datetime(2024, 9, 28),
+           dt.datetime(2024, 11, 2), dt.datetime(2024, 12, 31)]   # DST changes of the zones below, year end
+ZONES = ["UTC", "Asia/Kolkata", "Pacific/Chatham", "America/St_Johns", "Europe/Berlin"]
+EVENT_TYPES = ["delivered", "open", "opened", "click", "clicked", "bounce", "unsubscribe", "spam", "open"]
+STATUSES = ["draft", "scheduled", "running", "paused", "done"]
+WRITE_OPS = ["msg", "msg", "send", "fix", "delmsg", "ev", "ev", "ev", "evfix", "delev", "tr", "deltr", "trfix", "bulk"]
+ADMIN_OPS = ["tz", "refresh", "backfill"]
+
+
+def ts(x: int) -> str:
+    """A UTC timestamp near one of the anchors (3-day window), as text without offset."""
+    t = ANCHORS[x % len(ANCHORS)] + dt.timedelta(minutes=(x // len(ANCHORS)) * 7 % (3 * 24 * 60))
+    return t.strftime("%Y-%m-%d %H:%M:%S")
+
+
+class Workload:
+    """Applies operations to the source tables of one schema through one connection (autocommit)."""
+
+    def __init__(self, conn, schema: str = "public", tenants=(1, 2, 3)):
+        self.conn = conn
+        self.s = sql.Identifier(schema).as_string(conn)
+        self.tenants = list(tenants)
+        conn.execute("SET TimeZone = 'UTC'")
+
+    def _pick(self, table: str, a: int, where: str = "true"):
+        n = self.conn.execute(f"SELECT count(*) FROM {self.s}.{table} WHERE {where}").fetchone()[0]
+        if n == 0:
+            return None
+        return self.conn.execute(f"SELECT id FROM {self.s}.{table} WHERE {where} ORDER BY id OFFSET %s LIMIT 1",
+                                 (a % n,)).fetchone()[0]
+
+    def _tenant_where(self):
+        return "tenant_id IN (" + ",".join(str(t) for t in self.tenants) + ")"
+
+    def apply(self, op) -> None:
+        kind, a, b, c = op
+        s, ex = self.s, self.conn.execute
+        tw = self._tenant_where()
+        if kind == "msg":
+            ex(f"INSERT INTO {s}.outbound_messages (tenant_id, campaign_id, contact_id, channel, sent_at) "
+               "VALUES (%s, %s, %s, %s, %s)",
+               (self.tenants[a % len(self.tenants)], None if b % 4 == 0 else 1 + b % 3, 1 + c % 4,
+                ["email", "sms"][(a // 3) % 2], None if c % 3 == 0 else ts(b)))
+        elif kind == "send":
+            m = self._pick("outbound_messages", a, tw)
+            if m is not None:
+                ex(f"UPDATE {s}.outbound_messages SET sent_at = %s WHERE id = %s", (None if b % 5 == 0 else ts(b), m))
+        elif kind == "fix":
+            m = self._pick("outbound_messages", a, tw)
+            if m is not None:
+                col, val = [("tenant_id", self.tenants[c % len(self.tenants)]), ("campaign_id", None if c % 4 == 0 else 1 + c % 3),
+                            ("contact_id", 1 + c % 4), ("channel", ["email", "sms", "push"][c % 3])][b % 4]
+                ex(f"UPDATE {s}.outbound_messages SET {col} = %s WHERE id = %s", (val, m))
+        elif kind == "delmsg":
+            m = self._pick("outbound_messages", a, tw)
+            if m is not None:
+                ex(f"DELETE FROM {s}.outbound_messages WHERE id = %s", (m,))
+        elif kind == "ev":
+            if b % 7 == 0:   # an event before its message row exists
+                mx = ex(f"SELECT coalesce(max(id), 0) FROM {s}.outbound_messages").fetchone()[0]
+                m = mx + 1 + b % 3
+            else:
+                m = self._pick("outbound_messages", a, tw)
+            if m is not None:
+                ex(f"INSERT INTO {s}.message_events (tenant_id, message_id, event_type, occurred_at) VALUES (%s, %s, %s, %s)",
+                   (self.tenants[0], m, EVENT_TYPES[b % len(EVENT_TYPES)], ts(c)))
+        elif kind == "evfix":
+            e = self._pick("message_events", a, tw)
+            if e is not None:
+                if b % 3 == 0:
+                    ex(f"UPDATE {s}.message_events SET occurred_at = %s WHERE id = %s", (ts(c), e))
+                elif b % 3 == 1:
+                    ex(f"UPDATE {s}.message_events SET event_type = %s WHERE id = %s", (EVENT_TYPES[c % len(EVENT_TYPES)], e))
+                else:
+                    m = self._pick("outbound_messages", c, tw)
+                    if m is not None:
+                        ex(f"UPDATE {s}.message_events SET message_id = %s WHERE id = %s", (m, e))
+        elif kind == "delev":
+            e = self._pick("message_events", a, tw)
+            if e is not None:
+                ex(f"DELETE FROM {s}.message_events WHERE id = %s", (e,))
+        elif kind == "tr":
+            ex(f"INSERT INTO {s}.campaign_transitions (tenant_id, campaign_id, to_status, transitioned_at) VALUES (%s, %s, %s, %s)",
+               (self.tenants[a % len(self.tenants)], 1 + b % 3, STATUSES[c % len(STATUSES)], ts(b + c)))
+        elif kind == "deltr":
+            t = self._pick("campaign_transitions", a, tw)
+            if t is not None:
+                ex(f"DELETE FROM {s}.campaign_transitions WHERE id = %s", (t,))
+        elif kind == "trfix":
+            t = self._pick("campaign_transitions", a, tw)
+            if t is not None:
+                ex(f"UPDATE {s}.campaign_transitions SET transitioned_at = %s WHERE id = %s", (ts(b), t))
+        elif kind == "bulk":
+            # one statement inserting many messages, then one inserting many events for them
+            tenant = self.tenants[a % len(self.tenants)]
+            ids = [r[0] for r in ex(
+                f"INSERT INTO {s}.outbound_messages (tenant_id, campaign_id, contact_id, channel, sent_at) "
+                "SELECT %s, 1 + g %% 3, 1 + g %% 4, 'email', %s::timestamp + g * interval '13 minutes' "
+                "FROM generate_series(1, 12) g RETURNING id", (tenant, ts(b))).fetchall()]
+            ex(f"INSERT INTO {s}.message_events (tenant_id, message_id, event_type, occurred_at) "
+               "SELECT %s, m, (ARRAY['delivered','open','click','opened','bounce'])[1 + (m + g) %% 5], "
+               "%s::timestamp + (m %% 50 + g) * interval '17 minutes' "
+               "FROM unnest(%s::bigint[]) m, generate_series(1, 3) g", (tenant, ts(c), ids))
+        elif kind == "tz":
+            ex("SELECT pgrollup.set_tenant_timezone(%s, %s)", (self.tenants[a % len(self.tenants)], ZONES[b % len(ZONES)]))
+        elif kind == "refresh":
+            ex("SELECT * FROM pgrollup.refresh('messaging')")
+        elif kind == "backfill":
+            tenant = None if a % 2 else self.tenants[a % len(self.tenants)]
+            d0 = ANCHORS[b % len(ANCHORS)].date()
+            lo = None if c % 3 == 0 else d0 + dt.timedelta(days=c % 3 - 1)
+            hi = None if c % 5 == 0 else d0 + dt.timedelta(days=1 + c % 2)
+            ex("SELECT pgrollup.backfill_messaging(%s, %s, %s)", (tenant, lo, hi))
+        elif kind == "mode":
+            ex("SELECT pgrollup.set_messaging_mode(%s)", (["incremental", "materialized_view"][a % 2],))
+        else:
+            raise ValueError(kind)
+
+    def reset(self) -> None:
+        """Empty the source tables and the tenant zones (the TRUNCATE capture asks for a rebuild)."""
+        self.conn.execute(f"TRUNCATE {self.s}.outbound_messages, {self.s}.message_events, {self.s}.campaign_transitions")
+        for t in self.tenants:
+            self.conn.execute("SELECT pgrollup.set_tenant_timezone(%s, NULL)", (t,))
+
+
+def random_ops(rng, n: int, kinds=WRITE_OPS):
+    return [(rng.choice(kinds), rng.randrange(1000), rng.randrange(1000), rng.randrange(1000)) for _ in range(n)]
