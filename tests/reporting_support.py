@@ -58,7 +58,7 @@ def insert(conn, rows, schema="public"):
 REFERENCE_ROLLUPS = """
 WITH acc AS (SELECT account_id, timezone FROM pgrollup_internal.reporting_accounts WHERE timezone IS NOT NULL),
 ev AS (
-    SELECT e.*, (((e.created_at::text)::timestamp AT TIME ZONE 'UTC') AT TIME ZONE acc.timezone)::date AS d
+    SELECT e.*, (pgrollup_internal.utc(e.created_at) AT TIME ZONE acc.timezone)::date AS d
       FROM {schema}.reporting_events e JOIN acc ON acc.account_id = e.account_id
 ), x AS (
     SELECT ev.account_id::bigint AS account_id, ev.d AS date, dim.t AS dimension_type, dim.id::bigint AS dimension_id,
@@ -116,3 +116,77 @@ def timeseries(conn, account, metric, since, until, group="day", tz=None, dim="a
 
 def strip_source(rows):
     return [r[:-1] for r in rows]
+
+
+# Read-path references: CONTRACT.md "Read functions", computed straight from raw events.
+REFERENCE_SUMMARY = """
+WITH x AS (
+    SELECT dim.id::bigint AS dim_id, m.rollup_metric AS metric, m.payload_kind, e.conversation_id,
+           CASE WHEN %(bh)s THEN e.value_in_business_hours ELSE e.value END AS v
+      FROM {schema}.reporting_events e JOIN pgrollup.event_metrics m ON m.event_name = e.name
+      CROSS JOIN LATERAL (VALUES ('account', e.account_id), ('agent', e.user_id), ('inbox', e.inbox_id)) dim(t, id)
+     WHERE e.account_id = %(a)s AND dim.t = %(dim)s AND dim.id IS NOT NULL
+       AND pgrollup_internal.utc(e.created_at) >= %(since)s AND pgrollup_internal.utc(e.created_at) < %(until)s
+       AND (m.rollup_metric <> 'bot_handoffs_count' OR e.conversation_id IS NOT NULL)
+), ids AS (
+    SELECT %(a)s::bigint AS id WHERE %(dim)s = 'account'
+    UNION SELECT dim_id FROM x WHERE %(dim)s <> 'account'
+)
+SELECT ids.id,
+       count(*) FILTER (WHERE metric = 'resolutions_count'),
+       avg(coalesce(v, 0)) FILTER (WHERE metric = 'resolution_time'),
+       avg(coalesce(v, 0)) FILTER (WHERE metric = 'first_response'),
+       avg(coalesce(v, 0)) FILTER (WHERE metric = 'reply_time'),
+       count(*) FILTER (WHERE metric = 'bot_resolutions_count'),
+       count(DISTINCT conversation_id) FILTER (WHERE metric = 'bot_handoffs_count')
+  FROM ids LEFT JOIN x ON x.dim_id = ids.id
+ GROUP BY ids.id ORDER BY ids.id
+"""
+
+_BUCKET = """CASE %(unit)s
+    WHEN 'hour' THEN date_trunc('hour', {t}, %(tz)s)
+    WHEN 'week' THEN (date_trunc('week', ({t} AT TIME ZONE %(tz)s) + interval '1 day') - interval '1 day') AT TIME ZONE %(tz)s
+    ELSE date_trunc(%(unit)s, {t} AT TIME ZONE %(tz)s) AT TIME ZONE %(tz)s END"""
+
+REFERENCE_TIMESERIES = """
+WITH b AS (
+    SELECT DISTINCT """ + _BUCKET.format(t="x") + """ AS b
+      FROM (SELECT generate_series(%(since)s::timestamptz, %(until)s::timestamptz, interval '15 minutes') AS x
+            UNION ALL SELECT %(until)s::timestamptz - interval '1 microsecond') s
+     WHERE x < %(until)s
+), x AS (
+    SELECT """ + _BUCKET.format(t="pgrollup_internal.utc(e.created_at)") + """ AS b,
+           e.conversation_id, m.payload_kind,
+           CASE WHEN %(bh)s THEN e.value_in_business_hours ELSE e.value END AS v
+      FROM {schema}.reporting_events e JOIN pgrollup.event_metrics m ON m.event_name = e.name
+      CROSS JOIN LATERAL (VALUES ('account', e.account_id), ('agent', e.user_id), ('inbox', e.inbox_id)) dim(t, id)
+     WHERE e.account_id = %(a)s AND dim.t = %(dim)s AND dim.id IS NOT NULL
+       AND (%(dim_id)s::bigint IS NULL OR dim.id = %(dim_id)s)
+       AND m.rollup_metric = %(rmetric)s
+       AND pgrollup_internal.utc(e.created_at) >= %(since)s AND pgrollup_internal.utc(e.created_at) < %(until)s
+       AND (m.rollup_metric <> 'bot_handoffs_count' OR e.conversation_id IS NOT NULL)
+)
+SELECT b.b,
+       CASE WHEN %(avg)s THEN coalesce(avg(coalesce(x.v, 0)) FILTER (WHERE x.b IS NOT NULL), 0)
+            WHEN %(rmetric)s = 'bot_handoffs_count' THEN count(DISTINCT x.conversation_id)
+            ELSE count(x.b) END::double precision,
+       CASE WHEN %(rmetric)s = 'bot_handoffs_count' THEN count(DISTINCT x.conversation_id) ELSE count(x.b) END
+  FROM b LEFT JOIN x ON x.b = b.b
+ GROUP BY b.b ORDER BY b.b
+"""
+
+ROLLUP_METRIC = {"resolutions_count": "resolutions_count", "avg_resolution_time": "resolution_time",
+                 "avg_first_response_time": "first_response", "avg_reply_time": "reply_time",
+                 "bot_resolutions_count": "bot_resolutions_count", "bot_handoffs_count": "bot_handoffs_count"}
+
+
+def reference_summary(conn, account, since, until, dim="account", bh=False, schema="public"):
+    return conn.execute(REFERENCE_SUMMARY.format(schema=schema),
+                        dict(a=account, since=since, until=until, dim=dim, bh=bh)).fetchall()
+
+
+def reference_timeseries(conn, account, metric, since, until, unit="day", tz="UTC", dim="account",
+                         dim_id=None, bh=False, schema="public"):
+    return conn.execute(REFERENCE_TIMESERIES.format(schema=schema),
+                        dict(a=account, since=since, until=until, unit=unit, tz=tz, dim=dim, dim_id=dim_id, bh=bh,
+                             rmetric=ROLLUP_METRIC[metric], avg=metric.startswith("avg_"))).fetchall()
