@@ -4,6 +4,7 @@ import psycopg
 
 import messaging_support as ms
 import reporting_support as rs
+from workload_support import mixed_workload
 
 HOSTILE = """
 CREATE SCHEMA evil;
@@ -33,38 +34,6 @@ CREATE TABLE evil.settings (name text, value text);
 PATH = "SET search_path = evil, pg_catalog, public, pgrollup, pgrollup_internal"
 
 
-def _workload(conn):
-    conn.execute("SELECT pgrollup.set_reporting_timezone(1, 'Asia/Kolkata')")
-    conn.execute("SELECT pgrollup.set_reporting_timezone(2, 'America/St_Johns')")
-    conn.execute("SELECT pgrollup.set_rollup_reads(1, true)")
-    conn.execute("SELECT pgrollup.set_tenant_timezone(1, 'Pacific/Chatham')")
-    conn.execute("""
-        INSERT INTO public.reporting_events (name, value, value_in_business_hours, account_id, inbox_id, user_id,
-                                             conversation_id, created_at, updated_at)
-        SELECT (ARRAY['conversation_resolved','first_response','reply_time','conversation_bot_handoff',
-                      'conversation_bot_resolved','unknown'])[1 + g % 6],
-               (g * 37) % 900, (g * 11) % 400, 1 + g % 2, nullif(g % 4, 0), nullif(g % 5, 0), g % 40,
-               timestamp '2026-03-01' + g * interval '53 minutes', timestamp '2026-03-01'
-          FROM generate_series(1, 1500) g""")
-    conn.execute("UPDATE public.reporting_events SET value = value + 1 WHERE id % 7 = 0")
-    conn.execute("DELETE FROM public.reporting_events WHERE id % 11 = 0")
-    conn.execute("""
-        INSERT INTO public.outbound_messages (tenant_id, campaign_id, contact_id, channel, created_at, sent_at)
-        SELECT 1 + g % 2, nullif(g % 4, 0), g % 30, (ARRAY['email','sms'])[1 + g % 2],
-               timestamptz '2026-03-01 00:00+00' + g * interval '41 minutes',
-               CASE WHEN g % 5 <> 0 THEN timestamptz '2026-03-01 00:00+00' + g * interval '41 minutes' END
-          FROM generate_series(1, 600) g""")
-    conn.execute("""
-        INSERT INTO public.message_events (tenant_id, message_id, event_type, occurred_at)
-        SELECT m.tenant_id, m.id, (ARRAY['delivered','open','click','bounce','unsubscribe','opened'])[1 + (m.id * k) % 6],
-               m.created_at + k * interval '3 hours'
-          FROM public.outbound_messages m, generate_series(1, 3) k""")
-    conn.execute("INSERT INTO public.campaign_transitions (tenant_id, campaign_id, to_status, transitioned_at) "
-                 "VALUES (1, 1, 'running', '2026-03-02 00:00+00'), (1, 1, 'done', '2026-03-10 00:00+00')")
-    conn.execute("SELECT pgrollup.backfill_reporting(1)")
-    conn.execute("SELECT * FROM pgrollup.refresh()")
-
-
 def _reads(conn):
     return [
         conn.execute("SELECT * FROM pgrollup.report_summary(1, '2026-03-02', '2026-04-20', 'agent') ORDER BY 1").fetchall(),
@@ -86,7 +55,7 @@ def test_hostile_search_path_changes_nothing(db):
         conn.execute(HOSTILE)
     with db.connect() as hostile:
         hostile.execute(PATH)
-        _workload(hostile)
+        mixed_workload(hostile)
         hostile_reads = _reads(hostile)
     with db.connect() as conn:
         assert rs.rollup_mismatches(conn) == []
