@@ -194,6 +194,12 @@ def install(conn: psycopg.Connection, dsn: str, requested=(), source_schema=None
             if mod.name != CORE:
                 result.sql.append(f"UPDATE pgrollup_internal.modules SET source_schema = '{schemas[mod.name]}' WHERE module = '{mod.name}';")
                 result.sql.append(f"SELECT pgrollup_internal.module_call('{mod.name}', 'attach');")
+        if roles.existing(conn) != {roles.READER, roles.ADMIN}:
+            result.sql += ["-- roles (when the installing role may create them)"] + roles.create_statements()
+        result.sql.append("-- grants, re-applied on every install")
+        result.sql += [g for g in roles.grant_statements(conn, mods, planned=True) if "FUNCTION pgrollup." not in g]
+        result.sql += [f"GRANT EXECUTE ON FUNCTION pgrollup.{f}(...) TO {roles.READER};  -- every overload"
+                       for m in mods for f in m.reader_functions]
         if cron_info and cron_info.available:
             fn, extra = ("cron.schedule", "") if cron_info.same_database else \
                 ("cron.schedule_in_database", f", '{conn.info.dbname}'")

@@ -32,7 +32,7 @@ def create_statements() -> list[str]:
     return [f"CREATE ROLE {READER} NOLOGIN;", f"CREATE ROLE {ADMIN} NOLOGIN;", f"GRANT {READER} TO {ADMIN};"]
 
 
-def grant_statements(conn: psycopg.Connection, mods: list[Module]) -> list[str]:
+def grant_statements(conn: psycopg.Connection, mods: list[Module], planned: bool = False) -> list[str]:
     """GRANTs for the objects that exist now (run after functions and views are created)."""
     reader_fns = {f for m in mods for f in m.reader_functions}
     admin_tables = [t for m in mods for t in m.admin_tables]
@@ -46,7 +46,7 @@ def grant_statements(conn: psycopg.Connection, mods: list[Module]) -> list[str]:
             "WHERE n.nspname = 'pgrollup' AND p.proname = ANY(%s) ORDER BY 1", (sorted(reader_fns),)).fetchall():
         out.append(f"GRANT EXECUTE ON FUNCTION {sig} TO {READER};")
     for table in admin_tables:
-        if conn.execute("SELECT pg_catalog.to_regclass(%s) IS NOT NULL", (f"pgrollup.{table}",)).fetchone()[0]:
+        if planned or conn.execute("SELECT pg_catalog.to_regclass(%s) IS NOT NULL", (f"pgrollup.{table}",)).fetchone()[0]:
             out.append(sql.SQL("GRANT INSERT, UPDATE, DELETE ON {} TO {};").format(
                 sql.Identifier("pgrollup", table), sql.Identifier(ADMIN)).as_string(conn))
     return out
