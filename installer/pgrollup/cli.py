@@ -288,5 +288,22 @@ def demo(dsn, keep):
     run_demo(dsn, keep)
 
 
+@main.command()
+@click.option("--scale", default="1m", show_default=True,
+              help="Source rows per module: 10k (smoke), 1m, 5m, 10m, or any count like 200k.")
+@click.option("--dsn", default=None, help="Use this server (a throwaway database is created and dropped) "
+              "instead of starting a throwaway cluster.")
+@click.option("--output", default="docs", show_default=True, help="Directory for benchmarks.json and BENCHMARKS.md.")
+@click.option("--repeat", default=5, show_default=True, help="Timed runs per measurement (after one warm-up).")
+@click.option("--scenario", "scenarios", multiple=True,
+              type=click.Choice(["reads", "backfill", "refresh", "write", "freshness"]),
+              help="Run only these scenarios (repeatable). Default: all.")
+@user_errors
+def bench(scale, dsn, output, repeat, scenarios):
+    """Benchmark suite: reads, refresh, write overhead, backfill, freshness; writes BENCHMARKS.md and benchmarks.json."""
+    from .bench import SCENARIOS, run_bench
+    run_bench(scale=scale, dsn=dsn, output=output, repeat=repeat, scenarios=tuple(scenarios) or SCENARIOS)
+
+
 if __name__ == "__main__":
     main()
