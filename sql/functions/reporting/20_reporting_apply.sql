@@ -33,33 +33,28 @@ BEGIN
         SELECT e.account_id, e.date, e.t, e.id, e.conv, pg_catalog.sum(e.sign)::bigint AS dn
           FROM e GROUP BY e.account_id, e.date, e.t, e.id, e.conv
         HAVING pg_catalog.sum(e.sign) <> 0
-    ), ins AS (
+    ), up AS (
+        -- one sorted upsert for every key (also the negative ones, which always exist when the
+        -- rollups are exact; a row reaching 0 is deleted below)
         INSERT INTO pgrollup_internal.reporting_handoffs AS p
                (account_id, date, dimension_type, dimension_id, conversation_id, events)
-        SELECT h.account_id, h.date, h.t, h.id, h.conv, h.dn FROM h WHERE h.dn > 0
+        SELECT h.account_id, h.date, h.t, h.id, h.conv, h.dn FROM h
          ORDER BY h.account_id, h.date, h.t, h.id, h.conv
         ON CONFLICT (account_id, date, dimension_type, dimension_id, conversation_id)
         DO UPDATE SET events = p.events + EXCLUDED.events
-        RETURNING p.account_id, p.date, p.dimension_type, p.dimension_id, (p.xmax = 0) AS inserted
-    ), upd AS (
-        UPDATE pgrollup_internal.reporting_handoffs AS p
-           SET events = p.events + h.dn
-          FROM h
-         WHERE h.dn < 0 AND p.account_id = h.account_id AND p.date = h.date AND p.dimension_type = h.t
-           AND p.dimension_id = h.id AND p.conversation_id = h.conv
-        RETURNING p.*
+        RETURNING p.*, (p.xmax = 0) AS inserted
     ), k AS (
-        SELECT ins.account_id, ins.date, ins.dimension_type, ins.dimension_id,
-               pg_catalog.count(*) FILTER (WHERE ins.inserted) AS c
-          FROM ins GROUP BY 1, 2, 3, 4
-        UNION ALL
-        SELECT upd.account_id, upd.date, upd.dimension_type, upd.dimension_id, -pg_catalog.count(*)
-          FROM upd WHERE upd.events <= 0 GROUP BY 1, 2, 3, 4
+        SELECT up.account_id, up.date, up.dimension_type, up.dimension_id,
+               pg_catalog.count(*) FILTER (WHERE up.inserted AND up.events > 0)
+               - pg_catalog.count(*) FILTER (WHERE NOT up.inserted AND up.events <= 0) AS c
+          FROM up GROUP BY 1, 2, 3, 4
     )
     SELECT (SELECT pg_catalog.array_agg(ROW(k.account_id, k.date, k.dimension_type, k.dimension_id,
                                             'bot_handoffs_count', k.c, 0, 0, NULL, NULL)::pgrollup.reporting_events_rollups)
               FROM k WHERE k.c <> 0),
-           (SELECT pg_catalog.array_agg(upd) FROM upd WHERE upd.events <= 0)
+           (SELECT pg_catalog.array_agg(ROW(up.account_id, up.date, up.dimension_type, up.dimension_id,
+                                            up.conversation_id, up.events)::pgrollup_internal.reporting_handoffs)
+              FROM up WHERE up.events <= 0)
       INTO v_handoffs, v_gone;
 
     IF v_gone IS NOT NULL THEN
@@ -69,7 +64,7 @@ BEGIN
            AND p.dimension_id = g.dimension_id AND p.conversation_id = g.conversation_id AND p.events <= 0;
     END IF;
 
-    -- 2. rollup rows: one aggregated upsert per statement, rows locked in a fixed order with the
+    -- 2. rollup rows: one aggregated upsert per batch (a committing transaction, a refresh), rows locked in a fixed order with the
     --    hottest row (the account dimension) last, so it is held for the shortest time
     WITH e AS (
         SELECT r.*, a.timezone

@@ -7,6 +7,7 @@ DECLARE
     v_accounts bigint[];
     v_mode     text;
     v_n        bigint;
+    v_marker   boolean;
 BEGIN
     IF p_rows IS NULL OR pg_catalog.cardinality(p_rows) = 0 THEN
         RETURN 0;
@@ -30,8 +31,24 @@ BEGIN
         GET DIAGNOSTICS v_n = ROW_COUNT;
         RETURN v_n;
     END IF;
-    RETURN pgrollup_internal.reporting_apply(p_rows);
+    -- immediate mode: buffer the rows in this transaction; the first row of the transaction is
+    -- its marker, whose deferred constraint trigger applies the whole buffer in one sorted batch
+    -- at COMMIT. Rollup rows are therefore locked only while the transaction commits, and a
+    -- transaction writing many statements cannot deadlock with another one on rollup rows.
+    v_marker := NOT EXISTS (SELECT 1 FROM pgrollup_internal.reporting_pending AS p
+                             WHERE p.txid = pg_catalog.pg_current_xact_id());
+    INSERT INTO pgrollup_internal.reporting_pending
+           (is_marker, account_id, created_at, name, user_id, inbox_id, conversation_id, value, value_bh, sign)
+    SELECT v_marker AND pg_catalog.row_number() OVER (ORDER BY r.o) = 1, r.account_id, r.created_at, r.name, r.user_id, r.inbox_id, r.conversation_id,
+           r.value, r.value_bh, r.sign
+      FROM pg_catalog.unnest(p_rows) WITH ORDINALITY AS r(account_id, created_at, name, user_id, inbox_id,
+                                                          conversation_id, value, value_bh, sign, o)
+     WHERE EXISTS (SELECT 1 FROM pgrollup_internal.reporting_accounts AS a
+                    WHERE a.account_id = r.account_id AND a.timezone IS NOT NULL)
+     ORDER BY r.o;
+    GET DIAGNOSTICS v_n = ROW_COUNT;
+    RETURN v_n;
 END;
 $$;
 REVOKE ALL ON FUNCTION pgrollup_internal.reporting_ingest(pgrollup_internal.reporting_delta[]) FROM PUBLIC;
-COMMENT ON FUNCTION pgrollup_internal.reporting_ingest(pgrollup_internal.reporting_delta[]) IS 'Write path behind the capture triggers: takes the accounts'' shared locks, then applies the rows at once (immediate mode) or appends them to the change log (deferred mode).';
+COMMENT ON FUNCTION pgrollup_internal.reporting_ingest(pgrollup_internal.reporting_delta[]) IS 'Write path behind the capture triggers: takes the accounts'' shared locks, then buffers the rows for the commit-time flush (immediate mode) or appends them to the change log (deferred mode).';

@@ -123,3 +123,30 @@ COMMENT ON COLUMN pgrollup_internal.reporting_changes.conversation_id IS 'report
 COMMENT ON COLUMN pgrollup_internal.reporting_changes.value IS 'reporting_events.value.';
 COMMENT ON COLUMN pgrollup_internal.reporting_changes.value_bh IS 'reporting_events.value_in_business_hours.';
 COMMENT ON COLUMN pgrollup_internal.reporting_changes.sign IS '+1 the event row now exists in this form, -1 it no longer does.';
+
+CREATE UNLOGGED TABLE pgrollup_internal.reporting_pending (
+    txid            xid8 NOT NULL DEFAULT pg_catalog.pg_current_xact_id(),
+    is_marker       boolean NOT NULL DEFAULT false,
+    account_id      bigint NOT NULL,
+    created_at      timestamptz NOT NULL,
+    name            text NOT NULL,
+    user_id         bigint,
+    inbox_id        bigint,
+    conversation_id bigint,
+    value           double precision,
+    value_bh        double precision,
+    sign            integer NOT NULL
+);
+CREATE INDEX reporting_pending_txid_idx ON pgrollup_internal.reporting_pending (txid);
+COMMENT ON TABLE pgrollup_internal.reporting_pending IS 'Immediate mode: event rows captured by a writing transaction, applied to the rollups in one sorted batch when it commits (deferred constraint trigger on the transaction''s marker row) and removed. Rows are never visible to other sessions; unlogged (no WAL).';
+COMMENT ON COLUMN pgrollup_internal.reporting_pending.txid IS 'Writing transaction.';
+COMMENT ON COLUMN pgrollup_internal.reporting_pending.is_marker IS 'True on the transaction''s first row: queues the commit-time flush.';
+COMMENT ON COLUMN pgrollup_internal.reporting_pending.account_id IS 'reporting_events.account_id.';
+COMMENT ON COLUMN pgrollup_internal.reporting_pending.created_at IS 'reporting_events.created_at as timestamptz.';
+COMMENT ON COLUMN pgrollup_internal.reporting_pending.name IS 'reporting_events.name.';
+COMMENT ON COLUMN pgrollup_internal.reporting_pending.user_id IS 'reporting_events.user_id.';
+COMMENT ON COLUMN pgrollup_internal.reporting_pending.inbox_id IS 'reporting_events.inbox_id.';
+COMMENT ON COLUMN pgrollup_internal.reporting_pending.conversation_id IS 'reporting_events.conversation_id.';
+COMMENT ON COLUMN pgrollup_internal.reporting_pending.value IS 'reporting_events.value.';
+COMMENT ON COLUMN pgrollup_internal.reporting_pending.value_bh IS 'reporting_events.value_in_business_hours.';
+COMMENT ON COLUMN pgrollup_internal.reporting_pending.sign IS '+1 the event row now exists in this form, -1 it no longer does.';
