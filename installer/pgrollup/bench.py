@@ -1,0 +1,806 @@
+"""``pgrollup bench``: the benchmark suite.
+
+Creates a throwaway database (a throwaway cluster unless --dsn is given), loads a year of skewed
+sample data for both modules at the chosen scale, installs pgrollup and runs each scenario several
+times after a warm-up:
+
+- reads: dashboard reads from rollups vs the same answer computed from the source tables;
+- refresh: messaging incremental refresh vs materialized-view refresh after 10k changed rows
+  (on one day, and scattered over the year);
+- write: COPY and single-row INSERTs (pgbench, 1/4/8 clients) with and without capture;
+- backfill: pgrollup.backfill_reporting of the large account vs a bare INSERT ... SELECT ... GROUP BY;
+- freshness: staleness sampled under steady ingest while a scheduled refresh runs.
+
+Results go to <output>/benchmarks.json (keyed by scale, so runs at several scales accumulate) and
+<output>/BENCHMARKS.md (rendered from the JSON). Data is generated in SQL; Python orchestrates.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import platform
+import re
+import statistics
+import subprocess
+import tempfile
+import threading
+import time
+import uuid
+from pathlib import Path
+
+import click
+import psycopg
+from psycopg import conninfo as _conninfo
+
+from . import __version__
+from . import bench_data as data
+from .devdb import Cluster, find_bindir
+from .errors import UserError
+from .install import install
+
+SCENARIOS = ("reads", "backfill", "refresh", "write", "freshness")
+BIG_ACCOUNT = 1
+BIG_TENANT = 1
+
+BENCH_SETTINGS = {
+    "shared_buffers": "'1GB'",
+    "work_mem": "'64MB'",
+    "maintenance_work_mem": "'512MB'",
+    "max_wal_size": "'8GB'",
+    "checkpoint_timeout": "'30min'",
+    "max_worker_processes": 16,
+    "shared_preload_libraries": "'pg_cron,pg_stat_statements'",
+    "pg_stat_statements.track": "all",
+    "log_lock_waits": "on",
+    "deadlock_timeout": "'1s'",
+}
+REPORTED_SETTINGS = ("shared_buffers", "work_mem", "maintenance_work_mem", "effective_cache_size", "max_wal_size",
+                     "checkpoint_timeout", "fsync", "synchronous_commit", "full_page_writes", "wal_level",
+                     "max_parallel_workers_per_gather", "jit", "random_page_cost")
+
+
+def parse_scale(scale: str) -> int:
+    m = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([kKmM]?)\s*", scale or "")
+    if not m:
+        raise UserError(f"invalid --scale {scale!r}: use a row count such as 10k, 1m, 5m or 10m")
+    n = float(m.group(1)) * {"": 1, "k": 1_000, "m": 1_000_000}[m.group(2).lower()]
+    if n < 5_000:
+        raise UserError(f"--scale {scale} is too small: at least 5k rows")
+    return int(n)
+
+
+def echo(msg: str) -> None:
+    click.echo(f"[{time.strftime('%H:%M:%S')}] {msg}")
+
+
+def stats(samples_ms: list[float]) -> dict:
+    return {"median_ms": round(statistics.median(samples_ms), 3), "min_ms": round(min(samples_ms), 3),
+            "max_ms": round(max(samples_ms), 3), "runs_ms": [round(x, 3) for x in samples_ms]}
+
+
+class MemSampler:
+    """Peak memory of one backend, sampled from /proc/<pid>/status while a call runs: RssAnon (the
+    backend's private memory) and VmHWM (peak resident set, shared buffers it touched included)."""
+
+    def __init__(self, pid: int, interval: float = 0.01):
+        self.path = Path(f"/proc/{pid}/status")
+        self.interval = interval
+        self.peak_anon_kb = 0
+        self.hwm_kb = 0
+        self.ok = self.path.exists()
+        self._stop = threading.Event()
+        self._t = threading.Thread(target=self._run, daemon=True)
+
+    def _sample(self):
+        try:
+            text = self.path.read_text()
+        except OSError:
+            return
+        for line in text.splitlines():
+            if line.startswith("RssAnon:"):
+                self.peak_anon_kb = max(self.peak_anon_kb, int(line.split()[1]))
+            elif line.startswith("VmHWM:"):
+                self.hwm_kb = max(self.hwm_kb, int(line.split()[1]))
+
+    def _run(self):
+        while not self._stop.is_set():
+            self._sample()
+            time.sleep(self.interval)
+
+    def __enter__(self):
+        if self.ok:
+            self._t.start()
+        return self
+
+    def __exit__(self, *exc):
+        if self.ok:
+            self._stop.set()
+            self._t.join()
+            self._sample()
+
+    def result(self) -> dict | None:
+        if not self.ok:
+            return None
+        return {"peak_rss_anon_mb": round(self.peak_anon_kb / 1024, 1), "vm_hwm_mb": round(self.hwm_kb / 1024, 1)}
+
+
+class Bench:
+    def __init__(self, scale: str, dsn: str | None, output: Path, repeat: int, scenarios: tuple[str, ...],
+                 write_rows: int | None, pgbench_rows: int | None, freshness_seconds: float | None,
+                 refresh_interval: float | None, keep: bool):
+        self.scale_label = scale.strip().lower()
+        self.rows = parse_scale(scale)
+        self.shape = data.Shape(self.rows)
+        self.base_dsn = dsn
+        self.output = output
+        self.repeat = max(1, repeat)
+        self.scenarios = scenarios
+        tiny = self.rows < 200_000
+        self.change_rows = min(10_000, max(500, self.rows // 10))
+        self.write_rows = write_rows or min(100_000, max(1_000, self.rows // 10))
+        self.pgbench_rows = pgbench_rows or (min(20_000, max(400, self.rows // 50)))
+        self.freshness_seconds = freshness_seconds or (5.0 if tiny else 60.0)
+        self.refresh_interval = refresh_interval or (1.0 if tiny else 10.0)
+        self.keep = keep
+        self.cluster: Cluster | None = None
+        self.dbname = "pgrollup_bench_" + uuid.uuid4().hex[:8]
+        self.admin_dsn = None
+        self.dsn = None
+        self.log_path: Path | None = None
+        self.results: dict = {}
+        self.tmp = Path(tempfile.mkdtemp(prefix="pgrollup-bench-"))
+        os.chmod(self.tmp, 0o755)
+
+    # ---------------------------------------------------------------- plumbing
+    def connect(self, **kw) -> psycopg.Connection:
+        return psycopg.connect(self.dsn, autocommit=True, **kw)
+
+    def start(self):
+        if self.base_dsn:
+            self.admin_dsn = self.base_dsn
+        else:
+            echo("starting a throwaway PostgreSQL cluster")
+            self.cluster = Cluster(settings=BENCH_SETTINGS).start()
+            self.admin_dsn = self.cluster.dsn("postgres")
+            self.log_path = self.cluster.log
+        with psycopg.connect(self.admin_dsn, autocommit=True) as c:
+            c.execute(f'CREATE DATABASE "{self.dbname}"')
+        params = _conninfo.conninfo_to_dict(self.admin_dsn)
+        params["dbname"] = self.dbname
+        self.dsn = _conninfo.make_conninfo(**params)
+        with self.connect() as c:
+            try:
+                c.execute("CREATE EXTENSION IF NOT EXISTS pg_stat_statements")
+                self.has_pgss = True
+            except psycopg.Error:
+                self.has_pgss = False
+
+    def stop(self):
+        try:
+            if self.admin_dsn and not self.keep:
+                with psycopg.connect(self.admin_dsn, autocommit=True) as c:
+                    c.execute(f'DROP DATABASE IF EXISTS "{self.dbname}" WITH (FORCE)')
+        finally:
+            if self.cluster and not self.keep:
+                self.cluster.stop()
+            elif self.cluster:
+                echo(f"cluster kept running: {self.dsn}")
+
+    def log_offset(self) -> int:
+        try:
+            return self.log_path.stat().st_size if self.log_path else 0
+        except OSError:
+            return 0
+
+    def log_problems(self, offset: int) -> dict | None:
+        """Deadlocks, serialization failures and lock waits written to the server log since offset."""
+        if not self.log_path:
+            return None
+        try:
+            with open(self.log_path, "rb") as f:
+                f.seek(offset)
+                text = f.read().decode(errors="replace")
+        except OSError:
+            return None
+        return {"deadlocks": text.count("deadlock detected"),
+                "serialization_failures": text.count("could not serialize"),
+                "lock_waits_over_1s": text.count("still waiting for"),
+                "errors": len(re.findall(r"\bERROR:", text))}
+
+    def pgss_reset(self, conn):
+        if self.has_pgss:
+            conn.execute("SELECT pg_stat_statements_reset()")
+
+    def pgss_top(self, conn, n: int = 6) -> list[dict]:
+        if not self.has_pgss:
+            return []
+        rows = conn.execute(
+            """SELECT calls, round(total_exec_time::numeric, 1), rows, left(regexp_replace(query, '\\s+', ' ', 'g'), 160)
+                 FROM pg_stat_statements
+                WHERE dbid = (SELECT oid FROM pg_database WHERE datname = current_database())
+                  AND query !~* 'pg_stat_statements|^(BEGIN|COMMIT|ROLLBACK)'
+                  AND toplevel = false
+                ORDER BY total_exec_time DESC LIMIT %s""", (n,)).fetchall()
+        return [{"calls": r[0], "total_ms": float(r[1]), "rows": r[2], "query": r[3]} for r in rows]
+
+    def timed(self, fn, warmup: int = 1, repeat: int | None = None, between=None) -> list[float]:
+        """Milliseconds of `repeat` calls of fn after `warmup` untimed ones; `between` runs untimed before each."""
+        out = []
+        for i in range(warmup + (repeat or self.repeat)):
+            if between:
+                between()
+            t0 = time.perf_counter()
+            fn()
+            ms = (time.perf_counter() - t0) * 1000
+            if i >= warmup:
+                out.append(ms)
+        return out
+
+    # ---------------------------------------------------------------- setup
+    def setup(self):
+        s = self.shape
+        setup = {}
+        with self.connect() as c:
+            c.execute(data.SOURCE_DDL)
+            t0 = time.perf_counter()
+            echo(f"loading {self.rows:,} reporting_events ({s.accounts} accounts, account {BIG_ACCOUNT} with half)")
+            data.load_reporting(c, s)
+            setup["load_reporting_s"] = round(time.perf_counter() - t0, 1)
+            t0 = time.perf_counter()
+            echo(f"loading {self.rows:,} messaging rows ({s.messages:,} messages, {s.tenants} tenants)")
+            data.load_messaging(c, s)
+            # today's send of tenant 1: the messages the write benchmarks' webhook events refer to
+            c.execute(data.new_messages_sql(BIG_TENANT, 1000))
+            self.msg_lo, self.msg_hi = c.execute(
+                "SELECT min(id), max(id) FROM (SELECT id FROM public.outbound_messages ORDER BY id DESC LIMIT 1000) AS x").fetchone()
+            setup["load_messaging_s"] = round(time.perf_counter() - t0, 1)
+            t0 = time.perf_counter()
+            c.execute(data.SOURCE_INDEXES)
+            c.execute("VACUUM ANALYZE")
+            setup["indexes_vacuum_s"] = round(time.perf_counter() - t0, 1)
+            counts = dict(c.execute("""
+                SELECT 'reporting_events', count(*) FROM public.reporting_events
+                UNION ALL SELECT 'reporting_events_big_account', count(*) FROM public.reporting_events WHERE account_id = 1
+                UNION ALL SELECT 'outbound_messages', count(*) FROM public.outbound_messages
+                UNION ALL SELECT 'message_events', count(*) FROM public.message_events
+                UNION ALL SELECT 'campaign_transitions', count(*) FROM public.campaign_transitions
+                UNION ALL SELECT 'messages_big_tenant', count(*) FROM public.outbound_messages WHERE tenant_id = 1""").fetchall())
+            t0 = time.perf_counter()
+            echo("installing pgrollup (messaging, reporting)")
+            install(c, self.dsn, ["messaging", "reporting"], schedule_mode=False)
+            setup["install_s"] = round(time.perf_counter() - t0, 1)
+            t0 = time.perf_counter()
+            for t in range(1, s.tenants + 1):
+                c.execute("SELECT pgrollup.set_tenant_timezone(%s, %s)", (t, data.MESSAGING_ZONES[(t - 1) % len(data.MESSAGING_ZONES)]))
+            st = c.execute("SELECT status, changes_applied FROM pgrollup.refresh('messaging')").fetchone()
+            if st[0] != "ok":
+                raise UserError(f"initial messaging refresh {st[0]}")
+            setup["messaging_initial_refresh_s"] = round(time.perf_counter() - t0, 1)
+            t0 = time.perf_counter()
+            echo(f"setting reporting timezones of {s.accounts} accounts (restates each account)")
+            for a in range(1, s.accounts + 1):
+                c.execute("SELECT pgrollup.set_reporting_timezone(%s, %s)", (a, data.REPORTING_ZONES[(a - 1) % len(data.REPORTING_ZONES)]))
+                c.execute("SELECT pgrollup.set_rollup_reads(%s, true)", (a,))
+            c.execute("SELECT * FROM pgrollup.refresh()")
+            setup["reporting_timezones_s"] = round(time.perf_counter() - t0, 1)
+            c.execute("VACUUM ANALYZE")
+            counts["reporting_events_rollups"] = c.execute("SELECT count(*) FROM pgrollup.reporting_events_rollups").fetchone()[0]
+            counts["metrics_campaign_daily"] = c.execute("SELECT count(*) FROM pgrollup.metrics_campaign_daily").fetchone()[0]
+            counts["metrics_contact_hourly"] = c.execute("SELECT count(*) FROM pgrollup.metrics_contact_hourly").fetchone()[0]
+            self.big_tz = c.execute("SELECT timezone FROM pgrollup_internal.reporting_accounts WHERE account_id = %s",
+                                    (BIG_ACCOUNT,)).fetchone()[0]
+            self.tenant_tz = data.MESSAGING_ZONES[0]
+            sizes = dict(c.execute("""
+                SELECT 'database', pg_size_pretty(pg_database_size(current_database()))
+                UNION ALL SELECT 'reporting_events', pg_size_pretty(pg_total_relation_size('public.reporting_events'))
+                UNION ALL SELECT 'message_events', pg_size_pretty(pg_total_relation_size('public.message_events'))""").fetchall())
+        self.results["data"] = {"rows_per_module": self.rows, "accounts": s.accounts, "tenants": s.tenants,
+                                "big_account_agents": s.big_account_agents, "counts": counts, "sizes": sizes,
+                                "setup": setup, "big_account_zone": self.big_tz, "big_tenant_zone": self.tenant_tz}
+        echo(f"data ready: {counts}")
+
+    def machine(self) -> dict:
+        mem_kb = 0
+        try:
+            for line in Path("/proc/meminfo").read_text().splitlines():
+                if line.startswith("MemTotal:"):
+                    mem_kb = int(line.split()[1])
+        except OSError:
+            pass
+        cpu = ""
+        try:
+            for line in Path("/proc/cpuinfo").read_text().splitlines():
+                if line.startswith("model name"):
+                    cpu = line.split(":", 1)[1].strip()
+                    break
+        except OSError:
+            pass
+        with self.connect() as c:
+            version = c.execute("SELECT version()").fetchone()[0]
+            settings = {n: c.execute("SELECT current_setting(%s)", (n,)).fetchone()[0] for n in REPORTED_SETTINGS}
+        return {"cores": os.cpu_count(), "cpu": cpu, "memory_gib": round(mem_kb / 1024 / 1024, 1),
+                "os": f"{platform.system()} {platform.release()}", "postgresql": version, "settings": settings,
+                "server": "throwaway local cluster (pgrollup.devdb)" if self.cluster else "given by --dsn"}
+
+    # ---------------------------------------------------------------- scenarios
+    def _day_range(self, c, zone: str, days: int):
+        """[local midnight `days` days ago, local midnight today) in zone, as timestamptz."""
+        return c.execute("""SELECT (date_trunc('day', now() AT TIME ZONE %(z)s) - make_interval(days => %(d)s)) AT TIME ZONE %(z)s,
+                                   date_trunc('day', now() AT TIME ZONE %(z)s) AT TIME ZONE %(z)s""",
+                         {"z": zone, "d": days}).fetchone()
+
+    def scenario_reads(self) -> dict:
+        echo("scenario reads")
+        out = {"cases": {}, "checks": {}}
+        with self.connect() as c:
+            since, until = self._day_range(c, self.big_tz, 365)
+            for dim in ("agent", "account"):
+                q = "SELECT * FROM pgrollup.report_summary(%s, %s, %s, %s)"
+                args = (BIG_ACCOUNT, since, until, dim)
+                c.execute("SELECT pgrollup.set_rollup_reads(%s, true)", (BIG_ACCOUNT,))
+                rollup_rows = c.execute(q, args).fetchall()
+                assert rollup_rows and rollup_rows[0][-1] == "rollup", rollup_rows[:1]
+                r = self.timed(lambda: c.execute(q, args).fetchall())
+                c.execute("SELECT pgrollup.set_rollup_reads(%s, false)", (BIG_ACCOUNT,))
+                raw_rows = c.execute(q, args).fetchall()
+                assert raw_rows and raw_rows[0][-1] == "raw", raw_rows[:1]
+                w = self.timed(lambda: c.execute(q, args).fetchall())
+                c.execute("SELECT pgrollup.set_rollup_reads(%s, true)", (BIG_ACCOUNT,))
+                same = [x[:-1] for x in rollup_rows] == [x[:-1] for x in raw_rows] or _close_rows(
+                    [x[:-1] for x in rollup_rows], [x[:-1] for x in raw_rows])
+                out["cases"][f"report_summary_{dim}_365d_rollup"] = {**stats(r), "rows": len(rollup_rows)}
+                out["cases"][f"report_summary_{dim}_365d_raw"] = {**stats(w), "rows": len(raw_rows)}
+                out["checks"][f"report_summary_{dim}_same_answer"] = same
+            d_to = c.execute("SELECT (now() AT TIME ZONE %s)::date - 1", (self.tenant_tz,)).fetchone()[0]
+            d_from = d_to - dt.timedelta(days=89)
+            q = "SELECT * FROM pgrollup.campaign_daily(%s, %s, %s)"
+            args = (BIG_TENANT, d_from, d_to)
+            rollup_rows = c.execute(q, args).fetchall()
+            r = self.timed(lambda: c.execute(q, args).fetchall())
+            rawq = RAW_CAMPAIGN_DAILY
+            rargs = {"t": BIG_TENANT, "d0": d_from, "d1": d_to, "zone": self.tenant_tz}
+            raw_rows = c.execute(rawq, rargs).fetchall()
+            w = self.timed(lambda: c.execute(rawq, rargs).fetchall())
+            out["cases"]["campaign_daily_tenant_90d_rollup"] = {**stats(r), "rows": len(rollup_rows)}
+            out["cases"]["campaign_daily_tenant_90d_raw"] = {**stats(w), "rows": len(raw_rows)}
+            out["checks"]["campaign_daily_same_answer"] = [tuple(x) for x in rollup_rows] == [tuple(x) for x in raw_rows]
+        cs = out["cases"]
+        out["ratios"] = {
+            "report_summary_agent_raw_over_rollup": _ratio(cs["report_summary_agent_365d_raw"], cs["report_summary_agent_365d_rollup"]),
+            "report_summary_account_raw_over_rollup": _ratio(cs["report_summary_account_365d_raw"], cs["report_summary_account_365d_rollup"]),
+            "campaign_daily_raw_over_rollup": _ratio(cs["campaign_daily_tenant_90d_raw"], cs["campaign_daily_tenant_90d_rollup"]),
+        }
+        return out
+
+    def scenario_backfill(self) -> dict:
+        echo("scenario backfill")
+        out = {"cases": {}}
+        with self.connect() as c:
+            n_rows = c.execute("SELECT count(*) FROM public.reporting_events WHERE account_id = %s", (BIG_ACCOUNT,)).fetchone()[0]
+            c.execute("DROP TABLE IF EXISTS public.bench_scratch_rollups")
+            c.execute("CREATE TABLE public.bench_scratch_rollups (LIKE pgrollup.reporting_events_rollups INCLUDING DEFAULTS INCLUDING INDEXES)")
+            mem = []
+
+            def backfill():
+                with self.connect() as b:
+                    with MemSampler(b.info.backend_pid) as m:
+                        n = b.execute("SELECT pgrollup.backfill_reporting(%s)", (BIG_ACCOUNT,)).fetchone()[0]
+                    mem.append(m.result())
+                    out["rollup_rows_written"] = n
+
+            def vacuum():
+                c.execute("VACUUM pgrollup.reporting_events_rollups")
+                c.execute("VACUUM pgrollup_internal.reporting_handoffs")
+
+            self.pgss_reset(c)
+            b = self.timed(backfill, between=vacuum)
+            out["top_statements_backfill"] = self.pgss_top(c)
+            fmem = []
+
+            def floor():
+                with self.connect() as f:
+                    with MemSampler(f.info.backend_pid) as m:
+                        f.execute(FLOOR_BACKFILL, {"a": BIG_ACCOUNT, "zone": self.big_tz})
+                    fmem.append(m.result())
+
+            f = self.timed(floor, between=lambda: c.execute("TRUNCATE public.bench_scratch_rollups"))
+            out["floor_rows_written"] = c.execute("SELECT count(*) FROM public.bench_scratch_rollups").fetchone()[0]
+            c.execute("DROP TABLE public.bench_scratch_rollups")
+            c.execute("VACUUM ANALYZE pgrollup.reporting_events_rollups")
+        out["source_rows"] = n_rows
+        out["cases"]["backfill_reporting_big_account_year"] = {**stats(b), "memory": _peak(mem)}
+        out["cases"]["insert_select_group_by_floor"] = {**stats(f), "memory": _peak(fmem)}
+        out["ratios"] = {"backfill_over_floor": round(statistics.median(b) / statistics.median(f), 2)}
+        return out
+
+    def _refresh_timed(self, module: str, mem: list, runs: list):
+        with self.connect() as r:
+            with MemSampler(r.info.backend_pid) as m:
+                t0 = time.perf_counter()
+                st, n, d = r.execute("SELECT status, changes_applied, duration FROM pgrollup.refresh(%s)", (module,)).fetchone()
+                ms = (time.perf_counter() - t0) * 1000
+            if st != "ok":
+                err = r.execute("SELECT error FROM pgrollup.refresh_runs WHERE module = %s ORDER BY run_id DESC LIMIT 1",
+                                (module,)).fetchone()
+                raise UserError(f"{module} refresh {st}: {err[0] if err else '?'}")
+            mem.append(m.result())
+            runs.append({"ms": round(ms, 3), "changes_applied": n, "server_ms": round(d.total_seconds() * 1000, 3)})
+        return ms
+
+    def _refresh_series(self, c, shape_name: str, module: str, repeat: int) -> tuple[list[float], list, list]:
+        samples, mem, runs = [], [], []
+        for i in range(1 + repeat):
+            c.execute("SELECT * FROM pgrollup.refresh(%s)", (module,))   # start from an empty change log
+            c.execute("SELECT setseed(%s)", (0.3 + i / 100,))
+            c.execute(data.change_events_sql(shape_name, self.change_rows))
+            ms = self._refresh_timed(module, mem, runs)
+            if i >= 1:
+                samples.append(ms)
+        return samples, mem[1:], runs[1:]
+
+    def scenario_refresh_incremental(self) -> dict:
+        echo("scenario refresh (incremental)")
+        out = {"cases": {}, "change_rows": self.change_rows}
+        with self.connect() as c:
+            self.pgss_reset(c)
+            for shape_name in ("one_day", "scattered"):
+                samples, mem, runs = self._refresh_series(c, shape_name, "messaging", self.repeat)
+                out["cases"][f"incremental_{shape_name}"] = {**stats(samples), "memory": _peak(mem), "runs": runs}
+            out["top_statements_incremental"] = self.pgss_top(c)
+        return out
+
+    def scenario_refresh_mv(self, out: dict) -> dict:
+        echo("scenario refresh (materialized_view mode)")
+        with self.connect() as c:
+            t0 = time.perf_counter()
+            c.execute("SELECT pgrollup.set_messaging_mode('materialized_view')")
+            out["switch_to_materialized_view_s"] = round(time.perf_counter() - t0, 1)
+            c.execute("VACUUM ANALYZE")
+            repeat = self.repeat if self.rows < 5_000_000 else min(self.repeat, 3)
+            out["materialized_view_repeat"] = repeat
+            self.pgss_reset(c)
+            for shape_name in ("one_day", "scattered"):
+                samples, mem, runs = self._refresh_series(c, shape_name, "messaging", repeat)
+                out["cases"][f"materialized_view_{shape_name}"] = {**stats(samples), "memory": _peak(mem), "runs": runs}
+            out["top_statements_materialized_view"] = self.pgss_top(c)
+        cs = out["cases"]
+        out["ratios"] = {f"materialized_view_over_incremental_{s}": _ratio(cs[f"materialized_view_{s}"], cs[f"incremental_{s}"])
+                         for s in ("one_day", "scattered") if f"materialized_view_{s}" in cs}
+        return out
+
+    # ---- write path
+    def _pgbench(self, script: str, clients: int, total: int, extra: dict, rate: float | None = None,
+                 seconds: float | None = None) -> dict:
+        bindir = find_bindir()
+        path = self.tmp / f"{script}.sql"
+        path.write_text({"reporting": data.PGBENCH_REPORTING, "messaging": data.PGBENCH_MESSAGING}[script])
+        os.chmod(path, 0o644)
+        cmd = [str(bindir / "pgbench"), "-n", "-c", str(clients), "-j", str(clients), "-f", str(path),
+               "--failures-detailed"]
+        if seconds:
+            cmd += ["-T", str(int(seconds))]
+        else:
+            cmd += ["-t", str(max(1, total // clients))]
+        if rate:
+            cmd += ["-R", str(rate)]
+        for k, v in extra.items():
+            cmd += ["-D", f"{k}={v}"]
+        cmd.append(self.dsn)
+        env = {k: v for k, v in os.environ.items() if not k.startswith("PG")}
+        res = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=3600)
+        outp = res.stdout + res.stderr
+        tps = re.search(r"tps = ([\d.]+) \(without initial connection time\)", outp)
+        done = re.search(r"number of transactions actually processed: (\d+)", outp)
+        failed = re.search(r"number of failed transactions: (\d+)", outp)
+        lat = re.search(r"latency average = ([\d.]+) ms", outp)
+        if res.returncode != 0 or not tps:
+            raise UserError(f"pgbench failed (exit {res.returncode}): {outp.strip()[-400:]}")
+        return {"tps": float(tps.group(1)), "transactions": int(done.group(1)) if done else None,
+                "failed": int(failed.group(1)) if failed else 0, "latency_ms": float(lat.group(1)) if lat else None}
+
+    def _copy(self, c, target: str, columns: str, payload: bytes) -> float:
+        with c.transaction(force_rollback=True):
+            t0 = time.perf_counter()
+            with c.cursor().copy(f"COPY {target} ({columns}) FROM STDIN") as cp:
+                cp.write(payload)
+            return (time.perf_counter() - t0) * 1000
+
+    def _cleanup_after(self, c, table: str, max_id: int, refresh: str | None):
+        c.execute(f"DELETE FROM {table} WHERE id > %s", (max_id,))
+        if refresh:
+            c.execute("SELECT * FROM pgrollup.refresh(%s)", (refresh,))
+        c.execute(f"VACUUM ANALYZE {table}")
+        c.execute("VACUUM pgrollup.reporting_events_rollups")
+
+    def scenario_write(self) -> dict:
+        echo("scenario write")
+        out = {"cases": {}, "copy_rows": self.write_rows, "pgbench_rows": self.pgbench_rows, "clients": [1, 4, 8]}
+        log0 = self.log_offset()
+        reps = min(self.repeat, 3)
+        with self.connect() as c:
+            c.execute("SELECT setseed(0.5)")
+            rep_payload = _copy_out(c, data.reporting_copy_sql(self.write_rows, BIG_ACCOUNT, 300))
+            msg_payload = _copy_out(c, data.messaging_copy_sql(self.write_rows, BIG_TENANT, self.msg_lo, self.msg_hi))
+            modes = [
+                ("reporting", "none", "public.reporting_events", False, None),
+                ("reporting", "immediate", "public.reporting_events", True, "immediate"),
+                ("reporting", "deferred", "public.reporting_events", True, "deferred"),
+                ("messaging", "none", "public.message_events", False, None),
+                ("messaging", "incremental", "public.message_events", True, None),
+            ]
+            for module, mode, table, triggers, rmode in modes:
+                echo(f"  write: {module} / {mode}")
+                if not triggers:
+                    c.execute(f"ALTER TABLE {table} DISABLE TRIGGER USER")
+                if rmode:
+                    c.execute("SELECT pgrollup.set_reporting_mode(%s)", (rmode,))
+                try:
+                    payload, cols = ((rep_payload, data.REPORTING_COPY_COLUMNS) if module == "reporting"
+                                     else (msg_payload, data.MESSAGING_COPY_COLUMNS))
+                    copies = []
+                    for i in range(1 + reps):
+                        ms = self._copy(c, table, cols, payload)
+                        c.execute(f"VACUUM {table}")
+                        if module == "reporting":
+                            c.execute("VACUUM pgrollup.reporting_events_rollups")
+                        if i:
+                            copies.append(ms)
+                    out["cases"][f"{module}_{mode}_copy"] = stats(copies)
+                    script = module
+                    extra = {"account": BIG_ACCOUNT} if module == "reporting" else {
+                        "tenant": BIG_TENANT, "mlo": self.msg_lo, "mhi": self.msg_hi}
+                    refresh = module if triggers and (mode in ("deferred", "incremental")) else None
+                    for clients in (1, 4, 8):
+                        runs = []
+                        for i in range(1 + reps):
+                            max_id = c.execute(f"SELECT coalesce(max(id), 0) FROM {table}").fetchone()[0]
+                            res = self._pgbench(script, clients, self.pgbench_rows if i else max(clients * 20, self.pgbench_rows // 10), extra)
+                            self._cleanup_after(c, table, max_id, refresh)
+                            if i:
+                                runs.append(res)
+                        tps = [r["tps"] for r in runs]
+                        out["cases"][f"{module}_{mode}_pgbench_c{clients}"] = {
+                            "median_tps": round(statistics.median(tps), 1), "min_tps": round(min(tps), 1),
+                            "max_tps": round(max(tps), 1), "failed": sum(r["failed"] for r in runs),
+                            "latency_ms_median": statistics.median([r["latency_ms"] for r in runs if r["latency_ms"] is not None] or [0]),
+                            "runs": runs}
+                finally:
+                    if not triggers:
+                        c.execute(f"ALTER TABLE {table} ENABLE TRIGGER USER")
+            c.execute("SELECT pgrollup.set_reporting_mode('immediate')")
+        out["server_log"] = self.log_problems(log0)
+        cs = out["cases"]
+        ratios = {}
+        for module, modes_ in (("reporting", ("immediate", "deferred")), ("messaging", ("incremental",))):
+            for mode in modes_:
+                ratios[f"{module}_{mode}_copy"] = round(cs[f"{module}_{mode}_copy"]["median_ms"] / cs[f"{module}_none_copy"]["median_ms"], 2)
+                for clients in (1, 4, 8):
+                    ratios[f"{module}_{mode}_pgbench_c{clients}"] = round(
+                        cs[f"{module}_none_pgbench_c{clients}"]["median_tps"] / cs[f"{module}_{mode}_pgbench_c{clients}"]["median_tps"], 2)
+        out["ratios"] = ratios
+        return out
+
+    def scenario_freshness(self) -> dict:
+        echo(f"scenario freshness ({self.freshness_seconds:.0f}s of ingest, refresh every {self.refresh_interval:g}s)")
+        out = {"duration_s": self.freshness_seconds, "refresh_interval_s": self.refresh_interval,
+               "schedule": "a loop calling pgrollup.refresh() every refresh_interval_s (emulates the pg_cron job with a shorter interval)",
+               "ingest": "pgbench -R: single-row inserts into message_events (messaging incremental) and reporting_events "
+                         "(reporting deferred mode) at a steady rate"}
+        rate = 50 if self.rows < 200_000 else 200
+        out["ingest_rate_tps"] = rate
+        stop = threading.Event()
+        refreshes: list[dict] = []
+        samples: dict[str, list[float]] = {}
+        errors: list[str] = []
+
+        def refresher():
+            with self.connect() as r:
+                nxt = time.monotonic()
+                while not stop.is_set():
+                    nxt += self.refresh_interval
+                    t0 = time.perf_counter()
+                    try:
+                        rows = r.execute("SELECT module, status, changes_applied FROM pgrollup.refresh()").fetchall()
+                        refreshes.append({"ms": round((time.perf_counter() - t0) * 1000, 2),
+                                          "changes": {m: n for m, _s, n in rows},
+                                          "status": sorted({s for _m, s, _n in rows})})
+                    except psycopg.Error as exc:   # recorded, never hidden
+                        errors.append(str(exc).splitlines()[0])
+                    stop.wait(max(0.0, nxt - time.monotonic()))
+
+        def sampler():
+            with self.connect() as s:
+                while not stop.is_set():
+                    for m, st in s.execute("SELECT module, extract(epoch FROM staleness) FROM pgrollup.rollup_health").fetchall():
+                        samples.setdefault(m, []).append(float(st or 0))
+                    stop.wait(0.2)
+
+        with self.connect() as c:
+            c.execute("SELECT pgrollup.set_reporting_mode('deferred')")
+            c.execute("SELECT * FROM pgrollup.refresh()")
+            log0 = self.log_offset()
+            threads = [threading.Thread(target=refresher, daemon=True), threading.Thread(target=sampler, daemon=True)]
+            for t in threads:
+                t.start()
+            try:
+                bindir = find_bindir()
+                paths = []
+                for script in ("reporting", "messaging"):
+                    p = self.tmp / f"{script}.sql"
+                    p.write_text({"reporting": data.PGBENCH_REPORTING, "messaging": data.PGBENCH_MESSAGING}[script])
+                    os.chmod(p, 0o644)
+                    paths += ["-f", f"{p}@1"]
+                cmd = [str(bindir / "pgbench"), "-n", "-c", "2", "-j", "2", "-T", str(int(self.freshness_seconds)),
+                       "-R", str(rate), *paths, "-D", f"account={BIG_ACCOUNT}", "-D", f"tenant={BIG_TENANT}",
+                       "-D", f"mlo={self.msg_lo}", "-D", f"mhi={self.msg_hi}", "--failures-detailed", self.dsn]
+                env = {k: v for k, v in os.environ.items() if not k.startswith("PG")}
+                res = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=self.freshness_seconds * 5 + 60)
+                outp = res.stdout + res.stderr
+                if res.returncode != 0:
+                    raise UserError(f"pgbench failed (exit {res.returncode}): {outp.strip()[-400:]}")
+                tps = re.search(r"tps = ([\d.]+) \(without initial connection time\)", outp)
+                failed = re.search(r"number of failed transactions: (\d+)", outp)
+                out["achieved_tps"] = float(tps.group(1)) if tps else None
+                out["failed"] = int(failed.group(1)) if failed else 0
+            finally:
+                stop.set()
+                for t in threads:
+                    t.join()
+            c.execute("SELECT pgrollup.set_reporting_mode('immediate')")
+            c.execute("SELECT * FROM pgrollup.refresh()")
+        out["server_log"] = self.log_problems(log0)
+        out["refresh_errors"] = errors
+        durs = [r["ms"] for r in refreshes]
+        out["refreshes"] = {"count": len(refreshes), "median_ms": round(statistics.median(durs), 2) if durs else None,
+                            "max_ms": round(max(durs), 2) if durs else None,
+                            "statuses": sorted({s for r in refreshes for s in r["status"]})}
+        bound = self.refresh_interval + (max(durs) / 1000 if durs else 0)
+        out["bound_s"] = round(bound, 3)
+        out["staleness"] = {m: {"samples": len(v), "max_s": round(max(v), 3), "median_s": round(statistics.median(v), 3),
+                                "p95_s": round(sorted(v)[int(0.95 * (len(v) - 1))], 3)} for m, v in samples.items()}
+        return out
+
+    # ---------------------------------------------------------------- run
+    def run(self) -> dict:
+        started = dt.datetime.now(dt.timezone.utc)
+        self.start()
+        try:
+            self.setup()
+            res = {"scale": self.scale_label, "started_at": started.isoformat(timespec="seconds"),
+                   "pgrollup_version": __version__, "repeat": self.repeat, "machine": self.machine(),
+                   "data": self.results["data"], "scenarios": {}}
+            sc = res["scenarios"]
+            if "reads" in self.scenarios:
+                sc["reads"] = self.scenario_reads()
+            if "backfill" in self.scenarios:
+                sc["backfill"] = self.scenario_backfill()
+            refresh = None
+            if "refresh" in self.scenarios:
+                refresh = sc["refresh"] = self.scenario_refresh_incremental()
+            if "write" in self.scenarios:
+                sc["write"] = self.scenario_write()
+            if "freshness" in self.scenarios:
+                sc["freshness"] = self.scenario_freshness()
+            if refresh is not None:   # last: the mode switch drops the incremental state
+                self.scenario_refresh_mv(refresh)
+            res["finished_at"] = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
+            res["runtime_s"] = round((dt.datetime.now(dt.timezone.utc) - started).total_seconds(), 1)
+            return res
+        finally:
+            self.stop()
+
+
+def _copy_out(conn, statement: str) -> bytes:
+    chunks = []
+    with conn.cursor() as cur:
+        with cur.copy(statement) as cp:
+            for chunk in cp:
+                chunks.append(bytes(chunk))
+    return b"".join(chunks)
+
+
+def _ratio(slow: dict, fast: dict) -> float:
+    return round(slow["median_ms"] / fast["median_ms"], 1) if fast["median_ms"] else float("inf")
+
+
+def _peak(mem: list) -> dict | None:
+    mem = [m for m in mem if m]
+    if not mem:
+        return None
+    return {"peak_rss_anon_mb": max(m["peak_rss_anon_mb"] for m in mem), "vm_hwm_mb": max(m["vm_hwm_mb"] for m in mem)}
+
+
+def _close_rows(a, b) -> bool:
+    if len(a) != len(b):
+        return False
+    for x, y in zip(a, b):
+        for u, v in zip(x, y):
+            if isinstance(u, float) or isinstance(v, float):
+                if u is None or v is None:
+                    if u is not v:
+                        return False
+                elif abs(u - v) > 1e-9 * max(1.0, abs(u), abs(v)):
+                    return False
+            elif u != v:
+                return False
+    return True
+
+
+# The messaging dashboard slice computed from the source tables: the contract's reference query for
+# metrics_campaign_daily, restricted to one tenant (zone given) and a range of local dates.
+RAW_CAMPAIGN_DAILY = """
+WITH m AS (
+    SELECT o.id, o.campaign_id, o.sent_at FROM public.outbound_messages AS o
+     WHERE o.tenant_id = %(t)s AND o.campaign_id IS NOT NULL
+), ev AS (
+    SELECT e.message_id, r.metric, e.occurred_at AS at
+      FROM public.message_events AS e JOIN pgrollup.message_event_metrics AS r ON r.event_type = e.event_type
+), pts AS (
+    SELECT m.campaign_id, 'sends'::text AS metric, m.sent_at AS at FROM m WHERE m.sent_at IS NOT NULL
+    UNION ALL
+    SELECT m.campaign_id, ev.metric, ev.at FROM m JOIN ev ON ev.message_id = m.id
+    UNION ALL
+    SELECT m.campaign_id, 'unique_' || ev.metric, min(ev.at) FROM m JOIN ev ON ev.message_id = m.id
+     WHERE ev.metric IN ('opens', 'clicks') GROUP BY m.id, m.campaign_id, ev.metric
+), g AS (
+    SELECT campaign_id, (at AT TIME ZONE %(zone)s)::date AS date,
+           count(*) FILTER (WHERE metric = 'sends') AS sends,
+           count(*) FILTER (WHERE metric = 'delivered') AS delivered,
+           count(*) FILTER (WHERE metric = 'opens') AS opens,
+           count(*) FILTER (WHERE metric = 'clicks') AS clicks,
+           count(*) FILTER (WHERE metric = 'bounces') AS bounces,
+           count(*) FILTER (WHERE metric = 'unsubscribes') AS unsubscribes,
+           count(*) FILTER (WHERE metric = 'unique_opens') AS unique_opens,
+           count(*) FILTER (WHERE metric = 'unique_clicks') AS unique_clicks
+      FROM pts
+     WHERE at >= (%(d0)s::date)::timestamp AT TIME ZONE %(zone)s
+       AND at < (%(d1)s::date + 1)::timestamp AT TIME ZONE %(zone)s
+     GROUP BY 1, 2
+)
+SELECT %(t)s::bigint AS tenant_id, g.campaign_id, g.date, g.sends, g.delivered, g.opens, g.clicks, g.bounces,
+       g.unsubscribes, g.unique_opens, g.unique_clicks,
+       (SELECT t.to_status FROM public.campaign_transitions AS t
+         WHERE t.tenant_id = %(t)s AND t.campaign_id = g.campaign_id
+           AND t.transitioned_at < (g.date + 1)::timestamp AT TIME ZONE %(zone)s
+         ORDER BY t.transitioned_at DESC, t.id DESC LIMIT 1) AS status
+  FROM g
+ ORDER BY g.date, g.campaign_id
+"""
+
+# The floor of a set-based rebuild: the contract's reference rollup query for one account, inserted
+# into a scratch table shaped (and indexed) like the rollup table.
+FLOOR_BACKFILL = """
+INSERT INTO public.bench_scratch_rollups (account_id, date, dimension_type, dimension_id, metric, count, sum_value, sum_value_business_hours)
+SELECT x.account_id, x.date, x.dimension_type, x.dimension_id, x.metric,
+       CASE WHEN x.metric = 'bot_handoffs_count' THEN count(DISTINCT x.conversation_id) ELSE count(*) END,
+       sum(CASE WHEN x.payload_kind = 'duration' THEN coalesce(x.value, 0) ELSE 0 END),
+       sum(CASE WHEN x.payload_kind = 'duration' THEN coalesce(x.value_in_business_hours, 0) ELSE 0 END)
+  FROM (SELECT e.account_id::bigint AS account_id, (e.created_at AT TIME ZONE 'UTC' AT TIME ZONE %(zone)s)::date AS date,
+               d.t AS dimension_type, d.id::bigint AS dimension_id, m.rollup_metric AS metric, m.payload_kind,
+               e.value, e.value_in_business_hours, e.conversation_id
+          FROM public.reporting_events AS e
+          JOIN pgrollup.event_metrics AS m ON m.event_name = e.name
+         CROSS JOIN LATERAL (VALUES ('account', e.account_id), ('agent', e.user_id), ('inbox', e.inbox_id)) AS d(t, id)
+         WHERE e.account_id = %(a)s AND d.id IS NOT NULL) AS x
+ GROUP BY 1, 2, 3, 4, 5
+HAVING CASE WHEN x.metric = 'bot_handoffs_count' THEN count(DISTINCT x.conversation_id) ELSE count(*) END > 0
+"""
+
+
+def run_bench(scale: str = "1m", dsn: str | None = None, output: str = "docs", repeat: int = 5,
+              scenarios: tuple[str, ...] = SCENARIOS, write_rows: int | None = None, pgbench_rows: int | None = None,
+              freshness_seconds: float | None = None, refresh_interval: float | None = None, keep: bool = False) -> dict:
+    """Run the suite at one scale and merge its results into <output>/benchmarks.json and BENCHMARKS.md."""
+    from .bench_report import write_outputs
+    bad = [s for s in scenarios if s not in SCENARIOS]
+    if bad:
+        raise UserError(f"unknown scenario {bad[0]!r}: choose from {', '.join(SCENARIOS)}")
+    out_dir = Path(output)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    bench = Bench(scale, dsn, out_dir, repeat, tuple(scenarios), write_rows, pgbench_rows, freshness_seconds,
+                  refresh_interval, keep)
+    res = bench.run()
+    json_path, md_path = write_outputs(out_dir, res)
+    echo(f"results: {json_path}, {md_path} ({res['runtime_s']}s)")
+    return res

@@ -1,0 +1,50 @@
+"""Smoke run of the benchmark suite at a tiny scale: the runner works end to end (its own throwaway
+cluster, data, install, every scenario) and writes its outputs. Timings are not checked."""
+from __future__ import annotations
+
+import json
+
+from pgrollup.bench import SCENARIOS, run_bench
+from pgrollup.bench_report import ANALYSIS_END, ANALYSIS_START
+
+
+def test_bench_smoke_tiny_scale(tmp_path):
+    res = run_bench(scale="10k", output=str(tmp_path), repeat=1)
+    assert set(res["scenarios"]) == set(SCENARIOS)
+
+    doc = json.loads((tmp_path / "benchmarks.json").read_text())
+    run = doc["scales"]["10k"]
+    assert run["data"]["counts"]["reporting_events"] == 10_000
+    assert run["data"]["counts"]["reporting_events_rollups"] > 0
+    sc = run["scenarios"]
+    # both read paths answer the same
+    assert all(sc["reads"]["checks"].values()), sc["reads"]["checks"]
+    assert sc["reads"]["cases"]["report_summary_agent_365d_rollup"]["median_ms"] > 0
+    # refresh: both modes, both shapes of change, with peak memory
+    for case in ("incremental_one_day", "incremental_scattered", "materialized_view_one_day", "materialized_view_scattered"):
+        assert sc["refresh"]["cases"][case]["median_ms"] > 0
+        assert all(r["changes_applied"] is not None for r in sc["refresh"]["cases"][case]["runs"])
+    assert sc["refresh"]["cases"]["incremental_one_day"]["memory"]["peak_rss_anon_mb"] > 0
+    # write: every mode and client count ran, without failed transactions
+    for mode in ("reporting_none", "reporting_immediate", "reporting_deferred", "messaging_none", "messaging_incremental"):
+        assert sc["write"]["cases"][f"{mode}_copy"]["median_ms"] > 0
+        for clients in (1, 4, 8):
+            case = sc["write"]["cases"][f"{mode}_pgbench_c{clients}"]
+            assert case["median_tps"] > 0 and case["failed"] == 0
+    assert sc["write"]["server_log"]["deadlocks"] == 0
+    assert sc["backfill"]["rollup_rows_written"] == sc["backfill"]["floor_rows_written"]
+    assert sc["freshness"]["refreshes"]["count"] >= 2 and not sc["freshness"]["refresh_errors"]
+    assert set(sc["freshness"]["staleness"]) == {"messaging", "reporting"}
+
+    md = (tmp_path / "BENCHMARKS.md").read_text()
+    for heading in ("## Targets", "## 1. Dashboard reads", "## 2. Refresh", "## 3. Write overhead", "## 4. Backfill",
+                    "## 5. Freshness under ingest", ANALYSIS_START, ANALYSIS_END):
+        assert heading in md
+
+    # a second scale accumulates in the same JSON, and a hand-written analysis survives re-rendering
+    md_path = tmp_path / "BENCHMARKS.md"
+    md_path.write_text(md.replace("_No analysis written yet for these results._", "hand-written analysis"))
+    run_bench(scale="12k", output=str(tmp_path), repeat=1, scenarios=("reads",))
+    doc = json.loads((tmp_path / "benchmarks.json").read_text())
+    assert list(doc["scales"]) == ["10k", "12k"]
+    assert "hand-written analysis" in md_path.read_text()
