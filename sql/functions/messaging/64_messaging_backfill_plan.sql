@@ -1,4 +1,4 @@
-CREATE OR REPLACE FUNCTION pgrollup_internal.messaging_backfill_plan(p_tenant_id bigint, p_from date, p_to date)
+CREATE OR REPLACE FUNCTION pgrollup.messaging_backfill_plan(p_tenant_id bigint DEFAULT NULL, p_from date DEFAULT NULL, p_to date DEFAULT NULL)
 RETURNS TABLE(tenant_id bigint, timezone text, first_date date, last_date date, days integer, messages bigint)
 LANGUAGE plpgsql VOLATILE
 SECURITY DEFINER
@@ -33,5 +33,5 @@ BEGIN
       FROM t ORDER BY t.tenant_id;
 END;
 $$;
-REVOKE ALL ON FUNCTION pgrollup_internal.messaging_backfill_plan(bigint, date, date) FROM PUBLIC;
-COMMENT ON FUNCTION pgrollup_internal.messaging_backfill_plan(bigint, date, date) IS 'Plan of pgrollup.backfill_messaging for the same arguments, changing nothing: per tenant its zone, local date range, days and messages that would be restated.';
+REVOKE ALL ON FUNCTION pgrollup.messaging_backfill_plan(bigint, date, date) FROM PUBLIC;
+COMMENT ON FUNCTION pgrollup.messaging_backfill_plan(bigint, date, date) IS 'Plan of pgrollup.backfill_messaging for the same arguments, changing nothing: per tenant its zone, local date range, days and messages that would be restated.';
