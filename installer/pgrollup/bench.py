@@ -500,11 +500,12 @@ class Bench:
                 "failed": int(failed.group(1)) if failed else 0, "latency_ms": float(lat.group(1)) if lat else None}
 
     def _copy(self, c, target: str, columns: str, payload: bytes) -> float:
-        with c.transaction(force_rollback=True):
-            t0 = time.perf_counter()
+        """One COPY of the payload in its own transaction, COMMIT included (commit-time work counts)."""
+        t0 = time.perf_counter()
+        with c.transaction():
             with c.cursor().copy(f"COPY {target} ({columns}) FROM STDIN") as cp:
                 cp.write(payload)
-            return (time.perf_counter() - t0) * 1000
+        return (time.perf_counter() - t0) * 1000
 
     def _cleanup_after(self, c, table: str, max_id: int, refresh: str | None):
         c.execute(f"DELETE FROM {table} WHERE id > %s", (max_id,))
@@ -512,6 +513,7 @@ class Bench:
             c.execute("SELECT * FROM pgrollup.refresh(%s)", (refresh,))
         c.execute(f"VACUUM ANALYZE {table}")
         c.execute("VACUUM pgrollup.reporting_events_rollups")
+        c.execute("VACUUM pgrollup_internal.reporting_handoffs")
 
     def scenario_write(self) -> dict:
         echo("scenario write")
@@ -538,19 +540,18 @@ class Bench:
                 try:
                     payload, cols = ((rep_payload, data.REPORTING_COPY_COLUMNS) if module == "reporting"
                                      else (msg_payload, data.MESSAGING_COPY_COLUMNS))
+                    refresh = module if triggers and (mode in ("deferred", "incremental")) else None
                     copies = []
                     for i in range(1 + reps):
+                        max_id = c.execute(f"SELECT coalesce(max(id), 0) FROM {table}").fetchone()[0]
                         ms = self._copy(c, table, cols, payload)
-                        c.execute(f"VACUUM {table}")
-                        if module == "reporting":
-                            c.execute("VACUUM pgrollup.reporting_events_rollups")
+                        self._cleanup_after(c, table, max_id, refresh)
                         if i:
                             copies.append(ms)
                     out["cases"][f"{module}_{mode}_copy"] = stats(copies)
                     script = module
                     extra = {"account": BIG_ACCOUNT} if module == "reporting" else {
                         "tenant": BIG_TENANT, "mlo": self.msg_lo, "mhi": self.msg_hi}
-                    refresh = module if triggers and (mode in ("deferred", "incremental")) else None
                     for clients in (1, 4, 8):
                         runs = []
                         for i in range(1 + reps):
