@@ -28,11 +28,22 @@ BEGIN
         RETURN;
     END IF;
     FOR v_spec IN
-        SELECT * FROM (VALUES ('outbound_messages', 'messaging_capture_message'),
-                              ('message_events', 'messaging_capture_event'),
-                              ('campaign_transitions', 'messaging_capture_transition')) AS s(tbl, fn)
+        SELECT s.tbl, s.fn, r.relid
+          FROM (VALUES ('outbound_messages', 'messaging_capture_message'),
+                       ('message_events', 'messaging_capture_event'),
+                       ('campaign_transitions', 'messaging_capture_transition')) AS s(tbl, fn)
+          -- the table itself and, when it is partitioned, every partition: statement triggers fire
+          -- for the table a statement names, so writes aimed at a partition directly are captured too
+          CROSS JOIN LATERAL (
+                SELECT pg_catalog.format('%I.%I', v_schema, s.tbl)::regclass AS relid, 0 AS level
+                UNION
+                SELECT p.relid, p.level
+                  FROM pg_catalog.pg_partition_tree(pg_catalog.format('%I.%I', v_schema, s.tbl)::regclass) AS p
+                 WHERE p.level > 0) AS r
+         WHERE (SELECT c.relkind FROM pg_catalog.pg_class AS c WHERE c.oid = r.relid) IN ('r', 'p')
+         ORDER BY r.level, r.relid
     LOOP
-        v_rel := pg_catalog.format('%I.%I', v_schema, v_spec.tbl)::regclass;
+        v_rel := v_spec.relid;
         IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_trigger AS t WHERE t.tgrelid = v_rel AND t.tgname = 'pgrollup_messaging_insert') THEN
             EXECUTE pg_catalog.format('CREATE TRIGGER pgrollup_messaging_insert AFTER INSERT ON %s REFERENCING NEW TABLE AS pgr_new FOR EACH STATEMENT EXECUTE FUNCTION pgrollup_internal.%I()', v_rel, v_spec.fn);
         END IF;
@@ -49,4 +60,4 @@ BEGIN
 END;
 $$;
 REVOKE ALL ON FUNCTION pgrollup_internal.messaging_attach() FROM PUBLIC;
-COMMENT ON FUNCTION pgrollup_internal.messaging_attach() IS 'messaging attach hook: in incremental mode creates the statement-level capture triggers (insert, update, delete with transition tables; truncate) on the three source tables, idempotently; in materialized_view mode makes sure none are left.';
+COMMENT ON FUNCTION pgrollup_internal.messaging_attach() IS 'messaging attach hook: in incremental mode creates the statement-level capture triggers (insert, update, delete with transition tables; truncate) on the three source tables and, when partitioned, on each of their partitions, idempotently; in materialized_view mode makes sure none are left.';

@@ -7,6 +7,7 @@ AS $$
 BEGIN
     IF pg_catalog.to_regclass('pgrollup_internal.msg_mv_message') IS NULL THEN
         PERFORM pgrollup_internal.messaging_create_mvs();
+        PERFORM pgrollup_internal.messaging_route();
     ELSE
         -- order matters: campaign_daily reads its status from msg_mv_transitions
         REFRESH MATERIALIZED VIEW CONCURRENTLY pgrollup_internal.msg_mv_transitions;
