@@ -234,3 +234,46 @@ def test_read_functions_are_index_scans(db):
             assert "Seq Scan" not in p, p
             assert "Index" in p, p
         conn.remove_notice_handler(handler)
+
+
+def test_app_and_reader_roles_need_no_internal_grants(db):
+    create_sources(db)
+    db.install(modules=["messaging"])
+    with db.connect() as conn:
+        conn.execute("DO $$ BEGIN CREATE ROLE msg_app LOGIN; EXCEPTION WHEN duplicate_object THEN NULL; END $$")
+        conn.execute("DO $$ BEGIN CREATE ROLE msg_bi LOGIN; EXCEPTION WHEN duplicate_object THEN NULL; END $$")
+        conn.execute("GRANT pgrollup_reader TO msg_bi")
+        conn.execute("GRANT SELECT, INSERT, UPDATE, DELETE ON outbound_messages, message_events, campaign_transitions TO msg_app")
+        conn.execute("GRANT USAGE ON ALL SEQUENCES IN SCHEMA public TO msg_app")
+    with db.connect(user="msg_app") as app:
+        w = Workload(app)
+        for op in random_ops(random.Random(21), 60):
+            w.apply(op)
+        # upserts fire the insert and the update capture
+        app.execute("INSERT INTO message_events (id, tenant_id, message_id, event_type, occurred_at) "
+                    "SELECT id, tenant_id, message_id, 'click', occurred_at + interval '1 day' FROM message_events "
+                    "ON CONFLICT (id) DO UPDATE SET event_type = excluded.event_type, occurred_at = excluded.occurred_at")
+        with pytest.raises(psycopg.errors.InsufficientPrivilege):
+            app.execute("SELECT count(*) FROM pgrollup_internal.msg_changes")
+    with db.connect() as conn:
+        conn.execute("SELECT pgrollup.refresh('messaging')")
+        assert_exact(conn)
+    with db.connect(user="msg_bi") as bi:
+        assert bi.execute("SELECT count(*) FROM pgrollup.metrics_campaign_daily").fetchone()[0] > 0
+        bi.execute("SELECT * FROM pgrollup.tenant_daily(1, '2024-01-01', '2024-12-31')").fetchall()
+        with pytest.raises(psycopg.errors.InsufficientPrivilege):
+            bi.execute("SELECT pgrollup.backfill_messaging()")
+
+
+def test_uninstall_removes_triggers_keeps_sources(db, cli):
+    create_sources(db, partitioned=True)
+    db.install(modules=["messaging"])
+    with db.connect() as conn:
+        conn.execute("INSERT INTO outbound_messages (tenant_id, contact_id, channel) VALUES (1, 1, 'sms')")
+        assert conn.execute("SELECT count(*) FROM pg_trigger WHERE tgname LIKE 'pgrollup_messaging_%'").fetchone()[0] == 36
+    res = cli("uninstall", "--yes", "--dsn", db.dsn)
+    assert res.returncode == 0, res.stderr
+    with db.connect() as conn:
+        assert conn.execute("SELECT count(*) FROM pg_trigger WHERE tgname LIKE 'pgrollup_messaging_%'").fetchone()[0] == 0
+        assert conn.execute("SELECT count(*) FROM outbound_messages").fetchone()[0] == 1
+        conn.execute("INSERT INTO outbound_messages (tenant_id, contact_id, channel) VALUES (1, 1, 'sms')")
