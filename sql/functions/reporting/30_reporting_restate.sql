@@ -3,6 +3,7 @@ RETURNS bigint
 LANGUAGE plpgsql VOLATILE
 SET search_path = pg_catalog, pg_temp
 SET TimeZone = 'UTC'
+SET plan_cache_mode = force_custom_plan
 AS $$
 DECLARE
     v_tz   text;

@@ -19,6 +19,9 @@ BEGIN
         timezone := COALESCE(v_account_tz, 'UTC');
     ELSIF p_timezone = v_account_tz THEN
         timezone := v_account_tz;            -- stored canonical name: no need to validate again
+    ELSIF p_timezone = 'UTC' OR EXISTS (SELECT 1 FROM pgrollup_internal.reporting_accounts AS a
+                                         WHERE a.timezone = p_timezone) THEN
+        timezone := p_timezone;              -- known canonical: check_timezone scans the zone files (~100 ms)
     ELSE
         timezone := pgrollup_internal.check_timezone(p_timezone, 'p_timezone');
     END IF;

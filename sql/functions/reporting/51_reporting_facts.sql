@@ -8,78 +8,105 @@ RETURNS TABLE(dimension_id bigint, bucket_date date, bucket_hour timestamptz, me
 LANGUAGE plpgsql STABLE
 SET search_path = pg_catalog, pg_temp
 SET TimeZone = 'UTC'
+SET plan_cache_mode = force_custom_plan
 AS $$
 #variable_conflict use_column
 DECLARE
     v_names text[];
+    v_handoff_names text[];
 BEGIN
     -- Counts and value sums per dimension id, bucket and metric for events with
     -- p_since <= created_at < p_until: local days [p_day_from, p_day_to) from the rollups (and the
     -- handoff presence table), the rest, [p_since, p_rollup_from) and [p_rollup_to, p_until), from
     -- raw events with plain range predicates on created_at (index-usable). bot_handoffs_count is
     -- the number of distinct conversations per dimension id and bucket over both parts.
-    v_names := ARRAY(SELECT DISTINCT m.event_name FROM pgrollup.event_metrics AS m WHERE m.rollup_metric = ANY (p_metrics));
+    -- event names feeding the requested sum/count metrics and the distinct handoff metric; the
+    -- two raw scans below read disjoint name sets, so together they read each event once
+    v_names := ARRAY(SELECT DISTINCT m.event_name FROM pgrollup.event_metrics AS m
+                      WHERE m.rollup_metric = ANY (p_metrics) AND m.rollup_metric <> 'bot_handoffs_count');
+    v_handoff_names := ARRAY(SELECT DISTINCT m.event_name FROM pgrollup.event_metrics AS m
+                              WHERE m.rollup_metric = ANY (p_metrics) AND m.rollup_metric = 'bot_handoffs_count');
     RETURN QUERY
-    WITH ev AS (
-        SELECT e.account_id::bigint AS account_id, e.name::text AS name, e.user_id::bigint AS user_id,
-               e.inbox_id::bigint AS inbox_id, e.conversation_id::bigint AS conv,
-               e.value::double precision AS value, e.value_in_business_hours::double precision AS value_bh,
-               pgrollup_internal.utc(e.created_at) AS ts
-          FROM @source_schema@.reporting_events AS e
-         WHERE e.account_id = p_account_id AND e.name = ANY (v_names)
-           AND e.created_at >= p_since AND e.created_at < p_rollup_from
-        UNION ALL
-        SELECT e.account_id::bigint, e.name::text, e.user_id::bigint, e.inbox_id::bigint, e.conversation_id::bigint,
-               e.value::double precision, e.value_in_business_hours::double precision,
-               pgrollup_internal.utc(e.created_at)
-          FROM @source_schema@.reporting_events AS e
-         WHERE e.account_id = p_account_id AND e.name = ANY (v_names)
-           AND e.created_at >= p_rollup_to AND e.created_at < p_until
-    ), rx AS (
-        SELECT d.id AS dimension_id,
+    WITH raw_sums AS (
+        SELECT x.dimension_id,
                CASE WHEN p_unit IS NOT NULL AND p_unit <> 'hour'
-                    THEN pgrollup_internal.reporting_bucket_date((ev.ts AT TIME ZONE p_timezone)::date, p_unit) END AS bucket_date,
-               CASE WHEN p_unit = 'hour' THEN pg_catalog.date_trunc('hour', ev.ts, p_timezone) END AS bucket_hour,
-               m.rollup_metric AS metric, ev.conv,
-               CASE WHEN m.payload_kind = 'duration'
-                    THEN COALESCE(CASE WHEN p_business_hours THEN ev.value_bh ELSE ev.value END, 0)
-                    ELSE 0 END AS v
-          FROM ev
-          JOIN pgrollup.event_metrics AS m ON m.event_name = ev.name AND m.rollup_metric = ANY (p_metrics)
-         CROSS JOIN LATERAL (VALUES ('account'::text, ev.account_id), ('agent'::text, ev.user_id), ('inbox'::text, ev.inbox_id)) AS d(t, id)
-         WHERE d.t = p_dimension_type AND d.id IS NOT NULL AND (p_dimension_id IS NULL OR d.id = p_dimension_id)
-    ), parts AS (
-        SELECT rx.dimension_id, rx.bucket_date, rx.bucket_hour, rx.metric, pg_catalog.count(*) AS c, pg_catalog.sum(rx.v) AS v
-          FROM rx WHERE rx.metric <> 'bot_handoffs_count'
+                    THEN pgrollup_internal.reporting_bucket_date((x.ts AT TIME ZONE p_timezone)::date, p_unit) END AS bucket_date,
+               CASE WHEN p_unit = 'hour' THEN pg_catalog.date_trunc('hour', x.ts, p_timezone) END AS bucket_hour,
+               m.rollup_metric AS metric, pg_catalog.count(*) AS c,
+               pg_catalog.sum(CASE WHEN m.payload_kind = 'duration'
+                                   THEN COALESCE(CASE WHEN p_business_hours THEN x.value_bh ELSE x.value END, 0)
+                                   ELSE 0 END) AS v
+          FROM (SELECT CASE p_dimension_type WHEN 'account' THEN e.account_id::bigint
+                                             WHEN 'agent' THEN e.user_id::bigint
+                                             ELSE e.inbox_id::bigint END AS dimension_id,
+                       e.name::text AS name, e.value::double precision AS value,
+                       e.value_in_business_hours::double precision AS value_bh,
+                       pgrollup_internal.utc(e.created_at) AS ts
+                  FROM @source_schema@.reporting_events AS e
+                 WHERE e.account_id = p_account_id AND e.name = ANY (v_names)
+                   AND e.created_at >= p_since AND e.created_at < p_rollup_from
+                UNION ALL
+                SELECT CASE p_dimension_type WHEN 'account' THEN e.account_id::bigint
+                                             WHEN 'agent' THEN e.user_id::bigint
+                                             ELSE e.inbox_id::bigint END,
+                       e.name::text, e.value::double precision, e.value_in_business_hours::double precision,
+                       pgrollup_internal.utc(e.created_at)
+                  FROM @source_schema@.reporting_events AS e
+                 WHERE e.account_id = p_account_id AND e.name = ANY (v_names)
+                   AND e.created_at >= p_rollup_to AND e.created_at < p_until) AS x
+          JOIN pgrollup.event_metrics AS m
+            ON m.event_name = x.name AND m.rollup_metric = ANY (p_metrics) AND m.rollup_metric <> 'bot_handoffs_count'
+         WHERE x.dimension_id IS NOT NULL AND (p_dimension_id IS NULL OR x.dimension_id = p_dimension_id)
          GROUP BY 1, 2, 3, 4
-        UNION ALL
+    ), rollup_sums AS (
         SELECT r.dimension_id,
-               CASE WHEN p_unit IS NOT NULL THEN pgrollup_internal.reporting_bucket_date(r.date, p_unit) END,
-               NULL::timestamptz, r.metric, pg_catalog.sum(r.count)::bigint,
-               pg_catalog.sum(CASE WHEN p_business_hours THEN r.sum_value_business_hours ELSE r.sum_value END)
+               CASE WHEN p_unit IS NOT NULL THEN pgrollup_internal.reporting_bucket_date(r.date, p_unit) END AS bucket_date,
+               NULL::timestamptz AS bucket_hour, r.metric, pg_catalog.sum(r.count)::bigint AS c,
+               pg_catalog.sum(CASE WHEN p_business_hours THEN r.sum_value_business_hours ELSE r.sum_value END) AS v
           FROM pgrollup.reporting_events_rollups AS r
          WHERE r.account_id = p_account_id AND r.dimension_type = p_dimension_type
            AND r.date >= p_day_from AND r.date < p_day_to
            AND r.metric = ANY (p_metrics) AND r.metric <> 'bot_handoffs_count'
            AND (p_dimension_id IS NULL OR r.dimension_id = p_dimension_id)
          GROUP BY 1, 2, 3, 4
-        UNION ALL
-        SELECT x.dimension_id, x.bucket_date, x.bucket_hour, 'bot_handoffs_count', pg_catalog.count(DISTINCT x.conv), 0
-          FROM (SELECT rx.dimension_id, rx.bucket_date, rx.bucket_hour, rx.conv
-                  FROM rx WHERE rx.metric = 'bot_handoffs_count' AND rx.conv IS NOT NULL
+    ), handoffs AS (
+        SELECT y.dimension_id, y.bucket_date, y.bucket_hour, 'bot_handoffs_count'::text AS metric,
+               pg_catalog.count(DISTINCT y.conv) AS c, 0::double precision AS v
+          FROM (SELECT x.dimension_id,
+                       CASE WHEN p_unit IS NOT NULL AND p_unit <> 'hour'
+                            THEN pgrollup_internal.reporting_bucket_date((x.ts AT TIME ZONE p_timezone)::date, p_unit) END AS bucket_date,
+                       CASE WHEN p_unit = 'hour' THEN pg_catalog.date_trunc('hour', x.ts, p_timezone) END AS bucket_hour,
+                       x.conv
+                  FROM (SELECT CASE p_dimension_type WHEN 'account' THEN e.account_id::bigint
+                                                     WHEN 'agent' THEN e.user_id::bigint
+                                                     ELSE e.inbox_id::bigint END AS dimension_id,
+                               e.conversation_id::bigint AS conv, pgrollup_internal.utc(e.created_at) AS ts
+                          FROM @source_schema@.reporting_events AS e
+                         WHERE e.account_id = p_account_id AND e.name = ANY (v_handoff_names)
+                           AND e.created_at >= p_since AND e.created_at < p_rollup_from
+                        UNION ALL
+                        SELECT CASE p_dimension_type WHEN 'account' THEN e.account_id::bigint
+                                                     WHEN 'agent' THEN e.user_id::bigint
+                                                     ELSE e.inbox_id::bigint END,
+                               e.conversation_id::bigint, pgrollup_internal.utc(e.created_at)
+                          FROM @source_schema@.reporting_events AS e
+                         WHERE e.account_id = p_account_id AND e.name = ANY (v_handoff_names)
+                           AND e.created_at >= p_rollup_to AND e.created_at < p_until) AS x
+                 WHERE x.dimension_id IS NOT NULL AND x.conv IS NOT NULL
+                   AND (p_dimension_id IS NULL OR x.dimension_id = p_dimension_id)
                 UNION ALL
                 SELECT h.dimension_id,
                        CASE WHEN p_unit IS NOT NULL THEN pgrollup_internal.reporting_bucket_date(h.date, p_unit) END,
                        NULL::timestamptz, h.conversation_id
                   FROM pgrollup_internal.reporting_handoffs AS h
-                 WHERE 'bot_handoffs_count' = ANY (p_metrics)
-                   AND h.account_id = p_account_id AND h.dimension_type = p_dimension_type
+                 WHERE h.account_id = p_account_id AND h.dimension_type = p_dimension_type
                    AND h.date >= p_day_from AND h.date < p_day_to
-                   AND (p_dimension_id IS NULL OR h.dimension_id = p_dimension_id)) AS x
+                   AND (p_dimension_id IS NULL OR h.dimension_id = p_dimension_id)) AS y
+         WHERE pg_catalog.cardinality(v_handoff_names) > 0
          GROUP BY 1, 2, 3
     )
     SELECT p.dimension_id, p.bucket_date, p.bucket_hour, p.metric, pg_catalog.sum(p.c)::bigint, pg_catalog.sum(p.v)
-      FROM parts AS p
+      FROM (SELECT * FROM raw_sums UNION ALL SELECT * FROM rollup_sums UNION ALL SELECT * FROM handoffs) AS p
      GROUP BY 1, 2, 3, 4;
 END;
 $$;

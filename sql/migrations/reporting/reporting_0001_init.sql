@@ -77,6 +77,7 @@ CREATE TABLE pgrollup_internal.reporting_accounts (
     restated_at   timestamptz,
     updated_at    timestamptz NOT NULL DEFAULT pg_catalog.now()
 );
+CREATE INDEX reporting_accounts_timezone_idx ON pgrollup_internal.reporting_accounts (timezone);
 COMMENT ON TABLE pgrollup_internal.reporting_accounts IS 'Reporting settings per account (set with pgrollup.set_reporting_timezone and pgrollup.set_rollup_reads); accounts without a row have no timezone and reads off.';
 COMMENT ON COLUMN pgrollup_internal.reporting_accounts.account_id IS 'reporting_events.account_id.';
 COMMENT ON COLUMN pgrollup_internal.reporting_accounts.timezone IS 'Canonical IANA reporting timezone; NULL = no rollups for the account.';
