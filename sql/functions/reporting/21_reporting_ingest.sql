@@ -4,7 +4,6 @@ LANGUAGE plpgsql VOLATILE
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
-    v_accounts bigint[];
     v_mode     text;
     v_n        bigint;
     v_marker   boolean;
@@ -12,22 +11,14 @@ BEGIN
     IF p_rows IS NULL OR pg_catalog.cardinality(p_rows) = 0 THEN
         RETURN 0;
     END IF;
-    v_accounts := ARRAY(SELECT DISTINCT r.account_id FROM pg_catalog.unnest(p_rows) AS r);
-    -- shared per-account lock first: a backfill or timezone change of the account holds it
-    -- exclusively, and everything read below (zone, mode) is read after it
-    PERFORM pgrollup_internal.reporting_lock_accounts(v_accounts, false);
-    IF NOT EXISTS (SELECT 1 FROM pgrollup_internal.reporting_accounts AS a
-                    WHERE a.account_id = ANY (v_accounts) AND a.timezone IS NOT NULL) THEN
-        RETURN 0;
-    END IF;
+    -- the caller (the capture trigger) holds the accounts' shared locks and passes only rows of
+    -- accounts that have a zone, read after the locks
     SELECT s.value INTO v_mode FROM pgrollup_internal.settings AS s WHERE s.name = 'reporting_mode';
     IF v_mode = 'deferred' THEN
         INSERT INTO pgrollup_internal.reporting_changes
                (account_id, created_at, name, user_id, inbox_id, conversation_id, value, value_bh, sign)
         SELECT r.account_id, r.created_at, r.name, r.user_id, r.inbox_id, r.conversation_id, r.value, r.value_bh, r.sign
-          FROM pg_catalog.unnest(p_rows) AS r
-         WHERE EXISTS (SELECT 1 FROM pgrollup_internal.reporting_accounts AS a
-                        WHERE a.account_id = r.account_id AND a.timezone IS NOT NULL);
+          FROM pg_catalog.unnest(p_rows) AS r;
         GET DIAGNOSTICS v_n = ROW_COUNT;
         RETURN v_n;
     END IF;
@@ -39,16 +30,14 @@ BEGIN
                              WHERE p.txid = pg_catalog.pg_current_xact_id());
     INSERT INTO pgrollup_internal.reporting_pending
            (is_marker, account_id, created_at, name, user_id, inbox_id, conversation_id, value, value_bh, sign)
-    SELECT v_marker AND pg_catalog.row_number() OVER (ORDER BY r.o) = 1, r.account_id, r.created_at, r.name, r.user_id, r.inbox_id, r.conversation_id,
+    SELECT r.o = 1 AND v_marker, r.account_id, r.created_at, r.name, r.user_id, r.inbox_id, r.conversation_id,
            r.value, r.value_bh, r.sign
       FROM pg_catalog.unnest(p_rows) WITH ORDINALITY AS r(account_id, created_at, name, user_id, inbox_id,
                                                           conversation_id, value, value_bh, sign, o)
-     WHERE EXISTS (SELECT 1 FROM pgrollup_internal.reporting_accounts AS a
-                    WHERE a.account_id = r.account_id AND a.timezone IS NOT NULL)
      ORDER BY r.o;
     GET DIAGNOSTICS v_n = ROW_COUNT;
     RETURN v_n;
 END;
 $$;
 REVOKE ALL ON FUNCTION pgrollup_internal.reporting_ingest(pgrollup_internal.reporting_delta[]) FROM PUBLIC;
-COMMENT ON FUNCTION pgrollup_internal.reporting_ingest(pgrollup_internal.reporting_delta[]) IS 'Write path behind the capture triggers: takes the accounts'' shared locks, then buffers the rows for the commit-time flush (immediate mode) or appends them to the change log (deferred mode).';
+COMMENT ON FUNCTION pgrollup_internal.reporting_ingest(pgrollup_internal.reporting_delta[]) IS 'Write path behind the capture triggers (which hold the accounts'' shared locks): buffers the rows for the commit-time flush (immediate mode) or appends them to the change log (deferred mode).';

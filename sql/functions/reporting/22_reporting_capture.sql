@@ -5,23 +5,54 @@ SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
-    v_rows pgrollup_internal.reporting_delta[];
+    v_rows     pgrollup_internal.reporting_delta[];
+    v_accounts bigint[];
 BEGIN
     -- Statement-level AFTER trigger with transition tables: one aggregated application per
     -- statement, whatever the number of rows. Only rows of registered event names matter.
+    IF TG_OP = 'TRUNCATE' THEN
+        -- no transition table for TRUNCATE: every event is gone, so is every rollup
+        PERFORM pgrollup_internal.lock_module('reporting', true);
+        DELETE FROM pgrollup.reporting_events_rollups;
+        DELETE FROM pgrollup_internal.reporting_handoffs;
+        DELETE FROM pgrollup_internal.reporting_changes;
+        RETURN NULL;
+    END IF;
+    -- the accounts touched, then their shared locks (a backfill or timezone change of an account
+    -- holds it exclusively), then, read after the locks, which of them have a zone: only their
+    -- rows are captured
+    IF TG_OP = 'INSERT' THEN
+        v_accounts := ARRAY(SELECT DISTINCT n.account_id::bigint FROM pgrollup_new AS n WHERE n.account_id IS NOT NULL);
+    ELSIF TG_OP = 'DELETE' THEN
+        v_accounts := ARRAY(SELECT DISTINCT o.account_id::bigint FROM pgrollup_old AS o WHERE o.account_id IS NOT NULL);
+    ELSE
+        v_accounts := ARRAY(SELECT n.account_id::bigint FROM pgrollup_new AS n WHERE n.account_id IS NOT NULL
+                            UNION
+                            SELECT o.account_id::bigint FROM pgrollup_old AS o WHERE o.account_id IS NOT NULL);
+    END IF;
+    IF pg_catalog.cardinality(v_accounts) = 0 THEN
+        RETURN NULL;
+    END IF;
+    PERFORM pgrollup_internal.reporting_lock_accounts(v_accounts, false);
+    v_accounts := ARRAY(SELECT a.account_id FROM pgrollup_internal.reporting_accounts AS a
+                         WHERE a.account_id = ANY (v_accounts) AND a.timezone IS NOT NULL);
+    IF pg_catalog.cardinality(v_accounts) = 0 THEN
+        RETURN NULL;
+    END IF;
+
     IF TG_OP = 'INSERT' THEN
         v_rows := ARRAY(
             SELECT ROW(n.account_id, pgrollup_internal.utc(n.created_at), n.name, n.user_id, n.inbox_id,
                        n.conversation_id, n.value, n.value_in_business_hours, 1)::pgrollup_internal.reporting_delta
               FROM pgrollup_new AS n
-             WHERE n.account_id IS NOT NULL
+             WHERE n.account_id IN (SELECT a.a FROM pg_catalog.unnest(v_accounts) AS a(a))
                AND n.name::text IN (SELECT m.event_name FROM pgrollup.event_metrics AS m));
     ELSIF TG_OP = 'DELETE' THEN
         v_rows := ARRAY(
             SELECT ROW(o.account_id, pgrollup_internal.utc(o.created_at), o.name, o.user_id, o.inbox_id,
                        o.conversation_id, o.value, o.value_in_business_hours, -1)::pgrollup_internal.reporting_delta
               FROM pgrollup_old AS o
-             WHERE o.account_id IS NOT NULL
+             WHERE o.account_id IN (SELECT a.a FROM pg_catalog.unnest(v_accounts) AS a(a))
                AND o.name::text IN (SELECT m.event_name FROM pgrollup.event_metrics AS m));
     ELSIF TG_OP = 'UPDATE' THEN
         -- rows whose relevant columns did not change (e.g. only updated_at) are skipped
@@ -29,7 +60,7 @@ BEGIN
             SELECT ROW(o.account_id, pgrollup_internal.utc(o.created_at), o.name, o.user_id, o.inbox_id,
                        o.conversation_id, o.value, o.value_in_business_hours, -1)::pgrollup_internal.reporting_delta
               FROM pgrollup_old AS o
-             WHERE o.account_id IS NOT NULL
+             WHERE o.account_id IN (SELECT a.a FROM pg_catalog.unnest(v_accounts) AS a(a))
                AND o.name::text IN (SELECT m.event_name FROM pgrollup.event_metrics AS m)
                AND NOT EXISTS (
                    SELECT 1 FROM pgrollup_new AS n
@@ -43,7 +74,7 @@ BEGIN
             SELECT ROW(n.account_id, pgrollup_internal.utc(n.created_at), n.name, n.user_id, n.inbox_id,
                        n.conversation_id, n.value, n.value_in_business_hours, 1)::pgrollup_internal.reporting_delta
               FROM pgrollup_new AS n
-             WHERE n.account_id IS NOT NULL
+             WHERE n.account_id IN (SELECT a.a FROM pg_catalog.unnest(v_accounts) AS a(a))
                AND n.name::text IN (SELECT m.event_name FROM pgrollup.event_metrics AS m)
                AND NOT EXISTS (
                    SELECT 1 FROM pgrollup_old AS o
@@ -53,13 +84,6 @@ BEGIN
                           IS NOT DISTINCT FROM
                           (o.account_id, o.created_at, o.name, o.user_id, o.inbox_id, o.conversation_id,
                            o.value, o.value_in_business_hours)));
-    ELSIF TG_OP = 'TRUNCATE' THEN
-        -- no transition table for TRUNCATE: every event is gone, so is every rollup
-        PERFORM pgrollup_internal.lock_module('reporting', true);
-        DELETE FROM pgrollup.reporting_events_rollups;
-        DELETE FROM pgrollup_internal.reporting_handoffs;
-        DELETE FROM pgrollup_internal.reporting_changes;
-        RETURN NULL;
     END IF;
     IF pg_catalog.cardinality(v_rows) > 0 THEN
         PERFORM pgrollup_internal.reporting_ingest(v_rows);
