@@ -152,3 +152,25 @@ def test_failed_refresh_changes_nothing_and_is_recorded(db, mode):
         assert conn.execute("SELECT status FROM pgrollup.refresh('messaging')").fetchone()[0] == "ok"
         assert diff_views(conn) == []
 
+
+
+@pytest.mark.slow
+def test_pg_cron_job_keeps_messaging_current(db, cli):
+    create_sources(db)
+    db.install(modules=["messaging"])
+    with db.connect() as conn:
+        w = Workload(conn)
+        for op in random_ops(random.Random(8), 50):
+            w.apply(op)
+        conn.execute("SELECT pgrollup.set_tenant_timezone(2, 'Pacific/Chatham')")
+    res = cli("schedule", "--dsn", db.dsn, "--cron", "* * * * *")
+    assert res.returncode == 0, res.stderr
+    deadline = time.monotonic() + 80
+    with db.connect() as conn:
+        while time.monotonic() < deadline:
+            if conn.execute("SELECT pending_changes FROM pgrollup.rollup_health WHERE module = 'messaging'").fetchone()[0] == 0:
+                break
+            time.sleep(2)
+        assert conn.execute("SELECT count(*) FROM pgrollup.refresh_runs WHERE module = 'messaging' AND status = 'ok'").fetchone()[0] >= 1
+        assert_exact(conn)
+    cli("unschedule", "--dsn", db.dsn)
