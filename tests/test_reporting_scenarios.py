@@ -293,3 +293,59 @@ def test_install_names_missing_columns(db, cli):
     r = cli("install", "--dsn", db.dsn, "--module", "reporting", "--no-schedule")
     assert r.returncode != 0
     assert "value_in_business_hours" in r.stderr and "Traceback" not in r.stderr
+
+
+def test_application_role_needs_no_grant_on_pgrollup(rdb):
+    with rdb.connect() as conn:
+        conn.execute("DROP ROLE IF EXISTS rep_app")
+        conn.execute("CREATE ROLE rep_app LOGIN")
+        conn.execute("GRANT SELECT, INSERT, UPDATE, DELETE ON reporting_events TO rep_app")
+        conn.execute("GRANT USAGE ON SEQUENCE reporting_events_id_seq TO rep_app")
+        conn.execute("SELECT pgrollup.set_reporting_timezone(1, %s)", (NY,))
+    try:
+        with rdb.connect(user="rep_app") as app:
+            rs.insert(app, [ev("conversation_bot_handoff", "2024-01-10 12:00", conv=9)])
+            app.execute("UPDATE reporting_events SET conversation_id = 10")
+            with pytest.raises(psycopg.errors.InsufficientPrivilege):
+                app.execute("SELECT pgrollup.set_reporting_timezone(1, 'UTC')")
+            with pytest.raises(psycopg.errors.InsufficientPrivilege):
+                app.execute("SELECT * FROM pgrollup.report_summary(1, now() - interval '1 day', now())")
+        with rdb.connect() as conn:
+            assert rs.rollup_mismatches(conn) == []
+            assert len(rollups(conn)) == 3
+    finally:
+        with rdb.connect() as conn:
+            conn.execute("DROP OWNED BY rep_app")
+            conn.execute("DROP ROLE rep_app")
+
+
+def test_savepoints_and_rollbacks_keep_rollups_exact(rdb):
+    with rdb.connect() as conn:
+        conn.execute("SELECT pgrollup.set_reporting_timezone(1, 'UTC')")
+    with rdb.connect(autocommit=False) as conn:
+        rs.insert(conn, [ev("reply_time", "2024-01-10 12:00", value=1)])
+        try:
+            with conn.transaction():
+                rs.insert(conn, [ev("reply_time", "2024-01-10 12:00", value=100)])
+                raise RuntimeError("roll back the savepoint")
+        except RuntimeError:
+            pass
+        with conn.transaction():
+            rs.insert(conn, [ev("conversation_bot_handoff", "2024-01-10 12:00", conv=4)])
+        conn.commit()
+        rs.insert(conn, [ev("reply_time", "2024-01-11 12:00", value=7)])
+        conn.rollback()
+        try:
+            with conn.transaction():
+                rs.insert(conn, [ev("reply_time", "2024-01-12 12:00", value=8)])   # first buffered row of the txn
+                raise RuntimeError("roll back")
+        except RuntimeError:
+            pass
+        rs.insert(conn, [ev("reply_time", "2024-01-13 12:00", value=9)])
+        conn.commit()
+    with rdb.connect() as conn:
+        assert rs.rollup_mismatches(conn) == []
+        assert {r[0] for r in rollups(conn)} == {"2024-01-10", "2024-01-13"}
+        assert conn.execute("SELECT count(*) FROM pgrollup_internal.reporting_pending").fetchone()[0] == 0
+        with pytest.raises(psycopg.errors.InvalidParameterValue, match="p_until"):
+            conn.execute("SELECT * FROM pgrollup.report_timeseries(1, 'avg_reply_time', now(), 'infinity')")

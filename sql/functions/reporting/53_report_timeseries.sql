@@ -37,6 +37,10 @@ BEGIN
         RAISE EXCEPTION USING ERRCODE = '22023',
             MESSAGE = pg_catalog.format('%s must not be NULL', CASE WHEN p_since IS NULL THEN 'p_since' ELSE 'p_until' END);
     END IF;
+    IF NOT pg_catalog.isfinite(p_since) OR NOT pg_catalog.isfinite(p_until) THEN
+        RAISE EXCEPTION USING ERRCODE = '22023',
+            MESSAGE = pg_catalog.format('%s must be finite for a time series', CASE WHEN NOT pg_catalog.isfinite(p_since) THEN 'p_since' ELSE 'p_until' END);
+    END IF;
     IF p_since >= p_until THEN
         RAISE EXCEPTION USING ERRCODE = '22023',
             MESSAGE = pg_catalog.format('p_since (%s) must be before p_until (%s)', p_since, p_until);
