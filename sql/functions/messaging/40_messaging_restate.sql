@@ -17,6 +17,16 @@ BEGIN
     IF v_keys = 0 THEN
         RETURN 0;
     END IF;
+    -- Few keys (the usual refresh): every statement below must go by key through the primary keys
+    -- and the message_events(message_id) index, never scan a whole table, so the cost follows the
+    -- number of changes. The planner's cost model prefers hash joins over big tables from a few
+    -- thousand keys on; pgrollup_internal.messaging_restate_by_key() runs this function again with
+    -- hash and merge joins (and JIT) off. Many keys (rebuilds, big backfills): the planner decides.
+    IF pg_catalog.current_setting('enable_hashjoin') = 'on'
+       AND v_keys <= GREATEST(5000::real, (SELECT c.reltuples FROM pg_catalog.pg_class AS c
+                                            WHERE c.oid = 'pgrollup_internal.msg_state'::regclass) / 10) THEN
+        RETURN pgrollup_internal.messaging_restate_by_key();
+    END IF;
     ANALYZE pg_temp.pgr_msg_keys;
 
     -- 1. the listed messages and their mapped events, as they are in source now
@@ -58,23 +68,26 @@ BEGIN
       FROM pg_temp.pgr_msg_pts AS p
      GROUP BY p.message_id, p.tenant_id, p.campaign_id, p.contact_id, p.channel, p.sent_at, p.timezone;
 
-    -- 3. new contribution per local hour (and local date)
+    -- 3. new contribution per local hour (and local date), with the message's dimensions
     DROP TABLE IF EXISTS pg_temp.pgr_msg_new_contrib;
     CREATE TEMP TABLE pgr_msg_new_contrib ON COMMIT DROP AS
     WITH x AS (
-        SELECT s.message_id, s.timezone, s.sent_at AS at, 'sends'::text AS metric
+        SELECT s.message_id, s.tenant_id, s.campaign_id, s.contact_id, s.channel, s.timezone,
+               s.sent_at AS at, 'sends'::text AS metric
           FROM pg_temp.pgr_msg_new_state AS s WHERE s.sent_at IS NOT NULL
         UNION ALL
-        SELECT p.message_id, p.timezone, p.at, p.metric
+        SELECT p.message_id, p.tenant_id, p.campaign_id, p.contact_id, p.channel, p.timezone, p.at, p.metric
           FROM pg_temp.pgr_msg_pts AS p WHERE p.metric IS NOT NULL
         UNION ALL
-        SELECT s.message_id, s.timezone, s.first_opened_at, 'unique_opens'
+        SELECT s.message_id, s.tenant_id, s.campaign_id, s.contact_id, s.channel, s.timezone,
+               s.first_opened_at, 'unique_opens'
           FROM pg_temp.pgr_msg_new_state AS s WHERE s.first_opened_at IS NOT NULL
         UNION ALL
-        SELECT s.message_id, s.timezone, s.first_clicked_at, 'unique_clicks'
+        SELECT s.message_id, s.tenant_id, s.campaign_id, s.contact_id, s.channel, s.timezone,
+               s.first_clicked_at, 'unique_clicks'
           FROM pg_temp.pgr_msg_new_state AS s WHERE s.first_clicked_at IS NOT NULL
     )
-    SELECT x.message_id,
+    SELECT x.message_id, x.tenant_id, x.campaign_id, x.contact_id, x.channel,
            pg_catalog.date_trunc('hour', x.at, x.timezone) AS hour,
            (x.at AT TIME ZONE x.timezone)::date AS local_date,
            pg_catalog.count(*) FILTER (WHERE x.metric = 'sends')         AS sends,
@@ -86,15 +99,14 @@ BEGIN
            pg_catalog.count(*) FILTER (WHERE x.metric = 'unique_opens')  AS unique_opens,
            pg_catalog.count(*) FILTER (WHERE x.metric = 'unique_clicks') AS unique_clicks
       FROM x
-     GROUP BY 1, 2, 3;
+     GROUP BY x.message_id, x.tenant_id, x.campaign_id, x.contact_id, x.channel, 6, 7;
 
     -- 4. delta = new contribution - old contribution, with each side's dimensions
     DROP TABLE IF EXISTS pg_temp.pgr_msg_delta;
     CREATE TEMP TABLE pgr_msg_delta ON COMMIT DROP AS
-    SELECT s.tenant_id, s.campaign_id, s.contact_id, s.channel, c.hour, c.local_date,
+    SELECT c.tenant_id, c.campaign_id, c.contact_id, c.channel, c.hour, c.local_date,
            c.sends, c.delivered, c.opens, c.clicks, c.bounces, c.unsubscribes, c.unique_opens, c.unique_clicks
       FROM pg_temp.pgr_msg_new_contrib AS c
-      JOIN pg_temp.pgr_msg_new_state AS s ON s.message_id = c.message_id
     UNION ALL
     SELECT s.tenant_id, s.campaign_id, s.contact_id, s.channel, c.hour, c.local_date,
            -c.sends, -c.delivered, -c.opens, -c.clicks, -c.bounces, -c.unsubscribes, -c.unique_opens, -c.unique_clicks
@@ -112,8 +124,9 @@ BEGIN
            pg_catalog.sum(d.unique_opens)::bigint AS unique_opens, pg_catalog.sum(d.unique_clicks)::bigint AS unique_clicks
       FROM pg_temp.pgr_msg_delta AS d
      GROUP BY d.tenant_id, d.contact_id, d.hour, d.channel
-    HAVING pg_catalog.sum(pg_catalog.abs(d.sends) + pg_catalog.abs(d.delivered) + pg_catalog.abs(d.opens) + pg_catalog.abs(d.clicks)
-                          + pg_catalog.abs(d.bounces) + pg_catalog.abs(d.unsubscribes) + pg_catalog.abs(d.unique_opens) + pg_catalog.abs(d.unique_clicks)) > 0;
+    HAVING pg_catalog.sum(d.sends) <> 0 OR pg_catalog.sum(d.delivered) <> 0 OR pg_catalog.sum(d.opens) <> 0
+        OR pg_catalog.sum(d.clicks) <> 0 OR pg_catalog.sum(d.bounces) <> 0 OR pg_catalog.sum(d.unsubscribes) <> 0
+        OR pg_catalog.sum(d.unique_opens) <> 0 OR pg_catalog.sum(d.unique_clicks) <> 0;   -- buckets that change
     INSERT INTO pgrollup_internal.msg_contact_hourly AS r
            (tenant_id, contact_id, hour, channel, sends, delivered, opens, clicks, bounces, unsubscribes, unique_opens, unique_clicks)
     SELECT g.tenant_id, g.contact_id, g.hour, g.channel, g.sends, g.delivered, g.opens, g.clicks, g.bounces, g.unsubscribes, g.unique_opens, g.unique_clicks
@@ -141,7 +154,10 @@ BEGIN
            pg_catalog.sum(d.unique_opens)::bigint AS unique_opens, pg_catalog.sum(d.unique_clicks)::bigint AS unique_clicks
       FROM pg_temp.pgr_msg_delta AS d
      WHERE d.campaign_id IS NOT NULL
-     GROUP BY d.tenant_id, d.campaign_id, d.local_date;
+     GROUP BY d.tenant_id, d.campaign_id, d.local_date
+    HAVING pg_catalog.sum(d.sends) <> 0 OR pg_catalog.sum(d.delivered) <> 0 OR pg_catalog.sum(d.opens) <> 0
+        OR pg_catalog.sum(d.clicks) <> 0 OR pg_catalog.sum(d.bounces) <> 0 OR pg_catalog.sum(d.unsubscribes) <> 0
+        OR pg_catalog.sum(d.unique_opens) <> 0 OR pg_catalog.sum(d.unique_clicks) <> 0;   -- buckets that change
     INSERT INTO pgrollup_internal.msg_campaign_daily AS r
            (tenant_id, campaign_id, date, sends, delivered, opens, clicks, bounces, unsubscribes, unique_opens, unique_clicks)
     SELECT g.tenant_id, g.campaign_id, g.date, g.sends, g.delivered, g.opens, g.clicks, g.bounces, g.unsubscribes, g.unique_opens, g.unique_clicks
@@ -168,7 +184,10 @@ BEGIN
            pg_catalog.sum(d.bounces)::bigint AS bounces, pg_catalog.sum(d.unsubscribes)::bigint AS unsubscribes,
            pg_catalog.sum(d.unique_opens)::bigint AS unique_opens, pg_catalog.sum(d.unique_clicks)::bigint AS unique_clicks
       FROM pg_temp.pgr_msg_delta AS d
-     GROUP BY d.tenant_id, d.local_date;
+     GROUP BY d.tenant_id, d.local_date
+    HAVING pg_catalog.sum(d.sends) <> 0 OR pg_catalog.sum(d.delivered) <> 0 OR pg_catalog.sum(d.opens) <> 0
+        OR pg_catalog.sum(d.clicks) <> 0 OR pg_catalog.sum(d.bounces) <> 0 OR pg_catalog.sum(d.unsubscribes) <> 0
+        OR pg_catalog.sum(d.unique_opens) <> 0 OR pg_catalog.sum(d.unique_clicks) <> 0;   -- buckets that change
     INSERT INTO pgrollup_internal.msg_tenant_daily AS r
            (tenant_id, date, sends, delivered, opens, clicks, bounces, unsubscribes, unique_opens, unique_clicks)
     SELECT g.tenant_id, g.date, g.sends, g.delivered, g.opens, g.clicks, g.bounces, g.unsubscribes, g.unique_opens, g.unique_clicks
