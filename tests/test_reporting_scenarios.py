@@ -349,3 +349,21 @@ def test_savepoints_and_rollbacks_keep_rollups_exact(rdb):
         assert conn.execute("SELECT count(*) FROM pgrollup_internal.reporting_pending").fetchone()[0] == 0
         with pytest.raises(psycopg.errors.InvalidParameterValue, match="p_until"):
             conn.execute("SELECT * FROM pgrollup.report_timeseries(1, 'avg_reply_time', now(), 'infinity')")
+
+
+def test_write_then_backfill_in_one_transaction_counts_once(rdb):
+    with rdb.connect() as conn:
+        conn.execute("SELECT pgrollup.set_reporting_timezone(1, 'UTC')")
+    for mode in ("immediate", "deferred"):
+        with rdb.connect() as conn:
+            conn.execute("SELECT pgrollup.set_reporting_mode(%s)", (mode,))
+        with rdb.connect(autocommit=False) as conn:
+            rs.insert(conn, [ev("reply_time", "2024-01-10 12:00", value=1), ev("reply_time", "2024-02-10 12:00", value=2)])
+            conn.execute("SELECT pgrollup.backfill_reporting(1, '2024-01-01', '2024-01-31')")
+            conn.execute("SELECT pgrollup.set_reporting_timezone(1, 'Asia/Kolkata')")
+            rs.insert(conn, [ev("conversation_bot_handoff", "2024-01-11 12:00", conv=3)])
+            conn.commit()
+        with rdb.connect() as conn:
+            conn.execute("SELECT * FROM pgrollup.refresh('reporting')")
+            assert rs.rollup_mismatches(conn) == []
+            conn.execute("SELECT pgrollup.set_reporting_timezone(1, 'UTC')")

@@ -26,15 +26,22 @@ BEGIN
 
     IF v_tz IS NULL THEN
         DELETE FROM pgrollup_internal.reporting_changes AS c WHERE c.account_id = p_account_id;
+        UPDATE pgrollup_internal.reporting_pending AS p SET sign = 0
+         WHERE p.txid = pg_catalog.pg_current_xact_id() AND p.account_id = p_account_id;
         RETURN 0;
     END IF;
 
     v_lo := CASE WHEN p_from IS NULL THEN '-infinity'::timestamptz ELSE pgrollup_internal.reporting_day_start(p_from, v_tz) END;
     v_hi := CASE WHEN p_to IS NULL THEN 'infinity'::timestamptz ELSE pgrollup_internal.reporting_day_start(p_to + 1, v_tz) END;
 
-    -- committed changes still in the deferred log are contained in the raw rows read below
+    -- committed changes still in the deferred log are contained in the raw rows read below; so
+    -- are this transaction's own writes (visible to it), whose buffered rows are neutralised
+    -- (sign 0; the commit-time flush still runs, for the rows outside the range)
     DELETE FROM pgrollup_internal.reporting_changes AS c
      WHERE c.account_id = p_account_id AND c.created_at >= v_lo AND c.created_at < v_hi;
+    UPDATE pgrollup_internal.reporting_pending AS p SET sign = 0
+     WHERE p.txid = pg_catalog.pg_current_xact_id() AND p.account_id = p_account_id
+       AND p.created_at >= v_lo AND p.created_at < v_hi;
 
     INSERT INTO pgrollup_internal.reporting_handoffs (account_id, date, dimension_type, dimension_id, conversation_id, events)
     SELECT p_account_id, x.date, d.t, d.id, x.conversation_id, pg_catalog.count(*)
