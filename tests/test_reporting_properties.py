@@ -37,6 +37,9 @@ op = st.one_of(
     st.tuples(st.just("delete"), st.integers(0, 6)),
     st.tuples(st.just("zone"), st.sampled_from([1, 2]), st.sampled_from(ZONES + PATH_ONLY_ZONES + [None])),
     st.tuples(st.just("backfill"), st.sampled_from([1, 2]), st.integers(0, 59), st.integers(0, 20)),
+    st.tuples(st.just("mode"), st.sampled_from(["immediate", "deferred"])),
+    st.tuples(st.just("refresh")),
+    st.tuples(st.just("txn"), st.lists(event, min_size=1, max_size=5), st.integers(0, 6), st.booleans()),
 )
 
 UPDATES = {
@@ -66,6 +69,7 @@ def reset(conn):
 def test_rollups_equal_reference_after_random_workloads(rdb, zones, ops):
     with rdb.connect() as conn:
         reset(conn)
+        conn.execute("SELECT pgrollup.set_reporting_mode('immediate')")
         conn.execute("SELECT pgrollup.set_reporting_timezone(1, %s)", (zones[0],))
         conn.execute("SELECT pgrollup.set_reporting_timezone(2, %s)", (zones[1],))
         for o in ops:
@@ -83,7 +87,24 @@ def test_rollups_equal_reference_after_random_workloads(rdb, zones, ops):
                                 (o[1],)).fetchone()[0]:
                     d0 = (BASE + dt.timedelta(days=o[2])).date()
                     conn.execute("SELECT pgrollup.backfill_reporting(%s, %s, %s)", (o[1], d0, d0 + dt.timedelta(days=o[3])))
+            elif kind == "mode":
+                conn.execute("SELECT pgrollup.set_reporting_mode(%s)", (o[1],))
+            elif kind == "refresh":
+                conn.execute("SELECT * FROM pgrollup.refresh('reporting')")
+            elif kind == "txn":                      # several statements, committed or rolled back
+                with conn.transaction() as tx:
+                    rs.insert(conn, o[1])
+                    conn.execute("UPDATE reporting_events SET value = value + 1 WHERE id %% 7 = %s", (o[2],))
+                    rs.insert(conn, o[1][:1])
+                    if o[3]:
+                        raise_rollback(tx)
+        conn.execute("SELECT * FROM pgrollup.refresh('reporting')")     # deferred mode: apply the log
         assert rs.rollup_mismatches(conn) == []
+
+
+def raise_rollback(tx):
+    from psycopg import Rollback
+    raise Rollback(tx)
 
 
 def bound(conn, spec, zone):
