@@ -277,3 +277,35 @@ def test_uninstall_removes_triggers_keeps_sources(db, cli):
         assert conn.execute("SELECT count(*) FROM pg_trigger WHERE tgname LIKE 'pgrollup_messaging_%'").fetchone()[0] == 0
         assert conn.execute("SELECT count(*) FROM outbound_messages").fetchone()[0] == 1
         conn.execute("INSERT INTO outbound_messages (tenant_id, contact_id, channel) VALUES (1, 1, 'sms')")
+
+
+def test_refresh_of_few_changes_goes_by_key(db):
+    """The refresh cost follows the number of changes: no statement scans a source table or a
+    rollup in full when a few messages changed."""
+    conn = _setup(db)
+    conn.execute("""
+        INSERT INTO outbound_messages (tenant_id, campaign_id, contact_id, channel, sent_at)
+        SELECT 1 + g % 10, g % 30, g % 3000, 'email', timestamptz '2024-01-01' + g * interval '5 minutes'
+          FROM generate_series(1, 30000) g;
+        INSERT INTO message_events (tenant_id, message_id, event_type, occurred_at)
+        SELECT 1, 1 + g % 30000, (ARRAY['delivered', 'open', 'click'])[1 + g % 3], timestamptz '2024-01-01' + g * interval '3 minutes'
+          FROM generate_series(1, 60000) g""")
+    conn.execute("SELECT pgrollup.refresh('messaging')")
+    conn.execute("ANALYZE")
+    conn.execute("INSERT INTO message_events (tenant_id, message_id, event_type, occurred_at) "
+                 "SELECT 1, g * 97, 'open', timestamptz '2024-02-01' + g * interval '1 day' FROM generate_series(1, 200) g")
+    conn.execute("UPDATE outbound_messages SET campaign_id = campaign_id + 1 WHERE id % 1000 = 0")
+    notices = []
+    conn.add_notice_handler(lambda d: notices.append(d.message_primary))
+    conn.execute("LOAD 'auto_explain'")
+    conn.execute("SET auto_explain.log_min_duration = 0")
+    conn.execute("SET auto_explain.log_nested_statements = on")
+    conn.execute("SET auto_explain.log_level = warning")
+    assert conn.execute("SELECT status FROM pgrollup.refresh('messaging')").fetchone()[0] == "ok"
+    conn.execute("SET auto_explain.log_min_duration = -1")
+    plans = "\n".join(notices)
+    assert "pgr_msg_pts" in plans
+    for table in ("outbound_messages", "message_events", "msg_state", "msg_contrib", "msg_contact_hourly",
+                  "msg_campaign_daily", "msg_tenant_daily", "msg_transitions"):
+        assert f"Seq Scan on {table}" not in plans, table
+    assert_exact(conn)

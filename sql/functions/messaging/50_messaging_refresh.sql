@@ -41,11 +41,14 @@ BEGIN
 
     PERFORM pgrollup_internal.messaging_keys_table();
     INSERT INTO pg_temp.pgr_msg_keys (message_id)
-    SELECT l.message_id FROM pg_temp.pgr_msg_log AS l WHERE l.message_id IS NOT NULL
-    UNION
-    SELECT s.message_id                        -- a tenant whose zone changed: its whole history
-      FROM pgrollup_internal.msg_state AS s
-     WHERE s.tenant_id IN (SELECT l.tenant_id FROM pg_temp.pgr_msg_log AS l WHERE l.tenant_id IS NOT NULL);
+    SELECT DISTINCT l.message_id FROM pg_temp.pgr_msg_log AS l WHERE l.message_id IS NOT NULL;
+    IF EXISTS (SELECT 1 FROM pg_temp.pgr_msg_log AS l WHERE l.tenant_id IS NOT NULL) THEN
+        INSERT INTO pg_temp.pgr_msg_keys (message_id)   -- a tenant whose zone changed: its whole history
+        SELECT s.message_id
+          FROM (SELECT DISTINCT l.tenant_id FROM pg_temp.pgr_msg_log AS l WHERE l.tenant_id IS NOT NULL) AS t
+          JOIN pgrollup_internal.msg_state AS s ON s.tenant_id = t.tenant_id
+        ON CONFLICT (message_id) DO NOTHING;
+    END IF;
     PERFORM pgrollup_internal.messaging_restate();
     RETURN v_changes;
 END;
