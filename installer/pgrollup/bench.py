@@ -428,16 +428,17 @@ class Bench:
             runs.append({"ms": round(ms, 3), "changes_applied": n, "server_ms": round(d.total_seconds() * 1000, 3)})
         return ms
 
-    def _refresh_series(self, c, shape_name: str, module: str, repeat: int) -> tuple[list[float], list, list]:
+    def _refresh_series(self, c, shape_name: str, module: str, repeat: int, warmup: int = 1) -> tuple[list[float], list, list]:
         samples, mem, runs = [], [], []
-        for i in range(1 + repeat):
-            c.execute("SELECT * FROM pgrollup.refresh(%s)", (module,))   # start from an empty change log
+        for i in range(warmup + repeat):
+            if i == 0:   # start current; afterwards each timed refresh leaves the rollups current
+                c.execute("SELECT * FROM pgrollup.refresh(%s)", (module,))
             c.execute("SELECT setseed(%s)", (0.3 + i / 100,))
             c.execute(data.change_events_sql(shape_name, self.change_rows))
             ms = self._refresh_timed(module, mem, runs)
-            if i >= 1:
+            if i >= warmup:
                 samples.append(ms)
-        return samples, mem[1:], runs[1:]
+        return samples, mem[warmup:], runs[warmup:]
 
     def scenario_refresh_incremental(self) -> dict:
         echo("scenario refresh (incremental)")
@@ -457,11 +458,12 @@ class Bench:
             c.execute("SELECT pgrollup.set_messaging_mode('materialized_view')")
             out["switch_to_materialized_view_s"] = round(time.perf_counter() - t0, 1)
             c.execute("VACUUM ANALYZE")
-            repeat = self.repeat if self.rows < 5_000_000 else min(self.repeat, 3)
+            repeat = self.repeat if self.rows < 5_000_000 else min(self.repeat, 2)
             out["materialized_view_repeat"] = repeat
             self.pgss_reset(c)
-            for shape_name in ("one_day", "scattered"):
-                samples, mem, runs = self._refresh_series(c, shape_name, "messaging", repeat)
+            for k, shape_name in enumerate(("one_day", "scattered")):
+                # a full recompute reads everything either way: one warm-up before the first shape only
+                samples, mem, runs = self._refresh_series(c, shape_name, "messaging", repeat, warmup=1 if k == 0 else 0)
                 out["cases"][f"materialized_view_{shape_name}"] = {**stats(samples), "memory": _peak(mem), "runs": runs}
             out["top_statements_materialized_view"] = self.pgss_top(c)
         cs = out["cases"]
@@ -669,7 +671,7 @@ class Bench:
         try:
             self.setup()
             res = {"scale": self.scale_label, "started_at": started.isoformat(timespec="seconds"),
-                   "pgrollup_version": __version__, "repeat": self.repeat, "machine": self.machine(),
+                   "pgrollup_version": __version__, "commit": _git_commit(), "repeat": self.repeat, "machine": self.machine(),
                    "data": self.results["data"], "scenarios": {}}
             sc = res["scenarios"]
             if "reads" in self.scenarios:
@@ -690,6 +692,21 @@ class Bench:
             return res
         finally:
             self.stop()
+
+
+def _git_commit() -> str | None:
+    """The source tree's commit (with +dirty when it has local changes), when run from a checkout."""
+    root = Path(__file__).resolve().parents[2]
+    try:
+        rev = subprocess.run(["git", "-C", str(root), "rev-parse", "--short", "HEAD"], capture_output=True, text=True,
+                             timeout=10)
+        if rev.returncode != 0:
+            return None
+        dirty = subprocess.run(["git", "-C", str(root), "status", "--porcelain", "--", "sql", "installer"],
+                               capture_output=True, text=True, timeout=10).stdout.strip()
+        return rev.stdout.strip() + ("+dirty" if dirty else "")
+    except (OSError, subprocess.SubprocessError):
+        return None
 
 
 def _copy_out(conn, statement: str) -> bytes:

@@ -216,13 +216,13 @@ def render(doc: dict, analysis: str) -> str:
     a("## Machine and settings")
     a("")
     if scales:
-        a("| scale | run at (UTC) | cores | memory | PostgreSQL | server | runtime |")
-        a("|---|---|---|---|---|---|---|")
+        a("| scale | run at (UTC) | pgrollup commit | cores | memory | PostgreSQL | server | runtime |")
+        a("|---|---|---|---|---|---|---|---|")
         for s in scales:
             r = doc["scales"][s]
             m = r["machine"]
             pg = m["postgresql"].split(" on ")[0]
-            a(f"| {s} | {r['started_at'].replace('T', ' ')[:16]} | {m['cores']} ({m['cpu'] or '?'}) | {m['memory_gib']} GiB | "
+            a(f"| {s} | {r['started_at'].replace('T', ' ')[:16]} | {r.get('commit') or '?'} | {m['cores']} ({m['cpu'] or '?'}) | {m['memory_gib']} GiB | "
               f"{pg} | {m['server']} | {r.get('runtime_s', 0) / 60:.0f} min |")
         a("")
         st = doc["scales"][scales[-1]]["machine"]["settings"]
