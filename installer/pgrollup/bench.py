@@ -428,10 +428,11 @@ class Bench:
             runs.append({"ms": round(ms, 3), "changes_applied": n, "server_ms": round(d.total_seconds() * 1000, 3)})
         return ms
 
-    def _refresh_series(self, c, shape_name: str, module: str, repeat: int, warmup: int = 1) -> tuple[list[float], list, list]:
+    def _refresh_series(self, c, shape_name: str, module: str, repeat: int, warmup: int = 1,
+                        drain: bool = True) -> tuple[list[float], list, list]:
         samples, mem, runs = [], [], []
         for i in range(warmup + repeat):
-            if i == 0:   # start current; afterwards each timed refresh leaves the rollups current
+            if i == 0 and drain:   # start current; afterwards each timed refresh leaves the rollups current
                 c.execute("SELECT * FROM pgrollup.refresh(%s)", (module,))
             c.execute("SELECT setseed(%s)", (0.3 + i / 100,))
             c.execute(data.change_events_sql(shape_name, self.change_rows))
@@ -458,12 +459,16 @@ class Bench:
             c.execute("SELECT pgrollup.set_messaging_mode('materialized_view')")
             out["switch_to_materialized_view_s"] = round(time.perf_counter() - t0, 1)
             c.execute("VACUUM ANALYZE")
-            repeat = self.repeat if self.rows < 5_000_000 else min(self.repeat, 2)
+            # a full recompute reads everything whatever changed: fewer runs at large scales, one
+            # warm-up before the first shape only (none at 10m and above); the switch built the views
+            repeat = (self.repeat if self.rows < 5_000_000 else min(self.repeat, 2) if self.rows < 10_000_000 else 1)
+            warm = 1 if self.rows < 10_000_000 else 0
             out["materialized_view_repeat"] = repeat
+            out["materialized_view_warmup"] = warm
             self.pgss_reset(c)
             for k, shape_name in enumerate(("one_day", "scattered")):
-                # a full recompute reads everything either way: one warm-up before the first shape only
-                samples, mem, runs = self._refresh_series(c, shape_name, "messaging", repeat, warmup=1 if k == 0 else 0)
+                samples, mem, runs = self._refresh_series(c, shape_name, "messaging", repeat,
+                                                          warmup=warm if k == 0 else 0, drain=False)
                 out["cases"][f"materialized_view_{shape_name}"] = {**stats(samples), "memory": _peak(mem), "runs": runs}
             out["top_statements_materialized_view"] = self.pgss_top(c)
         cs = out["cases"]
@@ -572,6 +577,8 @@ class Bench:
                     if not triggers:
                         c.execute(f"ALTER TABLE {table} ENABLE TRIGGER USER")
             c.execute("SELECT pgrollup.set_reporting_mode('immediate')")
+            if self.cluster:
+                out["durable"] = self._write_durable(c, modes, rep_payload, msg_payload)
         out["server_log"] = self.log_problems(log0)
         cs = out["cases"]
         ratios = {}
@@ -582,6 +589,61 @@ class Bench:
                     ratios[f"{module}_{mode}_pgbench_c{clients}"] = round(
                         cs[f"{module}_none_pgbench_c{clients}"]["median_tps"] / cs[f"{module}_{mode}_pgbench_c{clients}"]["median_tps"], 2)
         out["ratios"] = ratios
+        return out
+
+    def _write_durable(self, c, modes, rep_payload, msg_payload) -> dict:
+        """The COPY and the 8-client runs again with durability on (fsync, synchronous_commit,
+        full_page_writes), as a production server runs: each commit waits for its WAL flush."""
+        echo("  write: again with durability on (COPY, 8 clients)")
+        out = {"settings": "fsync=on, synchronous_commit=on, full_page_writes=on", "cases": {}}
+        reps = min(self.repeat, 2)
+        durable = {"fsync": "on", "synchronous_commit": "on", "full_page_writes": "on"}
+        for k, v in durable.items():
+            c.execute(f"ALTER SYSTEM SET {k} = {v}")
+        c.execute("SELECT pg_reload_conf()")
+        time.sleep(0.5)
+        try:
+            for module, mode, table, triggers, rmode in modes:
+                if not triggers:
+                    c.execute(f"ALTER TABLE {table} DISABLE TRIGGER USER")
+                if rmode:
+                    c.execute("SELECT pgrollup.set_reporting_mode(%s)", (rmode,))
+                try:
+                    payload, cols = ((rep_payload, data.REPORTING_COPY_COLUMNS) if module == "reporting"
+                                     else (msg_payload, data.MESSAGING_COPY_COLUMNS))
+                    refresh = module if triggers and (mode in ("deferred", "incremental")) else None
+                    copies, runs = [], []
+                    for i in range(1 + reps):
+                        max_id = c.execute(f"SELECT coalesce(max(id), 0) FROM {table}").fetchone()[0]
+                        ms = self._copy(c, table, cols, payload)
+                        self._cleanup_after(c, table, max_id, refresh)
+                        if i:
+                            copies.append(ms)
+                    extra = {"account": BIG_ACCOUNT} if module == "reporting" else {
+                        "tenant": BIG_TENANT, "mlo": self.msg_lo, "mhi": self.msg_hi}
+                    for i in range(1 + reps):
+                        max_id = c.execute(f"SELECT coalesce(max(id), 0) FROM {table}").fetchone()[0]
+                        res = self._pgbench(module, 8, self.pgbench_rows if i else max(160, self.pgbench_rows // 10), extra)
+                        self._cleanup_after(c, table, max_id, refresh)
+                        if i:
+                            runs.append(res)
+                    tps = [r["tps"] for r in runs]
+                    out["cases"][f"{module}_{mode}"] = {"copy": stats(copies), "pgbench_c8_median_tps": round(statistics.median(tps), 1),
+                                                         "pgbench_c8_min_tps": round(min(tps), 1), "pgbench_c8_max_tps": round(max(tps), 1),
+                                                         "failed": sum(r["failed"] for r in runs), "runs": runs}
+                finally:
+                    if not triggers:
+                        c.execute(f"ALTER TABLE {table} ENABLE TRIGGER USER")
+        finally:
+            for k in durable:
+                c.execute(f"ALTER SYSTEM RESET {k}")
+            c.execute("SELECT pg_reload_conf()")
+            c.execute("SELECT pgrollup.set_reporting_mode('immediate')")
+        cs = out["cases"]
+        out["ratios"] = {}
+        for module, mode in (("reporting", "immediate"), ("reporting", "deferred"), ("messaging", "incremental")):
+            out["ratios"][f"{module}_{mode}_copy"] = round(cs[f"{module}_{mode}"]["copy"]["median_ms"] / cs[f"{module}_none"]["copy"]["median_ms"], 2)
+            out["ratios"][f"{module}_{mode}_pgbench_c8"] = round(cs[f"{module}_none"]["pgbench_c8_median_tps"] / cs[f"{module}_{mode}"]["pgbench_c8_median_tps"], 2)
         return out
 
     def scenario_freshness(self) -> dict:
@@ -674,17 +736,25 @@ class Bench:
                    "pgrollup_version": __version__, "commit": _git_commit(), "repeat": self.repeat, "machine": self.machine(),
                    "data": self.results["data"], "scenarios": {}}
             sc = res["scenarios"]
+            stamp = {"commit": res["commit"]}
+
+            def run(name, fn):
+                stamp_at = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
+                sc[name] = fn()
+                sc[name]["run"] = {**stamp, "started_at": stamp_at, "repeat": self.repeat}
+                return sc[name]
+
             if "reads" in self.scenarios:
-                sc["reads"] = self.scenario_reads()
+                run("reads", self.scenario_reads)
             if "backfill" in self.scenarios:
-                sc["backfill"] = self.scenario_backfill()
+                run("backfill", self.scenario_backfill)
             refresh = None
             if "refresh" in self.scenarios:
-                refresh = sc["refresh"] = self.scenario_refresh_incremental()
+                refresh = run("refresh", self.scenario_refresh_incremental)
             if "write" in self.scenarios:
-                sc["write"] = self.scenario_write()
+                run("write", self.scenario_write)
             if "freshness" in self.scenarios:
-                sc["freshness"] = self.scenario_freshness()
+                run("freshness", self.scenario_freshness)
             if refresh is not None:   # last: the mode switch drops the incremental state
                 self.scenario_refresh_mv(refresh)
             res["finished_at"] = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
