@@ -63,7 +63,7 @@ def reset(conn):
     conn.execute("SELECT pgrollup.set_reporting_timezone(a, NULL) FROM (VALUES (1), (2)) v(a)")
 
 
-@settings(max_examples=60, **SETTINGS)
+@settings(max_examples=100, **SETTINGS)
 @given(zones=st.tuples(st.sampled_from(ZONES), st.sampled_from(ZONES + PATH_ONLY_ZONES)),
        ops=st.lists(op, min_size=1, max_size=8))
 def test_rollups_equal_reference_after_random_workloads(rdb, zones, ops):
@@ -129,7 +129,7 @@ query = st.fixed_dictionaries(dict(
 ))
 
 
-@settings(max_examples=60, **SETTINGS)
+@settings(max_examples=100, **SETTINGS)
 @given(zone=st.sampled_from(ZONES + PATH_ONLY_ZONES),
        events=st.lists(event, min_size=0, max_size=80),
        queries=st.lists(query, min_size=1, max_size=6))

@@ -2,6 +2,7 @@ CREATE OR REPLACE FUNCTION pgrollup_internal.reporting_lock_accounts(p_accounts 
 RETURNS void
 LANGUAGE plpgsql VOLATILE
 SET search_path = pg_catalog, pg_temp
+SET plan_cache_mode = force_generic_plan   -- write path: plan once per session, not per statement
 AS $$
 DECLARE
     v_key integer;

@@ -2,6 +2,8 @@ CREATE OR REPLACE FUNCTION pgrollup_internal.reporting_ingest(p_rows pgrollup_in
 RETURNS bigint
 LANGUAGE plpgsql VOLATILE
 SET search_path = pg_catalog, pg_temp
+SET plan_cache_mode = force_generic_plan   -- write path: plan once per session, not per statement
+SET enable_seqscan = off   -- reporting_pending looks empty to the planner but holds dead rows until vacuumed: use its txid index
 AS $$
 DECLARE
     v_mode     text;

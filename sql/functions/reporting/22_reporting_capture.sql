@@ -3,6 +3,7 @@ RETURNS trigger
 LANGUAGE plpgsql VOLATILE
 SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
+SET plan_cache_mode = force_generic_plan   -- write path: plan once per session, not per statement
 AS $$
 DECLARE
     v_rows     pgrollup_internal.reporting_delta[];

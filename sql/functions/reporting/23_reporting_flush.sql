@@ -3,6 +3,8 @@ RETURNS trigger
 LANGUAGE plpgsql VOLATILE
 SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
+SET plan_cache_mode = force_generic_plan   -- write path: plan once per session, not per statement
+SET enable_seqscan = off   -- reporting_pending looks empty to the planner but holds dead rows until vacuumed: use its txid index
 AS $$
 DECLARE
     v_rows pgrollup_internal.reporting_delta[];

@@ -139,6 +139,8 @@ CREATE UNLOGGED TABLE pgrollup_internal.reporting_pending (
     sign            integer NOT NULL
 );
 CREATE INDEX reporting_pending_txid_idx ON pgrollup_internal.reporting_pending (txid);
+-- every writing transaction inserts and deletes rows here: vacuum it often
+ALTER TABLE pgrollup_internal.reporting_pending SET (autovacuum_vacuum_threshold = 10000, autovacuum_vacuum_scale_factor = 0);
 COMMENT ON TABLE pgrollup_internal.reporting_pending IS 'Immediate mode: event rows captured by a writing transaction, applied to the rollups in one sorted batch when it commits (deferred constraint trigger on the transaction''s marker row) and removed. Rows are never visible to other sessions; unlogged (no WAL).';
 COMMENT ON COLUMN pgrollup_internal.reporting_pending.txid IS 'Writing transaction.';
 COMMENT ON COLUMN pgrollup_internal.reporting_pending.is_marker IS 'True on the transaction''s first row: queues the commit-time flush.';
