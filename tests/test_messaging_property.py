@@ -37,7 +37,7 @@ def mdb(db):
 
 def test_incremental_matches_reference(mdb):
     with mdb.connect() as conn:
-        @settings(max_examples=80, **PROFILE)
+        @settings(max_examples=60, **PROFILE)
         @given(ops_strategy(WRITE_OPS + ADMIN_OPS))
         def check(ops):
             _run(mdb, conn, ops)
@@ -49,7 +49,7 @@ def test_materialized_view_mode_matches_reference(mdb):
         conn.execute("SELECT pgrollup.set_messaging_mode('materialized_view')")
         assert conn.execute("SELECT count(*) FROM pg_trigger WHERE tgname LIKE 'pgrollup_messaging_%'").fetchone()[0] == 0
 
-        @settings(max_examples=25, **PROFILE)
+        @settings(max_examples=20, **PROFILE)
         @given(ops_strategy(WRITE_OPS + ADMIN_OPS))
         def check(ops):
             _run(mdb, conn, ops)
@@ -58,7 +58,7 @@ def test_materialized_view_mode_matches_reference(mdb):
 
 def test_mode_switches_keep_results(mdb):
     with mdb.connect() as conn:
-        @settings(max_examples=25, **PROFILE)
+        @settings(max_examples=20, **PROFILE)
         @given(ops_strategy(WRITE_OPS + ADMIN_OPS + ["mode", "mode"]))
         def check(ops):
             _run(mdb, conn, ops)
