@@ -35,11 +35,11 @@ MULTI = "BEGIN;\n" + "\n".join(ONE.strip().splitlines()[4:] * 3) + "\nCOMMIT;\n"
 MULTI = ONE.strip().split("INSERT")[0] + MULTI
 
 
-def pgbench(cluster, script, seconds):
+def pgbench(cluster, script, seconds, clients=8):
     with tempfile.NamedTemporaryFile("w", suffix=".sql", delete=False) as f:
         f.write(script)
     os.chmod(f.name, 0o644)
-    out = subprocess.run([PGBENCH, "-n", "-c", "8", "-j", "2", "-T", str(seconds), "-f", f.name,
+    out = subprocess.run([PGBENCH, "-n", "-c", str(clients), "-j", str(min(clients, 2)), "-T", str(seconds), "-f", f.name,
                           cluster.dsn("bench")], capture_output=True, text=True)
     tps = [l for l in out.stdout.splitlines() if l.startswith("tps")]
     lat = [l for l in out.stdout.splitlines() if l.startswith("latency average")]
@@ -75,6 +75,7 @@ def main():
                     conn.execute("SELECT pgrollup_internal.reporting_attach()")
                     conn.execute("SELECT pgrollup.backfill_reporting(1)")   # rows written without triggers
                     conn.execute("SELECT pgrollup.set_reporting_mode(%s)", (mode,))
+                _, solo = pgbench(cluster, ONE, max(3, seconds // 2), clients=1)
                 tps1, lat1 = pgbench(cluster, ONE, seconds)
                 tps3, lat3 = pgbench(cluster, MULTI, seconds)
                 t0 = time.perf_counter()
@@ -91,14 +92,14 @@ def main():
                     t0 = time.perf_counter()
                     conn.execute("SELECT * FROM pgrollup.refresh('reporting')")
                     refresh = f"refresh of {pending} logged changes: {time.perf_counter() - t0:.2f}s"
-                results.append((mode, tps1, lat1, tps3, lat3, bulk, refresh))
+                results.append((mode, tps1, lat1, tps3, lat3, bulk, refresh, solo))
                 if mode == "none":
                     conn.execute("SELECT pgrollup.backfill_reporting(1)")
             exact = rs.rollup_mismatches(conn) == []
         print(f"8 clients, {seconds}s each, account 1 only; fsync=off synchronous_commit=off (devdb)")
         base1, base3, baseb = results[0][1], results[0][3], results[0][5]
-        for mode, tps1, lat1, tps3, lat3, bulk, refresh in results:
-            print(f"{mode:10s} 1-row txn: {tps1:8.0f} tps ({tps1 / base1:4.2f}x, {lat1})  "
+        for mode, tps1, lat1, tps3, lat3, bulk, refresh, solo in results:
+            print(f"{mode:10s} 1 client: {solo:>9s}  1-row txn: {tps1:8.0f} tps ({tps1 / base1:4.2f}x, {lat1})  "
                   f"3-insert txn: {tps3:7.0f} tps ({tps3 / base3:4.2f}x, {lat3})  "
                   f"20k-row INSERT: {bulk:.2f}s ({bulk / baseb:4.1f}x)  {refresh}")
         print(f"rollups equal the reference afterwards (immediate rows at commit, deferred after refresh): {exact}")
