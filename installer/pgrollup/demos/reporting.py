@@ -74,9 +74,10 @@ ANALYZE public.reporting_events;
 
 
 def setup(conn) -> None:
-    """Create public.reporting_events (when absent) and load the sample data."""
+    """Create public.reporting_events with its indexes (when absent) and load the sample data (when empty)."""
     exists = conn.execute("SELECT to_regclass('public.reporting_events') IS NOT NULL").fetchone()[0]
-    conn.execute(DDL)
+    if not exists:          # an existing table (pgrollup demo --dsn) is the application's: no DDL on it
+        conn.execute(DDL)
     if not exists or not conn.execute("SELECT EXISTS (SELECT 1 FROM public.reporting_events)").fetchone()[0]:
         for stmt in DATA.split(";\n"):
             if stmt.strip():
