@@ -40,7 +40,7 @@ BEGIN
         INSERT INTO pgrollup_internal.reporting_handoffs AS p
                (account_id, date, dimension_type, dimension_id, conversation_id, events)
         SELECT h.account_id, h.date, h.t, h.id, h.conv, h.dn FROM h
-         ORDER BY h.account_id, h.date, h.t, h.id, h.conv
+         ORDER BY h.account_id, h.t, h.date, h.id, h.conv
         ON CONFLICT (account_id, date, dimension_type, dimension_id, conversation_id)
         DO UPDATE SET events = p.events + EXCLUDED.events
         RETURNING p.*, (p.xmax = 0) AS inserted

@@ -60,7 +60,7 @@ CREATE TABLE pgrollup_internal.reporting_handoffs (
     dimension_id    bigint NOT NULL,
     conversation_id bigint NOT NULL,
     events          bigint NOT NULL,
-    PRIMARY KEY (account_id, date, dimension_type, dimension_id, conversation_id)
+    PRIMARY KEY (account_id, dimension_type, date, dimension_id, conversation_id)   -- reads scan one dimension type over a date range
 );
 COMMENT ON TABLE pgrollup_internal.reporting_handoffs IS 'Presence of bot handoffs per account, local date, dimension and conversation: the rollup''s bot_handoffs_count is the number of rows per key, and reads over several days count distinct conversations here.';
 COMMENT ON COLUMN pgrollup_internal.reporting_handoffs.account_id IS 'reporting_events.account_id.';
