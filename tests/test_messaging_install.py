@@ -309,3 +309,17 @@ def test_refresh_of_few_changes_goes_by_key(db):
                   "msg_campaign_daily", "msg_tenant_daily", "msg_transitions"):
         assert f"Seq Scan on {table}" not in plans, table
     assert_exact(conn)
+
+
+def test_exact_without_the_recommended_index(db):
+    create_sources(db)
+    with db.connect() as conn:
+        conn.execute("DROP INDEX message_events_message_id_idx")
+    res = db.install(modules=["messaging"])
+    assert any("message_events" in m and "CREATE INDEX" in m for m in res.messages), res.messages
+    with db.connect() as conn:
+        w = Workload(conn)
+        for op in random_ops(random.Random(31), 80, ALL_OPS):
+            w.apply(op)
+        conn.execute("SELECT pgrollup.refresh('messaging')")
+        assert_exact(conn)

@@ -22,9 +22,15 @@ BEGIN
     -- number of changes. The planner's cost model prefers hash joins over big tables from a few
     -- thousand keys on; pgrollup_internal.messaging_restate_by_key() runs this function again with
     -- hash and merge joins (and JIT) off. Many keys (rebuilds, big backfills): the planner decides.
+    -- (Only when message_events has an index led by message_id, the one install recommends: without
+    -- it, going by key would scan the events once per message.)
     IF pg_catalog.current_setting('enable_hashjoin') = 'on'
        AND v_keys <= GREATEST(5000::real, (SELECT c.reltuples FROM pg_catalog.pg_class AS c
-                                            WHERE c.oid = 'pgrollup_internal.msg_state'::regclass) / 10) THEN
+                                            WHERE c.oid = 'pgrollup_internal.msg_state'::regclass) / 10)
+       AND EXISTS (SELECT 1
+                     FROM pg_catalog.pg_index AS i
+                     JOIN pg_catalog.pg_attribute AS a ON a.attrelid = i.indrelid AND a.attnum = i.indkey[0]
+                    WHERE i.indrelid = '@source_schema@.message_events'::regclass AND a.attname = 'message_id') THEN
         RETURN pgrollup_internal.messaging_restate_by_key();
     END IF;
     ANALYZE pg_temp.pgr_msg_keys;
