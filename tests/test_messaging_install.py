@@ -263,6 +263,12 @@ def test_app_and_reader_roles_need_no_internal_grants(db):
         bi.execute("SELECT * FROM pgrollup.tenant_daily(1, '2024-01-01', '2024-12-31')").fetchall()
         with pytest.raises(psycopg.errors.InsufficientPrivilege):
             bi.execute("SELECT pgrollup.backfill_messaging()")
+    with db.connect() as conn:
+        conn.execute("SELECT pgrollup.set_messaging_mode('materialized_view')")
+    with db.connect(user="msg_bi") as bi:
+        for view in ("metrics_contact_hourly", "metrics_campaign_daily", "metrics_tenant_daily", "metrics_message"):
+            assert bi.execute(f"SELECT count(*) FROM pgrollup.{view}").fetchone()[0] > 0
+        bi.execute("SELECT * FROM pgrollup.campaign_daily(1, '2024-01-01', '2024-12-31')").fetchall()
 
 
 def test_uninstall_removes_triggers_keeps_sources(db, cli):
