@@ -14,6 +14,7 @@ AS $$
 DECLARE
     v_names text[];
     v_handoff_names text[];
+    v_daily boolean;
 BEGIN
     -- Counts and value sums per dimension id, bucket and metric for events with
     -- p_since <= created_at < p_until: local days [p_day_from, p_day_to) from the rollups (and the
@@ -26,6 +27,9 @@ BEGIN
                       WHERE m.rollup_metric = ANY (p_metrics) AND m.rollup_metric <> 'bot_handoffs_count');
     v_handoff_names := ARRAY(SELECT DISTINCT m.event_name FROM pgrollup.event_metrics AS m
                               WHERE m.rollup_metric = ANY (p_metrics) AND m.rollup_metric = 'bot_handoffs_count');
+    -- daily buckets of one dimension id: a whole day's distinct handoffs is its rollup count (a
+    -- bucket is then either a whole rollup day or a partial raw day), no presence scan needed
+    v_daily := COALESCE(p_unit = 'day', false) AND (p_dimension_type = 'account' OR p_dimension_id IS NOT NULL);
     RETURN QUERY
     WITH raw_sums AS (
         SELECT x.dimension_id,
@@ -66,7 +70,7 @@ BEGIN
           FROM pgrollup.reporting_events_rollups AS r
          WHERE r.account_id = p_account_id AND r.dimension_type = p_dimension_type
            AND r.date >= p_day_from AND r.date < p_day_to
-           AND r.metric = ANY (p_metrics) AND r.metric <> 'bot_handoffs_count'
+           AND r.metric = ANY (p_metrics) AND (r.metric <> 'bot_handoffs_count' OR v_daily)
            AND (p_dimension_id IS NULL OR r.dimension_id = p_dimension_id)
          GROUP BY 1, 2, 3, 4
     ), handoffs AS (
@@ -99,7 +103,7 @@ BEGIN
                        CASE WHEN p_unit IS NOT NULL THEN pgrollup_internal.reporting_bucket_date(h.date, p_unit) END,
                        NULL::timestamptz, h.conversation_id
                   FROM pgrollup_internal.reporting_handoffs AS h
-                 WHERE h.account_id = p_account_id AND h.dimension_type = p_dimension_type
+                 WHERE NOT v_daily AND h.account_id = p_account_id AND h.dimension_type = p_dimension_type
                    AND h.date >= p_day_from AND h.date < p_day_to
                    AND (p_dimension_id IS NULL OR h.dimension_id = p_dimension_id)) AS y
          WHERE pg_catalog.cardinality(v_handoff_names) > 0
