@@ -367,3 +367,16 @@ def test_write_then_backfill_in_one_transaction_counts_once(rdb):
             conn.execute("SELECT * FROM pgrollup.refresh('reporting')")
             assert rs.rollup_mismatches(conn) == []
             conn.execute("SELECT pgrollup.set_reporting_timezone(1, 'UTC')")
+
+
+def test_insert_then_truncate_in_one_transaction(rdb):
+    with rdb.connect() as conn:
+        conn.execute("SELECT pgrollup.set_reporting_timezone(1, 'UTC')")
+    with rdb.connect(autocommit=False) as conn:
+        rs.insert(conn, [ev("reply_time", "2024-01-10 12:00", value=1)])
+        conn.execute("TRUNCATE reporting_events")
+        rs.insert(conn, [ev("reply_time", "2024-01-11 12:00", value=2)])
+        conn.commit()
+    with rdb.connect() as conn:
+        assert rs.rollup_mismatches(conn) == []
+        assert {r[0] for r in rollups(conn)} == {"2024-01-11"}

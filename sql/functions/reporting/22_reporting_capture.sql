@@ -9,14 +9,16 @@ DECLARE
     v_rows     pgrollup_internal.reporting_delta[];
     v_accounts bigint[];
 BEGIN
-    -- Statement-level AFTER trigger with transition tables: one aggregated application per
-    -- statement, whatever the number of rows. Only rows of registered event names matter.
+    -- Statement-level AFTER trigger with transition tables: one batch per statement, whatever the
+    -- number of rows. Only rows of registered event names of accounts with a zone matter.
     IF TG_OP = 'TRUNCATE' THEN
         -- no transition table for TRUNCATE: every event is gone, so is every rollup
         PERFORM pgrollup_internal.lock_module('reporting', true);
         DELETE FROM pgrollup.reporting_events_rollups;
         DELETE FROM pgrollup_internal.reporting_handoffs;
         DELETE FROM pgrollup_internal.reporting_changes;
+        UPDATE pgrollup_internal.reporting_pending AS p SET sign = 0     -- this transaction's earlier writes
+         WHERE p.txid = pg_catalog.pg_current_xact_id();
         RETURN NULL;
     END IF;
     -- the accounts touched, then their shared locks (a backfill or timezone change of an account
