@@ -160,6 +160,7 @@ def _apply_code(conn, mods, schemas, lock_timeout: str, retries: int) -> list[st
                     conn.execute("UPDATE pgrollup_internal.modules SET source_schema = %s WHERE module = %s",
                                  (schemas[mod.name], mod.name))
                     conn.execute("SELECT pgrollup_internal.module_call(%s, 'attach')", (mod.name,))
+                conn.execute("SELECT pgrollup_internal.refresh_timezone_names()")
                 return roles.apply(conn, mods)
         except psycopg.errors.LockNotAvailable as exc:
             if attempt > retries:
@@ -194,6 +195,7 @@ def install(conn: psycopg.Connection, dsn: str, requested=(), source_schema=None
             if mod.name != CORE:
                 result.sql.append(f"UPDATE pgrollup_internal.modules SET source_schema = '{schemas[mod.name]}' WHERE module = '{mod.name}';")
                 result.sql.append(f"SELECT pgrollup_internal.module_call('{mod.name}', 'attach');")
+        result.sql.append("SELECT pgrollup_internal.refresh_timezone_names();")
         if roles.existing(conn) != {roles.READER, roles.ADMIN}:
             result.sql += ["-- roles (when the installing role may create them)"] + roles.create_statements()
         result.sql.append("-- grants, re-applied on every install")

@@ -7,21 +7,24 @@ DECLARE
     v_name text;
 BEGIN
     IF p_timezone IS NOT NULL AND p_timezone <> '' THEN
-        SELECT z.name INTO v_name
-          FROM pg_catalog.pg_timezone_names() AS z(name, abbrev, utc_offset, is_dst)
-         WHERE z.name = p_timezone;
+        -- the cached copy first (an index lookup), then pg_timezone_names itself (reads the zone
+        -- files), each exact and then in another letter case
+        SELECT t.name INTO v_name FROM pgrollup_internal.timezone_names AS t WHERE t.name = p_timezone;
         IF v_name IS NULL THEN
-            -- accept a different letter case, return the canonical spelling
-            SELECT pg_catalog.min(z.name) INTO v_name
+            SELECT min(t.name) INTO v_name FROM pgrollup_internal.timezone_names AS t
+             WHERE lower(t.name) = lower(p_timezone);
+        END IF;
+        IF v_name IS NULL THEN
+            SELECT min(z.name) INTO v_name
               FROM pg_catalog.pg_timezone_names() AS z(name, abbrev, utc_offset, is_dst)
-             WHERE pg_catalog.lower(z.name) = pg_catalog.lower(p_timezone);
+             WHERE z.name = p_timezone OR lower(z.name) = lower(p_timezone);
         END IF;
     END IF;
     IF v_name IS NULL THEN
         RAISE EXCEPTION USING
             ERRCODE = '22023',
-            MESSAGE = pg_catalog.format('invalid time zone %s for %s: expected an IANA time zone name such as Asia/Kolkata or UTC (see pg_timezone_names)',
-                                        COALESCE(pg_catalog.quote_literal(p_timezone), 'NULL'), p_argument);
+            MESSAGE = format('invalid time zone %s for %s: expected an IANA time zone name such as Asia/Kolkata or UTC (see pg_timezone_names)',
+                             COALESCE(quote_literal(p_timezone), 'NULL'), p_argument);
     END IF;
     RETURN v_name;
 END;
