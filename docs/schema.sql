@@ -1,0 +1,3698 @@
+-- pgrollup: pg_dump --schema-only of a fresh install with every module (tests/schema_dump.py)
+
+CREATE SCHEMA pgrollup;
+
+COMMENT ON SCHEMA pgrollup IS 'pgrollup public API: rollup views, read functions, settings and maintenance functions.';
+
+CREATE SCHEMA pgrollup_internal;
+
+COMMENT ON SCHEMA pgrollup_internal IS 'pgrollup internals: change logs, rollup state, module registry. Not a stable interface.';
+
+CREATE TYPE pgrollup_internal.reporting_delta AS (
+	account_id bigint,
+	created_at timestamp with time zone,
+	name text,
+	user_id bigint,
+	inbox_id bigint,
+	conversation_id bigint,
+	value double precision,
+	value_bh double precision,
+	sign integer
+);
+
+COMMENT ON TYPE pgrollup_internal.reporting_delta IS 'One captured reporting event change: the event''s relevant columns and +1 (now present) or -1 (no longer present).';
+
+CREATE FUNCTION pgrollup.backfill_messaging(p_tenant_id bigint DEFAULT NULL::bigint, p_from date DEFAULT NULL::date, p_to date DEFAULT NULL::date) RETURNS bigint
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    SET "TimeZone" TO 'UTC'
+    AS $$
+DECLARE
+    v_n bigint;
+BEGIN
+    IF p_from IS NOT NULL AND p_to IS NOT NULL AND p_from > p_to THEN
+        RAISE EXCEPTION USING ERRCODE = '22023',
+            MESSAGE = pg_catalog.format('p_from %s is after p_to %s', p_from, p_to);
+    END IF;
+    -- the module lock: never races a refresh, another backfill or a mode switch; the source is read
+    -- in snapshots taken after it, and writes committed meanwhile stay in the change log
+    PERFORM pgrollup_internal.lock_module('messaging', true);
+    IF pgrollup_internal.messaging_mode() = 'materialized_view' THEN
+        RETURN pgrollup_internal.messaging_refresh_mvs();
+    END IF;
+    IF p_tenant_id IS NULL AND p_from IS NULL AND p_to IS NULL THEN
+        RETURN pgrollup_internal.messaging_rebuild();
+    END IF;
+    IF p_tenant_id IS NOT NULL THEN
+        PERFORM pgrollup_internal.messaging_sync_transitions(NULL, p_tenant_id, false);
+    ELSE
+        PERFORM pgrollup_internal.messaging_sync_transitions(NULL, NULL, true);
+    END IF;
+    PERFORM pgrollup_internal.messaging_backfill_keys(p_tenant_id, p_from, p_to);
+    v_n := pgrollup_internal.messaging_restate();
+    RETURN v_n;
+END;
+$$;
+
+COMMENT ON FUNCTION pgrollup.backfill_messaging(p_tenant_id bigint, p_from date, p_to date) IS 'Restates a slice of the messaging rollups from the source tables: one tenant (NULL = all) and local dates p_from..p_to inclusive (NULL = open); every message contributing to the slice is recomputed. Run it after editing pgrollup.message_event_metrics. Atomic, serialized with refreshes, safe while writes continue. Returns the number of messages restated (in materialized_view mode: refreshes the materialized views and returns the number of messages).';
+
+CREATE FUNCTION pgrollup.backfill_reporting(p_account_id bigint, p_from date DEFAULT NULL::date, p_to date DEFAULT NULL::date) RETURNS bigint
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    SET "TimeZone" TO 'UTC'
+    AS $$
+DECLARE
+    v_tz text;
+BEGIN
+    IF p_account_id IS NULL THEN
+        RAISE EXCEPTION USING ERRCODE = '22023', MESSAGE = 'p_account_id must not be NULL';
+    END IF;
+    IF p_from > p_to THEN
+        RAISE EXCEPTION USING ERRCODE = '22023',
+            MESSAGE = pg_catalog.format('p_from (%s) must not be after p_to (%s)', p_from, p_to);
+    END IF;
+    IF pg_catalog.current_setting('transaction_isolation') <> 'read committed' THEN
+        RAISE EXCEPTION USING ERRCODE = '25001',
+            MESSAGE = 'pgrollup.backfill_reporting must run in a READ COMMITTED transaction (its snapshot must be taken after its locks)';
+    END IF;
+    -- never races a refresh, another backfill or a timezone change (module lock), nor a writer of
+    -- this account (exclusive account lock: waits for writers in progress to commit, holds new
+    -- ones until this transaction ends); every statement after this point sees them committed
+    PERFORM pgrollup_internal.lock_module('reporting', true);
+    PERFORM pgrollup_internal.reporting_lock_accounts(ARRAY[p_account_id], true);
+    SELECT a.timezone INTO v_tz FROM pgrollup_internal.reporting_accounts AS a WHERE a.account_id = p_account_id;
+    IF v_tz IS NULL THEN
+        RAISE EXCEPTION USING ERRCODE = '22023',
+            MESSAGE = pg_catalog.format('account %s has no reporting timezone: set one with pgrollup.set_reporting_timezone (p_account_id)', p_account_id);
+    END IF;
+    RETURN pgrollup_internal.reporting_restate(p_account_id, p_from, p_to);
+END;
+$$;
+
+COMMENT ON FUNCTION pgrollup.backfill_reporting(p_account_id bigint, p_from date, p_to date) IS 'Rebuilds an account''s rollups for local days p_from..p_to (NULL = from the first / to the last) from raw reporting_events, atomically and idempotently; safe while events keep arriving, today included. Returns the rollup rows written. 22023 when the account has no reporting timezone.';
+
+CREATE FUNCTION pgrollup_internal.msg_tenant_zone(p_tenant_id bigint) RETURNS text
+    LANGUAGE sql STABLE SECURITY DEFINER PARALLEL SAFE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+    SELECT COALESCE((SELECT z.timezone FROM pgrollup_internal.msg_tenants AS z WHERE z.tenant_id = p_tenant_id), 'UTC');
+$$;
+
+COMMENT ON FUNCTION pgrollup_internal.msg_tenant_zone(p_tenant_id bigint) IS 'Time zone of a messaging tenant (UTC when none is set); a primary-key lookup.';
+
+CREATE TABLE pgrollup_internal.msg_campaign_daily (
+    tenant_id bigint NOT NULL,
+    campaign_id bigint NOT NULL,
+    date date NOT NULL,
+    sends bigint DEFAULT 0 NOT NULL,
+    delivered bigint DEFAULT 0 NOT NULL,
+    opens bigint DEFAULT 0 NOT NULL,
+    clicks bigint DEFAULT 0 NOT NULL,
+    bounces bigint DEFAULT 0 NOT NULL,
+    unsubscribes bigint DEFAULT 0 NOT NULL,
+    unique_opens bigint DEFAULT 0 NOT NULL,
+    unique_clicks bigint DEFAULT 0 NOT NULL
+);
+
+COMMENT ON TABLE pgrollup_internal.msg_campaign_daily IS 'messaging rollup (incremental mode): metrics per tenant, campaign and local date; read through pgrollup.metrics_campaign_daily.';
+
+COMMENT ON COLUMN pgrollup_internal.msg_campaign_daily.tenant_id IS 'Tenant.';
+
+COMMENT ON COLUMN pgrollup_internal.msg_campaign_daily.campaign_id IS 'Campaign.';
+
+COMMENT ON COLUMN pgrollup_internal.msg_campaign_daily.date IS 'Local date in the tenant''s zone.';
+
+COMMENT ON COLUMN pgrollup_internal.msg_campaign_daily.sends IS 'Count of sends in the bucket.';
+
+COMMENT ON COLUMN pgrollup_internal.msg_campaign_daily.delivered IS 'Count of delivered in the bucket.';
+
+COMMENT ON COLUMN pgrollup_internal.msg_campaign_daily.opens IS 'Count of opens in the bucket.';
+
+COMMENT ON COLUMN pgrollup_internal.msg_campaign_daily.clicks IS 'Count of clicks in the bucket.';
+
+COMMENT ON COLUMN pgrollup_internal.msg_campaign_daily.bounces IS 'Count of bounces in the bucket.';
+
+COMMENT ON COLUMN pgrollup_internal.msg_campaign_daily.unsubscribes IS 'Count of unsubscribes in the bucket.';
+
+COMMENT ON COLUMN pgrollup_internal.msg_campaign_daily.unique_opens IS 'Count of unique_opens in the bucket.';
+
+COMMENT ON COLUMN pgrollup_internal.msg_campaign_daily.unique_clicks IS 'Count of unique_clicks in the bucket.';
+
+CREATE TABLE pgrollup_internal.msg_transitions (
+    id bigint NOT NULL,
+    tenant_id bigint NOT NULL,
+    campaign_id bigint NOT NULL,
+    transitioned_at timestamp with time zone NOT NULL,
+    to_status text NOT NULL
+);
+
+COMMENT ON TABLE pgrollup_internal.msg_transitions IS 'messaging (incremental mode): copy of the source campaign_transitions as of the last refresh; the campaign status of a local date is looked up here at read time.';
+
+COMMENT ON COLUMN pgrollup_internal.msg_transitions.id IS 'campaign_transitions.id (breaks ties between equal transitioned_at).';
+
+COMMENT ON COLUMN pgrollup_internal.msg_transitions.tenant_id IS 'Tenant.';
+
+COMMENT ON COLUMN pgrollup_internal.msg_transitions.campaign_id IS 'Campaign.';
+
+COMMENT ON COLUMN pgrollup_internal.msg_transitions.transitioned_at IS 'When the campaign entered to_status (UTC instant).';
+
+COMMENT ON COLUMN pgrollup_internal.msg_transitions.to_status IS 'Status the campaign moved to.';
+
+CREATE VIEW pgrollup_internal.msg_inc_campaign_daily AS
+ SELECT r.tenant_id,
+    r.campaign_id,
+    r.date,
+    r.sends,
+    r.delivered,
+    r.opens,
+    r.clicks,
+    r.bounces,
+    r.unsubscribes,
+    r.unique_opens,
+    r.unique_clicks,
+    st.to_status AS status
+   FROM (pgrollup_internal.msg_campaign_daily r
+     LEFT JOIN LATERAL ( SELECT t.to_status
+           FROM pgrollup_internal.msg_transitions t
+          WHERE ((t.tenant_id = r.tenant_id) AND (t.campaign_id = r.campaign_id) AND (t.transitioned_at < (((r.date + 1))::timestamp without time zone AT TIME ZONE pgrollup_internal.msg_tenant_zone(r.tenant_id))))
+          ORDER BY t.transitioned_at DESC, t.id DESC
+         LIMIT 1) st ON (true));
+
+COMMENT ON VIEW pgrollup_internal.msg_inc_campaign_daily IS 'messaging incremental mode: campaign-daily rollup with the campaign status of each local date.';
+
+CREATE VIEW pgrollup_internal.msg_route_campaign_daily AS
+ SELECT msg_inc_campaign_daily.tenant_id,
+    msg_inc_campaign_daily.campaign_id,
+    msg_inc_campaign_daily.date,
+    msg_inc_campaign_daily.sends,
+    msg_inc_campaign_daily.delivered,
+    msg_inc_campaign_daily.opens,
+    msg_inc_campaign_daily.clicks,
+    msg_inc_campaign_daily.bounces,
+    msg_inc_campaign_daily.unsubscribes,
+    msg_inc_campaign_daily.unique_opens,
+    msg_inc_campaign_daily.unique_clicks,
+    msg_inc_campaign_daily.status
+   FROM pgrollup_internal.msg_inc_campaign_daily;
+
+COMMENT ON VIEW pgrollup_internal.msg_route_campaign_daily IS 'Router behind pgrollup.metrics_campaign_daily: the incremental rollup or the materialized view, per messaging mode.';
+
+CREATE VIEW pgrollup.metrics_campaign_daily AS
+ SELECT r.tenant_id,
+    r.campaign_id,
+    r.date,
+    r.sends,
+    r.delivered,
+    r.opens,
+    r.clicks,
+    r.bounces,
+    r.unsubscribes,
+    r.unique_opens,
+    r.unique_clicks,
+    r.status
+   FROM pgrollup_internal.msg_route_campaign_daily r;
+
+COMMENT ON VIEW pgrollup.metrics_campaign_daily IS 'Messaging metrics per tenant, campaign and local date in the tenant''s zone, with the campaign''s status on that date (days with activity only; messages without a campaign are excluded). Current as of the last pgrollup.refresh(''messaging''). For a dashboard slice use pgrollup.campaign_daily().';
+
+COMMENT ON COLUMN pgrollup.metrics_campaign_daily.tenant_id IS 'Tenant (outbound_messages.tenant_id).';
+
+COMMENT ON COLUMN pgrollup.metrics_campaign_daily.campaign_id IS 'Campaign (outbound_messages.campaign_id, never NULL here).';
+
+COMMENT ON COLUMN pgrollup.metrics_campaign_daily.date IS 'Local date in the tenant''s zone (23 or 25 hours long on DST days).';
+
+COMMENT ON COLUMN pgrollup.metrics_campaign_daily.sends IS 'Messages sent (sent_at) in the bucket.';
+
+COMMENT ON COLUMN pgrollup.metrics_campaign_daily.delivered IS 'Delivered events (event types mapped to delivered in pgrollup.message_event_metrics) in the bucket.';
+
+COMMENT ON COLUMN pgrollup.metrics_campaign_daily.opens IS 'Open events in the bucket (every open counts).';
+
+COMMENT ON COLUMN pgrollup.metrics_campaign_daily.clicks IS 'Click events in the bucket (every click counts).';
+
+COMMENT ON COLUMN pgrollup.metrics_campaign_daily.bounces IS 'Bounce events in the bucket.';
+
+COMMENT ON COLUMN pgrollup.metrics_campaign_daily.unsubscribes IS 'Unsubscribe events in the bucket.';
+
+COMMENT ON COLUMN pgrollup.metrics_campaign_daily.unique_opens IS 'Messages whose first open falls in the bucket (each message counts once, at its earliest open).';
+
+COMMENT ON COLUMN pgrollup.metrics_campaign_daily.unique_clicks IS 'Messages whose first click falls in the bucket (each message counts once, at its earliest click).';
+
+COMMENT ON COLUMN pgrollup.metrics_campaign_daily.status IS 'to_status of the campaign''s latest campaign_transitions row strictly before the end of this local date (ties broken by the higher id); NULL when there is none.';
+
+CREATE FUNCTION pgrollup.campaign_daily(p_tenant_id bigint, p_from date, p_to date, p_campaign_id bigint DEFAULT NULL::bigint) RETURNS SETOF pgrollup.metrics_campaign_daily
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+BEGIN
+    IF p_tenant_id IS NULL THEN
+        RAISE EXCEPTION USING ERRCODE = '22023', MESSAGE = 'p_tenant_id must not be NULL';
+    END IF;
+    IF p_from IS NULL OR p_to IS NULL THEN
+        RAISE EXCEPTION USING ERRCODE = '22023', MESSAGE = 'p_from and p_to must not be NULL';
+    END IF;
+    IF p_campaign_id IS NULL THEN
+        RETURN QUERY
+        SELECT v.* FROM pgrollup.metrics_campaign_daily AS v
+         WHERE v.tenant_id = p_tenant_id AND v.date >= p_from AND v.date <= p_to
+         ORDER BY v.date, v.campaign_id;
+    ELSE
+        RETURN QUERY
+        SELECT v.* FROM pgrollup.metrics_campaign_daily AS v
+         WHERE v.tenant_id = p_tenant_id AND v.campaign_id = p_campaign_id
+           AND v.date >= p_from AND v.date <= p_to
+         ORDER BY v.date;
+    END IF;
+END;
+$$;
+
+COMMENT ON FUNCTION pgrollup.campaign_daily(p_tenant_id bigint, p_from date, p_to date, p_campaign_id bigint) IS 'Dashboard slice of pgrollup.metrics_campaign_daily: one tenant, local dates p_from..p_to inclusive, optionally one campaign; ordered by date and campaign. Index-backed.';
+
+CREATE TABLE pgrollup_internal.msg_contact_hourly (
+    tenant_id bigint NOT NULL,
+    contact_id bigint NOT NULL,
+    hour timestamp with time zone NOT NULL,
+    channel text NOT NULL,
+    sends bigint DEFAULT 0 NOT NULL,
+    delivered bigint DEFAULT 0 NOT NULL,
+    opens bigint DEFAULT 0 NOT NULL,
+    clicks bigint DEFAULT 0 NOT NULL,
+    bounces bigint DEFAULT 0 NOT NULL,
+    unsubscribes bigint DEFAULT 0 NOT NULL,
+    unique_opens bigint DEFAULT 0 NOT NULL,
+    unique_clicks bigint DEFAULT 0 NOT NULL
+);
+
+COMMENT ON TABLE pgrollup_internal.msg_contact_hourly IS 'messaging rollup (incremental mode): metrics per tenant, contact, local hour and channel; read through pgrollup.metrics_contact_hourly.';
+
+COMMENT ON COLUMN pgrollup_internal.msg_contact_hourly.tenant_id IS 'Tenant.';
+
+COMMENT ON COLUMN pgrollup_internal.msg_contact_hourly.contact_id IS 'Contact.';
+
+COMMENT ON COLUMN pgrollup_internal.msg_contact_hourly.hour IS 'Start of the local hour in the tenant''s zone.';
+
+COMMENT ON COLUMN pgrollup_internal.msg_contact_hourly.channel IS 'Channel.';
+
+COMMENT ON COLUMN pgrollup_internal.msg_contact_hourly.sends IS 'Count of sends in the bucket.';
+
+COMMENT ON COLUMN pgrollup_internal.msg_contact_hourly.delivered IS 'Count of delivered in the bucket.';
+
+COMMENT ON COLUMN pgrollup_internal.msg_contact_hourly.opens IS 'Count of opens in the bucket.';
+
+COMMENT ON COLUMN pgrollup_internal.msg_contact_hourly.clicks IS 'Count of clicks in the bucket.';
+
+COMMENT ON COLUMN pgrollup_internal.msg_contact_hourly.bounces IS 'Count of bounces in the bucket.';
+
+COMMENT ON COLUMN pgrollup_internal.msg_contact_hourly.unsubscribes IS 'Count of unsubscribes in the bucket.';
+
+COMMENT ON COLUMN pgrollup_internal.msg_contact_hourly.unique_opens IS 'Count of unique_opens in the bucket.';
+
+COMMENT ON COLUMN pgrollup_internal.msg_contact_hourly.unique_clicks IS 'Count of unique_clicks in the bucket.';
+
+CREATE VIEW pgrollup_internal.msg_inc_contact_hourly AS
+ SELECT r.tenant_id,
+    r.contact_id,
+    r.channel,
+    r.hour,
+    r.sends,
+    r.delivered,
+    r.opens,
+    r.clicks,
+    r.bounces,
+    r.unsubscribes,
+    r.unique_opens,
+    r.unique_clicks
+   FROM pgrollup_internal.msg_contact_hourly r;
+
+COMMENT ON VIEW pgrollup_internal.msg_inc_contact_hourly IS 'messaging incremental mode: contact-hourly rollup in the public column order.';
+
+CREATE VIEW pgrollup_internal.msg_route_contact_hourly AS
+ SELECT msg_inc_contact_hourly.tenant_id,
+    msg_inc_contact_hourly.contact_id,
+    msg_inc_contact_hourly.channel,
+    msg_inc_contact_hourly.hour,
+    msg_inc_contact_hourly.sends,
+    msg_inc_contact_hourly.delivered,
+    msg_inc_contact_hourly.opens,
+    msg_inc_contact_hourly.clicks,
+    msg_inc_contact_hourly.bounces,
+    msg_inc_contact_hourly.unsubscribes,
+    msg_inc_contact_hourly.unique_opens,
+    msg_inc_contact_hourly.unique_clicks
+   FROM pgrollup_internal.msg_inc_contact_hourly;
+
+COMMENT ON VIEW pgrollup_internal.msg_route_contact_hourly IS 'Router behind pgrollup.metrics_contact_hourly: the incremental rollup or the materialized view, per messaging mode.';
+
+CREATE VIEW pgrollup.metrics_contact_hourly AS
+ SELECT r.tenant_id,
+    r.contact_id,
+    r.channel,
+    r.hour,
+    r.sends,
+    r.delivered,
+    r.opens,
+    r.clicks,
+    r.bounces,
+    r.unsubscribes,
+    r.unique_opens,
+    r.unique_clicks
+   FROM pgrollup_internal.msg_route_contact_hourly r;
+
+COMMENT ON VIEW pgrollup.metrics_contact_hourly IS 'Messaging metrics per tenant, contact, channel and local hour in the tenant''s zone (hours with activity only). Current as of the last pgrollup.refresh(''messaging''). For one contact use pgrollup.contact_hourly().';
+
+COMMENT ON COLUMN pgrollup.metrics_contact_hourly.tenant_id IS 'Tenant (outbound_messages.tenant_id).';
+
+COMMENT ON COLUMN pgrollup.metrics_contact_hourly.contact_id IS 'Contact the messages were sent to.';
+
+COMMENT ON COLUMN pgrollup.metrics_contact_hourly.channel IS 'Channel of the messages (outbound_messages.channel).';
+
+COMMENT ON COLUMN pgrollup.metrics_contact_hourly.hour IS 'Start of the local hour in the tenant''s zone, as an instant (date_trunc(''hour'', ts, zone)); in zones with sub-hour offsets it is not a UTC hour.';
+
+COMMENT ON COLUMN pgrollup.metrics_contact_hourly.sends IS 'Messages sent (sent_at) in the bucket.';
+
+COMMENT ON COLUMN pgrollup.metrics_contact_hourly.delivered IS 'Delivered events (event types mapped to delivered in pgrollup.message_event_metrics) in the bucket.';
+
+COMMENT ON COLUMN pgrollup.metrics_contact_hourly.opens IS 'Open events in the bucket (every open counts).';
+
+COMMENT ON COLUMN pgrollup.metrics_contact_hourly.clicks IS 'Click events in the bucket (every click counts).';
+
+COMMENT ON COLUMN pgrollup.metrics_contact_hourly.bounces IS 'Bounce events in the bucket.';
+
+COMMENT ON COLUMN pgrollup.metrics_contact_hourly.unsubscribes IS 'Unsubscribe events in the bucket.';
+
+COMMENT ON COLUMN pgrollup.metrics_contact_hourly.unique_opens IS 'Messages whose first open falls in the bucket (each message counts once, at its earliest open).';
+
+COMMENT ON COLUMN pgrollup.metrics_contact_hourly.unique_clicks IS 'Messages whose first click falls in the bucket (each message counts once, at its earliest click).';
+
+CREATE FUNCTION pgrollup.contact_hourly(p_tenant_id bigint, p_contact_id bigint, p_since timestamp with time zone, p_until timestamp with time zone) RETURNS SETOF pgrollup.metrics_contact_hourly
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+BEGIN
+    IF p_tenant_id IS NULL THEN
+        RAISE EXCEPTION USING ERRCODE = '22023', MESSAGE = 'p_tenant_id must not be NULL';
+    END IF;
+    IF p_contact_id IS NULL THEN
+        RAISE EXCEPTION USING ERRCODE = '22023', MESSAGE = 'p_contact_id must not be NULL';
+    END IF;
+    IF p_since IS NULL OR p_until IS NULL THEN
+        RAISE EXCEPTION USING ERRCODE = '22023', MESSAGE = 'p_since and p_until must not be NULL';
+    END IF;
+    RETURN QUERY
+    SELECT v.* FROM pgrollup.metrics_contact_hourly AS v
+     WHERE v.tenant_id = p_tenant_id AND v.contact_id = p_contact_id
+       AND v.hour >= p_since AND v.hour < p_until
+     ORDER BY v.hour, v.channel;
+END;
+$$;
+
+COMMENT ON FUNCTION pgrollup.contact_hourly(p_tenant_id bigint, p_contact_id bigint, p_since timestamp with time zone, p_until timestamp with time zone) IS 'Dashboard slice of pgrollup.metrics_contact_hourly: one tenant and contact, local hours with p_since <= hour < p_until, ordered by hour and channel. Index-backed.';
+
+CREATE FUNCTION pgrollup.messaging_backfill_plan(p_tenant_id bigint DEFAULT NULL::bigint, p_from date DEFAULT NULL::date, p_to date DEFAULT NULL::date) RETURNS TABLE(tenant_id bigint, timezone text, first_date date, last_date date, days integer, messages bigint)
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    SET "TimeZone" TO 'UTC'
+    AS $$
+#variable_conflict use_column
+BEGIN
+    IF p_from IS NOT NULL AND p_to IS NOT NULL AND p_from > p_to THEN
+        RAISE EXCEPTION USING ERRCODE = '22023',
+            MESSAGE = pg_catalog.format('p_from %s is after p_to %s', p_from, p_to);
+    END IF;
+    PERFORM pgrollup_internal.messaging_backfill_keys(p_tenant_id, p_from, p_to);
+    RETURN QUERY
+    WITH k AS (
+        SELECT COALESCE(o.tenant_id::bigint, s.tenant_id) AS tenant_id,
+               LEAST(pgrollup_internal.utc(o.sent_at), pgrollup_internal.utc(o.created_at)) AS at
+          FROM pg_temp.pgr_msg_keys AS k
+          LEFT JOIN "public".outbound_messages AS o ON o.id = k.message_id
+          LEFT JOIN pgrollup_internal.msg_state AS s ON s.message_id = k.message_id
+    ), t AS (
+        SELECT k.tenant_id, COALESCE(z.timezone, 'UTC') AS timezone,
+               COALESCE(p_from, pg_catalog.min((k.at AT TIME ZONE COALESCE(z.timezone, 'UTC'))::date)) AS first_date,
+               COALESCE(p_to, pg_catalog.max((k.at AT TIME ZONE COALESCE(z.timezone, 'UTC'))::date)) AS last_date,
+               pg_catalog.count(*) AS messages
+          FROM k LEFT JOIN pgrollup_internal.msg_tenants AS z ON z.tenant_id = k.tenant_id
+         GROUP BY k.tenant_id, z.timezone
+    )
+    SELECT t.tenant_id, t.timezone, t.first_date, t.last_date,
+           CASE WHEN t.first_date IS NULL OR t.last_date IS NULL THEN 0 ELSE (t.last_date - t.first_date + 1) END,
+           t.messages
+      FROM t ORDER BY t.tenant_id;
+END;
+$$;
+
+COMMENT ON FUNCTION pgrollup.messaging_backfill_plan(p_tenant_id bigint, p_from date, p_to date) IS 'Plan of pgrollup.backfill_messaging for the same arguments, changing nothing: per tenant its zone, local date range, days and messages that would be restated.';
+
+CREATE FUNCTION pgrollup.refresh(p_module text DEFAULT NULL::text, p_wait boolean DEFAULT true) RETURNS TABLE(module text, status text, changes_applied bigint, duration interval)
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+DECLARE
+    v_module   text;
+    v_proc     regprocedure;
+    v_started  timestamptz;
+    v_finished timestamptz;
+    v_changes  bigint;
+    v_status   text;
+    v_error    text;
+    v_state    text;
+BEGIN
+    IF p_wait IS NULL THEN
+        RAISE EXCEPTION USING ERRCODE = '22023', MESSAGE = 'p_wait must be true or false, not NULL';
+    END IF;
+    IF p_module IS NOT NULL THEN
+        PERFORM pgrollup_internal.module_function(p_module, 'refresh');  -- 22023 for an unknown module
+    END IF;
+    FOR v_module IN
+        SELECT m.module FROM pgrollup_internal.modules AS m
+         WHERE p_module IS NULL OR m.module = p_module
+         ORDER BY m.module
+    LOOP
+        module := v_module;
+        IF NOT pgrollup_internal.lock_module(v_module, p_wait) THEN
+            status := 'skipped';
+            changes_applied := 0;
+            duration := interval '0';
+            RETURN NEXT;
+            CONTINUE;
+        END IF;
+        v_started := pg_catalog.clock_timestamp();
+        v_error := NULL;
+        BEGIN
+            -- the exception block is a subtransaction: a failure undoes exactly the module's work
+            v_proc := pgrollup_internal.module_function(v_module, 'refresh');
+            EXECUTE pg_catalog.format('SELECT %s()', v_proc::oid::regproc) INTO v_changes;
+            v_status := 'ok';
+        EXCEPTION WHEN OTHERS THEN
+            GET STACKED DIAGNOSTICS v_state = RETURNED_SQLSTATE, v_error = MESSAGE_TEXT;
+            v_error := v_state || ': ' || v_error;
+            v_status := 'failed';
+            v_changes := 0;
+        END;
+        v_finished := pg_catalog.clock_timestamp();
+        INSERT INTO pgrollup_internal.refresh_runs (module, started_at, finished_at, status, changes_applied, error)
+        VALUES (v_module, v_started, v_finished, v_status, COALESCE(v_changes, 0), v_error);
+        IF v_status = 'failed' THEN
+            RAISE WARNING 'pgrollup: refresh of module % failed: %', v_module, v_error;
+        END IF;
+        status := v_status;
+        changes_applied := COALESCE(v_changes, 0);
+        duration := v_finished - v_started;
+        RETURN NEXT;
+    END LOOP;
+    PERFORM pgrollup_internal.prune_refresh_runs();
+END;
+$$;
+
+COMMENT ON FUNCTION pgrollup.refresh(p_module text, p_wait boolean) IS 'Applies pending changes to the rollups of one module (or of every installed module when p_module is NULL) under a per-module lock. status: ok, skipped (another refresh holds the lock and p_wait is false) or failed (its work rolled back, the error recorded in pgrollup.refresh_runs). Safe to call from many sessions at once.';
+
+CREATE FUNCTION pgrollup.report_summary(p_account_id bigint, p_since timestamp with time zone, p_until timestamp with time zone, p_dimension_type text DEFAULT 'account'::text, p_business_hours boolean DEFAULT false) RETURNS TABLE(dimension_id bigint, resolutions_count bigint, avg_resolution_time double precision, avg_first_response_time double precision, avg_reply_time double precision, bot_resolutions_count bigint, bot_handoffs_count bigint, source text)
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    SET "TimeZone" TO 'UTC'
+    AS $$
+#variable_conflict use_column
+DECLARE
+    v_plan record;
+BEGIN
+    IF p_account_id IS NULL THEN
+        RAISE EXCEPTION USING ERRCODE = '22023', MESSAGE = 'p_account_id must not be NULL';
+    END IF;
+    IF p_since IS NULL OR p_until IS NULL THEN
+        RAISE EXCEPTION USING ERRCODE = '22023',
+            MESSAGE = pg_catalog.format('%s must not be NULL', CASE WHEN p_since IS NULL THEN 'p_since' ELSE 'p_until' END);
+    END IF;
+    IF p_since >= p_until THEN
+        RAISE EXCEPTION USING ERRCODE = '22023',
+            MESSAGE = pg_catalog.format('p_since (%s) must be before p_until (%s)', p_since, p_until);
+    END IF;
+    IF p_dimension_type IS NULL OR p_dimension_type NOT IN ('account', 'agent', 'inbox') THEN
+        RAISE EXCEPTION USING ERRCODE = '22023',
+            MESSAGE = pg_catalog.format('p_dimension_type must be account, agent or inbox, not %s',
+                                        COALESCE(pg_catalog.quote_literal(p_dimension_type), 'NULL'));
+    END IF;
+    IF p_business_hours IS NULL THEN
+        RAISE EXCEPTION USING ERRCODE = '22023', MESSAGE = 'p_business_hours must be true or false, not NULL';
+    END IF;
+    v_plan := pgrollup_internal.reporting_plan(p_account_id, p_since, p_until, NULL, NULL);
+    RETURN QUERY
+    WITH f AS (
+        SELECT * FROM pgrollup_internal.reporting_facts(
+            p_account_id, p_since, p_until, v_plan.day_from, v_plan.day_to, v_plan.rollup_from, v_plan.rollup_to,
+            v_plan.timezone, NULL, p_dimension_type, NULL,
+            ARRAY['resolutions_count', 'resolution_time', 'first_response', 'reply_time',
+                  'bot_resolutions_count', 'bot_handoffs_count'], p_business_hours)
+    ), ids AS (
+        SELECT p_account_id AS id WHERE p_dimension_type = 'account'
+        UNION
+        SELECT f.dimension_id FROM f WHERE p_dimension_type <> 'account'
+    )
+    SELECT ids.id,
+           COALESCE(pg_catalog.sum(f.count) FILTER (WHERE f.metric = 'resolutions_count'), 0)::bigint,
+           pg_catalog.sum(f.total) FILTER (WHERE f.metric = 'resolution_time')
+             / NULLIF(pg_catalog.sum(f.count) FILTER (WHERE f.metric = 'resolution_time'), 0),
+           pg_catalog.sum(f.total) FILTER (WHERE f.metric = 'first_response')
+             / NULLIF(pg_catalog.sum(f.count) FILTER (WHERE f.metric = 'first_response'), 0),
+           pg_catalog.sum(f.total) FILTER (WHERE f.metric = 'reply_time')
+             / NULLIF(pg_catalog.sum(f.count) FILTER (WHERE f.metric = 'reply_time'), 0),
+           COALESCE(pg_catalog.sum(f.count) FILTER (WHERE f.metric = 'bot_resolutions_count'), 0)::bigint,
+           COALESCE(pg_catalog.sum(f.count) FILTER (WHERE f.metric = 'bot_handoffs_count'), 0)::bigint,
+           v_plan.source
+      FROM ids
+      LEFT JOIN f ON f.dimension_id = ids.id
+     GROUP BY ids.id
+     ORDER BY ids.id;
+END;
+$$;
+
+COMMENT ON FUNCTION pgrollup.report_summary(p_account_id bigint, p_since timestamp with time zone, p_until timestamp with time zone, p_dimension_type text, p_business_hours boolean) IS 'Reporting summary of an account over p_since <= created_at < p_until: one row per dimension id (account: exactly one row) with resolutions, average resolution / first response / reply times (business-hours values when p_business_hours; NULL when none), bot resolutions and distinct handed-off conversations. Whole local days come from rollups when the account has a zone and reads are enabled; source says rollup, hybrid or raw.';
+
+CREATE FUNCTION pgrollup.report_timeseries(p_account_id bigint, p_metric text, p_since timestamp with time zone, p_until timestamp with time zone, p_group_by text DEFAULT 'day'::text, p_timezone text DEFAULT NULL::text, p_dimension_type text DEFAULT 'account'::text, p_dimension_id bigint DEFAULT NULL::bigint, p_business_hours boolean DEFAULT false) RETURNS TABLE(bucket_start timestamp with time zone, value double precision, count bigint, source text)
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    SET "TimeZone" TO 'UTC'
+    AS $$
+#variable_conflict use_column
+DECLARE
+    v_plan   record;
+    v_rollup text;
+    v_avg    boolean;
+BEGIN
+    IF p_account_id IS NULL THEN
+        RAISE EXCEPTION USING ERRCODE = '22023', MESSAGE = 'p_account_id must not be NULL';
+    END IF;
+    v_rollup := CASE p_metric
+                    WHEN 'resolutions_count' THEN 'resolutions_count'
+                    WHEN 'avg_resolution_time' THEN 'resolution_time'
+                    WHEN 'avg_first_response_time' THEN 'first_response'
+                    WHEN 'avg_reply_time' THEN 'reply_time'
+                    WHEN 'bot_resolutions_count' THEN 'bot_resolutions_count'
+                    WHEN 'bot_handoffs_count' THEN 'bot_handoffs_count'
+                END;
+    IF v_rollup IS NULL THEN
+        RAISE EXCEPTION USING ERRCODE = '22023',
+            MESSAGE = pg_catalog.format('p_metric must be one of resolutions_count, avg_resolution_time, avg_first_response_time, avg_reply_time, bot_resolutions_count, bot_handoffs_count, not %s',
+                                        COALESCE(pg_catalog.quote_literal(p_metric), 'NULL'));
+    END IF;
+    v_avg := p_metric LIKE 'avg\_%';
+    IF p_since IS NULL OR p_until IS NULL THEN
+        RAISE EXCEPTION USING ERRCODE = '22023',
+            MESSAGE = pg_catalog.format('%s must not be NULL', CASE WHEN p_since IS NULL THEN 'p_since' ELSE 'p_until' END);
+    END IF;
+    IF NOT pg_catalog.isfinite(p_since) OR NOT pg_catalog.isfinite(p_until) THEN
+        RAISE EXCEPTION USING ERRCODE = '22023',
+            MESSAGE = pg_catalog.format('%s must be finite for a time series', CASE WHEN NOT pg_catalog.isfinite(p_since) THEN 'p_since' ELSE 'p_until' END);
+    END IF;
+    IF p_since >= p_until THEN
+        RAISE EXCEPTION USING ERRCODE = '22023',
+            MESSAGE = pg_catalog.format('p_since (%s) must be before p_until (%s)', p_since, p_until);
+    END IF;
+    IF p_group_by IS NULL OR p_group_by NOT IN ('hour', 'day', 'week', 'month', 'year') THEN
+        RAISE EXCEPTION USING ERRCODE = '22023',
+            MESSAGE = pg_catalog.format('p_group_by must be hour, day, week, month or year, not %s',
+                                        COALESCE(pg_catalog.quote_literal(p_group_by), 'NULL'));
+    END IF;
+    IF p_dimension_type IS NULL OR p_dimension_type NOT IN ('account', 'agent', 'inbox') THEN
+        RAISE EXCEPTION USING ERRCODE = '22023',
+            MESSAGE = pg_catalog.format('p_dimension_type must be account, agent or inbox, not %s',
+                                        COALESCE(pg_catalog.quote_literal(p_dimension_type), 'NULL'));
+    END IF;
+    IF p_business_hours IS NULL THEN
+        RAISE EXCEPTION USING ERRCODE = '22023', MESSAGE = 'p_business_hours must be true or false, not NULL';
+    END IF;
+    v_plan := pgrollup_internal.reporting_plan(p_account_id, p_since, p_until, p_timezone, p_group_by);
+    IF p_group_by = 'hour' THEN
+        RETURN QUERY
+        WITH b AS (
+            SELECT DISTINCT pg_catalog.date_trunc('hour', x.x, v_plan.timezone) AS h
+              FROM (SELECT pg_catalog.generate_series(p_since, p_until, interval '15 minutes') AS x
+                    UNION ALL SELECT p_until - interval '1 microsecond') AS x
+             WHERE x.x < p_until
+        ), f AS (
+            SELECT * FROM pgrollup_internal.reporting_facts(
+                p_account_id, p_since, p_until, v_plan.day_from, v_plan.day_to, v_plan.rollup_from, v_plan.rollup_to,
+                v_plan.timezone, 'hour', p_dimension_type, p_dimension_id, ARRAY[v_rollup], p_business_hours)
+        )
+        SELECT b.h,
+               CASE WHEN NOT v_avg THEN COALESCE(pg_catalog.sum(f.count), 0)::double precision
+                    ELSE COALESCE(pg_catalog.sum(f.total) / NULLIF(pg_catalog.sum(f.count), 0), 0) END,
+               COALESCE(pg_catalog.sum(f.count), 0)::bigint,
+               v_plan.source
+          FROM b LEFT JOIN f ON f.bucket_hour = b.h
+         GROUP BY b.h
+         ORDER BY b.h;
+    ELSE
+        RETURN QUERY
+        WITH b AS (
+            SELECT DISTINCT pgrollup_internal.reporting_bucket_date(d.d::date, p_group_by) AS k
+              FROM pg_catalog.generate_series((p_since AT TIME ZONE v_plan.timezone)::date::timestamp without time zone,
+                                              ((p_until - interval '1 microsecond') AT TIME ZONE v_plan.timezone)::date::timestamp without time zone,
+                                              interval '1 day') AS d(d)
+        ), f AS (
+            SELECT * FROM pgrollup_internal.reporting_facts(
+                p_account_id, p_since, p_until, v_plan.day_from, v_plan.day_to, v_plan.rollup_from, v_plan.rollup_to,
+                v_plan.timezone, p_group_by, p_dimension_type, p_dimension_id, ARRAY[v_rollup], p_business_hours)
+        )
+        SELECT pgrollup_internal.reporting_day_start(b.k, v_plan.timezone),
+               CASE WHEN NOT v_avg THEN COALESCE(pg_catalog.sum(f.count), 0)::double precision
+                    ELSE COALESCE(pg_catalog.sum(f.total) / NULLIF(pg_catalog.sum(f.count), 0), 0) END,
+               COALESCE(pg_catalog.sum(f.count), 0)::bigint,
+               v_plan.source
+          FROM b LEFT JOIN f ON f.bucket_date = b.k
+         GROUP BY b.k
+         ORDER BY b.k;
+    END IF;
+END;
+$$;
+
+COMMENT ON FUNCTION pgrollup.report_timeseries(p_account_id bigint, p_metric text, p_since timestamp with time zone, p_until timestamp with time zone, p_group_by text, p_timezone text, p_dimension_type text, p_dimension_id bigint, p_business_hours boolean) IS 'Time series of one reporting metric over p_since <= created_at < p_until in local hour, day, week (from Sunday), month or year buckets of p_timezone (default the account''s zone, else UTC); every overlapping bucket appears once (empty: count 0, value 0). value = count for count metrics, average for avg_* metrics; bot_handoffs_count counts distinct conversations per bucket. p_dimension_id NULL = every id of the dimension type. Whole local days come from rollups when possible; source says rollup, hybrid or raw.';
+
+CREATE FUNCTION pgrollup.reporting_backfill_plan(p_account_id bigint, p_from date DEFAULT NULL::date, p_to date DEFAULT NULL::date, p_timezone text DEFAULT NULL::text) RETURNS TABLE(timezone text, first_day date, last_day date, days integer, events bigint)
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    SET "TimeZone" TO 'UTC'
+    SET plan_cache_mode TO 'force_custom_plan'
+    AS $$
+#variable_conflict use_column
+DECLARE
+    v_tz text;
+    v_lo timestamptz;
+    v_hi timestamptz;
+BEGIN
+    IF p_account_id IS NULL THEN
+        RAISE EXCEPTION USING ERRCODE = '22023', MESSAGE = 'p_account_id must not be NULL';
+    END IF;
+    IF p_timezone IS NOT NULL THEN
+        v_tz := pgrollup_internal.check_timezone(p_timezone, 'p_timezone');
+    ELSE
+        SELECT a.timezone INTO v_tz FROM pgrollup_internal.reporting_accounts AS a WHERE a.account_id = p_account_id;
+    END IF;
+    IF v_tz IS NULL THEN
+        RAISE EXCEPTION USING ERRCODE = '22023',
+            MESSAGE = pg_catalog.format('account %s has no reporting timezone: set one with pgrollup.set_reporting_timezone (p_account_id)', p_account_id);
+    END IF;
+    v_lo := CASE WHEN p_from IS NULL THEN '-infinity'::timestamptz ELSE pgrollup_internal.reporting_day_start(p_from, v_tz) END;
+    v_hi := CASE WHEN p_to IS NULL THEN 'infinity'::timestamptz ELSE pgrollup_internal.reporting_day_start(p_to + 1, v_tz) END;
+    RETURN QUERY
+    SELECT v_tz,
+           COALESCE(p_from, pg_catalog.min(x.d)),
+           COALESCE(p_to, pg_catalog.max(x.d)),
+           (COALESCE(p_to, pg_catalog.max(x.d)) - COALESCE(p_from, pg_catalog.min(x.d)) + 1)::integer,
+           pg_catalog.count(*)
+      FROM (SELECT (pgrollup_internal.utc(e.created_at) AT TIME ZONE v_tz)::date AS d
+              FROM "public".reporting_events AS e
+             WHERE e.account_id = p_account_id
+               AND e.name = ANY (ARRAY(SELECT m.event_name FROM pgrollup.event_metrics AS m))
+               AND e.created_at >= v_lo AND e.created_at < v_hi) AS x;
+END;
+$$;
+
+COMMENT ON FUNCTION pgrollup.reporting_backfill_plan(p_account_id bigint, p_from date, p_to date, p_timezone text) IS 'What a reporting backfill (or a timezone change, with p_timezone) would rebuild for an account: the zone, the first and last local day (defaults: those with registered events), the number of days and of registered events. Changes nothing.';
+
+CREATE FUNCTION pgrollup.set_messaging_mode(p_mode text) RETURNS void
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    SET "TimeZone" TO 'UTC'
+    AS $$
+DECLARE
+    v_current text;
+BEGIN
+    IF p_mode IS NULL OR p_mode NOT IN ('incremental', 'materialized_view') THEN
+        RAISE EXCEPTION USING ERRCODE = '22023',
+            MESSAGE = pg_catalog.format('invalid p_mode %s: expected incremental or materialized_view',
+                                        COALESCE(pg_catalog.quote_literal(p_mode), 'NULL'));
+    END IF;
+    PERFORM pgrollup_internal.lock_module('messaging', true);   -- never races a refresh or backfill
+    v_current := pgrollup_internal.messaging_mode();
+    IF v_current = p_mode THEN
+        PERFORM pgrollup_internal.messaging_attach();   -- make sure the triggers match the mode
+        PERFORM pgrollup_internal.messaging_route();
+        RETURN;
+    END IF;
+    UPDATE pgrollup_internal.settings AS s SET value = p_mode WHERE s.name = 'messaging.mode';
+    UPDATE pgrollup_internal.settings AS s SET value = pg_catalog.now()::text WHERE s.name = 'messaging.mode_since';
+    IF p_mode = 'materialized_view' THEN
+        PERFORM pgrollup_internal.messaging_create_mvs();
+        PERFORM pgrollup_internal.messaging_route();
+        PERFORM pgrollup_internal.messaging_detach();
+        -- incremental state is rebuilt from source when switching back
+        DELETE FROM pgrollup_internal.msg_changes;
+        DELETE FROM pgrollup_internal.msg_contact_hourly;
+        DELETE FROM pgrollup_internal.msg_campaign_daily;
+        DELETE FROM pgrollup_internal.msg_tenant_daily;
+        DELETE FROM pgrollup_internal.msg_contrib;
+        DELETE FROM pgrollup_internal.msg_state;
+        DELETE FROM pgrollup_internal.msg_transitions;
+    ELSE
+        -- triggers first (CREATE TRIGGER waits for in-flight writers), then rebuild from source
+        PERFORM pgrollup_internal.messaging_attach();
+        PERFORM pgrollup_internal.messaging_rebuild();
+        PERFORM pgrollup_internal.messaging_route();
+        PERFORM pgrollup_internal.messaging_drop_mvs();
+    END IF;
+END;
+$$;
+
+COMMENT ON FUNCTION pgrollup.set_messaging_mode(p_mode text) IS 'Switches the messaging module between incremental (capture triggers on the source tables, refresh applies only what changed; default) and materialized_view (no triggers; refresh runs REFRESH MATERIALIZED VIEW CONCURRENTLY). Switching builds the target mode from source at once; the public views and read functions are the same in both modes.';
+
+CREATE FUNCTION pgrollup.set_reporting_mode(p_mode text) RETURNS void
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+DECLARE
+    v_schema text;
+BEGIN
+    IF p_mode IS NULL OR p_mode NOT IN ('immediate', 'deferred') THEN
+        RAISE EXCEPTION USING ERRCODE = '22023',
+            MESSAGE = pg_catalog.format('p_mode must be immediate or deferred, not %s', COALESCE(pg_catalog.quote_literal(p_mode), 'NULL'));
+    END IF;
+    PERFORM pgrollup_internal.lock_module('reporting', true);
+    -- wait for writers in progress (they may have captured in the old mode) and hold new ones
+    -- until the switch commits; then the log is drained so immediate mode is current at once
+    SELECT m.source_schema INTO v_schema FROM pgrollup_internal.modules AS m WHERE m.module = 'reporting';
+    EXECUTE pg_catalog.format('LOCK TABLE %I.%I IN SHARE MODE', v_schema, 'reporting_events');
+    UPDATE pgrollup_internal.settings AS s SET value = p_mode WHERE s.name = 'reporting_mode';
+    IF NOT FOUND THEN
+        INSERT INTO pgrollup_internal.settings (name, value) VALUES ('reporting_mode', p_mode);
+    END IF;
+    IF p_mode = 'immediate' THEN
+        PERFORM pgrollup_internal.reporting_refresh();
+    END IF;
+END;
+$$;
+
+COMMENT ON FUNCTION pgrollup.set_reporting_mode(p_mode text) IS 'Switches the reporting write path: immediate (default; rollups current when the writing transaction commits) or deferred (writers append to a change log, pgrollup.refresh(''reporting'') applies it).';
+
+CREATE FUNCTION pgrollup.set_reporting_timezone(p_account_id bigint, p_timezone text) RETURNS void
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    SET "TimeZone" TO 'UTC'
+    AS $$
+DECLARE
+    v_tz  text;
+    v_old text;
+BEGIN
+    IF p_account_id IS NULL THEN
+        RAISE EXCEPTION USING ERRCODE = '22023', MESSAGE = 'p_account_id must not be NULL';
+    END IF;
+    IF p_timezone IS NOT NULL THEN
+        v_tz := pgrollup_internal.check_timezone(p_timezone, 'p_timezone');
+    END IF;
+    IF pg_catalog.current_setting('transaction_isolation') <> 'read committed' THEN
+        RAISE EXCEPTION USING ERRCODE = '25001',
+            MESSAGE = 'pgrollup.set_reporting_timezone must run in a READ COMMITTED transaction';
+    END IF;
+    PERFORM pgrollup_internal.lock_module('reporting', true);
+    PERFORM pgrollup_internal.reporting_lock_accounts(ARRAY[p_account_id], true);
+    SELECT a.timezone INTO v_old FROM pgrollup_internal.reporting_accounts AS a WHERE a.account_id = p_account_id;
+    INSERT INTO pgrollup_internal.reporting_accounts AS a (account_id, timezone)
+    VALUES (p_account_id, v_tz)
+    ON CONFLICT (account_id) DO UPDATE SET timezone = EXCLUDED.timezone, updated_at = pg_catalog.now();
+    IF v_old IS DISTINCT FROM v_tz THEN
+        -- restate at once: all of the account's rows in the new zone (or none without a zone)
+        PERFORM pgrollup_internal.reporting_restate(p_account_id, NULL, NULL);
+        UPDATE pgrollup_internal.reporting_accounts AS a SET restated_at = pg_catalog.now()
+         WHERE a.account_id = p_account_id;
+    END IF;
+END;
+$$;
+
+COMMENT ON FUNCTION pgrollup.set_reporting_timezone(p_account_id bigint, p_timezone text) IS 'Sets an account''s reporting timezone (IANA name, validated; 22023 otherwise) and restates all its rollup rows in that zone at once, atomically and safely while events arrive. NULL turns rollups off for the account and removes its rows.';
+
+CREATE FUNCTION pgrollup.set_rollup_reads(p_account_id bigint, p_enabled boolean) RETURNS void
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+BEGIN
+    IF p_account_id IS NULL THEN
+        RAISE EXCEPTION USING ERRCODE = '22023', MESSAGE = 'p_account_id must not be NULL';
+    END IF;
+    IF p_enabled IS NULL THEN
+        RAISE EXCEPTION USING ERRCODE = '22023', MESSAGE = 'p_enabled must be true or false, not NULL';
+    END IF;
+    INSERT INTO pgrollup_internal.reporting_accounts AS a (account_id, rollup_reads)
+    VALUES (p_account_id, p_enabled)
+    ON CONFLICT (account_id) DO UPDATE SET rollup_reads = EXCLUDED.rollup_reads, updated_at = pg_catalog.now();
+END;
+$$;
+
+COMMENT ON FUNCTION pgrollup.set_rollup_reads(p_account_id bigint, p_enabled boolean) IS 'Turns the rollup read path of pgrollup.report_summary / report_timeseries on or off for an account (default off: raw queries). Writes do not depend on it.';
+
+CREATE FUNCTION pgrollup.set_tenant_timezone(p_tenant_id bigint, p_timezone text) RETURNS void
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+DECLARE
+    v_new text;
+    v_old text;
+BEGIN
+    IF p_tenant_id IS NULL THEN
+        RAISE EXCEPTION USING ERRCODE = '22023', MESSAGE = 'p_tenant_id must not be NULL';
+    END IF;
+    v_new := CASE WHEN p_timezone IS NULL THEN 'UTC' ELSE pgrollup_internal.check_timezone(p_timezone, 'p_timezone') END;
+    SELECT z.timezone INTO v_old FROM pgrollup_internal.msg_tenants AS z WHERE z.tenant_id = p_tenant_id FOR UPDATE;
+    IF p_timezone IS NULL THEN
+        DELETE FROM pgrollup_internal.msg_tenants AS z WHERE z.tenant_id = p_tenant_id;
+    ELSE
+        INSERT INTO pgrollup_internal.msg_tenants AS z (tenant_id, timezone) VALUES (p_tenant_id, v_new)
+        ON CONFLICT (tenant_id) DO UPDATE SET timezone = excluded.timezone, updated_at = pg_catalog.now();
+    END IF;
+    IF COALESCE(v_old, 'UTC') IS DISTINCT FROM v_new THEN
+        -- the next refresh restates the tenant's whole history in the new zone
+        INSERT INTO pgrollup_internal.msg_changes (tenant_id) VALUES (p_tenant_id);
+    END IF;
+END;
+$$;
+
+COMMENT ON FUNCTION pgrollup.set_tenant_timezone(p_tenant_id bigint, p_timezone text) IS 'Sets the IANA time zone of a messaging tenant (local hours and dates of its rollups); NULL resets it to the default UTC. Invalid zones raise SQLSTATE 22023. The whole history of the tenant is restated at the next pgrollup.refresh().';
+
+CREATE TABLE pgrollup_internal.msg_tenant_daily (
+    tenant_id bigint NOT NULL,
+    date date NOT NULL,
+    sends bigint DEFAULT 0 NOT NULL,
+    delivered bigint DEFAULT 0 NOT NULL,
+    opens bigint DEFAULT 0 NOT NULL,
+    clicks bigint DEFAULT 0 NOT NULL,
+    bounces bigint DEFAULT 0 NOT NULL,
+    unsubscribes bigint DEFAULT 0 NOT NULL,
+    unique_opens bigint DEFAULT 0 NOT NULL,
+    unique_clicks bigint DEFAULT 0 NOT NULL
+);
+
+COMMENT ON TABLE pgrollup_internal.msg_tenant_daily IS 'messaging rollup (incremental mode): metrics per tenant and local date; read through pgrollup.metrics_tenant_daily.';
+
+COMMENT ON COLUMN pgrollup_internal.msg_tenant_daily.tenant_id IS 'Tenant.';
+
+COMMENT ON COLUMN pgrollup_internal.msg_tenant_daily.date IS 'Local date in the tenant''s zone.';
+
+COMMENT ON COLUMN pgrollup_internal.msg_tenant_daily.sends IS 'Count of sends in the bucket.';
+
+COMMENT ON COLUMN pgrollup_internal.msg_tenant_daily.delivered IS 'Count of delivered in the bucket.';
+
+COMMENT ON COLUMN pgrollup_internal.msg_tenant_daily.opens IS 'Count of opens in the bucket.';
+
+COMMENT ON COLUMN pgrollup_internal.msg_tenant_daily.clicks IS 'Count of clicks in the bucket.';
+
+COMMENT ON COLUMN pgrollup_internal.msg_tenant_daily.bounces IS 'Count of bounces in the bucket.';
+
+COMMENT ON COLUMN pgrollup_internal.msg_tenant_daily.unsubscribes IS 'Count of unsubscribes in the bucket.';
+
+COMMENT ON COLUMN pgrollup_internal.msg_tenant_daily.unique_opens IS 'Count of unique_opens in the bucket.';
+
+COMMENT ON COLUMN pgrollup_internal.msg_tenant_daily.unique_clicks IS 'Count of unique_clicks in the bucket.';
+
+CREATE VIEW pgrollup_internal.msg_inc_tenant_daily AS
+ SELECT r.tenant_id,
+    r.date,
+    r.sends,
+    r.delivered,
+    r.opens,
+    r.clicks,
+    r.bounces,
+    r.unsubscribes,
+    r.unique_opens,
+    r.unique_clicks
+   FROM pgrollup_internal.msg_tenant_daily r;
+
+COMMENT ON VIEW pgrollup_internal.msg_inc_tenant_daily IS 'messaging incremental mode: tenant-daily rollup in the public column order.';
+
+CREATE VIEW pgrollup_internal.msg_route_tenant_daily AS
+ SELECT msg_inc_tenant_daily.tenant_id,
+    msg_inc_tenant_daily.date,
+    msg_inc_tenant_daily.sends,
+    msg_inc_tenant_daily.delivered,
+    msg_inc_tenant_daily.opens,
+    msg_inc_tenant_daily.clicks,
+    msg_inc_tenant_daily.bounces,
+    msg_inc_tenant_daily.unsubscribes,
+    msg_inc_tenant_daily.unique_opens,
+    msg_inc_tenant_daily.unique_clicks
+   FROM pgrollup_internal.msg_inc_tenant_daily;
+
+COMMENT ON VIEW pgrollup_internal.msg_route_tenant_daily IS 'Router behind pgrollup.metrics_tenant_daily: the incremental rollup or the materialized view, per messaging mode.';
+
+CREATE VIEW pgrollup.metrics_tenant_daily AS
+ SELECT r.tenant_id,
+    r.date,
+    r.sends,
+    r.delivered,
+    r.opens,
+    r.clicks,
+    r.bounces,
+    r.unsubscribes,
+    r.unique_opens,
+    r.unique_clicks
+   FROM pgrollup_internal.msg_route_tenant_daily r;
+
+COMMENT ON VIEW pgrollup.metrics_tenant_daily IS 'Messaging metrics per tenant and local date in the tenant''s zone (days with activity only; all messages, with or without campaign). Current as of the last pgrollup.refresh(''messaging''). For a dashboard slice use pgrollup.tenant_daily().';
+
+COMMENT ON COLUMN pgrollup.metrics_tenant_daily.tenant_id IS 'Tenant (outbound_messages.tenant_id).';
+
+COMMENT ON COLUMN pgrollup.metrics_tenant_daily.date IS 'Local date in the tenant''s zone (23 or 25 hours long on DST days).';
+
+COMMENT ON COLUMN pgrollup.metrics_tenant_daily.sends IS 'Messages sent (sent_at) in the bucket.';
+
+COMMENT ON COLUMN pgrollup.metrics_tenant_daily.delivered IS 'Delivered events (event types mapped to delivered in pgrollup.message_event_metrics) in the bucket.';
+
+COMMENT ON COLUMN pgrollup.metrics_tenant_daily.opens IS 'Open events in the bucket (every open counts).';
+
+COMMENT ON COLUMN pgrollup.metrics_tenant_daily.clicks IS 'Click events in the bucket (every click counts).';
+
+COMMENT ON COLUMN pgrollup.metrics_tenant_daily.bounces IS 'Bounce events in the bucket.';
+
+COMMENT ON COLUMN pgrollup.metrics_tenant_daily.unsubscribes IS 'Unsubscribe events in the bucket.';
+
+COMMENT ON COLUMN pgrollup.metrics_tenant_daily.unique_opens IS 'Messages whose first open falls in the bucket (each message counts once, at its earliest open).';
+
+COMMENT ON COLUMN pgrollup.metrics_tenant_daily.unique_clicks IS 'Messages whose first click falls in the bucket (each message counts once, at its earliest click).';
+
+CREATE FUNCTION pgrollup.tenant_daily(p_tenant_id bigint, p_from date, p_to date) RETURNS SETOF pgrollup.metrics_tenant_daily
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+BEGIN
+    IF p_tenant_id IS NULL THEN
+        RAISE EXCEPTION USING ERRCODE = '22023', MESSAGE = 'p_tenant_id must not be NULL';
+    END IF;
+    IF p_from IS NULL OR p_to IS NULL THEN
+        RAISE EXCEPTION USING ERRCODE = '22023', MESSAGE = 'p_from and p_to must not be NULL';
+    END IF;
+    RETURN QUERY
+    SELECT v.* FROM pgrollup.metrics_tenant_daily AS v
+     WHERE v.tenant_id = p_tenant_id AND v.date >= p_from AND v.date <= p_to
+     ORDER BY v.date;
+END;
+$$;
+
+COMMENT ON FUNCTION pgrollup.tenant_daily(p_tenant_id bigint, p_from date, p_to date) IS 'Dashboard slice of pgrollup.metrics_tenant_daily: one tenant, local dates p_from..p_to inclusive, ordered by date. Index-backed.';
+
+CREATE FUNCTION pgrollup.version() RETURNS text
+    LANGUAGE sql IMMUTABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    RETURN '0.1.0'::text;
+
+COMMENT ON FUNCTION pgrollup.version() IS 'Version of the installed pgrollup SQL (functions and views are re-applied on every install, so this is the version of the last install).';
+
+CREATE FUNCTION pgrollup_internal.check_timezone(p_timezone text, p_argument text DEFAULT 'p_timezone'::text) RETURNS text
+    LANGUAGE plpgsql STABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+DECLARE
+    v_name text;
+BEGIN
+    IF p_timezone IS NOT NULL AND p_timezone <> '' THEN
+        -- the cached copy first (an index lookup), then pg_timezone_names itself (reads the zone
+        -- files), each exact and then in another letter case
+        SELECT t.name INTO v_name FROM pgrollup_internal.timezone_names AS t WHERE t.name = p_timezone;
+        IF v_name IS NULL THEN
+            SELECT min(t.name) INTO v_name FROM pgrollup_internal.timezone_names AS t
+             WHERE lower(t.name) = lower(p_timezone);
+        END IF;
+        IF v_name IS NULL THEN
+            SELECT min(z.name) INTO v_name
+              FROM pg_catalog.pg_timezone_names() AS z(name, abbrev, utc_offset, is_dst)
+             WHERE z.name = p_timezone OR lower(z.name) = lower(p_timezone);
+        END IF;
+    END IF;
+    IF v_name IS NULL THEN
+        RAISE EXCEPTION USING
+            ERRCODE = '22023',
+            MESSAGE = format('invalid time zone %s for %s: expected an IANA time zone name such as Asia/Kolkata or UTC (see pg_timezone_names)',
+                             COALESCE(quote_literal(p_timezone), 'NULL'), p_argument);
+    END IF;
+    RETURN v_name;
+END;
+$$;
+
+COMMENT ON FUNCTION pgrollup_internal.check_timezone(p_timezone text, p_argument text) IS 'Validates an IANA time zone name (as listed in pg_timezone_names; abbreviations, offsets and POSIX strings are refused) and returns its canonical spelling; raises SQLSTATE 22023 naming the bad value and the argument.';
+
+CREATE FUNCTION pgrollup_internal.cron_job_state() RETURNS text
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $_$
+DECLARE
+    v_job_name text;
+    v_active boolean;
+BEGIN
+    SELECT s.value INTO v_job_name FROM pgrollup_internal.settings AS s WHERE s.name = 'cron_job_name';
+    IF v_job_name IS NULL THEN
+        RETURN NULL;                       -- no pg_cron job expected
+    END IF;
+    IF to_regclass('cron.job') IS NULL THEN
+        RETURN 'unknown';                  -- pg_cron lives in another database: not visible from here
+    END IF;
+    BEGIN
+        EXECUTE 'SELECT j.active FROM cron.job AS j WHERE j.jobname = $1 ORDER BY j.jobid LIMIT 1'
+           INTO v_active USING v_job_name;
+    EXCEPTION WHEN insufficient_privilege THEN
+        RETURN 'unknown';
+    END;
+    RETURN CASE WHEN v_active IS NULL THEN 'missing' WHEN v_active THEN 'active' ELSE 'inactive' END;
+END;
+$_$;
+
+COMMENT ON FUNCTION pgrollup_internal.cron_job_state() IS 'State of the pgrollup pg_cron job as seen from this database: active, inactive, missing, unknown (pg_cron in another database), or NULL when no job is expected.';
+
+CREATE FUNCTION pgrollup_internal.lock_module(p_module text, p_wait boolean DEFAULT true) RETURNS boolean
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+BEGIN
+    -- transaction-scoped: released when the caller's transaction ends, also on error
+    IF p_wait THEN
+        PERFORM pg_catalog.pg_advisory_xact_lock(1885827701, pg_catalog.hashtext(p_module));
+        RETURN true;
+    END IF;
+    RETURN pg_catalog.pg_try_advisory_xact_lock(1885827701, pg_catalog.hashtext(p_module));
+END;
+$$;
+
+COMMENT ON FUNCTION pgrollup_internal.lock_module(p_module text, p_wait boolean) IS 'Takes the per-module maintenance lock (transaction advisory lock) held by refresh and backfill; with p_wait false returns false instead of waiting.';
+
+CREATE FUNCTION pgrollup_internal.messaging_attach() RETURNS void
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+DECLARE
+    v_schema  text;
+    v_spec    record;
+    v_rel     regclass;
+    v_trigger record;
+BEGIN
+    SELECT m.source_schema INTO v_schema FROM pgrollup_internal.modules AS m WHERE m.module = 'messaging';
+    -- triggers left on tables of another schema (reinstall with another --source-schema), or any in MV mode
+    FOR v_trigger IN
+        SELECT t.tgname, t.tgrelid::regclass AS rel
+          FROM pg_catalog.pg_trigger AS t
+          JOIN pg_catalog.pg_class AS c ON c.oid = t.tgrelid
+          JOIN pg_catalog.pg_namespace AS n ON n.oid = c.relnamespace
+         WHERE t.tgfoid IN ('pgrollup_internal.messaging_capture_message()'::regprocedure,
+                            'pgrollup_internal.messaging_capture_event()'::regprocedure,
+                            'pgrollup_internal.messaging_capture_transition()'::regprocedure,
+                            'pgrollup_internal.messaging_capture_truncate()'::regprocedure)
+           AND (n.nspname IS DISTINCT FROM v_schema OR pgrollup_internal.messaging_mode() <> 'incremental')
+    LOOP
+        EXECUTE pg_catalog.format('DROP TRIGGER IF EXISTS %I ON %s', v_trigger.tgname, v_trigger.rel);
+    END LOOP;
+    IF pgrollup_internal.messaging_mode() <> 'incremental' THEN
+        RETURN;
+    END IF;
+    FOR v_spec IN
+        SELECT s.tbl, s.fn, r.relid
+          FROM (VALUES ('outbound_messages', 'messaging_capture_message'),
+                       ('message_events', 'messaging_capture_event'),
+                       ('campaign_transitions', 'messaging_capture_transition')) AS s(tbl, fn)
+          -- the table itself and, when it is partitioned, every partition: statement triggers fire
+          -- for the table a statement names, so writes aimed at a partition directly are captured too
+          CROSS JOIN LATERAL (
+                SELECT pg_catalog.format('%I.%I', v_schema, s.tbl)::regclass AS relid, 0 AS level
+                UNION
+                SELECT p.relid, p.level
+                  FROM pg_catalog.pg_partition_tree(pg_catalog.format('%I.%I', v_schema, s.tbl)::regclass) AS p
+                 WHERE p.level > 0) AS r
+         WHERE (SELECT c.relkind FROM pg_catalog.pg_class AS c WHERE c.oid = r.relid) IN ('r', 'p')
+         ORDER BY r.level, r.relid
+    LOOP
+        v_rel := v_spec.relid;
+        IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_trigger AS t WHERE t.tgrelid = v_rel AND t.tgname = 'pgrollup_messaging_insert') THEN
+            EXECUTE pg_catalog.format('CREATE TRIGGER pgrollup_messaging_insert AFTER INSERT ON %s REFERENCING NEW TABLE AS pgr_new FOR EACH STATEMENT EXECUTE FUNCTION pgrollup_internal.%I()', v_rel, v_spec.fn);
+        END IF;
+        IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_trigger AS t WHERE t.tgrelid = v_rel AND t.tgname = 'pgrollup_messaging_update') THEN
+            EXECUTE pg_catalog.format('CREATE TRIGGER pgrollup_messaging_update AFTER UPDATE ON %s REFERENCING OLD TABLE AS pgr_old NEW TABLE AS pgr_new FOR EACH STATEMENT EXECUTE FUNCTION pgrollup_internal.%I()', v_rel, v_spec.fn);
+        END IF;
+        IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_trigger AS t WHERE t.tgrelid = v_rel AND t.tgname = 'pgrollup_messaging_delete') THEN
+            EXECUTE pg_catalog.format('CREATE TRIGGER pgrollup_messaging_delete AFTER DELETE ON %s REFERENCING OLD TABLE AS pgr_old FOR EACH STATEMENT EXECUTE FUNCTION pgrollup_internal.%I()', v_rel, v_spec.fn);
+        END IF;
+        IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_trigger AS t WHERE t.tgrelid = v_rel AND t.tgname = 'pgrollup_messaging_truncate') THEN
+            EXECUTE pg_catalog.format('CREATE TRIGGER pgrollup_messaging_truncate AFTER TRUNCATE ON %s FOR EACH STATEMENT EXECUTE FUNCTION pgrollup_internal.messaging_capture_truncate()', v_rel);
+        END IF;
+    END LOOP;
+END;
+$$;
+
+COMMENT ON FUNCTION pgrollup_internal.messaging_attach() IS 'messaging attach hook: in incremental mode creates the statement-level capture triggers (insert, update, delete with transition tables; truncate) on the three source tables and, when partitioned, on each of their partitions, idempotently; in materialized_view mode makes sure none are left.';
+
+CREATE FUNCTION pgrollup_internal.messaging_backfill_keys(p_tenant_id bigint, p_from date, p_to date) RETURNS bigint
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    SET "TimeZone" TO 'UTC'
+    SET client_min_messages TO 'warning'
+    AS $$
+DECLARE
+    v_lo timestamptz := CASE WHEN p_from IS NULL THEN '-infinity'::timestamptz
+                             ELSE (p_from::timestamp AT TIME ZONE 'UTC') - interval '1 day' END;
+    v_hi timestamptz := CASE WHEN p_to IS NULL THEN 'infinity'::timestamptz
+                             ELSE ((p_to + 1)::timestamp AT TIME ZONE 'UTC') + interval '1 day' END;
+    v_from date := COALESCE(p_from, '-infinity'::date);
+    v_to   date := COALESCE(p_to, 'infinity'::date);
+    v_n bigint;
+BEGIN
+    PERFORM pgrollup_internal.messaging_keys_table();
+    IF p_from IS NULL AND p_to IS NULL THEN
+        INSERT INTO pg_temp.pgr_msg_keys (message_id)
+        SELECT s.message_id FROM pgrollup_internal.msg_state AS s
+         WHERE p_tenant_id IS NULL OR s.tenant_id = p_tenant_id
+        UNION
+        SELECT o.id FROM "public".outbound_messages AS o
+         WHERE p_tenant_id IS NULL OR o.tenant_id = p_tenant_id;
+    ELSE
+        INSERT INTO pg_temp.pgr_msg_keys (message_id)
+        SELECT s.message_id                              -- as applied
+          FROM pgrollup_internal.msg_state AS s
+         WHERE (p_tenant_id IS NULL OR s.tenant_id = p_tenant_id)
+           AND EXISTS (SELECT 1 FROM pgrollup_internal.msg_contrib AS c
+                        WHERE c.message_id = s.message_id AND c.local_date BETWEEN v_from AND v_to)
+        UNION
+        SELECT o.id                                      -- sent in the slice
+          FROM "public".outbound_messages AS o
+          LEFT JOIN pgrollup_internal.msg_tenants AS z ON z.tenant_id = o.tenant_id
+         WHERE (p_tenant_id IS NULL OR o.tenant_id = p_tenant_id)
+           AND o.sent_at >= v_lo AND o.sent_at < v_hi
+           AND (pgrollup_internal.utc(o.sent_at) AT TIME ZONE COALESCE(z.timezone, 'UTC'))::date BETWEEN v_from AND v_to
+        UNION
+        SELECT o.id                                      -- with a mapped event in the slice
+          FROM "public".message_events AS e
+          JOIN pgrollup.message_event_metrics AS r ON r.event_type = e.event_type
+          JOIN "public".outbound_messages AS o ON o.id = e.message_id
+          LEFT JOIN pgrollup_internal.msg_tenants AS z ON z.tenant_id = o.tenant_id
+         WHERE (p_tenant_id IS NULL OR o.tenant_id = p_tenant_id)
+           AND e.occurred_at >= v_lo AND e.occurred_at < v_hi
+           AND (pgrollup_internal.utc(e.occurred_at) AT TIME ZONE COALESCE(z.timezone, 'UTC'))::date BETWEEN v_from AND v_to;
+    END IF;
+    GET DIAGNOSTICS v_n = ROW_COUNT;
+    RETURN v_n;
+END;
+$$;
+
+COMMENT ON FUNCTION pgrollup_internal.messaging_backfill_keys(p_tenant_id bigint, p_from date, p_to date) IS 'Lists in pg_temp.pgr_msg_keys the messages whose applied or current contribution falls in a backfill slice (tenant, local dates).';
+
+CREATE FUNCTION pgrollup_internal.messaging_capture_event() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+BEGIN
+    -- only events whose type is mapped can change a rollup (registry edits are followed by a backfill)
+    IF TG_OP = 'INSERT' THEN
+        INSERT INTO pgrollup_internal.msg_changes (message_id)
+        SELECT DISTINCT n.message_id
+          FROM pgr_new AS n
+         WHERE EXISTS (SELECT 1 FROM pgrollup.message_event_metrics AS r WHERE r.event_type = n.event_type);
+    ELSIF TG_OP = 'UPDATE' THEN
+        INSERT INTO pgrollup_internal.msg_changes (message_id)
+        SELECT n.message_id
+          FROM pgr_new AS n LEFT JOIN pgr_old AS o ON o.id = n.id
+         WHERE (o.id IS NULL
+                OR ROW(o.message_id, o.event_type, o.occurred_at) IS DISTINCT FROM ROW(n.message_id, n.event_type, n.occurred_at))
+           AND EXISTS (SELECT 1 FROM pgrollup.message_event_metrics AS r WHERE r.event_type = n.event_type)
+        UNION
+        SELECT o.message_id
+          FROM pgr_old AS o LEFT JOIN pgr_new AS n ON n.id = o.id
+         WHERE (n.id IS NULL
+                OR ROW(o.message_id, o.event_type, o.occurred_at) IS DISTINCT FROM ROW(n.message_id, n.event_type, n.occurred_at))
+           AND EXISTS (SELECT 1 FROM pgrollup.message_event_metrics AS r WHERE r.event_type = o.event_type);
+    ELSIF TG_OP = 'DELETE' THEN
+        INSERT INTO pgrollup_internal.msg_changes (message_id)
+        SELECT DISTINCT o.message_id
+          FROM pgr_old AS o
+         WHERE EXISTS (SELECT 1 FROM pgrollup.message_event_metrics AS r WHERE r.event_type = o.event_type);
+    END IF;
+    RETURN NULL;
+END;
+$$;
+
+COMMENT ON FUNCTION pgrollup_internal.messaging_capture_event() IS 'Capture trigger (statement level, transition tables) on message_events: appends the message ids of inserted, deleted and materially updated mapped events to the messaging change log.';
+
+CREATE FUNCTION pgrollup_internal.messaging_capture_message() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+BEGIN
+    -- statement-level, transition tables pgr_new / pgr_old; append-only (writers never wait on each other)
+    IF TG_OP = 'INSERT' THEN
+        INSERT INTO pgrollup_internal.msg_changes (message_id)
+        SELECT DISTINCT n.id FROM pgr_new AS n;
+    ELSIF TG_OP = 'UPDATE' THEN
+        INSERT INTO pgrollup_internal.msg_changes (message_id)
+        SELECT n.id
+          FROM pgr_new AS n LEFT JOIN pgr_old AS o ON o.id = n.id
+         WHERE o.id IS NULL
+            OR ROW(o.tenant_id, o.campaign_id, o.contact_id, o.channel, o.sent_at)
+               IS DISTINCT FROM ROW(n.tenant_id, n.campaign_id, n.contact_id, n.channel, n.sent_at)
+        UNION
+        SELECT o.id
+          FROM pgr_old AS o LEFT JOIN pgr_new AS n ON n.id = o.id
+         WHERE n.id IS NULL;
+    ELSIF TG_OP = 'DELETE' THEN
+        INSERT INTO pgrollup_internal.msg_changes (message_id)
+        SELECT DISTINCT o.id FROM pgr_old AS o;
+    END IF;
+    RETURN NULL;
+END;
+$$;
+
+COMMENT ON FUNCTION pgrollup_internal.messaging_capture_message() IS 'Capture trigger (statement level, transition tables) on outbound_messages: appends the ids of inserted, deleted and materially updated messages to the messaging change log.';
+
+CREATE FUNCTION pgrollup_internal.messaging_capture_transition() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+BEGIN
+    IF TG_OP = 'INSERT' THEN
+        INSERT INTO pgrollup_internal.msg_changes (transition_id)
+        SELECT DISTINCT n.id FROM pgr_new AS n;
+    ELSIF TG_OP = 'UPDATE' THEN
+        INSERT INTO pgrollup_internal.msg_changes (transition_id)
+        SELECT n.id
+          FROM pgr_new AS n LEFT JOIN pgr_old AS o ON o.id = n.id
+         WHERE o.id IS NULL
+            OR ROW(o.tenant_id, o.campaign_id, o.to_status, o.transitioned_at)
+               IS DISTINCT FROM ROW(n.tenant_id, n.campaign_id, n.to_status, n.transitioned_at)
+        UNION
+        SELECT o.id
+          FROM pgr_old AS o LEFT JOIN pgr_new AS n ON n.id = o.id
+         WHERE n.id IS NULL;
+    ELSIF TG_OP = 'DELETE' THEN
+        INSERT INTO pgrollup_internal.msg_changes (transition_id)
+        SELECT DISTINCT o.id FROM pgr_old AS o;
+    END IF;
+    RETURN NULL;
+END;
+$$;
+
+COMMENT ON FUNCTION pgrollup_internal.messaging_capture_transition() IS 'Capture trigger (statement level, transition tables) on campaign_transitions: appends the ids of inserted, deleted and updated transitions to the messaging change log.';
+
+CREATE FUNCTION pgrollup_internal.messaging_capture_truncate() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+BEGIN
+    -- a row with every key NULL: the next refresh rebuilds everything from source
+    INSERT INTO pgrollup_internal.msg_changes (message_id, transition_id, tenant_id) VALUES (NULL, NULL, NULL);
+    RETURN NULL;
+END;
+$$;
+
+COMMENT ON FUNCTION pgrollup_internal.messaging_capture_truncate() IS 'Capture trigger for TRUNCATE of a messaging source table: asks the next refresh for a full rebuild.';
+
+CREATE FUNCTION pgrollup_internal.messaging_create_mvs() RETURNS void
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    SET "TimeZone" TO 'UTC'
+    AS $_$
+DECLARE
+    v_points text := $q$
+        WITH m AS (
+            SELECT o.id::bigint          AS message_id,
+                   o.tenant_id::bigint   AS tenant_id,
+                   o.campaign_id::bigint AS campaign_id,
+                   o.contact_id::bigint  AS contact_id,
+                   o.channel::text       AS channel,
+                   pgrollup_internal.utc(o.sent_at) AS sent_at,
+                   COALESCE(z.timezone, 'UTC') AS timezone
+              FROM "public".outbound_messages AS o
+              LEFT JOIN pgrollup_internal.msg_tenants AS z ON z.tenant_id = o.tenant_id
+        ), ev AS (
+            SELECT e.message_id::bigint AS message_id, r.metric, pgrollup_internal.utc(e.occurred_at) AS at
+              FROM "public".message_events AS e
+              JOIN pgrollup.message_event_metrics AS r ON r.event_type = e.event_type
+        ), firsts AS (
+            SELECT ev.message_id, 'unique_' || ev.metric AS metric, pg_catalog.min(ev.at) AS at
+              FROM ev WHERE ev.metric IN ('opens', 'clicks')
+             GROUP BY ev.message_id, ev.metric
+        ), p AS (
+            SELECT m.tenant_id, m.campaign_id, m.contact_id, m.channel, m.timezone, 'sends'::text AS metric, m.sent_at AS at
+              FROM m WHERE m.sent_at IS NOT NULL
+            UNION ALL
+            SELECT m.tenant_id, m.campaign_id, m.contact_id, m.channel, m.timezone, ev.metric, ev.at
+              FROM m JOIN ev ON ev.message_id = m.message_id
+            UNION ALL
+            SELECT m.tenant_id, m.campaign_id, m.contact_id, m.channel, m.timezone, f.metric, f.at
+              FROM m JOIN firsts AS f ON f.message_id = m.message_id
+        )
+    $q$;
+    v_counts text := $q$
+           pg_catalog.count(*) FILTER (WHERE p.metric = 'sends')         AS sends,
+           pg_catalog.count(*) FILTER (WHERE p.metric = 'delivered')     AS delivered,
+           pg_catalog.count(*) FILTER (WHERE p.metric = 'opens')         AS opens,
+           pg_catalog.count(*) FILTER (WHERE p.metric = 'clicks')        AS clicks,
+           pg_catalog.count(*) FILTER (WHERE p.metric = 'bounces')       AS bounces,
+           pg_catalog.count(*) FILTER (WHERE p.metric = 'unsubscribes')  AS unsubscribes,
+           pg_catalog.count(*) FILTER (WHERE p.metric = 'unique_opens')  AS unique_opens,
+           pg_catalog.count(*) FILTER (WHERE p.metric = 'unique_clicks') AS unique_clicks
+    $q$;
+BEGIN
+    PERFORM pgrollup_internal.messaging_drop_mvs();
+
+    EXECUTE $q$
+    CREATE MATERIALIZED VIEW pgrollup_internal.msg_mv_transitions AS
+    SELECT t.id::bigint AS id, t.tenant_id::bigint AS tenant_id, t.campaign_id::bigint AS campaign_id,
+           pgrollup_internal.utc(t.transitioned_at) AS transitioned_at, t.to_status::text AS to_status
+      FROM "public".campaign_transitions AS t
+    $q$;
+    CREATE UNIQUE INDEX msg_mv_transitions_id_idx ON pgrollup_internal.msg_mv_transitions (id);
+    CREATE INDEX msg_mv_transitions_lookup_idx ON pgrollup_internal.msg_mv_transitions
+        (tenant_id, campaign_id, transitioned_at DESC, id DESC) INCLUDE (to_status);
+    ANALYZE pgrollup_internal.msg_mv_transitions;
+
+    EXECUTE $q$
+    CREATE MATERIALIZED VIEW pgrollup_internal.msg_mv_message AS
+    SELECT o.id::bigint AS message_id, o.tenant_id::bigint AS tenant_id, o.campaign_id::bigint AS campaign_id,
+           o.contact_id::bigint AS contact_id, o.channel::text AS channel,
+           pgrollup_internal.utc(o.sent_at) AS sent_at,
+           COALESCE(ev.delivered, 0)::bigint AS delivered, COALESCE(ev.opens, 0)::bigint AS opens,
+           COALESCE(ev.clicks, 0)::bigint AS clicks, COALESCE(ev.bounces, 0)::bigint AS bounces,
+           COALESCE(ev.unsubscribes, 0)::bigint AS unsubscribes,
+           ev.first_opened_at, ev.first_clicked_at
+      FROM "public".outbound_messages AS o
+      LEFT JOIN (
+            SELECT e.message_id::bigint AS message_id,
+                   pg_catalog.count(*) FILTER (WHERE r.metric = 'delivered')    AS delivered,
+                   pg_catalog.count(*) FILTER (WHERE r.metric = 'opens')        AS opens,
+                   pg_catalog.count(*) FILTER (WHERE r.metric = 'clicks')       AS clicks,
+                   pg_catalog.count(*) FILTER (WHERE r.metric = 'bounces')      AS bounces,
+                   pg_catalog.count(*) FILTER (WHERE r.metric = 'unsubscribes') AS unsubscribes,
+                   pg_catalog.min(pgrollup_internal.utc(e.occurred_at)) FILTER (WHERE r.metric = 'opens')  AS first_opened_at,
+                   pg_catalog.min(pgrollup_internal.utc(e.occurred_at)) FILTER (WHERE r.metric = 'clicks') AS first_clicked_at
+              FROM "public".message_events AS e
+              JOIN pgrollup.message_event_metrics AS r ON r.event_type = e.event_type
+             GROUP BY e.message_id
+      ) AS ev ON ev.message_id = o.id
+    $q$;
+    CREATE UNIQUE INDEX msg_mv_message_id_idx ON pgrollup_internal.msg_mv_message (message_id);
+    CREATE INDEX msg_mv_message_tenant_idx ON pgrollup_internal.msg_mv_message (tenant_id);
+
+    EXECUTE 'CREATE MATERIALIZED VIEW pgrollup_internal.msg_mv_contact_hourly AS ' || v_points || $q$
+    SELECT p.tenant_id, p.contact_id, p.channel, pg_catalog.date_trunc('hour', p.at, p.timezone) AS hour, $q$ || v_counts || $q$
+      FROM p
+     GROUP BY p.tenant_id, p.contact_id, p.channel, pg_catalog.date_trunc('hour', p.at, p.timezone)
+    $q$;
+    CREATE UNIQUE INDEX msg_mv_contact_hourly_key_idx ON pgrollup_internal.msg_mv_contact_hourly (tenant_id, contact_id, hour, channel);
+
+    EXECUTE 'CREATE MATERIALIZED VIEW pgrollup_internal.msg_mv_campaign_daily AS ' || v_points || $q$
+    , g AS (
+        SELECT p.tenant_id, p.campaign_id, (p.at AT TIME ZONE p.timezone)::date AS date, p.timezone, $q$ || v_counts || $q$
+          FROM p
+         WHERE p.campaign_id IS NOT NULL
+         GROUP BY p.tenant_id, p.campaign_id, (p.at AT TIME ZONE p.timezone)::date, p.timezone
+    )
+    SELECT g.tenant_id, g.campaign_id, g.date,
+           g.sends, g.delivered, g.opens, g.clicks, g.bounces, g.unsubscribes, g.unique_opens, g.unique_clicks,
+           (SELECT t.to_status FROM pgrollup_internal.msg_mv_transitions AS t
+             WHERE t.tenant_id = g.tenant_id AND t.campaign_id = g.campaign_id
+               AND t.transitioned_at < ((g.date + 1)::timestamp AT TIME ZONE g.timezone)
+             ORDER BY t.transitioned_at DESC, t.id DESC LIMIT 1) AS status
+      FROM g
+    $q$;
+    CREATE UNIQUE INDEX msg_mv_campaign_daily_key_idx ON pgrollup_internal.msg_mv_campaign_daily (tenant_id, campaign_id, date);
+    CREATE INDEX msg_mv_campaign_daily_tenant_date_idx ON pgrollup_internal.msg_mv_campaign_daily (tenant_id, date);
+
+    EXECUTE 'CREATE MATERIALIZED VIEW pgrollup_internal.msg_mv_tenant_daily AS ' || v_points || $q$
+    SELECT p.tenant_id, (p.at AT TIME ZONE p.timezone)::date AS date, $q$ || v_counts || $q$
+      FROM p
+     GROUP BY p.tenant_id, (p.at AT TIME ZONE p.timezone)::date
+    $q$;
+    CREATE UNIQUE INDEX msg_mv_tenant_daily_key_idx ON pgrollup_internal.msg_mv_tenant_daily (tenant_id, date);
+
+    COMMENT ON MATERIALIZED VIEW pgrollup_internal.msg_mv_transitions IS 'messaging materialized_view mode: copy of campaign_transitions (UTC instants) used for the campaign status.';
+    COMMENT ON MATERIALIZED VIEW pgrollup_internal.msg_mv_message IS 'messaging materialized_view mode: the metrics_message reference query.';
+    COMMENT ON MATERIALIZED VIEW pgrollup_internal.msg_mv_contact_hourly IS 'messaging materialized_view mode: the metrics_contact_hourly reference query.';
+    COMMENT ON MATERIALIZED VIEW pgrollup_internal.msg_mv_campaign_daily IS 'messaging materialized_view mode: the metrics_campaign_daily reference query, status included.';
+    COMMENT ON MATERIALIZED VIEW pgrollup_internal.msg_mv_tenant_daily IS 'messaging materialized_view mode: the metrics_tenant_daily reference query.';
+END;
+$_$;
+
+COMMENT ON FUNCTION pgrollup_internal.messaging_create_mvs() IS '(Re)creates the materialized views of the messaging materialized_view mode from the reference queries, populated, with the unique indexes REFRESH ... CONCURRENTLY needs.';
+
+CREATE FUNCTION pgrollup_internal.messaging_detach() RETURNS void
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+DECLARE
+    v_trigger record;
+BEGIN
+    FOR v_trigger IN
+        SELECT t.tgname, t.tgrelid::regclass AS rel
+          FROM pg_catalog.pg_trigger AS t
+         WHERE t.tgfoid IN ('pgrollup_internal.messaging_capture_message()'::regprocedure,
+                            'pgrollup_internal.messaging_capture_event()'::regprocedure,
+                            'pgrollup_internal.messaging_capture_transition()'::regprocedure,
+                            'pgrollup_internal.messaging_capture_truncate()'::regprocedure)
+         ORDER BY t.tgrelid, t.tgname
+    LOOP
+        EXECUTE pg_catalog.format('DROP TRIGGER IF EXISTS %I ON %s', v_trigger.tgname, v_trigger.rel);
+    END LOOP;
+END;
+$$;
+
+COMMENT ON FUNCTION pgrollup_internal.messaging_detach() IS 'messaging detach hook: drops every capture trigger the module put on source tables.';
+
+CREATE FUNCTION pgrollup_internal.messaging_drop_mvs() RETURNS void
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    SET client_min_messages TO 'warning'
+    AS $$
+BEGIN
+    DROP MATERIALIZED VIEW IF EXISTS pgrollup_internal.msg_mv_contact_hourly;
+    DROP MATERIALIZED VIEW IF EXISTS pgrollup_internal.msg_mv_campaign_daily;
+    DROP MATERIALIZED VIEW IF EXISTS pgrollup_internal.msg_mv_tenant_daily;
+    DROP MATERIALIZED VIEW IF EXISTS pgrollup_internal.msg_mv_message;
+    DROP MATERIALIZED VIEW IF EXISTS pgrollup_internal.msg_mv_transitions;
+END;
+$$;
+
+COMMENT ON FUNCTION pgrollup_internal.messaging_drop_mvs() IS 'Drops the materialized views of the messaging materialized_view mode (the public views must not point at them).';
+
+CREATE FUNCTION pgrollup_internal.messaging_health() RETURNS TABLE(mode text, pending_changes bigint, stale_since timestamp with time zone)
+    LANGUAGE plpgsql STABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+#variable_conflict use_column
+DECLARE
+    v_mode  text := pgrollup_internal.messaging_mode();
+    v_since timestamptz;
+BEGIN
+    IF v_mode = 'materialized_view' THEN
+        SELECT s.value::timestamptz INTO v_since
+          FROM pgrollup_internal.settings AS s WHERE s.name = 'messaging.mode_since';
+        RETURN QUERY
+        SELECT v_mode, NULL::bigint,
+               COALESCE((SELECT pg_catalog.max(r.started_at) FROM pgrollup_internal.refresh_runs AS r
+                          WHERE r.module = 'messaging' AND r.status = 'ok' AND r.started_at >= v_since), v_since);
+    ELSE
+        RETURN QUERY
+        SELECT v_mode, pg_catalog.count(*)::bigint, pg_catalog.min(c.captured_at)
+          FROM pgrollup_internal.msg_changes AS c;
+    END IF;
+END;
+$$;
+
+COMMENT ON FUNCTION pgrollup_internal.messaging_health() IS 'messaging health hook: mode; pending change-log rows and the capture time of the oldest (incremental); NULL and the start of the last successful refresh since the mode switch, else the switch time (materialized_view).';
+
+CREATE FUNCTION pgrollup_internal.messaging_keys_table() RETURNS void
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    SET client_min_messages TO 'warning'
+    AS $$
+BEGIN
+    DROP TABLE IF EXISTS pg_temp.pgr_msg_keys;
+    CREATE TEMP TABLE pgr_msg_keys (message_id bigint PRIMARY KEY) ON COMMIT DROP;
+END;
+$$;
+
+COMMENT ON FUNCTION pgrollup_internal.messaging_keys_table() IS 'Creates (empty) the transaction-local work table pg_temp.pgr_msg_keys of messages to restate.';
+
+CREATE FUNCTION pgrollup_internal.messaging_mode() RETURNS text
+    LANGUAGE sql STABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+    SELECT COALESCE((SELECT s.value FROM pgrollup_internal.settings AS s WHERE s.name = 'messaging.mode'), 'incremental');
+$$;
+
+COMMENT ON FUNCTION pgrollup_internal.messaging_mode() IS 'Current messaging mode: incremental (capture triggers, change log) or materialized_view.';
+
+CREATE FUNCTION pgrollup_internal.messaging_rebuild() RETURNS bigint
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    SET "TimeZone" TO 'UTC'
+    AS $$
+DECLARE
+    v_n bigint;
+BEGIN
+    DELETE FROM pgrollup_internal.msg_changes;
+    PERFORM pgrollup_internal.messaging_sync_transitions(NULL, NULL, true);
+    DELETE FROM pgrollup_internal.msg_contact_hourly;
+    DELETE FROM pgrollup_internal.msg_campaign_daily;
+    DELETE FROM pgrollup_internal.msg_tenant_daily;
+    DELETE FROM pgrollup_internal.msg_contrib;
+    DELETE FROM pgrollup_internal.msg_state;
+    PERFORM pgrollup_internal.messaging_keys_table();
+    INSERT INTO pg_temp.pgr_msg_keys (message_id)
+    SELECT o.id FROM "public".outbound_messages AS o;
+    v_n := pgrollup_internal.messaging_restate();
+    RETURN v_n;
+END;
+$$;
+
+COMMENT ON FUNCTION pgrollup_internal.messaging_rebuild() IS 'Rebuilds every messaging rollup, the per-message state and the transition copy from source (incremental mode); returns the number of messages. Callers hold the module lock.';
+
+CREATE FUNCTION pgrollup_internal.messaging_refresh() RETURNS bigint
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    SET "TimeZone" TO 'UTC'
+    SET client_min_messages TO 'warning'
+    AS $$
+DECLARE
+    v_changes bigint;
+BEGIN
+    IF pgrollup_internal.messaging_mode() = 'materialized_view' THEN
+        DELETE FROM pgrollup_internal.msg_changes;   -- nothing is tracked in this mode
+        PERFORM pgrollup_internal.messaging_refresh_mvs();
+        RETURN 0;
+    END IF;
+
+    -- consume the change log in one snapshot: rows committed after this statement stay for the next run
+    DROP TABLE IF EXISTS pg_temp.pgr_msg_log;
+    CREATE TEMP TABLE pgr_msg_log (message_id bigint, transition_id bigint, tenant_id bigint) ON COMMIT DROP;
+    WITH consumed AS (
+        DELETE FROM pgrollup_internal.msg_changes
+        RETURNING message_id, transition_id, tenant_id
+    )
+    INSERT INTO pg_temp.pgr_msg_log (message_id, transition_id, tenant_id)
+    SELECT c.message_id, c.transition_id, c.tenant_id FROM consumed AS c;
+    GET DIAGNOSTICS v_changes = ROW_COUNT;
+    IF v_changes = 0 THEN
+        RETURN 0;
+    END IF;
+
+    IF EXISTS (SELECT 1 FROM pg_temp.pgr_msg_log AS l
+                WHERE l.message_id IS NULL AND l.transition_id IS NULL AND l.tenant_id IS NULL) THEN
+        PERFORM pgrollup_internal.messaging_rebuild();   -- after install, TRUNCATE, mode switch
+        RETURN v_changes;
+    END IF;
+
+    PERFORM pgrollup_internal.messaging_sync_transitions(
+        ARRAY(SELECT DISTINCT l.transition_id FROM pg_temp.pgr_msg_log AS l WHERE l.transition_id IS NOT NULL));
+
+    PERFORM pgrollup_internal.messaging_keys_table();
+    INSERT INTO pg_temp.pgr_msg_keys (message_id)
+    SELECT DISTINCT l.message_id FROM pg_temp.pgr_msg_log AS l WHERE l.message_id IS NOT NULL;
+    IF EXISTS (SELECT 1 FROM pg_temp.pgr_msg_log AS l WHERE l.tenant_id IS NOT NULL) THEN
+        INSERT INTO pg_temp.pgr_msg_keys (message_id)   -- a tenant whose zone changed: its whole history
+        SELECT s.message_id
+          FROM (SELECT DISTINCT l.tenant_id FROM pg_temp.pgr_msg_log AS l WHERE l.tenant_id IS NOT NULL) AS t
+          JOIN pgrollup_internal.msg_state AS s ON s.tenant_id = t.tenant_id
+        ON CONFLICT (message_id) DO NOTHING;
+    END IF;
+    PERFORM pgrollup_internal.messaging_restate();
+    RETURN v_changes;
+END;
+$$;
+
+COMMENT ON FUNCTION pgrollup_internal.messaging_refresh() IS 'messaging refresh hook: in incremental mode consumes the change log and restates the touched messages (cost follows the number of changes); in materialized_view mode refreshes the materialized views concurrently. Returns the change-log rows applied. Raises on error.';
+
+CREATE FUNCTION pgrollup_internal.messaging_refresh_mvs() RETURNS bigint
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    SET "TimeZone" TO 'UTC'
+    AS $$
+BEGIN
+    IF pg_catalog.to_regclass('pgrollup_internal.msg_mv_message') IS NULL THEN
+        PERFORM pgrollup_internal.messaging_create_mvs();
+        PERFORM pgrollup_internal.messaging_route();
+    ELSE
+        -- order matters: campaign_daily reads its status from msg_mv_transitions
+        REFRESH MATERIALIZED VIEW CONCURRENTLY pgrollup_internal.msg_mv_transitions;
+        REFRESH MATERIALIZED VIEW CONCURRENTLY pgrollup_internal.msg_mv_message;
+        REFRESH MATERIALIZED VIEW CONCURRENTLY pgrollup_internal.msg_mv_contact_hourly;
+        REFRESH MATERIALIZED VIEW CONCURRENTLY pgrollup_internal.msg_mv_campaign_daily;
+        REFRESH MATERIALIZED VIEW CONCURRENTLY pgrollup_internal.msg_mv_tenant_daily;
+    END IF;
+    RETURN (SELECT pg_catalog.count(*) FROM pgrollup_internal.msg_mv_message);
+END;
+$$;
+
+COMMENT ON FUNCTION pgrollup_internal.messaging_refresh_mvs() IS 'materialized_view mode: REFRESH MATERIALIZED VIEW CONCURRENTLY of every messaging materialized view (creates them when absent); returns the number of messages.';
+
+CREATE FUNCTION pgrollup_internal.messaging_restate() RETURNS bigint
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    SET "TimeZone" TO 'UTC'
+    SET client_min_messages TO 'warning'
+    AS $$
+DECLARE
+    v_keys bigint;
+BEGIN
+    SELECT pg_catalog.count(*) INTO v_keys FROM pg_temp.pgr_msg_keys;
+    IF v_keys = 0 THEN
+        RETURN 0;
+    END IF;
+    -- Few keys (the usual refresh): every statement below must go by key through the primary keys
+    -- and the message_events(message_id) index, never scan a whole table, so the cost follows the
+    -- number of changes. The planner's cost model prefers hash joins over big tables from a few
+    -- thousand keys on; pgrollup_internal.messaging_restate_by_key() runs this function again with
+    -- hash and merge joins (and JIT) off. Many keys (rebuilds, big backfills): the planner decides.
+    -- (Only when message_events has an index led by message_id, the one install recommends: without
+    -- it, going by key would scan the events once per message.)
+    IF pg_catalog.current_setting('enable_hashjoin') = 'on'
+       AND v_keys <= GREATEST(5000::real, (SELECT c.reltuples FROM pg_catalog.pg_class AS c
+                                            WHERE c.oid = 'pgrollup_internal.msg_state'::regclass) / 10)
+       AND EXISTS (SELECT 1
+                     FROM pg_catalog.pg_index AS i
+                     JOIN pg_catalog.pg_attribute AS a ON a.attrelid = i.indrelid AND a.attnum = i.indkey[0]
+                    WHERE i.indrelid = '"public".message_events'::regclass AND a.attname = 'message_id') THEN
+        RETURN pgrollup_internal.messaging_restate_by_key();
+    END IF;
+    ANALYZE pg_temp.pgr_msg_keys;
+
+    -- 1. the listed messages and their mapped events, as they are in source now
+    DROP TABLE IF EXISTS pg_temp.pgr_msg_pts;
+    CREATE TEMP TABLE pgr_msg_pts ON COMMIT DROP AS
+    WITH m AS (
+        SELECT o.id::bigint          AS message_id,
+               o.tenant_id::bigint   AS tenant_id,
+               o.campaign_id::bigint AS campaign_id,
+               o.contact_id::bigint  AS contact_id,
+               o.channel::text       AS channel,
+               pgrollup_internal.utc(o.sent_at) AS sent_at,
+               COALESCE(z.timezone, 'UTC') AS timezone
+          FROM pg_temp.pgr_msg_keys AS k
+          JOIN "public".outbound_messages AS o ON o.id = k.message_id
+          LEFT JOIN pgrollup_internal.msg_tenants AS z ON z.tenant_id = o.tenant_id
+    )
+    SELECT m.message_id, m.tenant_id, m.campaign_id, m.contact_id, m.channel, m.sent_at, m.timezone,
+           NULL::text AS metric, NULL::timestamptz AS at
+      FROM m
+    UNION ALL
+    SELECT m.message_id, m.tenant_id, m.campaign_id, m.contact_id, m.channel, m.sent_at, m.timezone,
+           r.metric, pgrollup_internal.utc(e.occurred_at)
+      FROM m
+      JOIN "public".message_events AS e ON e.message_id = m.message_id
+      JOIN pgrollup.message_event_metrics AS r ON r.event_type = e.event_type;
+
+    -- 2. new per-message state
+    DROP TABLE IF EXISTS pg_temp.pgr_msg_new_state;
+    CREATE TEMP TABLE pgr_msg_new_state ON COMMIT DROP AS
+    SELECT p.message_id, p.tenant_id, p.campaign_id, p.contact_id, p.channel, p.sent_at, p.timezone,
+           pg_catalog.count(*) FILTER (WHERE p.metric = 'delivered')    AS delivered,
+           pg_catalog.count(*) FILTER (WHERE p.metric = 'opens')        AS opens,
+           pg_catalog.count(*) FILTER (WHERE p.metric = 'clicks')       AS clicks,
+           pg_catalog.count(*) FILTER (WHERE p.metric = 'bounces')      AS bounces,
+           pg_catalog.count(*) FILTER (WHERE p.metric = 'unsubscribes') AS unsubscribes,
+           pg_catalog.min(p.at) FILTER (WHERE p.metric = 'opens')       AS first_opened_at,
+           pg_catalog.min(p.at) FILTER (WHERE p.metric = 'clicks')      AS first_clicked_at
+      FROM pg_temp.pgr_msg_pts AS p
+     GROUP BY p.message_id, p.tenant_id, p.campaign_id, p.contact_id, p.channel, p.sent_at, p.timezone;
+
+    -- 3. new contribution per local hour (and local date), with the message's dimensions
+    DROP TABLE IF EXISTS pg_temp.pgr_msg_new_contrib;
+    CREATE TEMP TABLE pgr_msg_new_contrib ON COMMIT DROP AS
+    WITH x AS (
+        SELECT s.message_id, s.tenant_id, s.campaign_id, s.contact_id, s.channel, s.timezone,
+               s.sent_at AS at, 'sends'::text AS metric
+          FROM pg_temp.pgr_msg_new_state AS s WHERE s.sent_at IS NOT NULL
+        UNION ALL
+        SELECT p.message_id, p.tenant_id, p.campaign_id, p.contact_id, p.channel, p.timezone, p.at, p.metric
+          FROM pg_temp.pgr_msg_pts AS p WHERE p.metric IS NOT NULL
+        UNION ALL
+        SELECT s.message_id, s.tenant_id, s.campaign_id, s.contact_id, s.channel, s.timezone,
+               s.first_opened_at, 'unique_opens'
+          FROM pg_temp.pgr_msg_new_state AS s WHERE s.first_opened_at IS NOT NULL
+        UNION ALL
+        SELECT s.message_id, s.tenant_id, s.campaign_id, s.contact_id, s.channel, s.timezone,
+               s.first_clicked_at, 'unique_clicks'
+          FROM pg_temp.pgr_msg_new_state AS s WHERE s.first_clicked_at IS NOT NULL
+    )
+    SELECT x.message_id, x.tenant_id, x.campaign_id, x.contact_id, x.channel,
+           pg_catalog.date_trunc('hour', x.at, x.timezone) AS hour,
+           (x.at AT TIME ZONE x.timezone)::date AS local_date,
+           pg_catalog.count(*) FILTER (WHERE x.metric = 'sends')         AS sends,
+           pg_catalog.count(*) FILTER (WHERE x.metric = 'delivered')     AS delivered,
+           pg_catalog.count(*) FILTER (WHERE x.metric = 'opens')         AS opens,
+           pg_catalog.count(*) FILTER (WHERE x.metric = 'clicks')        AS clicks,
+           pg_catalog.count(*) FILTER (WHERE x.metric = 'bounces')       AS bounces,
+           pg_catalog.count(*) FILTER (WHERE x.metric = 'unsubscribes')  AS unsubscribes,
+           pg_catalog.count(*) FILTER (WHERE x.metric = 'unique_opens')  AS unique_opens,
+           pg_catalog.count(*) FILTER (WHERE x.metric = 'unique_clicks') AS unique_clicks
+      FROM x
+     GROUP BY x.message_id, x.tenant_id, x.campaign_id, x.contact_id, x.channel, 6, 7;
+
+    -- 4. delta = new contribution - old contribution, with each side's dimensions
+    DROP TABLE IF EXISTS pg_temp.pgr_msg_delta;
+    CREATE TEMP TABLE pgr_msg_delta ON COMMIT DROP AS
+    SELECT c.tenant_id, c.campaign_id, c.contact_id, c.channel, c.hour, c.local_date,
+           c.sends, c.delivered, c.opens, c.clicks, c.bounces, c.unsubscribes, c.unique_opens, c.unique_clicks
+      FROM pg_temp.pgr_msg_new_contrib AS c
+    UNION ALL
+    SELECT s.tenant_id, s.campaign_id, s.contact_id, s.channel, c.hour, c.local_date,
+           -c.sends, -c.delivered, -c.opens, -c.clicks, -c.bounces, -c.unsubscribes, -c.unique_opens, -c.unique_clicks
+      FROM pg_temp.pgr_msg_keys AS k
+      JOIN pgrollup_internal.msg_state AS s ON s.message_id = k.message_id
+      JOIN pgrollup_internal.msg_contrib AS c ON c.message_id = k.message_id;
+
+    -- 5. apply to the bucket rollups, by key; drop buckets whose metrics all became zero
+    DROP TABLE IF EXISTS pg_temp.pgr_msg_g;
+    CREATE TEMP TABLE pgr_msg_g ON COMMIT DROP AS
+    SELECT d.tenant_id, d.contact_id, d.hour, d.channel,
+           pg_catalog.sum(d.sends)::bigint AS sends, pg_catalog.sum(d.delivered)::bigint AS delivered,
+           pg_catalog.sum(d.opens)::bigint AS opens, pg_catalog.sum(d.clicks)::bigint AS clicks,
+           pg_catalog.sum(d.bounces)::bigint AS bounces, pg_catalog.sum(d.unsubscribes)::bigint AS unsubscribes,
+           pg_catalog.sum(d.unique_opens)::bigint AS unique_opens, pg_catalog.sum(d.unique_clicks)::bigint AS unique_clicks
+      FROM pg_temp.pgr_msg_delta AS d
+     GROUP BY d.tenant_id, d.contact_id, d.hour, d.channel
+    HAVING pg_catalog.sum(d.sends) <> 0 OR pg_catalog.sum(d.delivered) <> 0 OR pg_catalog.sum(d.opens) <> 0
+        OR pg_catalog.sum(d.clicks) <> 0 OR pg_catalog.sum(d.bounces) <> 0 OR pg_catalog.sum(d.unsubscribes) <> 0
+        OR pg_catalog.sum(d.unique_opens) <> 0 OR pg_catalog.sum(d.unique_clicks) <> 0;   -- buckets that change
+    -- upsert the changed buckets; those whose metrics all became zero are deleted by key
+    DROP TABLE IF EXISTS pg_temp.pgr_msg_zero;
+    CREATE TEMP TABLE pgr_msg_zero (tenant_id bigint, contact_id bigint, hour timestamptz, channel text) ON COMMIT DROP;
+    WITH up AS (
+        INSERT INTO pgrollup_internal.msg_contact_hourly AS r
+               (tenant_id, contact_id, hour, channel, sends, delivered, opens, clicks, bounces, unsubscribes, unique_opens, unique_clicks)
+        SELECT g.tenant_id, g.contact_id, g.hour, g.channel, g.sends, g.delivered, g.opens, g.clicks, g.bounces, g.unsubscribes, g.unique_opens, g.unique_clicks
+          FROM pg_temp.pgr_msg_g AS g
+         ORDER BY 1, 2, 3, 4
+        ON CONFLICT (tenant_id, contact_id, hour, channel) DO UPDATE
+       SET sends = r.sends + excluded.sends, delivered = r.delivered + excluded.delivered,
+           opens = r.opens + excluded.opens, clicks = r.clicks + excluded.clicks,
+           bounces = r.bounces + excluded.bounces, unsubscribes = r.unsubscribes + excluded.unsubscribes,
+           unique_opens = r.unique_opens + excluded.unique_opens, unique_clicks = r.unique_clicks + excluded.unique_clicks
+        RETURNING r.tenant_id, r.contact_id, r.hour, r.channel,
+                  (r.sends = 0 AND r.delivered = 0 AND r.opens = 0 AND r.clicks = 0 AND r.bounces = 0
+                 AND r.unsubscribes = 0 AND r.unique_opens = 0 AND r.unique_clicks = 0) AS zero
+    )
+    INSERT INTO pg_temp.pgr_msg_zero (tenant_id, contact_id, hour, channel)
+    SELECT up.tenant_id, up.contact_id, up.hour, up.channel FROM up WHERE up.zero;
+    DELETE FROM pgrollup_internal.msg_contact_hourly AS r
+     USING pg_temp.pgr_msg_zero AS z
+     WHERE r.tenant_id = z.tenant_id AND r.contact_id = z.contact_id AND r.hour = z.hour AND r.channel = z.channel;
+
+    DROP TABLE IF EXISTS pg_temp.pgr_msg_g;
+    CREATE TEMP TABLE pgr_msg_g ON COMMIT DROP AS
+    SELECT d.tenant_id, d.campaign_id, d.local_date AS date,
+           pg_catalog.sum(d.sends)::bigint AS sends, pg_catalog.sum(d.delivered)::bigint AS delivered,
+           pg_catalog.sum(d.opens)::bigint AS opens, pg_catalog.sum(d.clicks)::bigint AS clicks,
+           pg_catalog.sum(d.bounces)::bigint AS bounces, pg_catalog.sum(d.unsubscribes)::bigint AS unsubscribes,
+           pg_catalog.sum(d.unique_opens)::bigint AS unique_opens, pg_catalog.sum(d.unique_clicks)::bigint AS unique_clicks
+      FROM pg_temp.pgr_msg_delta AS d
+     WHERE d.campaign_id IS NOT NULL
+     GROUP BY d.tenant_id, d.campaign_id, d.local_date
+    HAVING pg_catalog.sum(d.sends) <> 0 OR pg_catalog.sum(d.delivered) <> 0 OR pg_catalog.sum(d.opens) <> 0
+        OR pg_catalog.sum(d.clicks) <> 0 OR pg_catalog.sum(d.bounces) <> 0 OR pg_catalog.sum(d.unsubscribes) <> 0
+        OR pg_catalog.sum(d.unique_opens) <> 0 OR pg_catalog.sum(d.unique_clicks) <> 0;   -- buckets that change
+    -- upsert the changed buckets; those whose metrics all became zero are deleted by key
+    DROP TABLE IF EXISTS pg_temp.pgr_msg_zero;
+    CREATE TEMP TABLE pgr_msg_zero (tenant_id bigint, campaign_id bigint, date date) ON COMMIT DROP;
+    WITH up AS (
+        INSERT INTO pgrollup_internal.msg_campaign_daily AS r
+               (tenant_id, campaign_id, date, sends, delivered, opens, clicks, bounces, unsubscribes, unique_opens, unique_clicks)
+        SELECT g.tenant_id, g.campaign_id, g.date, g.sends, g.delivered, g.opens, g.clicks, g.bounces, g.unsubscribes, g.unique_opens, g.unique_clicks
+          FROM pg_temp.pgr_msg_g AS g
+         ORDER BY 1, 2, 3
+        ON CONFLICT (tenant_id, campaign_id, date) DO UPDATE
+       SET sends = r.sends + excluded.sends, delivered = r.delivered + excluded.delivered,
+           opens = r.opens + excluded.opens, clicks = r.clicks + excluded.clicks,
+           bounces = r.bounces + excluded.bounces, unsubscribes = r.unsubscribes + excluded.unsubscribes,
+           unique_opens = r.unique_opens + excluded.unique_opens, unique_clicks = r.unique_clicks + excluded.unique_clicks
+        RETURNING r.tenant_id, r.campaign_id, r.date,
+                  (r.sends = 0 AND r.delivered = 0 AND r.opens = 0 AND r.clicks = 0 AND r.bounces = 0
+                 AND r.unsubscribes = 0 AND r.unique_opens = 0 AND r.unique_clicks = 0) AS zero
+    )
+    INSERT INTO pg_temp.pgr_msg_zero (tenant_id, campaign_id, date)
+    SELECT up.tenant_id, up.campaign_id, up.date FROM up WHERE up.zero;
+    DELETE FROM pgrollup_internal.msg_campaign_daily AS r
+     USING pg_temp.pgr_msg_zero AS z
+     WHERE r.tenant_id = z.tenant_id AND r.campaign_id = z.campaign_id AND r.date = z.date;
+
+    DROP TABLE IF EXISTS pg_temp.pgr_msg_g;
+    CREATE TEMP TABLE pgr_msg_g ON COMMIT DROP AS
+    SELECT d.tenant_id, d.local_date AS date,
+           pg_catalog.sum(d.sends)::bigint AS sends, pg_catalog.sum(d.delivered)::bigint AS delivered,
+           pg_catalog.sum(d.opens)::bigint AS opens, pg_catalog.sum(d.clicks)::bigint AS clicks,
+           pg_catalog.sum(d.bounces)::bigint AS bounces, pg_catalog.sum(d.unsubscribes)::bigint AS unsubscribes,
+           pg_catalog.sum(d.unique_opens)::bigint AS unique_opens, pg_catalog.sum(d.unique_clicks)::bigint AS unique_clicks
+      FROM pg_temp.pgr_msg_delta AS d
+     GROUP BY d.tenant_id, d.local_date
+    HAVING pg_catalog.sum(d.sends) <> 0 OR pg_catalog.sum(d.delivered) <> 0 OR pg_catalog.sum(d.opens) <> 0
+        OR pg_catalog.sum(d.clicks) <> 0 OR pg_catalog.sum(d.bounces) <> 0 OR pg_catalog.sum(d.unsubscribes) <> 0
+        OR pg_catalog.sum(d.unique_opens) <> 0 OR pg_catalog.sum(d.unique_clicks) <> 0;   -- buckets that change
+    -- upsert the changed buckets; those whose metrics all became zero are deleted by key
+    DROP TABLE IF EXISTS pg_temp.pgr_msg_zero;
+    CREATE TEMP TABLE pgr_msg_zero (tenant_id bigint, date date) ON COMMIT DROP;
+    WITH up AS (
+        INSERT INTO pgrollup_internal.msg_tenant_daily AS r
+               (tenant_id, date, sends, delivered, opens, clicks, bounces, unsubscribes, unique_opens, unique_clicks)
+        SELECT g.tenant_id, g.date, g.sends, g.delivered, g.opens, g.clicks, g.bounces, g.unsubscribes, g.unique_opens, g.unique_clicks
+          FROM pg_temp.pgr_msg_g AS g
+         ORDER BY 1, 2
+        ON CONFLICT (tenant_id, date) DO UPDATE
+       SET sends = r.sends + excluded.sends, delivered = r.delivered + excluded.delivered,
+           opens = r.opens + excluded.opens, clicks = r.clicks + excluded.clicks,
+           bounces = r.bounces + excluded.bounces, unsubscribes = r.unsubscribes + excluded.unsubscribes,
+           unique_opens = r.unique_opens + excluded.unique_opens, unique_clicks = r.unique_clicks + excluded.unique_clicks
+        RETURNING r.tenant_id, r.date,
+                  (r.sends = 0 AND r.delivered = 0 AND r.opens = 0 AND r.clicks = 0 AND r.bounces = 0
+                 AND r.unsubscribes = 0 AND r.unique_opens = 0 AND r.unique_clicks = 0) AS zero
+    )
+    INSERT INTO pg_temp.pgr_msg_zero (tenant_id, date)
+    SELECT up.tenant_id, up.date FROM up WHERE up.zero;
+    DELETE FROM pgrollup_internal.msg_tenant_daily AS r
+     USING pg_temp.pgr_msg_zero AS z
+     WHERE r.tenant_id = z.tenant_id AND r.date = z.date;
+
+    -- 6. replace the per-message state
+    DELETE FROM pgrollup_internal.msg_contrib AS c
+     USING pg_temp.pgr_msg_keys AS k
+     WHERE c.message_id = k.message_id;
+    INSERT INTO pgrollup_internal.msg_contrib
+           (message_id, hour, local_date, sends, delivered, opens, clicks, bounces, unsubscribes, unique_opens, unique_clicks)
+    SELECT c.message_id, c.hour, c.local_date, c.sends, c.delivered, c.opens, c.clicks, c.bounces, c.unsubscribes, c.unique_opens, c.unique_clicks
+      FROM pg_temp.pgr_msg_new_contrib AS c
+     ORDER BY 1, 2, 3;
+    DELETE FROM pgrollup_internal.msg_state AS s
+     USING pg_temp.pgr_msg_keys AS k
+     WHERE s.message_id = k.message_id;
+    INSERT INTO pgrollup_internal.msg_state
+           (message_id, tenant_id, campaign_id, contact_id, channel, sent_at, timezone,
+            delivered, opens, clicks, bounces, unsubscribes, first_opened_at, first_clicked_at)
+    SELECT s.message_id, s.tenant_id, s.campaign_id, s.contact_id, s.channel, s.sent_at, s.timezone,
+           s.delivered, s.opens, s.clicks, s.bounces, s.unsubscribes, s.first_opened_at, s.first_clicked_at
+      FROM pg_temp.pgr_msg_new_state AS s
+     ORDER BY 1;
+    RETURN v_keys;
+END;
+$$;
+
+COMMENT ON FUNCTION pgrollup_internal.messaging_restate() IS 'Restates the messages listed in pg_temp.pgr_msg_keys from source: applies new minus old contribution to the bucket rollups and replaces their per-message state; returns the number of messages restated. Idempotent; callers hold the module lock.';
+
+CREATE FUNCTION pgrollup_internal.messaging_restate_by_key() RETURNS bigint
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    SET enable_hashjoin TO 'off'
+    SET enable_mergejoin TO 'off'
+    SET jit TO 'off'
+    AS $$
+BEGIN
+    RETURN pgrollup_internal.messaging_restate();
+END;
+$$;
+
+COMMENT ON FUNCTION pgrollup_internal.messaging_restate_by_key() IS 'Runs pgrollup_internal.messaging_restate() with hash and merge joins and JIT off, so that a restatement of few messages goes by key through the indexes (cost proportional to the changes, not to the table sizes).';
+
+CREATE FUNCTION pgrollup_internal.messaging_route() RETURNS text
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+DECLARE
+    v_prefix text := 'msg_inc_';
+    v_counts text := 'sends, delivered, opens, clicks, bounces, unsubscribes, unique_opens, unique_clicks';
+BEGIN
+    IF pgrollup_internal.messaging_mode() = 'materialized_view'
+       AND pg_catalog.to_regclass('pgrollup_internal.msg_mv_message') IS NOT NULL THEN
+        v_prefix := 'msg_mv_';
+    END IF;
+    EXECUTE pg_catalog.format('CREATE OR REPLACE VIEW pgrollup_internal.msg_route_contact_hourly AS SELECT tenant_id, contact_id, channel, hour, %s FROM pgrollup_internal.%I',
+                              v_counts, v_prefix || 'contact_hourly');
+    EXECUTE pg_catalog.format('CREATE OR REPLACE VIEW pgrollup_internal.msg_route_campaign_daily AS SELECT tenant_id, campaign_id, date, %s, status FROM pgrollup_internal.%I',
+                              v_counts, v_prefix || 'campaign_daily');
+    EXECUTE pg_catalog.format('CREATE OR REPLACE VIEW pgrollup_internal.msg_route_tenant_daily AS SELECT tenant_id, date, %s FROM pgrollup_internal.%I',
+                              v_counts, v_prefix || 'tenant_daily');
+    EXECUTE pg_catalog.format('CREATE OR REPLACE VIEW pgrollup_internal.msg_route_message AS SELECT message_id, tenant_id, campaign_id, contact_id, channel, sent_at, delivered, opens, clicks, bounces, unsubscribes, first_opened_at, first_clicked_at FROM pgrollup_internal.%I',
+                              v_prefix || 'message');
+    COMMENT ON VIEW pgrollup_internal.msg_route_contact_hourly IS 'Router behind pgrollup.metrics_contact_hourly: the incremental rollup or the materialized view, per messaging mode.';
+    COMMENT ON VIEW pgrollup_internal.msg_route_campaign_daily IS 'Router behind pgrollup.metrics_campaign_daily: the incremental rollup or the materialized view, per messaging mode.';
+    COMMENT ON VIEW pgrollup_internal.msg_route_tenant_daily IS 'Router behind pgrollup.metrics_tenant_daily: the incremental rollup or the materialized view, per messaging mode.';
+    COMMENT ON VIEW pgrollup_internal.msg_route_message IS 'Router behind pgrollup.metrics_message: the per-message state or the materialized view, per messaging mode.';
+    RETURN v_prefix;
+END;
+$$;
+
+COMMENT ON FUNCTION pgrollup_internal.messaging_route() IS 'Points the router views behind the public messaging views at the storage of the current mode (incremental rollups or materialized views).';
+
+CREATE FUNCTION pgrollup_internal.messaging_sync_transitions(p_ids bigint[] DEFAULT NULL::bigint[], p_tenant_id bigint DEFAULT NULL::bigint, p_all boolean DEFAULT false) RETURNS bigint
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    SET "TimeZone" TO 'UTC'
+    AS $$
+DECLARE
+    v_n bigint;
+BEGIN
+    IF p_all THEN
+        DELETE FROM pgrollup_internal.msg_transitions;
+        INSERT INTO pgrollup_internal.msg_transitions (id, tenant_id, campaign_id, transitioned_at, to_status)
+        SELECT t.id, t.tenant_id, t.campaign_id, pgrollup_internal.utc(t.transitioned_at), t.to_status
+          FROM "public".campaign_transitions AS t;
+    ELSIF p_tenant_id IS NOT NULL THEN
+        DELETE FROM pgrollup_internal.msg_transitions AS m WHERE m.tenant_id = p_tenant_id;
+        INSERT INTO pgrollup_internal.msg_transitions (id, tenant_id, campaign_id, transitioned_at, to_status)
+        SELECT t.id, t.tenant_id, t.campaign_id, pgrollup_internal.utc(t.transitioned_at), t.to_status
+          FROM "public".campaign_transitions AS t
+         WHERE t.tenant_id = p_tenant_id
+        ON CONFLICT (id) DO UPDATE
+           SET tenant_id = excluded.tenant_id, campaign_id = excluded.campaign_id,
+               transitioned_at = excluded.transitioned_at, to_status = excluded.to_status;
+    ELSIF p_ids IS NOT NULL AND pg_catalog.cardinality(p_ids) > 0 THEN
+        DELETE FROM pgrollup_internal.msg_transitions AS m WHERE m.id = ANY (p_ids);
+        INSERT INTO pgrollup_internal.msg_transitions (id, tenant_id, campaign_id, transitioned_at, to_status)
+        SELECT t.id, t.tenant_id, t.campaign_id, pgrollup_internal.utc(t.transitioned_at), t.to_status
+          FROM "public".campaign_transitions AS t
+         WHERE t.id = ANY (p_ids);
+    ELSE
+        RETURN 0;
+    END IF;
+    GET DIAGNOSTICS v_n = ROW_COUNT;
+    RETURN v_n;
+END;
+$$;
+
+COMMENT ON FUNCTION pgrollup_internal.messaging_sync_transitions(p_ids bigint[], p_tenant_id bigint, p_all boolean) IS 'Copies campaign_transitions rows (listed ids, one tenant, or all) from source into pgrollup_internal.msg_transitions, where the campaign status per local date is looked up.';
+
+CREATE FUNCTION pgrollup_internal.module_call(p_module text, p_kind text) RETURNS void
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+BEGIN
+    EXECUTE pg_catalog.format('SELECT %s()', pgrollup_internal.module_function(p_module, p_kind)::oid::regproc);
+END;
+$$;
+
+COMMENT ON FUNCTION pgrollup_internal.module_call(p_module text, p_kind text) IS 'Calls a module''s attach or detach hook (used by the installer, uninstall and mode switches).';
+
+CREATE FUNCTION pgrollup_internal.module_function(p_module text, p_kind text) RETURNS regprocedure
+    LANGUAGE plpgsql STABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+DECLARE
+    v_name text;
+    v_proc regprocedure;
+BEGIN
+    SELECT CASE p_kind
+               WHEN 'refresh' THEN m.refresh_function
+               WHEN 'health' THEN m.health_function
+               WHEN 'attach' THEN m.attach_function
+               WHEN 'detach' THEN m.detach_function
+           END
+      INTO v_name
+      FROM pgrollup_internal.modules AS m
+     WHERE m.module = p_module;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION USING ERRCODE = '22023',
+            MESSAGE = pg_catalog.format('unknown module %L: installed modules are %s', p_module,
+                (SELECT COALESCE(pg_catalog.string_agg(m.module, ', ' ORDER BY m.module), 'none')
+                   FROM pgrollup_internal.modules AS m));
+    END IF;
+    v_proc := pg_catalog.to_regprocedure(v_name || '()');
+    IF v_proc IS NULL THEN
+        RAISE EXCEPTION USING ERRCODE = '42883',
+            MESSAGE = pg_catalog.format('module %s: %s function %s() does not exist (reinstall with pgrollup install)', p_module, p_kind, v_name);
+    END IF;
+    RETURN v_proc;
+END;
+$$;
+
+COMMENT ON FUNCTION pgrollup_internal.module_function(p_module text, p_kind text) IS 'Resolves one of a module''s registered hook functions (refresh, health, attach, detach) to its regprocedure; 22023 for an unknown module.';
+
+CREATE FUNCTION pgrollup_internal.module_health(p_module text) RETURNS TABLE(mode text, pending_changes bigint, stale_since timestamp with time zone)
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+BEGIN
+    RETURN QUERY EXECUTE pg_catalog.format('SELECT h.mode::text, h.pending_changes::bigint, h.stale_since::timestamptz FROM %s() AS h',
+                                           pgrollup_internal.module_function(p_module, 'health')::oid::regproc);
+END;
+$$;
+
+COMMENT ON FUNCTION pgrollup_internal.module_health(p_module text) IS 'Calls a module''s health hook: its mode, pending changes and the time since which committed source changes may be missing from its rollups.';
+
+CREATE FUNCTION pgrollup_internal.prune_refresh_runs() RETURNS bigint
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+DECLARE
+    v_keep interval;
+    v_deleted bigint;
+BEGIN
+    SELECT s.value::interval INTO v_keep FROM pgrollup_internal.settings AS s
+     WHERE s.name = 'refresh_runs_retention';
+    DELETE FROM pgrollup_internal.refresh_runs AS r
+     WHERE r.finished_at < pg_catalog.now() - COALESCE(v_keep, interval '30 days');
+    GET DIAGNOSTICS v_deleted = ROW_COUNT;
+    RETURN v_deleted;
+END;
+$$;
+
+COMMENT ON FUNCTION pgrollup_internal.prune_refresh_runs() IS 'Deletes refresh_runs rows older than the refresh_runs_retention setting (default 30 days); called by pgrollup.refresh.';
+
+CREATE FUNCTION pgrollup_internal.refresh_timezone_names() RETURNS bigint
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+DECLARE
+    v_added bigint;
+BEGIN
+    INSERT INTO pgrollup_internal.timezone_names (name)
+    SELECT z.name FROM pg_catalog.pg_timezone_names() AS z(name, abbrev, utc_offset, is_dst)
+    ON CONFLICT DO NOTHING;
+    GET DIAGNOSTICS v_added = ROW_COUNT;
+    DELETE FROM pgrollup_internal.timezone_names AS t
+     WHERE NOT EXISTS (SELECT 1 FROM pg_catalog.pg_timezone_names() AS z(name, abbrev, utc_offset, is_dst)
+                        WHERE z.name = t.name);
+    RETURN v_added;
+END;
+$$;
+
+COMMENT ON FUNCTION pgrollup_internal.refresh_timezone_names() IS 'Re-copies pg_timezone_names into pgrollup_internal.timezone_names (after a tzdata update); called by pgrollup install.';
+
+CREATE FUNCTION pgrollup_internal.reporting_apply(p_rows pgrollup_internal.reporting_delta[]) RETURNS bigint
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    SET plan_cache_mode TO 'force_generic_plan'
+    AS $$
+DECLARE
+    v_handoffs   pgrollup.reporting_events_rollups[];
+    v_gone       pgrollup_internal.reporting_handoffs[];
+    v_zero       pgrollup.reporting_events_rollups[];
+    v_n          bigint;
+BEGIN
+    -- Applies signed event rows to the rollups of accounts with a reporting timezone. The caller
+    -- holds the accounts' shared locks (writers) or the module lock (refresh).
+    IF p_rows IS NULL OR pg_catalog.cardinality(p_rows) = 0 THEN
+        RETURN 0;
+    END IF;
+
+    -- 1. distinct handoffs: presence rows per (account, local date, dimension, conversation).
+    --    Concurrent inserters of one key serialize on its unique index entry, so a key turns
+    --    present exactly once; only the 0 <-> present transitions change the rollup count.
+    WITH e AS (
+        SELECT r.account_id,
+               (r.created_at AT TIME ZONE a.timezone)::date AS date,
+               d.t, d.id, r.conversation_id AS conv, r.sign
+          FROM pg_catalog.unnest(p_rows) AS r
+          JOIN pgrollup_internal.reporting_accounts AS a
+            ON a.account_id = r.account_id AND a.timezone IS NOT NULL
+         CROSS JOIN LATERAL (VALUES ('account'::text, r.account_id), ('agent'::text, r.user_id), ('inbox'::text, r.inbox_id)) AS d(t, id)
+         WHERE d.id IS NOT NULL AND r.conversation_id IS NOT NULL
+           AND EXISTS (SELECT 1 FROM pgrollup.event_metrics AS m
+                        WHERE m.event_name = r.name AND m.rollup_metric = 'bot_handoffs_count')
+    ), h AS (
+        SELECT e.account_id, e.date, e.t, e.id, e.conv, pg_catalog.sum(e.sign)::bigint AS dn
+          FROM e GROUP BY e.account_id, e.date, e.t, e.id, e.conv
+        HAVING pg_catalog.sum(e.sign) <> 0
+    ), up AS (
+        -- one sorted upsert for every key (also the negative ones, which always exist when the
+        -- rollups are exact; a row reaching 0 is deleted below)
+        INSERT INTO pgrollup_internal.reporting_handoffs AS p
+               (account_id, date, dimension_type, dimension_id, conversation_id, events)
+        SELECT h.account_id, h.date, h.t, h.id, h.conv, h.dn FROM h
+         ORDER BY h.account_id, h.t, h.date, h.id, h.conv
+        ON CONFLICT (account_id, date, dimension_type, dimension_id, conversation_id)
+        DO UPDATE SET events = p.events + EXCLUDED.events
+        RETURNING p.*, (p.xmax = 0) AS inserted
+    ), k AS (
+        SELECT up.account_id, up.date, up.dimension_type, up.dimension_id,
+               pg_catalog.count(*) FILTER (WHERE up.inserted AND up.events > 0)
+               - pg_catalog.count(*) FILTER (WHERE NOT up.inserted AND up.events <= 0) AS c
+          FROM up GROUP BY 1, 2, 3, 4
+    )
+    SELECT (SELECT pg_catalog.array_agg(ROW(k.account_id, k.date, k.dimension_type, k.dimension_id,
+                                            'bot_handoffs_count', k.c, 0, 0, NULL, NULL)::pgrollup.reporting_events_rollups)
+              FROM k WHERE k.c <> 0),
+           (SELECT pg_catalog.array_agg(ROW(up.account_id, up.date, up.dimension_type, up.dimension_id,
+                                            up.conversation_id, up.events)::pgrollup_internal.reporting_handoffs)
+              FROM up WHERE up.events <= 0)
+      INTO v_handoffs, v_gone;
+
+    IF v_gone IS NOT NULL THEN
+        DELETE FROM pgrollup_internal.reporting_handoffs AS p
+         USING pg_catalog.unnest(v_gone) AS g
+         WHERE p.account_id = g.account_id AND p.date = g.date AND p.dimension_type = g.dimension_type
+           AND p.dimension_id = g.dimension_id AND p.conversation_id = g.conversation_id AND p.events <= 0;
+    END IF;
+
+    -- 2. rollup rows: one aggregated upsert per batch (a committing transaction, a refresh), rows locked in a fixed order with the
+    --    hottest row (the account dimension) last, so it is held for the shortest time
+    WITH e AS (
+        SELECT r.*, a.timezone
+          FROM pg_catalog.unnest(p_rows) AS r
+          JOIN pgrollup_internal.reporting_accounts AS a
+            ON a.account_id = r.account_id AND a.timezone IS NOT NULL
+    ), x AS (
+        SELECT e.account_id, (e.created_at AT TIME ZONE e.timezone)::date AS date, d.t, d.id,
+               m.rollup_metric AS metric, e.sign::bigint AS dc,
+               CASE WHEN m.payload_kind = 'duration' THEN e.sign * COALESCE(e.value, 0) ELSE 0 END AS dv,
+               CASE WHEN m.payload_kind = 'duration' THEN e.sign * COALESCE(e.value_bh, 0) ELSE 0 END AS db
+          FROM e
+          JOIN pgrollup.event_metrics AS m ON m.event_name = e.name AND m.rollup_metric <> 'bot_handoffs_count'
+         CROSS JOIN LATERAL (VALUES ('account'::text, e.account_id), ('agent'::text, e.user_id), ('inbox'::text, e.inbox_id)) AS d(t, id)
+         WHERE d.id IS NOT NULL
+        UNION ALL
+        SELECT h.account_id, h.date, h.dimension_type, h.dimension_id, h.metric, h.count, 0, 0
+          FROM pg_catalog.unnest(v_handoffs) AS h
+    ), g AS (
+        SELECT x.account_id, x.date, x.t, x.id, x.metric,
+               pg_catalog.sum(x.dc)::bigint AS dc, pg_catalog.sum(x.dv) AS dv, pg_catalog.sum(x.db) AS db
+          FROM x GROUP BY x.account_id, x.date, x.t, x.id, x.metric
+        HAVING pg_catalog.sum(x.dc) <> 0 OR pg_catalog.sum(x.dv) <> 0 OR pg_catalog.sum(x.db) <> 0
+    ), up AS (
+        INSERT INTO pgrollup.reporting_events_rollups AS r
+               (account_id, date, dimension_type, dimension_id, metric, count, sum_value, sum_value_business_hours)
+        SELECT g.account_id, g.date, g.t, g.id, g.metric, g.dc, g.dv, g.db
+          FROM g
+         ORDER BY (g.t = 'account'), g.account_id, g.date, g.t, g.id, g.metric
+        ON CONFLICT ON CONSTRAINT reporting_events_rollups_key DO UPDATE
+           SET count = r.count + EXCLUDED.count,
+               sum_value = r.sum_value + EXCLUDED.sum_value,
+               sum_value_business_hours = r.sum_value_business_hours + EXCLUDED.sum_value_business_hours,
+               updated_at = pg_catalog.now()
+        RETURNING r.*
+    )
+    SELECT pg_catalog.count(*), pg_catalog.array_agg(up) FILTER (WHERE up.count <= 0)
+      INTO v_n, v_zero
+      FROM up;
+
+    IF v_zero IS NOT NULL THEN
+        DELETE FROM pgrollup.reporting_events_rollups AS r
+         USING pg_catalog.unnest(v_zero) AS z
+         WHERE r.account_id = z.account_id AND r.date = z.date AND r.dimension_type = z.dimension_type
+           AND r.dimension_id = z.dimension_id AND r.metric = z.metric AND r.count <= 0;
+    END IF;
+    RETURN v_n;
+END;
+$$;
+
+COMMENT ON FUNCTION pgrollup_internal.reporting_apply(p_rows pgrollup_internal.reporting_delta[]) IS 'Applies signed reporting event rows to reporting_events_rollups and the handoff presence table (accounts with a timezone only); returns the number of rollup rows touched.';
+
+CREATE FUNCTION pgrollup_internal.reporting_attach() RETURNS void
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+DECLARE
+    v_schema text;
+    v_table  regclass;
+    v_def    record;
+BEGIN
+    -- immediate mode's commit-time flush (internal table, not a source table)
+    IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_trigger AS g
+                    WHERE g.tgrelid = 'pgrollup_internal.reporting_pending'::regclass
+                      AND g.tgname = 'pgrollup_reporting_flush') THEN
+        CREATE CONSTRAINT TRIGGER pgrollup_reporting_flush
+            AFTER INSERT ON pgrollup_internal.reporting_pending
+            DEFERRABLE INITIALLY DEFERRED
+            FOR EACH ROW WHEN (NEW.is_marker)
+            EXECUTE FUNCTION pgrollup_internal.reporting_flush();
+    END IF;
+    SELECT m.source_schema INTO v_schema FROM pgrollup_internal.modules AS m WHERE m.module = 'reporting';
+    v_table := pg_catalog.to_regclass(pg_catalog.format('%I.%I', v_schema, 'reporting_events'));
+    IF v_table IS NULL THEN
+        RAISE EXCEPTION USING ERRCODE = '42P01',
+            MESSAGE = pg_catalog.format('reporting: source table %I.reporting_events does not exist', v_schema);
+    END IF;
+    -- one trigger per event: a trigger with transition tables can only fire on one event
+    FOR v_def IN
+        SELECT * FROM (VALUES
+            ('pgrollup_reporting_insert', 'AFTER INSERT', 'REFERENCING NEW TABLE AS pgrollup_new'),
+            ('pgrollup_reporting_update', 'AFTER UPDATE', 'REFERENCING OLD TABLE AS pgrollup_old NEW TABLE AS pgrollup_new'),
+            ('pgrollup_reporting_delete', 'AFTER DELETE', 'REFERENCING OLD TABLE AS pgrollup_old'),
+            ('pgrollup_reporting_truncate', 'AFTER TRUNCATE', '')) AS t(name, timing, referencing)
+    LOOP
+        IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_trigger AS g
+                        WHERE g.tgrelid = v_table AND g.tgname = v_def.name) THEN
+            EXECUTE pg_catalog.format('CREATE TRIGGER %I %s ON %s %s FOR EACH STATEMENT EXECUTE FUNCTION pgrollup_internal.reporting_capture()',
+                                      v_def.name, v_def.timing, v_table, v_def.referencing);
+        END IF;
+    END LOOP;
+END;
+$$;
+
+COMMENT ON FUNCTION pgrollup_internal.reporting_attach() IS 'Attach hook of the reporting module: creates the statement-level capture triggers (INSERT, UPDATE, DELETE with transition tables, and TRUNCATE) on reporting_events; idempotent.';
+
+CREATE FUNCTION pgrollup_internal.reporting_bucket_date(p_date date, p_unit text) RETURNS date
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    RETURN CASE p_unit WHEN 'day'::text THEN p_date WHEN 'week'::text THEN (p_date - (date_part('dow'::text, (p_date)::timestamp without time zone))::integer) WHEN 'month'::text THEN (date_trunc('month'::text, (p_date)::timestamp without time zone))::date WHEN 'year'::text THEN (date_trunc('year'::text, (p_date)::timestamp without time zone))::date ELSE NULL::date END;
+
+COMMENT ON FUNCTION pgrollup_internal.reporting_bucket_date(p_date date, p_unit text) IS 'First local date of the day, week (weeks start on Sunday), month or year bucket that contains a local date; NULL for other units.';
+
+CREATE FUNCTION pgrollup_internal.reporting_capture() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    SET plan_cache_mode TO 'force_generic_plan'
+    AS $$
+DECLARE
+    v_rows     pgrollup_internal.reporting_delta[];
+    v_accounts bigint[];
+BEGIN
+    -- Statement-level AFTER trigger with transition tables: one batch per statement, whatever the
+    -- number of rows. Only rows of registered event names of accounts with a zone matter.
+    IF TG_OP = 'TRUNCATE' THEN
+        -- no transition table for TRUNCATE: every event is gone, so is every rollup
+        PERFORM pgrollup_internal.lock_module('reporting', true);
+        DELETE FROM pgrollup.reporting_events_rollups;
+        DELETE FROM pgrollup_internal.reporting_handoffs;
+        DELETE FROM pgrollup_internal.reporting_changes;
+        UPDATE pgrollup_internal.reporting_pending AS p SET sign = 0     -- this transaction's earlier writes
+         WHERE p.txid = pg_catalog.pg_current_xact_id();
+        RETURN NULL;
+    END IF;
+    -- the accounts touched, then their shared locks (a backfill or timezone change of an account
+    -- holds it exclusively), then, read after the locks, which of them have a zone: only their
+    -- rows are captured
+    IF TG_OP = 'INSERT' THEN
+        v_accounts := ARRAY(SELECT DISTINCT n.account_id::bigint FROM pgrollup_new AS n WHERE n.account_id IS NOT NULL);
+    ELSIF TG_OP = 'DELETE' THEN
+        v_accounts := ARRAY(SELECT DISTINCT o.account_id::bigint FROM pgrollup_old AS o WHERE o.account_id IS NOT NULL);
+    ELSE
+        v_accounts := ARRAY(SELECT n.account_id::bigint FROM pgrollup_new AS n WHERE n.account_id IS NOT NULL
+                            UNION
+                            SELECT o.account_id::bigint FROM pgrollup_old AS o WHERE o.account_id IS NOT NULL);
+    END IF;
+    IF pg_catalog.cardinality(v_accounts) = 0 THEN
+        RETURN NULL;
+    END IF;
+    PERFORM pgrollup_internal.reporting_lock_accounts(v_accounts, false);
+    v_accounts := ARRAY(SELECT a.account_id FROM pgrollup_internal.reporting_accounts AS a
+                         WHERE a.account_id = ANY (v_accounts) AND a.timezone IS NOT NULL);
+    IF pg_catalog.cardinality(v_accounts) = 0 THEN
+        RETURN NULL;
+    END IF;
+
+    IF TG_OP = 'INSERT' THEN
+        v_rows := ARRAY(
+            SELECT ROW(n.account_id, pgrollup_internal.utc(n.created_at), n.name, n.user_id, n.inbox_id,
+                       n.conversation_id, n.value, n.value_in_business_hours, 1)::pgrollup_internal.reporting_delta
+              FROM pgrollup_new AS n
+             WHERE n.account_id IN (SELECT a.a FROM pg_catalog.unnest(v_accounts) AS a(a))
+               AND n.name::text IN (SELECT m.event_name FROM pgrollup.event_metrics AS m));
+    ELSIF TG_OP = 'DELETE' THEN
+        v_rows := ARRAY(
+            SELECT ROW(o.account_id, pgrollup_internal.utc(o.created_at), o.name, o.user_id, o.inbox_id,
+                       o.conversation_id, o.value, o.value_in_business_hours, -1)::pgrollup_internal.reporting_delta
+              FROM pgrollup_old AS o
+             WHERE o.account_id IN (SELECT a.a FROM pg_catalog.unnest(v_accounts) AS a(a))
+               AND o.name::text IN (SELECT m.event_name FROM pgrollup.event_metrics AS m));
+    ELSIF TG_OP = 'UPDATE' THEN
+        -- rows whose relevant columns did not change (e.g. only updated_at) are skipped
+        v_rows := ARRAY(
+            SELECT ROW(o.account_id, pgrollup_internal.utc(o.created_at), o.name, o.user_id, o.inbox_id,
+                       o.conversation_id, o.value, o.value_in_business_hours, -1)::pgrollup_internal.reporting_delta
+              FROM pgrollup_old AS o
+             WHERE o.account_id IN (SELECT a.a FROM pg_catalog.unnest(v_accounts) AS a(a))
+               AND o.name::text IN (SELECT m.event_name FROM pgrollup.event_metrics AS m)
+               AND NOT EXISTS (
+                   SELECT 1 FROM pgrollup_new AS n
+                    WHERE n.id = o.id
+                      AND (n.account_id, n.created_at, n.name, n.user_id, n.inbox_id, n.conversation_id,
+                           n.value, n.value_in_business_hours)
+                          IS NOT DISTINCT FROM
+                          (o.account_id, o.created_at, o.name, o.user_id, o.inbox_id, o.conversation_id,
+                           o.value, o.value_in_business_hours))
+            UNION ALL
+            SELECT ROW(n.account_id, pgrollup_internal.utc(n.created_at), n.name, n.user_id, n.inbox_id,
+                       n.conversation_id, n.value, n.value_in_business_hours, 1)::pgrollup_internal.reporting_delta
+              FROM pgrollup_new AS n
+             WHERE n.account_id IN (SELECT a.a FROM pg_catalog.unnest(v_accounts) AS a(a))
+               AND n.name::text IN (SELECT m.event_name FROM pgrollup.event_metrics AS m)
+               AND NOT EXISTS (
+                   SELECT 1 FROM pgrollup_old AS o
+                    WHERE o.id = n.id
+                      AND (n.account_id, n.created_at, n.name, n.user_id, n.inbox_id, n.conversation_id,
+                           n.value, n.value_in_business_hours)
+                          IS NOT DISTINCT FROM
+                          (o.account_id, o.created_at, o.name, o.user_id, o.inbox_id, o.conversation_id,
+                           o.value, o.value_in_business_hours)));
+    END IF;
+    IF pg_catalog.cardinality(v_rows) > 0 THEN
+        PERFORM pgrollup_internal.reporting_ingest(v_rows);
+    END IF;
+    RETURN NULL;
+END;
+$$;
+
+COMMENT ON FUNCTION pgrollup_internal.reporting_capture() IS 'Capture trigger function on reporting_events (statement level, transition tables pgrollup_new / pgrollup_old): feeds changed events of registered names to pgrollup_internal.reporting_ingest.';
+
+CREATE FUNCTION pgrollup_internal.reporting_day_start(p_date date, p_timezone text) RETURNS timestamp with time zone
+    LANGUAGE sql STABLE PARALLEL SAFE
+    RETURN (SELECT COALESCE(min(c.c), timezone(reporting_day_start.p_timezone, (reporting_day_start.p_date)::timestamp without time zone)) AS "coalesce" FROM ((VALUES ('00:00:00'::interval), ('00:30:00'::interval), ('01:00:00'::interval), ('02:00:00'::interval)) v(x) CROSS JOIN LATERAL (SELECT (timezone(reporting_day_start.p_timezone, (reporting_day_start.p_date)::timestamp without time zone) - v.x) AS "?column?") c(c)) WHERE (timezone(reporting_day_start.p_timezone, c.c) = (reporting_day_start.p_date)::timestamp without time zone));
+
+COMMENT ON FUNCTION pgrollup_internal.reporting_day_start(p_date date, p_timezone text) IS 'First instant of a local date in a time zone (correct also when local midnight is ambiguous or nonexistent).';
+
+CREATE FUNCTION pgrollup_internal.reporting_detach() RETURNS void
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+DECLARE
+    v_schema text;
+    v_table  regclass;
+    v_name   text;
+BEGIN
+    SELECT m.source_schema INTO v_schema FROM pgrollup_internal.modules AS m WHERE m.module = 'reporting';
+    v_table := pg_catalog.to_regclass(pg_catalog.format('%I.%I', v_schema, 'reporting_events'));
+    IF v_table IS NULL THEN
+        RETURN;
+    END IF;
+    FOREACH v_name IN ARRAY ARRAY['pgrollup_reporting_insert', 'pgrollup_reporting_update',
+                                  'pgrollup_reporting_delete', 'pgrollup_reporting_truncate']
+    LOOP
+        EXECUTE pg_catalog.format('DROP TRIGGER IF EXISTS %I ON %s', v_name, v_table);
+    END LOOP;
+END;
+$$;
+
+COMMENT ON FUNCTION pgrollup_internal.reporting_detach() IS 'Detach hook of the reporting module: drops its capture triggers from reporting_events.';
+
+CREATE FUNCTION pgrollup_internal.reporting_facts(p_account_id bigint, p_since timestamp with time zone, p_until timestamp with time zone, p_day_from date, p_day_to date, p_rollup_from timestamp with time zone, p_rollup_to timestamp with time zone, p_timezone text, p_unit text, p_dimension_type text, p_dimension_id bigint, p_metrics text[], p_business_hours boolean) RETURNS TABLE(dimension_id bigint, bucket_date date, bucket_hour timestamp with time zone, metric text, count bigint, total double precision)
+    LANGUAGE plpgsql STABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    SET "TimeZone" TO 'UTC'
+    SET plan_cache_mode TO 'force_custom_plan'
+    AS $$
+#variable_conflict use_column
+DECLARE
+    v_names text[];
+    v_handoff_names text[];
+    v_daily boolean;
+BEGIN
+    -- Counts and value sums per dimension id, bucket and metric for events with
+    -- p_since <= created_at < p_until: local days [p_day_from, p_day_to) from the rollups (and the
+    -- handoff presence table), the rest, [p_since, p_rollup_from) and [p_rollup_to, p_until), from
+    -- raw events with plain range predicates on created_at (index-usable). bot_handoffs_count is
+    -- the number of distinct conversations per dimension id and bucket over both parts.
+    -- event names feeding the requested sum/count metrics and the distinct handoff metric; the
+    -- two raw scans below read disjoint name sets, so together they read each event once
+    v_names := ARRAY(SELECT DISTINCT m.event_name FROM pgrollup.event_metrics AS m
+                      WHERE m.rollup_metric = ANY (p_metrics) AND m.rollup_metric <> 'bot_handoffs_count');
+    v_handoff_names := ARRAY(SELECT DISTINCT m.event_name FROM pgrollup.event_metrics AS m
+                              WHERE m.rollup_metric = ANY (p_metrics) AND m.rollup_metric = 'bot_handoffs_count');
+    -- daily buckets of one dimension id: a whole day's distinct handoffs is its rollup count (a
+    -- bucket is then either a whole rollup day or a partial raw day), no presence scan needed
+    v_daily := COALESCE(p_unit = 'day', false) AND (p_dimension_type = 'account' OR p_dimension_id IS NOT NULL);
+    RETURN QUERY
+    WITH raw_sums AS (
+        SELECT x.dimension_id,
+               CASE WHEN p_unit IS NOT NULL AND p_unit <> 'hour'
+                    THEN pgrollup_internal.reporting_bucket_date((x.ts AT TIME ZONE p_timezone)::date, p_unit) END AS bucket_date,
+               CASE WHEN p_unit = 'hour' THEN pg_catalog.date_trunc('hour', x.ts, p_timezone) END AS bucket_hour,
+               m.rollup_metric AS metric, pg_catalog.count(*) AS c,
+               pg_catalog.sum(CASE WHEN m.payload_kind = 'duration'
+                                   THEN COALESCE(CASE WHEN p_business_hours THEN x.value_bh ELSE x.value END, 0)
+                                   ELSE 0 END) AS v
+          FROM (SELECT CASE p_dimension_type WHEN 'account' THEN e.account_id::bigint
+                                             WHEN 'agent' THEN e.user_id::bigint
+                                             ELSE e.inbox_id::bigint END AS dimension_id,
+                       e.name::text AS name, e.value::double precision AS value,
+                       e.value_in_business_hours::double precision AS value_bh,
+                       pgrollup_internal.utc(e.created_at) AS ts
+                  FROM "public".reporting_events AS e
+                 WHERE e.account_id = p_account_id AND e.name = ANY (v_names)
+                   AND e.created_at >= p_since AND e.created_at < p_rollup_from
+                UNION ALL
+                SELECT CASE p_dimension_type WHEN 'account' THEN e.account_id::bigint
+                                             WHEN 'agent' THEN e.user_id::bigint
+                                             ELSE e.inbox_id::bigint END,
+                       e.name::text, e.value::double precision, e.value_in_business_hours::double precision,
+                       pgrollup_internal.utc(e.created_at)
+                  FROM "public".reporting_events AS e
+                 WHERE e.account_id = p_account_id AND e.name = ANY (v_names)
+                   AND e.created_at >= p_rollup_to AND e.created_at < p_until) AS x
+          JOIN pgrollup.event_metrics AS m
+            ON m.event_name = x.name AND m.rollup_metric = ANY (p_metrics) AND m.rollup_metric <> 'bot_handoffs_count'
+         WHERE x.dimension_id IS NOT NULL AND (p_dimension_id IS NULL OR x.dimension_id = p_dimension_id)
+         GROUP BY 1, 2, 3, 4
+    ), rollup_sums AS (
+        SELECT r.dimension_id,
+               CASE WHEN p_unit IS NOT NULL THEN pgrollup_internal.reporting_bucket_date(r.date, p_unit) END AS bucket_date,
+               NULL::timestamptz AS bucket_hour, r.metric, pg_catalog.sum(r.count)::bigint AS c,
+               pg_catalog.sum(CASE WHEN p_business_hours THEN r.sum_value_business_hours ELSE r.sum_value END) AS v
+          FROM pgrollup.reporting_events_rollups AS r
+         WHERE r.account_id = p_account_id AND r.dimension_type = p_dimension_type
+           AND r.date >= p_day_from AND r.date < p_day_to
+           AND r.metric = ANY (p_metrics) AND (r.metric <> 'bot_handoffs_count' OR v_daily)
+           AND (p_dimension_id IS NULL OR r.dimension_id = p_dimension_id)
+         GROUP BY 1, 2, 3, 4
+    ), handoffs AS (
+        SELECT y.dimension_id, y.bucket_date, y.bucket_hour, 'bot_handoffs_count'::text AS metric,
+               pg_catalog.count(DISTINCT y.conv) AS c, 0::double precision AS v
+          FROM (SELECT x.dimension_id,
+                       CASE WHEN p_unit IS NOT NULL AND p_unit <> 'hour'
+                            THEN pgrollup_internal.reporting_bucket_date((x.ts AT TIME ZONE p_timezone)::date, p_unit) END AS bucket_date,
+                       CASE WHEN p_unit = 'hour' THEN pg_catalog.date_trunc('hour', x.ts, p_timezone) END AS bucket_hour,
+                       x.conv
+                  FROM (SELECT CASE p_dimension_type WHEN 'account' THEN e.account_id::bigint
+                                                     WHEN 'agent' THEN e.user_id::bigint
+                                                     ELSE e.inbox_id::bigint END AS dimension_id,
+                               e.conversation_id::bigint AS conv, pgrollup_internal.utc(e.created_at) AS ts
+                          FROM "public".reporting_events AS e
+                         WHERE e.account_id = p_account_id AND e.name = ANY (v_handoff_names)
+                           AND e.created_at >= p_since AND e.created_at < p_rollup_from
+                        UNION ALL
+                        SELECT CASE p_dimension_type WHEN 'account' THEN e.account_id::bigint
+                                                     WHEN 'agent' THEN e.user_id::bigint
+                                                     ELSE e.inbox_id::bigint END,
+                               e.conversation_id::bigint, pgrollup_internal.utc(e.created_at)
+                          FROM "public".reporting_events AS e
+                         WHERE e.account_id = p_account_id AND e.name = ANY (v_handoff_names)
+                           AND e.created_at >= p_rollup_to AND e.created_at < p_until) AS x
+                 WHERE x.dimension_id IS NOT NULL AND x.conv IS NOT NULL
+                   AND (p_dimension_id IS NULL OR x.dimension_id = p_dimension_id)
+                UNION ALL
+                SELECT h.dimension_id,
+                       CASE WHEN p_unit IS NOT NULL THEN pgrollup_internal.reporting_bucket_date(h.date, p_unit) END,
+                       NULL::timestamptz, h.conversation_id
+                  FROM pgrollup_internal.reporting_handoffs AS h
+                 WHERE NOT v_daily AND h.account_id = p_account_id AND h.dimension_type = p_dimension_type
+                   AND h.date >= p_day_from AND h.date < p_day_to
+                   AND (p_dimension_id IS NULL OR h.dimension_id = p_dimension_id)) AS y
+         WHERE pg_catalog.cardinality(v_handoff_names) > 0
+         GROUP BY 1, 2, 3
+    )
+    SELECT p.dimension_id, p.bucket_date, p.bucket_hour, p.metric, pg_catalog.sum(p.c)::bigint, pg_catalog.sum(p.v)
+      FROM (SELECT * FROM raw_sums UNION ALL SELECT * FROM rollup_sums UNION ALL SELECT * FROM handoffs) AS p
+     GROUP BY 1, 2, 3, 4;
+END;
+$$;
+
+COMMENT ON FUNCTION pgrollup_internal.reporting_facts(p_account_id bigint, p_since timestamp with time zone, p_until timestamp with time zone, p_day_from date, p_day_to date, p_rollup_from timestamp with time zone, p_rollup_to timestamp with time zone, p_timezone text, p_unit text, p_dimension_type text, p_dimension_id bigint, p_metrics text[], p_business_hours boolean) IS 'Read engine of report_summary and report_timeseries: event counts, value sums and distinct handoff conversations per dimension id, bucket and metric, whole local days from rollups and the rest from raw events.';
+
+CREATE FUNCTION pgrollup_internal.reporting_flush() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    SET plan_cache_mode TO 'force_generic_plan'
+    SET enable_seqscan TO 'off'
+    AS $$
+DECLARE
+    v_rows pgrollup_internal.reporting_delta[];
+BEGIN
+    -- Deferred constraint trigger on the marker row of pgrollup_internal.reporting_pending: runs
+    -- when the writing transaction commits (or at SET CONSTRAINTS ... IMMEDIATE) and applies
+    -- everything the transaction captured in one batch. The transaction still holds its shared
+    -- account locks, so no backfill or timezone change of those accounts interleaves.
+    WITH d AS (
+        DELETE FROM pgrollup_internal.reporting_pending AS p
+         WHERE p.txid = pg_catalog.pg_current_xact_id()
+        RETURNING p.*
+    )
+    SELECT pg_catalog.array_agg(ROW(d.account_id, d.created_at, d.name, d.user_id, d.inbox_id, d.conversation_id,
+                                    d.value, d.value_bh, d.sign)::pgrollup_internal.reporting_delta)
+      INTO v_rows
+      FROM d;
+    IF v_rows IS NOT NULL THEN
+        PERFORM pgrollup_internal.reporting_apply(v_rows);
+    END IF;
+    RETURN NULL;
+END;
+$$;
+
+COMMENT ON FUNCTION pgrollup_internal.reporting_flush() IS 'Immediate mode commit-time flush: applies the rows a transaction buffered in reporting_pending to the rollups and removes them.';
+
+CREATE FUNCTION pgrollup_internal.reporting_health() RETURNS TABLE(mode text, pending_changes bigint, stale_since timestamp with time zone)
+    LANGUAGE sql STABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+    SELECT COALESCE((SELECT s.value FROM pgrollup_internal.settings AS s WHERE s.name = 'reporting_mode'), 'immediate'),
+           (SELECT pg_catalog.count(*) FROM pgrollup_internal.reporting_changes),
+           (SELECT pg_catalog.min(c.captured_at) FROM pgrollup_internal.reporting_changes AS c);
+$$;
+
+COMMENT ON FUNCTION pgrollup_internal.reporting_health() IS 'Health hook of the reporting module: mode (immediate or deferred), change-log rows not applied yet, and the capture time of the oldest of them (NULL when current).';
+
+CREATE FUNCTION pgrollup_internal.reporting_ingest(p_rows pgrollup_internal.reporting_delta[]) RETURNS bigint
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    SET plan_cache_mode TO 'force_generic_plan'
+    SET enable_seqscan TO 'off'
+    AS $$
+DECLARE
+    v_mode     text;
+    v_n        bigint;
+    v_marker   boolean;
+BEGIN
+    IF p_rows IS NULL OR pg_catalog.cardinality(p_rows) = 0 THEN
+        RETURN 0;
+    END IF;
+    -- the caller (the capture trigger) holds the accounts' shared locks and passes only rows of
+    -- accounts that have a zone, read after the locks
+    SELECT s.value INTO v_mode FROM pgrollup_internal.settings AS s WHERE s.name = 'reporting_mode';
+    IF v_mode = 'deferred' THEN
+        INSERT INTO pgrollup_internal.reporting_changes
+               (account_id, created_at, name, user_id, inbox_id, conversation_id, value, value_bh, sign)
+        SELECT r.account_id, r.created_at, r.name, r.user_id, r.inbox_id, r.conversation_id, r.value, r.value_bh, r.sign
+          FROM pg_catalog.unnest(p_rows) AS r;
+        GET DIAGNOSTICS v_n = ROW_COUNT;
+        RETURN v_n;
+    END IF;
+    -- immediate mode: buffer the rows in this transaction; the first row of the transaction is
+    -- its marker, whose deferred constraint trigger applies the whole buffer in one sorted batch
+    -- at COMMIT. Rollup rows are therefore locked only while the transaction commits, and a
+    -- transaction writing many statements cannot deadlock with another one on rollup rows.
+    v_marker := NOT EXISTS (SELECT 1 FROM pgrollup_internal.reporting_pending AS p
+                             WHERE p.txid = pg_catalog.pg_current_xact_id());
+    INSERT INTO pgrollup_internal.reporting_pending
+           (is_marker, account_id, created_at, name, user_id, inbox_id, conversation_id, value, value_bh, sign)
+    SELECT r.o = 1 AND v_marker, r.account_id, r.created_at, r.name, r.user_id, r.inbox_id, r.conversation_id,
+           r.value, r.value_bh, r.sign
+      FROM pg_catalog.unnest(p_rows) WITH ORDINALITY AS r(account_id, created_at, name, user_id, inbox_id,
+                                                          conversation_id, value, value_bh, sign, o)
+     ORDER BY r.o;
+    GET DIAGNOSTICS v_n = ROW_COUNT;
+    RETURN v_n;
+END;
+$$;
+
+COMMENT ON FUNCTION pgrollup_internal.reporting_ingest(p_rows pgrollup_internal.reporting_delta[]) IS 'Write path behind the capture triggers (which hold the accounts'' shared locks): buffers the rows for the commit-time flush (immediate mode) or appends them to the change log (deferred mode).';
+
+CREATE FUNCTION pgrollup_internal.reporting_lock_accounts(p_accounts bigint[], p_exclusive boolean) RETURNS void
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    SET plan_cache_mode TO 'force_generic_plan'
+    AS $$
+DECLARE
+    v_key integer;
+BEGIN
+    -- one transaction advisory lock per account, taken in a fixed order (no deadlocks between
+    -- writers touching several accounts); writers share it, backfills and zone changes hold it
+    -- exclusively, so a rebuild never interleaves with a writer of the same account
+    FOR v_key IN
+        SELECT DISTINCT pg_catalog.hashint8(a.a) FROM pg_catalog.unnest(p_accounts) AS a(a)
+         WHERE a.a IS NOT NULL ORDER BY 1
+    LOOP
+        IF p_exclusive THEN
+            PERFORM pg_catalog.pg_advisory_xact_lock(1885827702, v_key);
+        ELSE
+            PERFORM pg_catalog.pg_advisory_xact_lock_shared(1885827702, v_key);
+        END IF;
+    END LOOP;
+END;
+$$;
+
+COMMENT ON FUNCTION pgrollup_internal.reporting_lock_accounts(p_accounts bigint[], p_exclusive boolean) IS 'Takes the per-account reporting locks (transaction advisory locks, in a fixed order): shared for writers, exclusive for backfills and timezone changes.';
+
+CREATE FUNCTION pgrollup_internal.reporting_plan(p_account_id bigint, p_since timestamp with time zone, p_until timestamp with time zone, p_timezone text, p_unit text, OUT timezone text, OUT day_from date, OUT day_to date, OUT rollup_from timestamp with time zone, OUT rollup_to timestamp with time zone, OUT source text) RETURNS record
+    LANGUAGE plpgsql STABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    SET "TimeZone" TO 'UTC'
+    AS $$
+DECLARE
+    v_account_tz text;
+    v_reads      boolean;
+BEGIN
+    -- Decides which path answers a read: whole local days [day_from, day_to) from rollups, the
+    -- instants outside [rollup_from, rollup_to) from raw events. No rollup days: rollup_from =
+    -- rollup_to = p_until (the raw part is then the whole range).
+    SELECT a.timezone, a.rollup_reads INTO v_account_tz, v_reads
+      FROM pgrollup_internal.reporting_accounts AS a WHERE a.account_id = p_account_id;
+    IF p_timezone IS NULL THEN
+        timezone := COALESCE(v_account_tz, 'UTC');
+    ELSIF p_timezone = v_account_tz THEN
+        timezone := v_account_tz;            -- stored canonical name: no need to validate again
+    ELSIF p_timezone = 'UTC' OR EXISTS (SELECT 1 FROM pgrollup_internal.reporting_accounts AS a
+                                         WHERE a.timezone = p_timezone) THEN
+        timezone := p_timezone;              -- known canonical: check_timezone scans the zone files (~100 ms)
+    ELSE
+        timezone := pgrollup_internal.check_timezone(p_timezone, 'p_timezone');
+    END IF;
+    rollup_from := p_until;
+    rollup_to := p_until;
+    source := 'raw';
+    IF v_account_tz IS NOT NULL AND v_reads AND timezone = v_account_tz AND p_unit IS DISTINCT FROM 'hour' THEN
+        day_from := (p_since AT TIME ZONE v_account_tz)::date;
+        IF pgrollup_internal.reporting_day_start(day_from, v_account_tz) < p_since THEN
+            day_from := day_from + 1;
+        END IF;
+        day_to := (p_until AT TIME ZONE v_account_tz)::date;
+        IF day_from < day_to THEN
+            rollup_from := pgrollup_internal.reporting_day_start(day_from, v_account_tz);
+            rollup_to := pgrollup_internal.reporting_day_start(day_to, v_account_tz);
+            source := CASE WHEN rollup_from = p_since AND rollup_to = p_until THEN 'rollup' ELSE 'hybrid' END;
+            RETURN;
+        END IF;
+    END IF;
+    day_from := NULL;
+    day_to := NULL;
+END;
+$$;
+
+COMMENT ON FUNCTION pgrollup_internal.reporting_plan(p_account_id bigint, p_since timestamp with time zone, p_until timestamp with time zone, p_timezone text, p_unit text, OUT timezone text, OUT day_from date, OUT day_to date, OUT rollup_from timestamp with time zone, OUT rollup_to timestamp with time zone, OUT source text) IS 'Read-path planner: bucket time zone, the whole local days a read can take from rollups (account has a zone, reads enabled, same zone, not hourly) and which path answers (rollup, hybrid or raw).';
+
+CREATE FUNCTION pgrollup_internal.reporting_refresh() RETURNS bigint
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+DECLARE
+    v_rows pgrollup_internal.reporting_delta[];
+BEGIN
+    -- Runs under the module lock (pgrollup.refresh, set_reporting_mode). DELETE ... RETURNING
+    -- consumes exactly the log rows committed before its snapshot; later ones stay for the next
+    -- run. In immediate mode the log is empty (except rows written just before a mode switch)
+    -- and this returns 0 at once.
+    IF NOT EXISTS (SELECT 1 FROM pgrollup_internal.reporting_changes) THEN
+        RETURN 0;
+    END IF;
+    WITH d AS (
+        DELETE FROM pgrollup_internal.reporting_changes AS c RETURNING c.*
+    )
+    SELECT pg_catalog.array_agg(ROW(d.account_id, d.created_at, d.name, d.user_id, d.inbox_id, d.conversation_id,
+                                    d.value, d.value_bh, d.sign)::pgrollup_internal.reporting_delta)
+      INTO v_rows
+      FROM d;
+    IF v_rows IS NULL THEN
+        RETURN 0;
+    END IF;
+    PERFORM pgrollup_internal.reporting_apply(v_rows);
+    RETURN pg_catalog.cardinality(v_rows);
+END;
+$$;
+
+COMMENT ON FUNCTION pgrollup_internal.reporting_refresh() IS 'Refresh hook of the reporting module: applies the deferred change log to the rollups; returns the number of changes applied (0 at once when there is nothing to do, as in immediate mode).';
+
+CREATE FUNCTION pgrollup_internal.reporting_restate(p_account_id bigint, p_from date DEFAULT NULL::date, p_to date DEFAULT NULL::date) RETURNS bigint
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    SET "TimeZone" TO 'UTC'
+    SET plan_cache_mode TO 'force_custom_plan'
+    AS $$
+DECLARE
+    v_tz   text;
+    v_lo   timestamptz;
+    v_hi   timestamptz;
+    v_from date := COALESCE(p_from, '-infinity'::date);
+    v_to   date := COALESCE(p_to, 'infinity'::date);
+    v_n    bigint;
+BEGIN
+    -- Rebuilds the account's local days p_from..p_to (NULL = unbounded) from raw events with
+    -- set-based statements. The caller holds the module lock and the account's exclusive lock
+    -- and runs in READ COMMITTED, so every statement below sees all writers of the account
+    -- committed (they hold the shared lock until they commit) and none in progress.
+    SELECT a.timezone INTO v_tz FROM pgrollup_internal.reporting_accounts AS a WHERE a.account_id = p_account_id;
+
+    DELETE FROM pgrollup.reporting_events_rollups AS r
+     WHERE r.account_id = p_account_id AND r.date >= v_from AND r.date <= v_to;
+    DELETE FROM pgrollup_internal.reporting_handoffs AS h
+     WHERE h.account_id = p_account_id AND h.date >= v_from AND h.date <= v_to;
+
+    IF v_tz IS NULL THEN
+        DELETE FROM pgrollup_internal.reporting_changes AS c WHERE c.account_id = p_account_id;
+        UPDATE pgrollup_internal.reporting_pending AS p SET sign = 0
+         WHERE p.txid = pg_catalog.pg_current_xact_id() AND p.account_id = p_account_id;
+        RETURN 0;
+    END IF;
+
+    v_lo := CASE WHEN p_from IS NULL THEN '-infinity'::timestamptz ELSE pgrollup_internal.reporting_day_start(p_from, v_tz) END;
+    v_hi := CASE WHEN p_to IS NULL THEN 'infinity'::timestamptz ELSE pgrollup_internal.reporting_day_start(p_to + 1, v_tz) END;
+
+    -- committed changes still in the deferred log are contained in the raw rows read below; so
+    -- are this transaction's own writes (visible to it), whose buffered rows are neutralised
+    -- (sign 0; the commit-time flush still runs, for the rows outside the range)
+    DELETE FROM pgrollup_internal.reporting_changes AS c
+     WHERE c.account_id = p_account_id AND c.created_at >= v_lo AND c.created_at < v_hi;
+    UPDATE pgrollup_internal.reporting_pending AS p SET sign = 0
+     WHERE p.txid = pg_catalog.pg_current_xact_id() AND p.account_id = p_account_id
+       AND p.created_at >= v_lo AND p.created_at < v_hi;
+
+    INSERT INTO pgrollup_internal.reporting_handoffs (account_id, date, dimension_type, dimension_id, conversation_id, events)
+    SELECT p_account_id, x.date, d.t, d.id, x.conversation_id, pg_catalog.count(*)
+      FROM (SELECT (pgrollup_internal.utc(e.created_at) AT TIME ZONE v_tz)::date AS date,
+                   e.user_id::bigint AS user_id, e.inbox_id::bigint AS inbox_id, e.conversation_id::bigint AS conversation_id
+              FROM "public".reporting_events AS e
+             WHERE e.account_id = p_account_id
+               AND e.name = ANY (ARRAY(SELECT m.event_name FROM pgrollup.event_metrics AS m
+                                        WHERE m.rollup_metric = 'bot_handoffs_count'))
+               AND e.created_at >= v_lo AND e.created_at < v_hi
+               AND e.conversation_id IS NOT NULL) AS x
+     CROSS JOIN LATERAL (VALUES ('account'::text, p_account_id), ('agent'::text, x.user_id), ('inbox'::text, x.inbox_id)) AS d(t, id)
+     WHERE d.id IS NOT NULL AND x.date >= v_from AND x.date <= v_to
+     GROUP BY x.date, d.t, d.id, x.conversation_id;
+
+    INSERT INTO pgrollup.reporting_events_rollups
+           (account_id, date, dimension_type, dimension_id, metric, count, sum_value, sum_value_business_hours)
+    SELECT p_account_id, y.date, y.t, y.id, y.metric, pg_catalog.sum(y.c)::bigint, pg_catalog.sum(y.v), pg_catalog.sum(y.b)
+      FROM (SELECT x.date, d.t, d.id, m.rollup_metric AS metric, 1 AS c,
+                   CASE WHEN m.payload_kind = 'duration' THEN COALESCE(x.value, 0) ELSE 0 END AS v,
+                   CASE WHEN m.payload_kind = 'duration' THEN COALESCE(x.value_bh, 0) ELSE 0 END AS b
+              FROM (SELECT (pgrollup_internal.utc(e.created_at) AT TIME ZONE v_tz)::date AS date, e.name::text AS name,
+                           e.user_id::bigint AS user_id, e.inbox_id::bigint AS inbox_id,
+                           e.value::double precision AS value, e.value_in_business_hours::double precision AS value_bh
+                      FROM "public".reporting_events AS e
+                     WHERE e.account_id = p_account_id
+                       AND e.name = ANY (ARRAY(SELECT m.event_name FROM pgrollup.event_metrics AS m
+                                                WHERE m.rollup_metric <> 'bot_handoffs_count'))
+                       AND e.created_at >= v_lo AND e.created_at < v_hi) AS x
+              JOIN pgrollup.event_metrics AS m ON m.event_name = x.name AND m.rollup_metric <> 'bot_handoffs_count'
+             CROSS JOIN LATERAL (VALUES ('account'::text, p_account_id), ('agent'::text, x.user_id), ('inbox'::text, x.inbox_id)) AS d(t, id)
+             WHERE d.id IS NOT NULL AND x.date >= v_from AND x.date <= v_to
+            UNION ALL
+            SELECT h.date, h.dimension_type, h.dimension_id, 'bot_handoffs_count', 1, 0, 0
+              FROM pgrollup_internal.reporting_handoffs AS h
+             WHERE h.account_id = p_account_id AND h.date >= v_from AND h.date <= v_to) AS y
+     GROUP BY y.date, y.t, y.id, y.metric;
+    GET DIAGNOSTICS v_n = ROW_COUNT;
+    RETURN v_n;
+END;
+$$;
+
+COMMENT ON FUNCTION pgrollup_internal.reporting_restate(p_account_id bigint, p_from date, p_to date) IS 'Rebuilds an account''s rollup rows and handoff presence for local days p_from..p_to (NULL = unbounded) from raw events; callers hold the module lock and the account''s exclusive lock. Returns the rollup rows written.';
+
+CREATE FUNCTION pgrollup_internal.utc(p_ts timestamp without time zone) RETURNS timestamp with time zone
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    RETURN timezone('UTC'::text, p_ts);
+
+COMMENT ON FUNCTION pgrollup_internal.utc(p_ts timestamp without time zone) IS 'Reads a timestamp without time zone as UTC and returns it as timestamptz.';
+
+CREATE FUNCTION pgrollup_internal.utc(p_ts timestamp with time zone) RETURNS timestamp with time zone
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    RETURN p_ts;
+
+COMMENT ON FUNCTION pgrollup_internal.utc(p_ts timestamp with time zone) IS 'Identity for timestamptz source columns (overload of utc(timestamp)).';
+
+CREATE TABLE pgrollup.alert_thresholds (
+    module text NOT NULL,
+    staleness_warning interval NOT NULL,
+    staleness_critical interval NOT NULL,
+    duration_warning interval NOT NULL,
+    duration_critical interval NOT NULL,
+    failures_warning integer NOT NULL,
+    failures_critical integer NOT NULL,
+    CONSTRAINT alert_thresholds_check CHECK ((staleness_warning <= staleness_critical)),
+    CONSTRAINT alert_thresholds_check1 CHECK ((duration_warning <= duration_critical)),
+    CONSTRAINT alert_thresholds_check2 CHECK ((failures_warning <= failures_critical))
+);
+
+COMMENT ON TABLE pgrollup.alert_thresholds IS 'Alert thresholds used by pgrollup.rollup_health; the row for module ''*'' is the default for modules without a row of their own. Edit with UPDATE/INSERT.';
+
+COMMENT ON COLUMN pgrollup.alert_thresholds.module IS 'Module name, or * for the default.';
+
+COMMENT ON COLUMN pgrollup.alert_thresholds.staleness_warning IS 'Staleness at or above which the module is in warning.';
+
+COMMENT ON COLUMN pgrollup.alert_thresholds.staleness_critical IS 'Staleness at or above which the module is critical.';
+
+COMMENT ON COLUMN pgrollup.alert_thresholds.duration_warning IS 'Last successful refresh duration at or above which the module is in warning.';
+
+COMMENT ON COLUMN pgrollup.alert_thresholds.duration_critical IS 'Last successful refresh duration at or above which the module is critical.';
+
+COMMENT ON COLUMN pgrollup.alert_thresholds.failures_warning IS 'Failed refreshes in the last 24 hours at or above which the module is in warning.';
+
+COMMENT ON COLUMN pgrollup.alert_thresholds.failures_critical IS 'Failed refreshes in the last 24 hours at or above which the module is critical.';
+
+CREATE TABLE pgrollup.event_metrics (
+    event_name text NOT NULL,
+    rollup_metric text NOT NULL,
+    payload_kind text NOT NULL,
+    CONSTRAINT event_metrics_payload_kind_check CHECK ((payload_kind = ANY (ARRAY['count'::text, 'duration'::text])))
+);
+
+COMMENT ON TABLE pgrollup.event_metrics IS 'Registry mapping reporting_events.name to rollup metrics: the single source of truth of the write path, the backfill and both read paths. After editing it, run pgrollup.backfill_reporting() for each account to restate history.';
+
+COMMENT ON COLUMN pgrollup.event_metrics.event_name IS 'Value of reporting_events.name; events whose name is not listed count toward nothing.';
+
+COMMENT ON COLUMN pgrollup.event_metrics.rollup_metric IS 'Rollup metric the event feeds (reporting_events_rollups.metric). bot_handoffs_count counts distinct conversations.';
+
+COMMENT ON COLUMN pgrollup.event_metrics.payload_kind IS 'count (sum_value stays 0) or duration (sum_value adds coalesce(value, 0), sum_value_business_hours adds coalesce(value_in_business_hours, 0)).';
+
+CREATE TABLE pgrollup.message_event_metrics (
+    event_type text NOT NULL,
+    metric text NOT NULL,
+    CONSTRAINT message_event_metrics_metric_check CHECK ((metric = ANY (ARRAY['delivered'::text, 'opens'::text, 'clicks'::text, 'bounces'::text, 'unsubscribes'::text])))
+);
+
+COMMENT ON TABLE pgrollup.message_event_metrics IS 'Maps raw message_events.event_type values to the metrics delivered, opens, clicks, bounces and unsubscribes; unmapped types count toward nothing. After editing it, run pgrollup.backfill_messaging() to restate history.';
+
+COMMENT ON COLUMN pgrollup.message_event_metrics.event_type IS 'Raw event_type value as written by the application (exact, case-sensitive match).';
+
+COMMENT ON COLUMN pgrollup.message_event_metrics.metric IS 'Metric the event counts toward: delivered, opens, clicks, bounces or unsubscribes.';
+
+CREATE TABLE pgrollup_internal.msg_state (
+    message_id bigint NOT NULL,
+    tenant_id bigint NOT NULL,
+    campaign_id bigint,
+    contact_id bigint NOT NULL,
+    channel text NOT NULL,
+    sent_at timestamp with time zone,
+    timezone text NOT NULL,
+    delivered bigint NOT NULL,
+    opens bigint NOT NULL,
+    clicks bigint NOT NULL,
+    bounces bigint NOT NULL,
+    unsubscribes bigint NOT NULL,
+    first_opened_at timestamp with time zone,
+    first_clicked_at timestamp with time zone
+);
+
+COMMENT ON TABLE pgrollup_internal.msg_state IS 'messaging: one row per existing message as of the last refresh: its dimensions, the zone its buckets were computed in, and its event counts.';
+
+COMMENT ON COLUMN pgrollup_internal.msg_state.message_id IS 'outbound_messages.id.';
+
+COMMENT ON COLUMN pgrollup_internal.msg_state.tenant_id IS 'Tenant of the message.';
+
+COMMENT ON COLUMN pgrollup_internal.msg_state.campaign_id IS 'Campaign of the message (NULL: none).';
+
+COMMENT ON COLUMN pgrollup_internal.msg_state.contact_id IS 'Contact of the message.';
+
+COMMENT ON COLUMN pgrollup_internal.msg_state.channel IS 'Channel of the message.';
+
+COMMENT ON COLUMN pgrollup_internal.msg_state.sent_at IS 'When the message was sent (NULL: not yet).';
+
+COMMENT ON COLUMN pgrollup_internal.msg_state.timezone IS 'Tenant zone the message''s buckets (msg_contrib) were computed in.';
+
+COMMENT ON COLUMN pgrollup_internal.msg_state.delivered IS 'Mapped delivered events.';
+
+COMMENT ON COLUMN pgrollup_internal.msg_state.opens IS 'Mapped open events.';
+
+COMMENT ON COLUMN pgrollup_internal.msg_state.clicks IS 'Mapped click events.';
+
+COMMENT ON COLUMN pgrollup_internal.msg_state.bounces IS 'Mapped bounce events.';
+
+COMMENT ON COLUMN pgrollup_internal.msg_state.unsubscribes IS 'Mapped unsubscribe events.';
+
+COMMENT ON COLUMN pgrollup_internal.msg_state.first_opened_at IS 'Earliest open (where unique_opens counts).';
+
+COMMENT ON COLUMN pgrollup_internal.msg_state.first_clicked_at IS 'Earliest click (where unique_clicks counts).';
+
+CREATE VIEW pgrollup_internal.msg_inc_message AS
+ SELECT s.message_id,
+    s.tenant_id,
+    s.campaign_id,
+    s.contact_id,
+    s.channel,
+    s.sent_at,
+    s.delivered,
+    s.opens,
+    s.clicks,
+    s.bounces,
+    s.unsubscribes,
+    s.first_opened_at,
+    s.first_clicked_at
+   FROM pgrollup_internal.msg_state s;
+
+COMMENT ON VIEW pgrollup_internal.msg_inc_message IS 'messaging incremental mode: per-message state in the public column order.';
+
+CREATE VIEW pgrollup_internal.msg_route_message AS
+ SELECT msg_inc_message.message_id,
+    msg_inc_message.tenant_id,
+    msg_inc_message.campaign_id,
+    msg_inc_message.contact_id,
+    msg_inc_message.channel,
+    msg_inc_message.sent_at,
+    msg_inc_message.delivered,
+    msg_inc_message.opens,
+    msg_inc_message.clicks,
+    msg_inc_message.bounces,
+    msg_inc_message.unsubscribes,
+    msg_inc_message.first_opened_at,
+    msg_inc_message.first_clicked_at
+   FROM pgrollup_internal.msg_inc_message;
+
+COMMENT ON VIEW pgrollup_internal.msg_route_message IS 'Router behind pgrollup.metrics_message: the per-message state or the materialized view, per messaging mode.';
+
+CREATE VIEW pgrollup.metrics_message AS
+ SELECT r.message_id,
+    r.tenant_id,
+    r.campaign_id,
+    r.contact_id,
+    r.channel,
+    r.sent_at,
+    r.delivered,
+    r.opens,
+    r.clicks,
+    r.bounces,
+    r.unsubscribes,
+    r.first_opened_at,
+    r.first_clicked_at
+   FROM pgrollup_internal.msg_route_message r;
+
+COMMENT ON VIEW pgrollup.metrics_message IS 'One row per existing outbound message with its counts over all its mapped events and its first open and click. Current as of the last pgrollup.refresh(''messaging'').';
+
+COMMENT ON COLUMN pgrollup.metrics_message.message_id IS 'outbound_messages.id.';
+
+COMMENT ON COLUMN pgrollup.metrics_message.tenant_id IS 'Tenant of the message.';
+
+COMMENT ON COLUMN pgrollup.metrics_message.campaign_id IS 'Campaign of the message, NULL when none.';
+
+COMMENT ON COLUMN pgrollup.metrics_message.contact_id IS 'Contact the message was sent to.';
+
+COMMENT ON COLUMN pgrollup.metrics_message.channel IS 'Channel of the message.';
+
+COMMENT ON COLUMN pgrollup.metrics_message.sent_at IS 'When the message was sent (UTC instant), NULL while unsent.';
+
+COMMENT ON COLUMN pgrollup.metrics_message.delivered IS 'Delivered events of the message.';
+
+COMMENT ON COLUMN pgrollup.metrics_message.opens IS 'Open events of the message (all of them).';
+
+COMMENT ON COLUMN pgrollup.metrics_message.clicks IS 'Click events of the message (all of them).';
+
+COMMENT ON COLUMN pgrollup.metrics_message.bounces IS 'Bounce events of the message.';
+
+COMMENT ON COLUMN pgrollup.metrics_message.unsubscribes IS 'Unsubscribe events of the message.';
+
+COMMENT ON COLUMN pgrollup.metrics_message.first_opened_at IS 'Earliest occurred_at among the message''s open events, NULL when never opened.';
+
+COMMENT ON COLUMN pgrollup.metrics_message.first_clicked_at IS 'Earliest occurred_at among the message''s click events, NULL when never clicked.';
+
+CREATE TABLE pgrollup_internal.refresh_runs (
+    run_id bigint NOT NULL,
+    module text NOT NULL,
+    started_at timestamp with time zone NOT NULL,
+    finished_at timestamp with time zone NOT NULL,
+    status text NOT NULL,
+    changes_applied bigint DEFAULT 0 NOT NULL,
+    error text,
+    CONSTRAINT refresh_runs_status_check CHECK ((status = ANY (ARRAY['ok'::text, 'failed'::text])))
+);
+
+COMMENT ON TABLE pgrollup_internal.refresh_runs IS 'One row per refresh attempt of a module (successful or failed); read it through pgrollup.refresh_runs.';
+
+COMMENT ON COLUMN pgrollup_internal.refresh_runs.run_id IS 'Run number, increasing.';
+
+COMMENT ON COLUMN pgrollup_internal.refresh_runs.module IS 'Module refreshed.';
+
+COMMENT ON COLUMN pgrollup_internal.refresh_runs.started_at IS 'Wall-clock start, after the module lock was taken.';
+
+COMMENT ON COLUMN pgrollup_internal.refresh_runs.finished_at IS 'Wall-clock end.';
+
+COMMENT ON COLUMN pgrollup_internal.refresh_runs.status IS 'ok or failed.';
+
+COMMENT ON COLUMN pgrollup_internal.refresh_runs.changes_applied IS 'Changes the run applied (0 for a failed run: its work was rolled back).';
+
+COMMENT ON COLUMN pgrollup_internal.refresh_runs.error IS 'SQLSTATE and message of a failed run.';
+
+CREATE VIEW pgrollup.refresh_runs AS
+ SELECT r.run_id,
+    r.module,
+    r.started_at,
+    r.finished_at,
+    (r.finished_at - r.started_at) AS duration,
+    r.status,
+    r.changes_applied,
+    r.error
+   FROM pgrollup_internal.refresh_runs r;
+
+COMMENT ON VIEW pgrollup.refresh_runs IS 'Every refresh attempt per module, successful or failed, newest last (pruned after the refresh_runs_retention setting, default 30 days).';
+
+COMMENT ON COLUMN pgrollup.refresh_runs.run_id IS 'Run number, increasing.';
+
+COMMENT ON COLUMN pgrollup.refresh_runs.module IS 'Module refreshed.';
+
+COMMENT ON COLUMN pgrollup.refresh_runs.started_at IS 'Start (after the module lock was taken).';
+
+COMMENT ON COLUMN pgrollup.refresh_runs.finished_at IS 'End.';
+
+COMMENT ON COLUMN pgrollup.refresh_runs.duration IS 'finished_at - started_at.';
+
+COMMENT ON COLUMN pgrollup.refresh_runs.status IS 'ok or failed.';
+
+COMMENT ON COLUMN pgrollup.refresh_runs.changes_applied IS 'Changes applied by the run (0 when it failed: its work was rolled back).';
+
+COMMENT ON COLUMN pgrollup.refresh_runs.error IS 'SQLSTATE and message of a failed run, else NULL.';
+
+CREATE TABLE pgrollup.reporting_events_rollups (
+    account_id bigint NOT NULL,
+    date date NOT NULL,
+    dimension_type text NOT NULL,
+    dimension_id bigint NOT NULL,
+    metric text NOT NULL,
+    count bigint NOT NULL,
+    sum_value double precision DEFAULT 0 NOT NULL,
+    sum_value_business_hours double precision DEFAULT 0 NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT reporting_events_rollups_dimension_type_check CHECK ((dimension_type = ANY (ARRAY['account'::text, 'agent'::text, 'inbox'::text])))
+);
+
+COMMENT ON TABLE pgrollup.reporting_events_rollups IS 'Daily totals of reporting_events per account, local date (in the account''s reporting timezone), dimension and metric. Only accounts with a reporting timezone have rows; rows with count 0 do not exist. Maintained by pgrollup (immediate mode: current when the event''s transaction commits).';
+
+COMMENT ON COLUMN pgrollup.reporting_events_rollups.account_id IS 'reporting_events.account_id.';
+
+COMMENT ON COLUMN pgrollup.reporting_events_rollups.date IS 'Local date of created_at (UTC) in the account''s reporting timezone.';
+
+COMMENT ON COLUMN pgrollup.reporting_events_rollups.dimension_type IS 'account, agent (reporting_events.user_id) or inbox (reporting_events.inbox_id).';
+
+COMMENT ON COLUMN pgrollup.reporting_events_rollups.dimension_id IS 'The account id, user id or inbox id.';
+
+COMMENT ON COLUMN pgrollup.reporting_events_rollups.metric IS 'Rollup metric from pgrollup.event_metrics.';
+
+COMMENT ON COLUMN pgrollup.reporting_events_rollups.count IS 'Number of events; for bot_handoffs_count the number of distinct non-NULL conversation_id.';
+
+COMMENT ON COLUMN pgrollup.reporting_events_rollups.sum_value IS 'Sum of coalesce(value, 0) for duration metrics, 0 for count metrics.';
+
+COMMENT ON COLUMN pgrollup.reporting_events_rollups.sum_value_business_hours IS 'Sum of coalesce(value_in_business_hours, 0) for duration metrics, 0 for count metrics.';
+
+COMMENT ON COLUMN pgrollup.reporting_events_rollups.created_at IS 'When the row was first written.';
+
+COMMENT ON COLUMN pgrollup.reporting_events_rollups.updated_at IS 'When the row was last changed.';
+
+CREATE TABLE pgrollup_internal.modules (
+    module text NOT NULL,
+    source_schema text DEFAULT 'public'::text NOT NULL,
+    refresh_function text NOT NULL,
+    health_function text NOT NULL,
+    attach_function text NOT NULL,
+    detach_function text NOT NULL,
+    installed_at timestamp with time zone DEFAULT now() NOT NULL
+);
+
+COMMENT ON TABLE pgrollup_internal.modules IS 'Installed pgrollup modules and the functions the core calls for each (refresh, health, attach and detach of capture triggers).';
+
+COMMENT ON COLUMN pgrollup_internal.modules.module IS 'Module name (messaging, reporting).';
+
+COMMENT ON COLUMN pgrollup_internal.modules.source_schema IS 'Schema that holds the module''s source tables.';
+
+COMMENT ON COLUMN pgrollup_internal.modules.refresh_function IS 'Qualified name of a function () RETURNS bigint that applies pending work.';
+
+COMMENT ON COLUMN pgrollup_internal.modules.health_function IS 'Qualified name of a function () RETURNS TABLE(mode text, pending_changes bigint, stale_since timestamptz).';
+
+COMMENT ON COLUMN pgrollup_internal.modules.attach_function IS 'Qualified name of a function () RETURNS void that creates the capture triggers the module''s mode needs.';
+
+COMMENT ON COLUMN pgrollup_internal.modules.detach_function IS 'Qualified name of a function () RETURNS void that drops every trigger the module created on source tables.';
+
+COMMENT ON COLUMN pgrollup_internal.modules.installed_at IS 'When the module was first installed.';
+
+CREATE TABLE pgrollup_internal.settings (
+    name text NOT NULL,
+    value text NOT NULL
+);
+
+COMMENT ON TABLE pgrollup_internal.settings IS 'Installation-wide settings (key/value).';
+
+COMMENT ON COLUMN pgrollup_internal.settings.name IS 'Setting name.';
+
+COMMENT ON COLUMN pgrollup_internal.settings.value IS 'Setting value as text.';
+
+CREATE VIEW pgrollup.rollup_health AS
+ WITH base AS (
+         SELECT m.module,
+            h.mode,
+            h.pending_changes,
+            h.stale_since,
+            ( SELECT r.finished_at
+                   FROM pgrollup_internal.refresh_runs r
+                  WHERE ((r.module = m.module) AND (r.status = 'ok'::text))
+                  ORDER BY r.started_at DESC, r.run_id DESC
+                 LIMIT 1) AS last_success_at,
+            l.status AS last_status,
+            (l.finished_at - l.started_at) AS last_duration,
+            ( SELECT (count(*))::integer AS count
+                   FROM pgrollup_internal.refresh_runs r
+                  WHERE ((r.module = m.module) AND (r.status = 'failed'::text) AND (r.started_at >= (now() - '24:00:00'::interval)))) AS failures_24h,
+            COALESCE(t.*, d.*) AS th,
+            l.started_at AS last_run_at,
+            m.installed_at,
+            ( SELECT (s.value)::interval AS value
+                   FROM pgrollup_internal.settings s
+                  WHERE (s.name = 'cron_interval'::text)) AS cron_interval,
+            ( SELECT (s.value)::timestamp with time zone AS value
+                   FROM pgrollup_internal.settings s
+                  WHERE (s.name = 'cron_scheduled_at'::text)) AS cron_scheduled_at,
+            pgrollup_internal.cron_job_state() AS cron_state
+           FROM ((((pgrollup_internal.modules m
+             CROSS JOIN LATERAL pgrollup_internal.module_health(m.module) h(mode, pending_changes, stale_since))
+             LEFT JOIN LATERAL ( SELECT r.status,
+                    r.started_at,
+                    r.finished_at
+                   FROM pgrollup_internal.refresh_runs r
+                  WHERE (r.module = m.module)
+                  ORDER BY r.started_at DESC, r.run_id DESC
+                 LIMIT 1) l ON (true))
+             LEFT JOIN pgrollup.alert_thresholds t ON ((t.module = m.module)))
+             LEFT JOIN pgrollup.alert_thresholds d ON ((d.module = '*'::text)))
+        ), measured AS (
+         SELECT b.module,
+            b.mode,
+            b.pending_changes,
+            b.stale_since,
+            b.last_success_at,
+            b.last_status,
+            b.last_duration,
+            b.failures_24h,
+            b.th,
+            b.last_run_at,
+            b.installed_at,
+            b.cron_interval,
+            b.cron_scheduled_at,
+            b.cron_state,
+                CASE
+                    WHEN (b.stale_since IS NULL) THEN '00:00:00'::interval
+                    ELSE GREATEST((now() - b.stale_since), '00:00:00'::interval)
+                END AS staleness
+           FROM base b
+        ), checks AS (
+         SELECT x.module,
+            x.mode,
+            x.pending_changes,
+            x.stale_since,
+            x.last_success_at,
+            x.last_status,
+            x.last_duration,
+            x.failures_24h,
+            x.th,
+            x.last_run_at,
+            x.installed_at,
+            x.cron_interval,
+            x.cron_scheduled_at,
+            x.cron_state,
+            x.staleness,
+            ARRAY[
+                CASE
+                    WHEN (((x.th).staleness_critical IS NOT NULL) AND (x.staleness >= (x.th).staleness_critical)) THEN ('critical:stale for '::text || (date_trunc('second'::text, x.staleness))::text)
+                    WHEN (((x.th).staleness_warning IS NOT NULL) AND (x.staleness >= (x.th).staleness_warning)) THEN ('warning:stale for '::text || (date_trunc('second'::text, x.staleness))::text)
+                    ELSE NULL::text
+                END,
+                CASE
+                    WHEN (x.failures_24h >= (x.th).failures_critical) THEN (('critical:'::text || (x.failures_24h)::text) || ' failed refreshes in 24h'::text)
+                    WHEN (x.failures_24h >= (x.th).failures_warning) THEN (('warning:'::text || (x.failures_24h)::text) || ' failed refreshes in 24h'::text)
+                    ELSE NULL::text
+                END,
+                CASE
+                    WHEN (x.last_status = 'failed'::text) THEN 'warning:last refresh failed'::text
+                    ELSE NULL::text
+                END,
+                CASE
+                    WHEN (x.cron_state = 'missing'::text) THEN 'critical:pg_cron job is missing (run pgrollup schedule)'::text
+                    WHEN (x.cron_state = 'inactive'::text) THEN 'critical:pg_cron job is inactive'::text
+                    WHEN ((x.cron_interval IS NOT NULL) AND (GREATEST(x.last_run_at, x.cron_scheduled_at, x.installed_at) < (now() - ((2)::double precision * x.cron_interval)))) THEN (('warning:no refresh for two schedule intervals ('::text || (((2)::double precision * x.cron_interval))::text) || '): is the pg_cron job running?'::text)
+                    ELSE NULL::text
+                END,
+                CASE
+                    WHEN ((x.last_status = 'ok'::text) AND (x.last_duration >= (x.th).duration_critical)) THEN ('critical:last refresh took '::text || (date_trunc('second'::text, x.last_duration))::text)
+                    WHEN ((x.last_status = 'ok'::text) AND (x.last_duration >= (x.th).duration_warning)) THEN ('warning:last refresh took '::text || (date_trunc('second'::text, x.last_duration))::text)
+                    ELSE NULL::text
+                END] AS findings
+           FROM measured x
+        )
+ SELECT c.module,
+    c.mode,
+    c.last_success_at,
+    c.last_status,
+    c.last_duration,
+    c.pending_changes,
+    c.staleness,
+    c.failures_24h,
+        CASE
+            WHEN (EXISTS ( SELECT 1
+               FROM unnest(c.findings) f(v)
+              WHERE (f.v ~~ 'critical:%'::text))) THEN 'critical'::text
+            WHEN (EXISTS ( SELECT 1
+               FROM unnest(c.findings) f(v)
+              WHERE (f.v ~~ 'warning:%'::text))) THEN 'warning'::text
+            ELSE 'ok'::text
+        END AS alert_level,
+    ( SELECT string_agg(((split_part(f.v, ':'::text, 1) || ': '::text) || substr(f.v, (strpos(f.v, ':'::text) + 1))), '; '::text ORDER BY f.v) AS string_agg
+           FROM unnest(c.findings) f(v)
+          WHERE (f.v IS NOT NULL)) AS alert
+   FROM checks c;
+
+COMMENT ON VIEW pgrollup.rollup_health IS 'Freshness and alert state of every installed module: pending changes, staleness, last refresh, failures in 24 hours, alert level from pgrollup.alert_thresholds.';
+
+COMMENT ON COLUMN pgrollup.rollup_health.module IS 'Module name.';
+
+COMMENT ON COLUMN pgrollup.rollup_health.mode IS 'Maintenance mode of the module (for example incremental, materialized_view, immediate, deferred).';
+
+COMMENT ON COLUMN pgrollup.rollup_health.last_success_at IS 'End of the last successful refresh, NULL when none.';
+
+COMMENT ON COLUMN pgrollup.rollup_health.last_status IS 'Status of the last refresh attempt (ok or failed), NULL when never refreshed.';
+
+COMMENT ON COLUMN pgrollup.rollup_health.last_duration IS 'Duration of the last refresh attempt.';
+
+COMMENT ON COLUMN pgrollup.rollup_health.pending_changes IS 'Captured source changes not yet applied to the rollups (NULL when the mode does not track changes).';
+
+COMMENT ON COLUMN pgrollup.rollup_health.staleness IS 'How long committed source changes may have been missing from the rollups (0 when current).';
+
+COMMENT ON COLUMN pgrollup.rollup_health.failures_24h IS 'Failed refreshes in the last 24 hours.';
+
+COMMENT ON COLUMN pgrollup.rollup_health.alert_level IS 'ok, warning or critical, from pgrollup.alert_thresholds.';
+
+COMMENT ON COLUMN pgrollup.rollup_health.alert IS 'Why the level is not ok (semicolon-separated findings), NULL when ok.';
+
+CREATE TABLE pgrollup_internal._yoyo_log (
+    id character varying(36) NOT NULL,
+    migration_hash character varying(64),
+    migration_id character varying(255),
+    operation character varying(10),
+    username character varying(255),
+    hostname character varying(255),
+    comment character varying(255),
+    created_at_utc timestamp without time zone
+);
+
+CREATE TABLE pgrollup_internal._yoyo_migration (
+    migration_hash character varying(64) NOT NULL,
+    migration_id character varying(255),
+    applied_at_utc timestamp without time zone
+);
+
+CREATE TABLE pgrollup_internal._yoyo_version (
+    version integer NOT NULL,
+    installed_at_utc timestamp without time zone
+);
+
+CREATE TABLE pgrollup_internal.msg_changes (
+    change_id bigint NOT NULL,
+    captured_at timestamp with time zone DEFAULT clock_timestamp() NOT NULL,
+    message_id bigint,
+    transition_id bigint,
+    tenant_id bigint,
+    CONSTRAINT msg_changes_check CHECK ((num_nonnulls(message_id, transition_id, tenant_id) <= 1))
+);
+
+COMMENT ON TABLE pgrollup_internal.msg_changes IS 'messaging change log (append-only): keys touched since the last refresh. A row with every key NULL asks for a full rebuild.';
+
+COMMENT ON COLUMN pgrollup_internal.msg_changes.change_id IS 'Order of capture (not of commit).';
+
+COMMENT ON COLUMN pgrollup_internal.msg_changes.captured_at IS 'When the change was captured (clock time in the writing transaction).';
+
+COMMENT ON COLUMN pgrollup_internal.msg_changes.message_id IS 'A message whose row or events changed: its contribution is recomputed from source.';
+
+COMMENT ON COLUMN pgrollup_internal.msg_changes.transition_id IS 'A campaign_transitions row that was inserted, updated or deleted.';
+
+COMMENT ON COLUMN pgrollup_internal.msg_changes.tenant_id IS 'A tenant whose time zone changed: its whole history is restated.';
+
+ALTER TABLE pgrollup_internal.msg_changes ALTER COLUMN change_id ADD GENERATED ALWAYS AS IDENTITY (
+    SEQUENCE NAME pgrollup_internal.msg_changes_change_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1
+);
+
+CREATE TABLE pgrollup_internal.msg_contrib (
+    message_id bigint NOT NULL,
+    hour timestamp with time zone NOT NULL,
+    local_date date NOT NULL,
+    sends bigint NOT NULL,
+    delivered bigint NOT NULL,
+    opens bigint NOT NULL,
+    clicks bigint NOT NULL,
+    bounces bigint NOT NULL,
+    unsubscribes bigint NOT NULL,
+    unique_opens bigint NOT NULL,
+    unique_clicks bigint NOT NULL
+);
+
+COMMENT ON TABLE pgrollup_internal.msg_contrib IS 'messaging: what each message contributes to each local hour of its tenant''s zone; the rollups are sums of these rows, so a message''s old contribution can be subtracted exactly when it changes.';
+
+COMMENT ON COLUMN pgrollup_internal.msg_contrib.message_id IS 'outbound_messages.id.';
+
+COMMENT ON COLUMN pgrollup_internal.msg_contrib.hour IS 'Start of the local hour (date_trunc(''hour'', ts, zone)).';
+
+COMMENT ON COLUMN pgrollup_internal.msg_contrib.local_date IS 'Local date of the contributing timestamps.';
+
+COMMENT ON COLUMN pgrollup_internal.msg_contrib.sends IS 'Sends in this hour (0 or 1).';
+
+COMMENT ON COLUMN pgrollup_internal.msg_contrib.delivered IS 'Delivered events in this hour.';
+
+COMMENT ON COLUMN pgrollup_internal.msg_contrib.opens IS 'Open events in this hour.';
+
+COMMENT ON COLUMN pgrollup_internal.msg_contrib.clicks IS 'Click events in this hour.';
+
+COMMENT ON COLUMN pgrollup_internal.msg_contrib.bounces IS 'Bounce events in this hour.';
+
+COMMENT ON COLUMN pgrollup_internal.msg_contrib.unsubscribes IS 'Unsubscribe events in this hour.';
+
+COMMENT ON COLUMN pgrollup_internal.msg_contrib.unique_opens IS '1 when the message''s earliest open is in this hour.';
+
+COMMENT ON COLUMN pgrollup_internal.msg_contrib.unique_clicks IS '1 when the message''s earliest click is in this hour.';
+
+CREATE TABLE pgrollup_internal.msg_tenants (
+    tenant_id bigint NOT NULL,
+    timezone text NOT NULL,
+    updated_at timestamp with time zone DEFAULT now() NOT NULL
+);
+
+COMMENT ON TABLE pgrollup_internal.msg_tenants IS 'messaging: time zone of each tenant (set with pgrollup.set_tenant_timezone); tenants without a row use UTC.';
+
+COMMENT ON COLUMN pgrollup_internal.msg_tenants.tenant_id IS 'Tenant id (outbound_messages.tenant_id).';
+
+COMMENT ON COLUMN pgrollup_internal.msg_tenants.timezone IS 'Canonical IANA time zone name.';
+
+COMMENT ON COLUMN pgrollup_internal.msg_tenants.updated_at IS 'When the zone was last set.';
+
+ALTER TABLE pgrollup_internal.refresh_runs ALTER COLUMN run_id ADD GENERATED ALWAYS AS IDENTITY (
+    SEQUENCE NAME pgrollup_internal.refresh_runs_run_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1
+);
+
+CREATE TABLE pgrollup_internal.reporting_accounts (
+    account_id bigint NOT NULL,
+    timezone text,
+    rollup_reads boolean DEFAULT false NOT NULL,
+    restated_at timestamp with time zone,
+    updated_at timestamp with time zone DEFAULT now() NOT NULL
+);
+
+COMMENT ON TABLE pgrollup_internal.reporting_accounts IS 'Reporting settings per account (set with pgrollup.set_reporting_timezone and pgrollup.set_rollup_reads); accounts without a row have no timezone and reads off.';
+
+COMMENT ON COLUMN pgrollup_internal.reporting_accounts.account_id IS 'reporting_events.account_id.';
+
+COMMENT ON COLUMN pgrollup_internal.reporting_accounts.timezone IS 'Canonical IANA reporting timezone; NULL = no rollups for the account.';
+
+COMMENT ON COLUMN pgrollup_internal.reporting_accounts.rollup_reads IS 'Read-path flag: report functions may use rollups (default off). Writes do not depend on it.';
+
+COMMENT ON COLUMN pgrollup_internal.reporting_accounts.restated_at IS 'When the account''s rollups were last rebuilt in full (timezone set or changed).';
+
+COMMENT ON COLUMN pgrollup_internal.reporting_accounts.updated_at IS 'When the settings last changed.';
+
+CREATE TABLE pgrollup_internal.reporting_changes (
+    change_id bigint NOT NULL,
+    captured_at timestamp with time zone DEFAULT now() NOT NULL,
+    account_id bigint NOT NULL,
+    created_at timestamp with time zone NOT NULL,
+    name text NOT NULL,
+    user_id bigint,
+    inbox_id bigint,
+    conversation_id bigint,
+    value double precision,
+    value_bh double precision,
+    sign integer NOT NULL
+);
+
+COMMENT ON TABLE pgrollup_internal.reporting_changes IS 'Deferred mode change log: append-only signed event rows, applied and removed by pgrollup.refresh(''reporting'').';
+
+COMMENT ON COLUMN pgrollup_internal.reporting_changes.change_id IS 'Log sequence number.';
+
+COMMENT ON COLUMN pgrollup_internal.reporting_changes.captured_at IS 'Start of the writing transaction.';
+
+COMMENT ON COLUMN pgrollup_internal.reporting_changes.account_id IS 'reporting_events.account_id.';
+
+COMMENT ON COLUMN pgrollup_internal.reporting_changes.created_at IS 'reporting_events.created_at as timestamptz.';
+
+COMMENT ON COLUMN pgrollup_internal.reporting_changes.name IS 'reporting_events.name.';
+
+COMMENT ON COLUMN pgrollup_internal.reporting_changes.user_id IS 'reporting_events.user_id.';
+
+COMMENT ON COLUMN pgrollup_internal.reporting_changes.inbox_id IS 'reporting_events.inbox_id.';
+
+COMMENT ON COLUMN pgrollup_internal.reporting_changes.conversation_id IS 'reporting_events.conversation_id.';
+
+COMMENT ON COLUMN pgrollup_internal.reporting_changes.value IS 'reporting_events.value.';
+
+COMMENT ON COLUMN pgrollup_internal.reporting_changes.value_bh IS 'reporting_events.value_in_business_hours.';
+
+COMMENT ON COLUMN pgrollup_internal.reporting_changes.sign IS '+1 the event row now exists in this form, -1 it no longer does.';
+
+ALTER TABLE pgrollup_internal.reporting_changes ALTER COLUMN change_id ADD GENERATED ALWAYS AS IDENTITY (
+    SEQUENCE NAME pgrollup_internal.reporting_changes_change_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1
+);
+
+CREATE TABLE pgrollup_internal.reporting_handoffs (
+    account_id bigint NOT NULL,
+    date date NOT NULL,
+    dimension_type text NOT NULL,
+    dimension_id bigint NOT NULL,
+    conversation_id bigint NOT NULL,
+    events bigint NOT NULL
+);
+
+COMMENT ON TABLE pgrollup_internal.reporting_handoffs IS 'Presence of bot handoffs per account, local date, dimension and conversation: the rollup''s bot_handoffs_count is the number of rows per key, and reads over several days count distinct conversations here.';
+
+COMMENT ON COLUMN pgrollup_internal.reporting_handoffs.account_id IS 'reporting_events.account_id.';
+
+COMMENT ON COLUMN pgrollup_internal.reporting_handoffs.date IS 'Local date in the account''s reporting timezone.';
+
+COMMENT ON COLUMN pgrollup_internal.reporting_handoffs.dimension_type IS 'account, agent or inbox.';
+
+COMMENT ON COLUMN pgrollup_internal.reporting_handoffs.dimension_id IS 'The account id, user id or inbox id.';
+
+COMMENT ON COLUMN pgrollup_internal.reporting_handoffs.conversation_id IS 'reporting_events.conversation_id (handoffs without a conversation count toward nothing).';
+
+COMMENT ON COLUMN pgrollup_internal.reporting_handoffs.events IS 'Number of handoff events behind the row (the row is removed when it reaches 0).';
+
+CREATE UNLOGGED TABLE pgrollup_internal.reporting_pending (
+    txid xid8 DEFAULT pg_current_xact_id() NOT NULL,
+    is_marker boolean DEFAULT false NOT NULL,
+    account_id bigint NOT NULL,
+    created_at timestamp with time zone NOT NULL,
+    name text NOT NULL,
+    user_id bigint,
+    inbox_id bigint,
+    conversation_id bigint,
+    value double precision,
+    value_bh double precision,
+    sign integer NOT NULL
+)
+WITH (autovacuum_vacuum_threshold='10000', autovacuum_vacuum_scale_factor='0');
+
+COMMENT ON TABLE pgrollup_internal.reporting_pending IS 'Immediate mode: event rows captured by a writing transaction, applied to the rollups in one sorted batch when it commits (deferred constraint trigger on the transaction''s marker row) and removed. Rows are never visible to other sessions; unlogged (no WAL).';
+
+COMMENT ON COLUMN pgrollup_internal.reporting_pending.txid IS 'Writing transaction.';
+
+COMMENT ON COLUMN pgrollup_internal.reporting_pending.is_marker IS 'True on the transaction''s first row: queues the commit-time flush.';
+
+COMMENT ON COLUMN pgrollup_internal.reporting_pending.account_id IS 'reporting_events.account_id.';
+
+COMMENT ON COLUMN pgrollup_internal.reporting_pending.created_at IS 'reporting_events.created_at as timestamptz.';
+
+COMMENT ON COLUMN pgrollup_internal.reporting_pending.name IS 'reporting_events.name.';
+
+COMMENT ON COLUMN pgrollup_internal.reporting_pending.user_id IS 'reporting_events.user_id.';
+
+COMMENT ON COLUMN pgrollup_internal.reporting_pending.inbox_id IS 'reporting_events.inbox_id.';
+
+COMMENT ON COLUMN pgrollup_internal.reporting_pending.conversation_id IS 'reporting_events.conversation_id.';
+
+COMMENT ON COLUMN pgrollup_internal.reporting_pending.value IS 'reporting_events.value.';
+
+COMMENT ON COLUMN pgrollup_internal.reporting_pending.value_bh IS 'reporting_events.value_in_business_hours.';
+
+COMMENT ON COLUMN pgrollup_internal.reporting_pending.sign IS '+1 the event row now exists in this form, -1 it no longer does.';
+
+CREATE TABLE pgrollup_internal.timezone_names (
+    name text NOT NULL
+);
+
+COMMENT ON TABLE pgrollup_internal.timezone_names IS 'IANA zone names known to this server (copy of pg_timezone_names, refreshed by pgrollup install); used by check_timezone.';
+
+COMMENT ON COLUMN pgrollup_internal.timezone_names.name IS 'Zone name as spelled in pg_timezone_names.';
+
+CREATE TABLE pgrollup_internal.yoyo_lock (
+    locked integer DEFAULT 1 NOT NULL,
+    ctime timestamp without time zone,
+    pid integer NOT NULL
+);
+
+ALTER TABLE ONLY pgrollup.alert_thresholds
+    ADD CONSTRAINT alert_thresholds_pkey PRIMARY KEY (module);
+
+ALTER TABLE ONLY pgrollup.event_metrics
+    ADD CONSTRAINT event_metrics_pkey PRIMARY KEY (event_name, rollup_metric);
+
+ALTER TABLE ONLY pgrollup.message_event_metrics
+    ADD CONSTRAINT message_event_metrics_pkey PRIMARY KEY (event_type);
+
+ALTER TABLE ONLY pgrollup.reporting_events_rollups
+    ADD CONSTRAINT reporting_events_rollups_key UNIQUE (account_id, date, dimension_type, dimension_id, metric);
+
+ALTER TABLE ONLY pgrollup_internal._yoyo_log
+    ADD CONSTRAINT _yoyo_log_pkey PRIMARY KEY (id);
+
+ALTER TABLE ONLY pgrollup_internal._yoyo_migration
+    ADD CONSTRAINT _yoyo_migration_pkey PRIMARY KEY (migration_hash);
+
+ALTER TABLE ONLY pgrollup_internal._yoyo_version
+    ADD CONSTRAINT _yoyo_version_pkey PRIMARY KEY (version);
+
+ALTER TABLE ONLY pgrollup_internal.modules
+    ADD CONSTRAINT modules_pkey PRIMARY KEY (module);
+
+ALTER TABLE ONLY pgrollup_internal.msg_campaign_daily
+    ADD CONSTRAINT msg_campaign_daily_pkey PRIMARY KEY (tenant_id, campaign_id, date);
+
+ALTER TABLE ONLY pgrollup_internal.msg_changes
+    ADD CONSTRAINT msg_changes_pkey PRIMARY KEY (change_id);
+
+ALTER TABLE ONLY pgrollup_internal.msg_contact_hourly
+    ADD CONSTRAINT msg_contact_hourly_pkey PRIMARY KEY (tenant_id, contact_id, hour, channel);
+
+ALTER TABLE ONLY pgrollup_internal.msg_contrib
+    ADD CONSTRAINT msg_contrib_pkey PRIMARY KEY (message_id, hour, local_date);
+
+ALTER TABLE ONLY pgrollup_internal.msg_state
+    ADD CONSTRAINT msg_state_pkey PRIMARY KEY (message_id);
+
+ALTER TABLE ONLY pgrollup_internal.msg_tenant_daily
+    ADD CONSTRAINT msg_tenant_daily_pkey PRIMARY KEY (tenant_id, date);
+
+ALTER TABLE ONLY pgrollup_internal.msg_tenants
+    ADD CONSTRAINT msg_tenants_pkey PRIMARY KEY (tenant_id);
+
+ALTER TABLE ONLY pgrollup_internal.msg_transitions
+    ADD CONSTRAINT msg_transitions_pkey PRIMARY KEY (id);
+
+ALTER TABLE ONLY pgrollup_internal.refresh_runs
+    ADD CONSTRAINT refresh_runs_pkey PRIMARY KEY (run_id);
+
+ALTER TABLE ONLY pgrollup_internal.reporting_accounts
+    ADD CONSTRAINT reporting_accounts_pkey PRIMARY KEY (account_id);
+
+ALTER TABLE ONLY pgrollup_internal.reporting_changes
+    ADD CONSTRAINT reporting_changes_pkey PRIMARY KEY (change_id);
+
+ALTER TABLE ONLY pgrollup_internal.reporting_handoffs
+    ADD CONSTRAINT reporting_handoffs_pkey PRIMARY KEY (account_id, dimension_type, date, dimension_id, conversation_id);
+
+ALTER TABLE ONLY pgrollup_internal.settings
+    ADD CONSTRAINT settings_pkey PRIMARY KEY (name);
+
+ALTER TABLE ONLY pgrollup_internal.timezone_names
+    ADD CONSTRAINT timezone_names_pkey PRIMARY KEY (name);
+
+ALTER TABLE ONLY pgrollup_internal.yoyo_lock
+    ADD CONSTRAINT yoyo_lock_pkey PRIMARY KEY (locked);
+
+CREATE INDEX reporting_events_rollups_dimension_idx ON pgrollup.reporting_events_rollups USING btree (account_id, dimension_type, date);
+
+CREATE INDEX reporting_events_rollups_metric_idx ON pgrollup.reporting_events_rollups USING btree (account_id, metric, date);
+
+CREATE INDEX msg_campaign_daily_tenant_date_idx ON pgrollup_internal.msg_campaign_daily USING btree (tenant_id, date);
+
+CREATE INDEX msg_state_tenant_idx ON pgrollup_internal.msg_state USING btree (tenant_id);
+
+CREATE INDEX msg_transitions_lookup_idx ON pgrollup_internal.msg_transitions USING btree (tenant_id, campaign_id, transitioned_at DESC, id DESC) INCLUDE (to_status);
+
+CREATE INDEX refresh_runs_failures_idx ON pgrollup_internal.refresh_runs USING btree (module, started_at) WHERE (status = 'failed'::text);
+
+CREATE INDEX refresh_runs_module_started_idx ON pgrollup_internal.refresh_runs USING btree (module, started_at DESC);
+
+CREATE INDEX reporting_accounts_timezone_idx ON pgrollup_internal.reporting_accounts USING btree (timezone);
+
+CREATE INDEX reporting_changes_account_idx ON pgrollup_internal.reporting_changes USING btree (account_id, created_at);
+
+CREATE INDEX reporting_pending_txid_idx ON pgrollup_internal.reporting_pending USING btree (txid);
+
+CREATE INDEX timezone_names_lower_idx ON pgrollup_internal.timezone_names USING btree (lower(name));
+
+CREATE CONSTRAINT TRIGGER pgrollup_reporting_flush AFTER INSERT ON pgrollup_internal.reporting_pending DEFERRABLE INITIALLY DEFERRED FOR EACH ROW WHEN (new.is_marker) EXECUTE FUNCTION pgrollup_internal.reporting_flush();
+
+GRANT USAGE ON SCHEMA pgrollup TO pgrollup_reader;
+GRANT USAGE ON SCHEMA pgrollup TO pgrollup_admin;
+
+REVOKE ALL ON FUNCTION pgrollup.backfill_messaging(p_tenant_id bigint, p_from date, p_to date) FROM PUBLIC;
+GRANT ALL ON FUNCTION pgrollup.backfill_messaging(p_tenant_id bigint, p_from date, p_to date) TO pgrollup_admin;
+
+REVOKE ALL ON FUNCTION pgrollup.backfill_reporting(p_account_id bigint, p_from date, p_to date) FROM PUBLIC;
+GRANT ALL ON FUNCTION pgrollup.backfill_reporting(p_account_id bigint, p_from date, p_to date) TO pgrollup_admin;
+
+GRANT SELECT ON TABLE pgrollup.metrics_campaign_daily TO pgrollup_reader;
+
+REVOKE ALL ON FUNCTION pgrollup.campaign_daily(p_tenant_id bigint, p_from date, p_to date, p_campaign_id bigint) FROM PUBLIC;
+GRANT ALL ON FUNCTION pgrollup.campaign_daily(p_tenant_id bigint, p_from date, p_to date, p_campaign_id bigint) TO pgrollup_admin;
+GRANT ALL ON FUNCTION pgrollup.campaign_daily(p_tenant_id bigint, p_from date, p_to date, p_campaign_id bigint) TO pgrollup_reader;
+
+GRANT SELECT ON TABLE pgrollup.metrics_contact_hourly TO pgrollup_reader;
+
+REVOKE ALL ON FUNCTION pgrollup.contact_hourly(p_tenant_id bigint, p_contact_id bigint, p_since timestamp with time zone, p_until timestamp with time zone) FROM PUBLIC;
+GRANT ALL ON FUNCTION pgrollup.contact_hourly(p_tenant_id bigint, p_contact_id bigint, p_since timestamp with time zone, p_until timestamp with time zone) TO pgrollup_admin;
+GRANT ALL ON FUNCTION pgrollup.contact_hourly(p_tenant_id bigint, p_contact_id bigint, p_since timestamp with time zone, p_until timestamp with time zone) TO pgrollup_reader;
+
+REVOKE ALL ON FUNCTION pgrollup.messaging_backfill_plan(p_tenant_id bigint, p_from date, p_to date) FROM PUBLIC;
+GRANT ALL ON FUNCTION pgrollup.messaging_backfill_plan(p_tenant_id bigint, p_from date, p_to date) TO pgrollup_admin;
+
+REVOKE ALL ON FUNCTION pgrollup.refresh(p_module text, p_wait boolean) FROM PUBLIC;
+GRANT ALL ON FUNCTION pgrollup.refresh(p_module text, p_wait boolean) TO pgrollup_admin;
+
+REVOKE ALL ON FUNCTION pgrollup.report_summary(p_account_id bigint, p_since timestamp with time zone, p_until timestamp with time zone, p_dimension_type text, p_business_hours boolean) FROM PUBLIC;
+GRANT ALL ON FUNCTION pgrollup.report_summary(p_account_id bigint, p_since timestamp with time zone, p_until timestamp with time zone, p_dimension_type text, p_business_hours boolean) TO pgrollup_admin;
+GRANT ALL ON FUNCTION pgrollup.report_summary(p_account_id bigint, p_since timestamp with time zone, p_until timestamp with time zone, p_dimension_type text, p_business_hours boolean) TO pgrollup_reader;
+
+REVOKE ALL ON FUNCTION pgrollup.report_timeseries(p_account_id bigint, p_metric text, p_since timestamp with time zone, p_until timestamp with time zone, p_group_by text, p_timezone text, p_dimension_type text, p_dimension_id bigint, p_business_hours boolean) FROM PUBLIC;
+GRANT ALL ON FUNCTION pgrollup.report_timeseries(p_account_id bigint, p_metric text, p_since timestamp with time zone, p_until timestamp with time zone, p_group_by text, p_timezone text, p_dimension_type text, p_dimension_id bigint, p_business_hours boolean) TO pgrollup_admin;
+GRANT ALL ON FUNCTION pgrollup.report_timeseries(p_account_id bigint, p_metric text, p_since timestamp with time zone, p_until timestamp with time zone, p_group_by text, p_timezone text, p_dimension_type text, p_dimension_id bigint, p_business_hours boolean) TO pgrollup_reader;
+
+REVOKE ALL ON FUNCTION pgrollup.reporting_backfill_plan(p_account_id bigint, p_from date, p_to date, p_timezone text) FROM PUBLIC;
+GRANT ALL ON FUNCTION pgrollup.reporting_backfill_plan(p_account_id bigint, p_from date, p_to date, p_timezone text) TO pgrollup_admin;
+
+REVOKE ALL ON FUNCTION pgrollup.set_messaging_mode(p_mode text) FROM PUBLIC;
+GRANT ALL ON FUNCTION pgrollup.set_messaging_mode(p_mode text) TO pgrollup_admin;
+
+REVOKE ALL ON FUNCTION pgrollup.set_reporting_mode(p_mode text) FROM PUBLIC;
+GRANT ALL ON FUNCTION pgrollup.set_reporting_mode(p_mode text) TO pgrollup_admin;
+
+REVOKE ALL ON FUNCTION pgrollup.set_reporting_timezone(p_account_id bigint, p_timezone text) FROM PUBLIC;
+GRANT ALL ON FUNCTION pgrollup.set_reporting_timezone(p_account_id bigint, p_timezone text) TO pgrollup_admin;
+
+REVOKE ALL ON FUNCTION pgrollup.set_rollup_reads(p_account_id bigint, p_enabled boolean) FROM PUBLIC;
+GRANT ALL ON FUNCTION pgrollup.set_rollup_reads(p_account_id bigint, p_enabled boolean) TO pgrollup_admin;
+
+REVOKE ALL ON FUNCTION pgrollup.set_tenant_timezone(p_tenant_id bigint, p_timezone text) FROM PUBLIC;
+GRANT ALL ON FUNCTION pgrollup.set_tenant_timezone(p_tenant_id bigint, p_timezone text) TO pgrollup_admin;
+
+GRANT SELECT ON TABLE pgrollup.metrics_tenant_daily TO pgrollup_reader;
+
+REVOKE ALL ON FUNCTION pgrollup.tenant_daily(p_tenant_id bigint, p_from date, p_to date) FROM PUBLIC;
+GRANT ALL ON FUNCTION pgrollup.tenant_daily(p_tenant_id bigint, p_from date, p_to date) TO pgrollup_admin;
+GRANT ALL ON FUNCTION pgrollup.tenant_daily(p_tenant_id bigint, p_from date, p_to date) TO pgrollup_reader;
+
+GRANT ALL ON FUNCTION pgrollup.version() TO pgrollup_admin;
+GRANT ALL ON FUNCTION pgrollup.version() TO pgrollup_reader;
+
+REVOKE ALL ON FUNCTION pgrollup_internal.lock_module(p_module text, p_wait boolean) FROM PUBLIC;
+
+REVOKE ALL ON FUNCTION pgrollup_internal.messaging_attach() FROM PUBLIC;
+
+REVOKE ALL ON FUNCTION pgrollup_internal.messaging_backfill_keys(p_tenant_id bigint, p_from date, p_to date) FROM PUBLIC;
+
+REVOKE ALL ON FUNCTION pgrollup_internal.messaging_capture_event() FROM PUBLIC;
+
+REVOKE ALL ON FUNCTION pgrollup_internal.messaging_capture_message() FROM PUBLIC;
+
+REVOKE ALL ON FUNCTION pgrollup_internal.messaging_capture_transition() FROM PUBLIC;
+
+REVOKE ALL ON FUNCTION pgrollup_internal.messaging_capture_truncate() FROM PUBLIC;
+
+REVOKE ALL ON FUNCTION pgrollup_internal.messaging_create_mvs() FROM PUBLIC;
+
+REVOKE ALL ON FUNCTION pgrollup_internal.messaging_detach() FROM PUBLIC;
+
+REVOKE ALL ON FUNCTION pgrollup_internal.messaging_drop_mvs() FROM PUBLIC;
+
+REVOKE ALL ON FUNCTION pgrollup_internal.messaging_health() FROM PUBLIC;
+
+REVOKE ALL ON FUNCTION pgrollup_internal.messaging_keys_table() FROM PUBLIC;
+
+REVOKE ALL ON FUNCTION pgrollup_internal.messaging_mode() FROM PUBLIC;
+
+REVOKE ALL ON FUNCTION pgrollup_internal.messaging_rebuild() FROM PUBLIC;
+
+REVOKE ALL ON FUNCTION pgrollup_internal.messaging_refresh() FROM PUBLIC;
+
+REVOKE ALL ON FUNCTION pgrollup_internal.messaging_refresh_mvs() FROM PUBLIC;
+
+REVOKE ALL ON FUNCTION pgrollup_internal.messaging_restate() FROM PUBLIC;
+
+REVOKE ALL ON FUNCTION pgrollup_internal.messaging_restate_by_key() FROM PUBLIC;
+
+REVOKE ALL ON FUNCTION pgrollup_internal.messaging_route() FROM PUBLIC;
+
+REVOKE ALL ON FUNCTION pgrollup_internal.messaging_sync_transitions(p_ids bigint[], p_tenant_id bigint, p_all boolean) FROM PUBLIC;
+
+REVOKE ALL ON FUNCTION pgrollup_internal.module_call(p_module text, p_kind text) FROM PUBLIC;
+
+REVOKE ALL ON FUNCTION pgrollup_internal.module_function(p_module text, p_kind text) FROM PUBLIC;
+
+REVOKE ALL ON FUNCTION pgrollup_internal.prune_refresh_runs() FROM PUBLIC;
+
+REVOKE ALL ON FUNCTION pgrollup_internal.refresh_timezone_names() FROM PUBLIC;
+
+REVOKE ALL ON FUNCTION pgrollup_internal.reporting_apply(p_rows pgrollup_internal.reporting_delta[]) FROM PUBLIC;
+
+REVOKE ALL ON FUNCTION pgrollup_internal.reporting_attach() FROM PUBLIC;
+
+REVOKE ALL ON FUNCTION pgrollup_internal.reporting_capture() FROM PUBLIC;
+
+REVOKE ALL ON FUNCTION pgrollup_internal.reporting_detach() FROM PUBLIC;
+
+REVOKE ALL ON FUNCTION pgrollup_internal.reporting_facts(p_account_id bigint, p_since timestamp with time zone, p_until timestamp with time zone, p_day_from date, p_day_to date, p_rollup_from timestamp with time zone, p_rollup_to timestamp with time zone, p_timezone text, p_unit text, p_dimension_type text, p_dimension_id bigint, p_metrics text[], p_business_hours boolean) FROM PUBLIC;
+
+REVOKE ALL ON FUNCTION pgrollup_internal.reporting_flush() FROM PUBLIC;
+
+REVOKE ALL ON FUNCTION pgrollup_internal.reporting_health() FROM PUBLIC;
+
+REVOKE ALL ON FUNCTION pgrollup_internal.reporting_ingest(p_rows pgrollup_internal.reporting_delta[]) FROM PUBLIC;
+
+REVOKE ALL ON FUNCTION pgrollup_internal.reporting_lock_accounts(p_accounts bigint[], p_exclusive boolean) FROM PUBLIC;
+
+REVOKE ALL ON FUNCTION pgrollup_internal.reporting_plan(p_account_id bigint, p_since timestamp with time zone, p_until timestamp with time zone, p_timezone text, p_unit text, OUT timezone text, OUT day_from date, OUT day_to date, OUT rollup_from timestamp with time zone, OUT rollup_to timestamp with time zone, OUT source text) FROM PUBLIC;
+
+REVOKE ALL ON FUNCTION pgrollup_internal.reporting_refresh() FROM PUBLIC;
+
+REVOKE ALL ON FUNCTION pgrollup_internal.reporting_restate(p_account_id bigint, p_from date, p_to date) FROM PUBLIC;
+
+GRANT SELECT ON TABLE pgrollup.alert_thresholds TO pgrollup_reader;
+GRANT INSERT,DELETE,UPDATE ON TABLE pgrollup.alert_thresholds TO pgrollup_admin;
+
+GRANT SELECT ON TABLE pgrollup.event_metrics TO pgrollup_reader;
+GRANT INSERT,DELETE,UPDATE ON TABLE pgrollup.event_metrics TO pgrollup_admin;
+
+GRANT SELECT ON TABLE pgrollup.message_event_metrics TO pgrollup_reader;
+GRANT INSERT,DELETE,UPDATE ON TABLE pgrollup.message_event_metrics TO pgrollup_admin;
+
+GRANT SELECT ON TABLE pgrollup.metrics_message TO pgrollup_reader;
+
+GRANT SELECT ON TABLE pgrollup.refresh_runs TO pgrollup_reader;
+
+GRANT SELECT ON TABLE pgrollup.reporting_events_rollups TO pgrollup_reader;
+
+GRANT SELECT ON TABLE pgrollup.rollup_health TO pgrollup_reader;
