@@ -65,3 +65,17 @@ def test_public_has_no_access(db, pg_cluster, users):
     finally:
         with psycopg.connect(pg_cluster.dsn("postgres"), autocommit=True) as c:
             c.execute(f"DROP ROLE {nobody}")
+
+
+def test_uninstall_drop_roles(db, cli):
+    db.install()
+    res = cli("uninstall", "--dsn", db.dsn, "--yes", "--drop-roles")
+    assert res.returncode == 0, res.stderr
+    remaining = {r[0] for r in db.rows("SELECT rolname FROM pg_roles WHERE rolname LIKE 'pgrollup_%'")}
+    for role in ("pgrollup_reader", "pgrollup_admin"):
+        # dropped, unless another database of the cluster still grants it something (then it says so)
+        assert (role not in remaining and f"dropped role {role}" in res.stdout) or \
+            (role in remaining and f"kept role {role}" in res.stdout)
+    db.install()                                    # a later install creates them again
+    assert {r[0] for r in db.rows("SELECT rolname FROM pg_roles WHERE rolname LIKE 'pgrollup_%'")} == \
+        {"pgrollup_reader", "pgrollup_admin"}
