@@ -389,6 +389,11 @@ class Bench:
             out["cases"]["campaign_daily_tenant_90d_rollup"] = {**stats(r), "rows": len(rollup_rows), "server": stats(rs)}
             out["cases"]["campaign_daily_tenant_90d_raw"] = {**stats(w), "rows": len(raw_rows), "server": stats(ws)}
             out["checks"]["campaign_daily_same_answer"] = [tuple(x) for x in rollup_rows] == [tuple(x) for x in raw_rows]
+            # the plan behind pgrollup.campaign_daily (its query over the public view), for the analysis
+            out["plans"] = {"campaign_daily_view": [r[0] for r in psycopg.ClientCursor(c).execute(
+                "EXPLAIN (ANALYZE, BUFFERS, COSTS OFF) SELECT v.* FROM pgrollup.metrics_campaign_daily AS v "
+                "WHERE v.tenant_id = %(t)s AND v.date >= %(d0)s AND v.date <= %(d1)s ORDER BY v.date, v.campaign_id",
+                rargs).fetchall()]}
         cs = out["cases"]
         out["ratios"] = {
             "report_summary_agent_raw_over_rollup": _ratio(cs["report_summary_agent_365d_raw"], cs["report_summary_agent_365d_rollup"]),
