@@ -32,6 +32,9 @@ def write_outputs(out_dir: Path, res: dict) -> tuple[Path, Path]:
     if prev and isinstance(prev.get("scenarios"), dict):
         # a run of some scenarios replaces those and keeps the scale's other scenario results
         kept = {k: v for k, v in prev["scenarios"].items() if k not in res["scenarios"]}
+        for v in kept.values():
+            v.setdefault("run", {"commit": prev.get("commit"), "started_at": prev.get("started_at"),
+                                 "repeat": prev.get("repeat")})
         res = {**res, "scenarios": {**kept, **res["scenarios"]}}
     doc["scales"][res["scale"]] = res
     doc["scales"] = dict(sorted(doc["scales"].items(), key=lambda kv: _scale_rows(kv[0])))
@@ -70,6 +73,15 @@ def _mem(m) -> str:
     if not m:
         return "–"
     return f"{m['peak_rss_anon_mb']:.0f} MB private (VmHWM {m['vm_hwm_mb']:.0f} MB)"
+
+
+def _scenario_runs(r: dict) -> str:
+    out = []
+    for name, sc in r.get("scenarios", {}).items():
+        run = sc.get("run") or {}
+        when = (run.get("started_at") or r.get("started_at") or "")[11:16]
+        out.append(f"{name} ({run.get('commit') or r.get('commit') or '?'}, {when})")
+    return ", ".join(out)
 
 
 def _get(doc, scale, *path):
@@ -231,14 +243,14 @@ def render(doc: dict, analysis: str) -> str:
     a("## Machine and settings")
     a("")
     if scales:
-        a("| scale | run at (UTC) | pgrollup commit | cores | memory | PostgreSQL | server | runtime |")
+        a("| scale | last run at (UTC) | pgrollup commit | cores | memory | PostgreSQL | server | scenarios (commit, start UTC) |")
         a("|---|---|---|---|---|---|---|---|")
         for s in scales:
             r = doc["scales"][s]
             m = r["machine"]
             pg = m["postgresql"].split(" on ")[0]
             a(f"| {s} | {r['started_at'].replace('T', ' ')[:16]} | {r.get('commit') or '?'} | {m['cores']} ({m['cpu'] or '?'}) | {m['memory_gib']} GiB | "
-              f"{pg} | {m['server']} | {r.get('runtime_s', 0) / 60:.0f} min |")
+              f"{pg} | {m['server']} | {_scenario_runs(r)} |")
         a("")
         st = doc["scales"][scales[-1]]["machine"]["settings"]
         a("Server settings (" + scales[-1] + " run): " + ", ".join(f"`{k}={v}`" for k, v in st.items()) + ".")
