@@ -147,41 +147,30 @@ def targets(doc) -> list[dict]:
             s = "10m" if "10m" in bigger else bigger[-1]
             v = round(_get(doc, s, "scenarios", "refresh", "cases", f"incremental_{shape}", "median_ms") / lo, 2)
             add(f"incremental refresh ({shape.replace('_', ' ')}): time 10m / 1m", "≤ 1.5×", f"1m→{s}", s == "10m", v, v <= 1.5)
-    # write, backfill, freshness: evaluated at the largest scale that ran them
-    def largest(name):
-        have = [s for s in doc["scales"] if _get(doc, s, "scenarios", name)]
-        return have[-1] if have else None
-
-    big = largest("write")
-    if big:
+    # write, backfill, freshness: evaluated at every scale that ran them
+    for big in [s for s in doc["scales"] if _get(doc, s, "scenarios", "write")]:
         w = _get(doc, big, "scenarios", "write")
-        if w:
-            for key, label in (("reporting_immediate", "reporting immediate"), ("reporting_deferred", "reporting deferred"),
-                               ("messaging_incremental", "messaging incremental capture")):
-                v = w["ratios"].get(f"{key}_copy")
-                if v is not None:
-                    add(f"write cost, COPY {w['copy_rows']:,} rows: {label} / none", "≤ 1.25×", big, True, v, v <= 1.25)
-                v = w["ratios"].get(f"{key}_pgbench_c8")
-                if v is not None:
-                    add(f"write cost, single-row INSERTs at 8 clients: {label} (tps none / tps {key.split('_')[1]})",
-                        "≤ 1.5×", big, True, v, v <= 1.5)
-            failed = sum(c.get("failed", 0) for c in w["cases"].values() if isinstance(c, dict))
-            log = w.get("server_log") or {}
-            bad = failed + log.get("deadlocks", 0) + log.get("serialization_failures", 0)
-            add("write: failed transactions, deadlocks, serialization failures", "0", big, True, bad, bad == 0, unit="")
-    big = largest("backfill")
-    if big:
-        b = _get(doc, big, "scenarios", "backfill")
-        if b:
-            v = b["ratios"]["backfill_over_floor"]
-            add("backfill_reporting of the large account's year / INSERT ... SELECT ... GROUP BY", "≤ 1.5×", big, True, v, v <= 1.5)
-    big = largest("freshness")
-    if big:
+        for key, label in (("reporting_immediate", "reporting immediate"), ("reporting_deferred", "reporting deferred"),
+                           ("messaging_incremental", "messaging incremental capture")):
+            v = w["ratios"].get(f"{key}_copy")
+            if v is not None:
+                add(f"write cost, COPY {w['copy_rows']:,} rows: {label} / none", "≤ 1.25×", big, True, v, v <= 1.25)
+            v = w["ratios"].get(f"{key}_pgbench_c8")
+            if v is not None:
+                add(f"write cost, single-row INSERTs at 8 clients: {label} (tps none / tps {key.split('_')[1]})",
+                    "≤ 1.5×", big, True, v, v <= 1.5)
+        failed = sum(c.get("failed", 0) for c in w["cases"].values() if isinstance(c, dict))
+        log = w.get("server_log") or {}
+        bad = failed + log.get("deadlocks", 0) + log.get("serialization_failures", 0)
+        add("write: failed transactions, deadlocks, serialization failures", "0", big, True, bad, bad == 0, unit="")
+    for big in [s for s in doc["scales"] if _get(doc, s, "scenarios", "backfill")]:
+        v = _get(doc, big, "scenarios", "backfill", "ratios", "backfill_over_floor")
+        add("backfill_reporting of the large account's year / INSERT ... SELECT ... GROUP BY", "≤ 1.5×", big, True, v, v <= 1.5)
+    for big in [s for s in doc["scales"] if _get(doc, s, "scenarios", "freshness")]:
         f = _get(doc, big, "scenarios", "freshness")
-        if f:
-            for m, st in sorted(f["staleness"].items()):
-                add(f"freshness: max staleness of {m} under ingest (s)", f"≤ {f['bound_s']:.2f} s (interval + longest refresh)",
-                    big, True, st["max_s"], st["max_s"] <= f["bound_s"], unit=" s")
+        for m, st in sorted(f["staleness"].items()):
+            add(f"freshness: max staleness of {m} under ingest (s)", f"≤ {f['bound_s']:.2f} s (interval + longest refresh)",
+                big, True, st["max_s"], st["max_s"] <= f["bound_s"], unit=" s")
     return out
 
 
