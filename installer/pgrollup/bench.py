@@ -17,12 +17,13 @@ Results go to <output>/benchmarks.json (keyed by scale, so runs at several scale
 from __future__ import annotations
 
 import datetime as dt
-import json
 import os
 import platform
 import re
+import signal
 import statistics
 import subprocess
+import sys
 import tempfile
 import threading
 import time
@@ -917,6 +918,9 @@ def run_bench(scale: str = "1m", dsn: str | None = None, output: str = "docs", r
         raise UserError(f"unknown scenario {bad[0]!r}: choose from {', '.join(SCENARIOS)}")
     out_dir = Path(output)
     out_dir.mkdir(parents=True, exist_ok=True)
+    if threading.current_thread() is threading.main_thread():
+        # a terminated run still stops its throwaway cluster and drops its database
+        signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     bench = Bench(scale, dsn, out_dir, repeat, tuple(scenarios), write_rows, pgbench_rows, freshness_seconds,
                   refresh_interval, keep)
     res = bench.run()
