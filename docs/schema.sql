@@ -2050,6 +2050,7 @@ DECLARE
     v_handoffs   pgrollup.reporting_events_rollups[];
     v_gone       pgrollup_internal.reporting_handoffs[];
     v_zero       pgrollup.reporting_events_rollups[];
+    v_zero_months pgrollup_internal.reporting_monthly_rollups[];
     v_n          bigint;
 BEGIN
     -- Applies signed event rows to the rollups of accounts with a reporting timezone. The caller
@@ -2143,10 +2144,28 @@ BEGIN
                sum_value_business_hours = r.sum_value_business_hours + EXCLUDED.sum_value_business_hours,
                updated_at = pg_catalog.now()
         RETURNING r.*
+    ), upm AS (
+        -- the same deltas summed per local month (all metrics but the distinct handoffs), locked
+        -- after the daily rows in the same fixed order
+        INSERT INTO pgrollup_internal.reporting_monthly_rollups AS r
+               (account_id, dimension_type, month, dimension_id, metric, count, sum_value, sum_value_business_hours)
+        SELECT g.account_id, g.t, pg_catalog.date_trunc('month', g.date::timestamp)::date, g.id, g.metric,
+               pg_catalog.sum(g.dc)::bigint, pg_catalog.sum(g.dv), pg_catalog.sum(g.db)
+          FROM g
+         WHERE g.metric <> 'bot_handoffs_count'
+         GROUP BY g.account_id, g.t, pg_catalog.date_trunc('month', g.date::timestamp)::date, g.id, g.metric
+        HAVING pg_catalog.sum(g.dc) <> 0 OR pg_catalog.sum(g.dv) <> 0 OR pg_catalog.sum(g.db) <> 0
+         ORDER BY (g.t = 'account'), g.account_id, 3, g.t, g.id, g.metric
+        ON CONFLICT (account_id, dimension_type, month, dimension_id, metric) DO UPDATE
+           SET count = r.count + EXCLUDED.count,
+               sum_value = r.sum_value + EXCLUDED.sum_value,
+               sum_value_business_hours = r.sum_value_business_hours + EXCLUDED.sum_value_business_hours
+        RETURNING r.*
     )
-    SELECT pg_catalog.count(*), pg_catalog.array_agg(up) FILTER (WHERE up.count <= 0)
-      INTO v_n, v_zero
-      FROM up;
+    SELECT (SELECT pg_catalog.count(*) FROM up),
+           (SELECT pg_catalog.array_agg(up) FILTER (WHERE up.count <= 0) FROM up),
+           (SELECT pg_catalog.array_agg(upm) FILTER (WHERE upm.count <= 0) FROM upm)
+      INTO v_n, v_zero, v_zero_months;
 
     IF v_zero IS NOT NULL THEN
         DELETE FROM pgrollup.reporting_events_rollups AS r
@@ -2154,11 +2173,17 @@ BEGIN
          WHERE r.account_id = z.account_id AND r.date = z.date AND r.dimension_type = z.dimension_type
            AND r.dimension_id = z.dimension_id AND r.metric = z.metric AND r.count <= 0;
     END IF;
+    IF v_zero_months IS NOT NULL THEN
+        DELETE FROM pgrollup_internal.reporting_monthly_rollups AS r
+         USING pg_catalog.unnest(v_zero_months) AS z
+         WHERE r.account_id = z.account_id AND r.dimension_type = z.dimension_type AND r.month = z.month
+           AND r.dimension_id = z.dimension_id AND r.metric = z.metric AND r.count <= 0;
+    END IF;
     RETURN v_n;
 END;
 $$;
 
-COMMENT ON FUNCTION pgrollup_internal.reporting_apply(p_rows pgrollup_internal.reporting_delta[]) IS 'Applies signed reporting event rows to reporting_events_rollups and the handoff presence table (accounts with a timezone only); returns the number of rollup rows touched.';
+COMMENT ON FUNCTION pgrollup_internal.reporting_apply(p_rows pgrollup_internal.reporting_delta[]) IS 'Applies signed reporting event rows to reporting_events_rollups, the monthly totals and the handoff presence table (accounts with a timezone only); returns the number of rollup rows touched.';
 
 CREATE FUNCTION pgrollup_internal.reporting_attach() RETURNS void
     LANGUAGE plpgsql
@@ -2226,6 +2251,7 @@ BEGIN
         PERFORM pgrollup_internal.lock_module('reporting', true);
         DELETE FROM pgrollup.reporting_events_rollups;
         DELETE FROM pgrollup_internal.reporting_handoffs;
+        DELETE FROM pgrollup_internal.reporting_monthly_rollups;
         DELETE FROM pgrollup_internal.reporting_changes;
         UPDATE pgrollup_internal.reporting_pending AS p SET sign = 0     -- this transaction's earlier writes
          WHERE p.txid = pg_catalog.pg_current_xact_id();
@@ -2348,6 +2374,8 @@ DECLARE
     v_names text[];
     v_handoff_names text[];
     v_daily boolean;
+    v_month_from date;
+    v_month_to date;
 BEGIN
     -- Counts and value sums per dimension id, bucket and metric for events with
     -- p_since <= created_at < p_until: local days [p_day_from, p_day_to) from the rollups (and the
@@ -2363,6 +2391,19 @@ BEGIN
     -- daily buckets of one dimension id: a whole day's distinct handoffs is its rollup count (a
     -- bucket is then either a whole rollup day or a partial raw day), no presence scan needed
     v_daily := COALESCE(p_unit = 'day', false) AND (p_dimension_type = 'account' OR p_dimension_id IS NOT NULL);
+    -- whole local months [v_month_from, v_month_to) of the rollup days come from the monthly
+    -- totals when buckets are months, years or the whole range; the days around them (and every
+    -- day otherwise) from the daily rows: [p_day_from, v_month_from) and [v_month_to, p_day_to)
+    v_month_from := p_day_to;
+    v_month_to := p_day_to;
+    IF (p_unit IS NULL OR p_unit IN ('month', 'year')) AND p_day_from < p_day_to THEN
+        v_month_from := pg_catalog.date_trunc('month', (p_day_from - 1)::timestamp + interval '1 month')::date;
+        v_month_to := pg_catalog.date_trunc('month', p_day_to::timestamp)::date;
+        IF v_month_from >= v_month_to THEN
+            v_month_from := p_day_to;
+            v_month_to := p_day_to;
+        END IF;
+    END IF;
     RETURN QUERY
     WITH raw_sums AS (
         SELECT x.dimension_id,
@@ -2400,11 +2441,26 @@ BEGIN
                CASE WHEN p_unit IS NOT NULL THEN pgrollup_internal.reporting_bucket_date(r.date, p_unit) END AS bucket_date,
                NULL::timestamptz AS bucket_hour, r.metric, pg_catalog.sum(r.count)::bigint AS c,
                pg_catalog.sum(CASE WHEN p_business_hours THEN r.sum_value_business_hours ELSE r.sum_value END) AS v
-          FROM pgrollup.reporting_events_rollups AS r
-         WHERE r.account_id = p_account_id AND r.dimension_type = p_dimension_type
-           AND r.date >= p_day_from AND r.date < p_day_to
-           AND r.metric = ANY (p_metrics) AND (r.metric <> 'bot_handoffs_count' OR v_daily)
-           AND (p_dimension_id IS NULL OR r.dimension_id = p_dimension_id)
+          FROM (SELECT d.dimension_id, d.date, d.metric, d.count, d.sum_value, d.sum_value_business_hours
+                  FROM pgrollup.reporting_events_rollups AS d
+                 WHERE d.account_id = p_account_id AND d.dimension_type = p_dimension_type
+                   AND d.date >= p_day_from AND d.date < v_month_from
+                   AND d.metric = ANY (p_metrics) AND (d.metric <> 'bot_handoffs_count' OR v_daily)
+                   AND (p_dimension_id IS NULL OR d.dimension_id = p_dimension_id)
+                UNION ALL
+                SELECT d.dimension_id, d.date, d.metric, d.count, d.sum_value, d.sum_value_business_hours
+                  FROM pgrollup.reporting_events_rollups AS d
+                 WHERE d.account_id = p_account_id AND d.dimension_type = p_dimension_type
+                   AND d.date >= v_month_to AND d.date < p_day_to
+                   AND d.metric = ANY (p_metrics) AND (d.metric <> 'bot_handoffs_count' OR v_daily)
+                   AND (p_dimension_id IS NULL OR d.dimension_id = p_dimension_id)
+                UNION ALL
+                SELECT m.dimension_id, m.month, m.metric, m.count, m.sum_value, m.sum_value_business_hours
+                  FROM pgrollup_internal.reporting_monthly_rollups AS m
+                 WHERE m.account_id = p_account_id AND m.dimension_type = p_dimension_type
+                   AND m.month >= v_month_from AND m.month < v_month_to
+                   AND m.metric = ANY (p_metrics)
+                   AND (p_dimension_id IS NULL OR m.dimension_id = p_dimension_id)) AS r
          GROUP BY 1, 2, 3, 4
     ), handoffs AS (
         SELECT y.dimension_id, y.bucket_date, y.bucket_hour, 'bot_handoffs_count'::text AS metric,
@@ -2448,7 +2504,7 @@ BEGIN
 END;
 $$;
 
-COMMENT ON FUNCTION pgrollup_internal.reporting_facts(p_account_id bigint, p_since timestamp with time zone, p_until timestamp with time zone, p_day_from date, p_day_to date, p_rollup_from timestamp with time zone, p_rollup_to timestamp with time zone, p_timezone text, p_unit text, p_dimension_type text, p_dimension_id bigint, p_metrics text[], p_business_hours boolean) IS 'Read engine of report_summary and report_timeseries: event counts, value sums and distinct handoff conversations per dimension id, bucket and metric, whole local days from rollups and the rest from raw events.';
+COMMENT ON FUNCTION pgrollup_internal.reporting_facts(p_account_id bigint, p_since timestamp with time zone, p_until timestamp with time zone, p_day_from date, p_day_to date, p_rollup_from timestamp with time zone, p_rollup_to timestamp with time zone, p_timezone text, p_unit text, p_dimension_type text, p_dimension_id bigint, p_metrics text[], p_business_hours boolean) IS 'Read engine of report_summary and report_timeseries: event counts, value sums and distinct handoff conversations per dimension id, bucket and metric, whole local days from rollups (whole months from the monthly totals) and the rest from raw events.';
 
 CREATE FUNCTION pgrollup_internal.reporting_flush() RETURNS trigger
     LANGUAGE plpgsql SECURITY DEFINER
@@ -2654,6 +2710,8 @@ DECLARE
     v_from date := COALESCE(p_from, '-infinity'::date);
     v_to   date := COALESCE(p_to, 'infinity'::date);
     v_n    bigint;
+    v_mfrom date;
+    v_mto  date;
 BEGIN
     -- Rebuilds the account's local days p_from..p_to (NULL = unbounded) from raw events with
     -- set-based statements. The caller holds the module lock and the account's exclusive lock
@@ -2665,8 +2723,22 @@ BEGIN
      WHERE r.account_id = p_account_id AND r.date >= v_from AND r.date <= v_to;
     DELETE FROM pgrollup_internal.reporting_handoffs AS h
      WHERE h.account_id = p_account_id AND h.date >= v_from AND h.date <= v_to;
+    -- monthly totals of every month the range touches; rebuilt below from the new daily rows and
+    -- the daily rows of those months outside the range
+    v_mfrom := CASE WHEN p_from IS NULL THEN '-infinity'::date ELSE pg_catalog.date_trunc('month', p_from::timestamp)::date END;
+    v_mto := CASE WHEN p_to IS NULL THEN 'infinity'::date
+                  ELSE (pg_catalog.date_trunc('month', p_to::timestamp) + interval '1 month')::date END;
+    DELETE FROM pgrollup_internal.reporting_monthly_rollups AS m
+     WHERE m.account_id = p_account_id AND m.month >= v_mfrom AND m.month < v_mto;
 
     IF v_tz IS NULL THEN
+        INSERT INTO pgrollup_internal.reporting_monthly_rollups
+               (account_id, dimension_type, month, dimension_id, metric, count, sum_value, sum_value_business_hours)
+        SELECT p_account_id, r.dimension_type, pg_catalog.date_trunc('month', r.date::timestamp)::date, r.dimension_id, r.metric,
+               pg_catalog.sum(r.count)::bigint, pg_catalog.sum(r.sum_value), pg_catalog.sum(r.sum_value_business_hours)
+          FROM pgrollup.reporting_events_rollups AS r
+         WHERE r.account_id = p_account_id AND r.metric <> 'bot_handoffs_count' AND r.date >= v_mfrom AND r.date < v_mto
+         GROUP BY 2, 3, 4, 5;
         DELETE FROM pgrollup_internal.reporting_changes AS c WHERE c.account_id = p_account_id;
         UPDATE pgrollup_internal.reporting_pending AS p SET sign = 0
          WHERE p.txid = pg_catalog.pg_current_xact_id() AND p.account_id = p_account_id;
@@ -2699,6 +2771,7 @@ BEGIN
      WHERE d.id IS NOT NULL AND x.date >= v_from AND x.date <= v_to
      GROUP BY x.date, d.t, d.id, x.conversation_id;
 
+    WITH ins AS (
     INSERT INTO pgrollup.reporting_events_rollups
            (account_id, date, dimension_type, dimension_id, metric, count, sum_value, sum_value_business_hours)
     SELECT p_account_id, y.date, y.t, y.id, y.metric, pg_catalog.sum(y.c)::bigint, pg_catalog.sum(y.v), pg_catalog.sum(y.b)
@@ -2720,13 +2793,31 @@ BEGIN
             SELECT h.date, h.dimension_type, h.dimension_id, 'bot_handoffs_count', 1, 0, 0
               FROM pgrollup_internal.reporting_handoffs AS h
              WHERE h.account_id = p_account_id AND h.date >= v_from AND h.date <= v_to) AS y
-     GROUP BY y.date, y.t, y.id, y.metric;
-    GET DIAGNOSTICS v_n = ROW_COUNT;
+     GROUP BY y.date, y.t, y.id, y.metric
+    RETURNING date, dimension_type, dimension_id, metric, count, sum_value, sum_value_business_hours
+    ), mon AS (
+        -- the statement's snapshot does not see ins's rows: the rest of the touched months is read
+        -- from the daily rows outside the range, which the DELETE above left in place
+        INSERT INTO pgrollup_internal.reporting_monthly_rollups
+               (account_id, dimension_type, month, dimension_id, metric, count, sum_value, sum_value_business_hours)
+        SELECT p_account_id, z.dimension_type, pg_catalog.date_trunc('month', z.date::timestamp)::date, z.dimension_id, z.metric,
+               pg_catalog.sum(z.count)::bigint, pg_catalog.sum(z.sum_value), pg_catalog.sum(z.sum_value_business_hours)
+          FROM (SELECT ins.date, ins.dimension_type, ins.dimension_id, ins.metric, ins.count, ins.sum_value,
+                       ins.sum_value_business_hours
+                  FROM ins WHERE ins.metric <> 'bot_handoffs_count'
+                UNION ALL
+                SELECT r.date, r.dimension_type, r.dimension_id, r.metric, r.count, r.sum_value, r.sum_value_business_hours
+                  FROM pgrollup.reporting_events_rollups AS r
+                 WHERE r.account_id = p_account_id AND r.metric <> 'bot_handoffs_count'
+                   AND ((r.date >= v_mfrom AND r.date < v_from) OR (r.date > v_to AND r.date < v_mto))) AS z
+         GROUP BY 2, 3, 4, 5
+    )
+    SELECT pg_catalog.count(*) INTO v_n FROM ins;
     RETURN v_n;
 END;
 $$;
 
-COMMENT ON FUNCTION pgrollup_internal.reporting_restate(p_account_id bigint, p_from date, p_to date) IS 'Rebuilds an account''s rollup rows and handoff presence for local days p_from..p_to (NULL = unbounded) from raw events; callers hold the module lock and the account''s exclusive lock. Returns the rollup rows written.';
+COMMENT ON FUNCTION pgrollup_internal.reporting_restate(p_account_id bigint, p_from date, p_to date) IS 'Rebuilds an account''s rollup rows, monthly totals and handoff presence for local days p_from..p_to (NULL = unbounded) from raw events; callers hold the module lock and the account''s exclusive lock. Returns the rollup rows written.';
 
 CREATE FUNCTION pgrollup_internal.utc(p_ts timestamp without time zone) RETURNS timestamp with time zone
     LANGUAGE sql IMMUTABLE PARALLEL SAFE
@@ -3400,6 +3491,35 @@ COMMENT ON COLUMN pgrollup_internal.reporting_handoffs.conversation_id IS 'repor
 
 COMMENT ON COLUMN pgrollup_internal.reporting_handoffs.events IS 'Number of handoff events behind the row (the row is removed when it reaches 0).';
 
+CREATE TABLE pgrollup_internal.reporting_monthly_rollups (
+    account_id bigint NOT NULL,
+    dimension_type text NOT NULL,
+    month date NOT NULL,
+    dimension_id bigint NOT NULL,
+    metric text NOT NULL,
+    count bigint NOT NULL,
+    sum_value double precision DEFAULT 0 NOT NULL,
+    sum_value_business_hours double precision DEFAULT 0 NOT NULL
+);
+
+COMMENT ON TABLE pgrollup_internal.reporting_monthly_rollups IS 'Sum of pgrollup.reporting_events_rollups per account, dimension, metric and local month (first day of the month), for every metric except bot_handoffs_count (distinct conversations do not add up); maintained with the daily rows, read by report_summary and report_timeseries for whole months.';
+
+COMMENT ON COLUMN pgrollup_internal.reporting_monthly_rollups.account_id IS 'reporting_events.account_id.';
+
+COMMENT ON COLUMN pgrollup_internal.reporting_monthly_rollups.dimension_type IS 'account, agent or inbox.';
+
+COMMENT ON COLUMN pgrollup_internal.reporting_monthly_rollups.month IS 'First local date of the month (the account''s reporting timezone).';
+
+COMMENT ON COLUMN pgrollup_internal.reporting_monthly_rollups.dimension_id IS 'The account id, user id or inbox id.';
+
+COMMENT ON COLUMN pgrollup_internal.reporting_monthly_rollups.metric IS 'Rollup metric (pgrollup.event_metrics.rollup_metric), never bot_handoffs_count.';
+
+COMMENT ON COLUMN pgrollup_internal.reporting_monthly_rollups.count IS 'Sum of the month''s daily counts (the row is removed when it reaches 0).';
+
+COMMENT ON COLUMN pgrollup_internal.reporting_monthly_rollups.sum_value IS 'Sum of the month''s daily sum_value.';
+
+COMMENT ON COLUMN pgrollup_internal.reporting_monthly_rollups.sum_value_business_hours IS 'Sum of the month''s daily sum_value_business_hours.';
+
 CREATE UNLOGGED TABLE pgrollup_internal.reporting_pending (
     txid xid8 DEFAULT pg_current_xact_id() NOT NULL,
     is_marker boolean DEFAULT false NOT NULL,
@@ -3512,6 +3632,9 @@ ALTER TABLE ONLY pgrollup_internal.reporting_changes
 
 ALTER TABLE ONLY pgrollup_internal.reporting_handoffs
     ADD CONSTRAINT reporting_handoffs_pkey PRIMARY KEY (account_id, dimension_type, date, dimension_id, conversation_id);
+
+ALTER TABLE ONLY pgrollup_internal.reporting_monthly_rollups
+    ADD CONSTRAINT reporting_monthly_rollups_pkey PRIMARY KEY (account_id, dimension_type, month, dimension_id, metric);
 
 ALTER TABLE ONLY pgrollup_internal.settings
     ADD CONSTRAINT settings_pkey PRIMARY KEY (name);

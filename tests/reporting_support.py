@@ -101,6 +101,18 @@ def rollup_mismatches(conn, schema="public"):
         g, w = got.get(k), want.get(k)
         if g is None or w is None or not all(close(x, y) for x, y in zip(g, w)):
             bad.append((k, g, w))
+    # the internal monthly totals must equal the sums of their months' daily rows
+    got_m = {r[:5]: r[5:] for r in conn.execute(
+        "SELECT account_id, month, dimension_type, dimension_id, metric, count, sum_value, sum_value_business_hours "
+        "FROM pgrollup_internal.reporting_monthly_rollups").fetchall()}
+    want_m = {r[:5]: r[5:] for r in conn.execute(
+        "SELECT account_id, date_trunc('month', date::timestamp)::date, dimension_type, dimension_id, metric, "
+        "sum(count)::bigint, sum(sum_value), sum(sum_value_business_hours) FROM pgrollup.reporting_events_rollups "
+        "WHERE metric <> 'bot_handoffs_count' GROUP BY 1, 2, 3, 4, 5").fetchall()}
+    for k in set(got_m) | set(want_m):
+        g, w = got_m.get(k), want_m.get(k)
+        if g is None or w is None or not all(close(x, y) for x, y in zip(g, w)):
+            bad.append((("monthly",) + k, g, w))
     return sorted(bad, key=str)
 
 

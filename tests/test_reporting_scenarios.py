@@ -237,6 +237,46 @@ def test_reads_paths_and_arguments(rdb):
                 conn.execute(q)
 
 
+def test_whole_months_read_from_monthly_totals(rdb):
+    """Reads over whole local months sum the monthly totals (plus daily rows for the partial months
+    around them); writes, deletes, updates, backfills of part of a month and zone changes keep those
+    totals equal to their daily rows, and every path gives the reference answer."""
+    zone = "Pacific/Chatham"
+    with rdb.connect() as conn:
+        conn.execute("SELECT pgrollup.set_reporting_timezone(1, %s)", (zone,))
+        conn.execute("SELECT pgrollup.set_rollup_reads(1, true)")
+        rs.insert(conn, [ev(name, f"2024-{m:02d}-{d:02d} {h:02d}:10", user=1 + (d + h) % 3, inbox=1 + d % 2,
+                            conv=(d * h) % 7, value=d * 60 + h, bh=h)
+                         for m in (1, 2, 3, 4, 5) for d in (1, 2, 14, 27, 28) for h in (0, 11, 23)
+                         for name in ("conversation_resolved", "reply_time", "conversation_bot_handoff")])
+        months = conn.execute("SELECT count(DISTINCT month) FROM pgrollup_internal.reporting_monthly_rollups "
+                              "WHERE account_id = 1").fetchone()[0]
+        assert months >= 5
+        assert rs.rollup_mismatches(conn) == []
+        conn.execute("DELETE FROM public.reporting_events WHERE created_at::date = '2024-02-14'")
+        conn.execute("UPDATE public.reporting_events SET value = value + 1, user_id = 2 "
+                     "WHERE created_at::date = '2024-03-27'")
+        conn.execute("UPDATE pgrollup_internal.reporting_monthly_rollups SET count = 999 WHERE month = '2024-04-01'")
+        conn.execute("SELECT pgrollup.backfill_reporting(1, '2024-04-10', '2024-04-20')")   # restates all of April's totals
+        assert rs.rollup_mismatches(conn) == []
+        for since, until in [("2024-01-01", "2024-06-01"), ("2024-01-15", "2024-05-10"), ("2024-02-01", "2024-03-01"),
+                             ("2023-12-31 10:00", "2024-04-30 13:37")]:
+            since, until = (conn.execute("SELECT %s::timestamp AT TIME ZONE %s", (t, zone)).fetchone()[0]
+                            for t in (since, until))
+            for dim in ("account", "agent", "inbox"):
+                on = rs.summary(conn, 1, since, until, dim, True)
+                want = rs.reference_summary(conn, 1, since, until, dim, True)
+                assert rs.rows_equal(rs.strip_source(on), want), (since, until, dim, on, want)
+            for unit in ("month", "year", "week"):
+                on = rs.timeseries(conn, 1, "avg_reply_time", since, until, unit, zone, "agent", 2)
+                want = rs.reference_timeseries(conn, 1, "avg_reply_time", since, until, unit, zone, "agent", 2)
+                assert rs.rows_equal(rs.strip_source(on), want), (since, until, unit, on, want)
+        conn.execute("SELECT pgrollup.set_reporting_timezone(1, 'UTC')")
+        assert rs.rollup_mismatches(conn) == []
+        conn.execute("SELECT pgrollup.set_reporting_timezone(1, NULL)")
+        assert conn.execute("SELECT count(*) FROM pgrollup_internal.reporting_monthly_rollups").fetchone()[0] == 0
+
+
 def test_raw_path_uses_source_index(rdb):
     with rdb.connect() as conn:
         conn.execute("""INSERT INTO reporting_events (name, account_id, user_id, inbox_id, conversation_id, value, created_at, updated_at)

@@ -8,6 +8,7 @@ DECLARE
     v_handoffs   pgrollup.reporting_events_rollups[];
     v_gone       pgrollup_internal.reporting_handoffs[];
     v_zero       pgrollup.reporting_events_rollups[];
+    v_zero_months pgrollup_internal.reporting_monthly_rollups[];
     v_n          bigint;
 BEGIN
     -- Applies signed event rows to the rollups of accounts with a reporting timezone. The caller
@@ -101,10 +102,28 @@ BEGIN
                sum_value_business_hours = r.sum_value_business_hours + EXCLUDED.sum_value_business_hours,
                updated_at = pg_catalog.now()
         RETURNING r.*
+    ), upm AS (
+        -- the same deltas summed per local month (all metrics but the distinct handoffs), locked
+        -- after the daily rows in the same fixed order
+        INSERT INTO pgrollup_internal.reporting_monthly_rollups AS r
+               (account_id, dimension_type, month, dimension_id, metric, count, sum_value, sum_value_business_hours)
+        SELECT g.account_id, g.t, pg_catalog.date_trunc('month', g.date::timestamp)::date, g.id, g.metric,
+               pg_catalog.sum(g.dc)::bigint, pg_catalog.sum(g.dv), pg_catalog.sum(g.db)
+          FROM g
+         WHERE g.metric <> 'bot_handoffs_count'
+         GROUP BY g.account_id, g.t, pg_catalog.date_trunc('month', g.date::timestamp)::date, g.id, g.metric
+        HAVING pg_catalog.sum(g.dc) <> 0 OR pg_catalog.sum(g.dv) <> 0 OR pg_catalog.sum(g.db) <> 0
+         ORDER BY (g.t = 'account'), g.account_id, 3, g.t, g.id, g.metric
+        ON CONFLICT (account_id, dimension_type, month, dimension_id, metric) DO UPDATE
+           SET count = r.count + EXCLUDED.count,
+               sum_value = r.sum_value + EXCLUDED.sum_value,
+               sum_value_business_hours = r.sum_value_business_hours + EXCLUDED.sum_value_business_hours
+        RETURNING r.*
     )
-    SELECT pg_catalog.count(*), pg_catalog.array_agg(up) FILTER (WHERE up.count <= 0)
-      INTO v_n, v_zero
-      FROM up;
+    SELECT (SELECT pg_catalog.count(*) FROM up),
+           (SELECT pg_catalog.array_agg(up) FILTER (WHERE up.count <= 0) FROM up),
+           (SELECT pg_catalog.array_agg(upm) FILTER (WHERE upm.count <= 0) FROM upm)
+      INTO v_n, v_zero, v_zero_months;
 
     IF v_zero IS NOT NULL THEN
         DELETE FROM pgrollup.reporting_events_rollups AS r
@@ -112,8 +131,14 @@ BEGIN
          WHERE r.account_id = z.account_id AND r.date = z.date AND r.dimension_type = z.dimension_type
            AND r.dimension_id = z.dimension_id AND r.metric = z.metric AND r.count <= 0;
     END IF;
+    IF v_zero_months IS NOT NULL THEN
+        DELETE FROM pgrollup_internal.reporting_monthly_rollups AS r
+         USING pg_catalog.unnest(v_zero_months) AS z
+         WHERE r.account_id = z.account_id AND r.dimension_type = z.dimension_type AND r.month = z.month
+           AND r.dimension_id = z.dimension_id AND r.metric = z.metric AND r.count <= 0;
+    END IF;
     RETURN v_n;
 END;
 $$;
 REVOKE ALL ON FUNCTION pgrollup_internal.reporting_apply(pgrollup_internal.reporting_delta[]) FROM PUBLIC;
-COMMENT ON FUNCTION pgrollup_internal.reporting_apply(pgrollup_internal.reporting_delta[]) IS 'Applies signed reporting event rows to reporting_events_rollups and the handoff presence table (accounts with a timezone only); returns the number of rollup rows touched.';
+COMMENT ON FUNCTION pgrollup_internal.reporting_apply(pgrollup_internal.reporting_delta[]) IS 'Applies signed reporting event rows to reporting_events_rollups, the monthly totals and the handoff presence table (accounts with a timezone only); returns the number of rollup rows touched.';

@@ -12,6 +12,8 @@ DECLARE
     v_from date := COALESCE(p_from, '-infinity'::date);
     v_to   date := COALESCE(p_to, 'infinity'::date);
     v_n    bigint;
+    v_mfrom date;
+    v_mto  date;
 BEGIN
     -- Rebuilds the account's local days p_from..p_to (NULL = unbounded) from raw events with
     -- set-based statements. The caller holds the module lock and the account's exclusive lock
@@ -23,8 +25,22 @@ BEGIN
      WHERE r.account_id = p_account_id AND r.date >= v_from AND r.date <= v_to;
     DELETE FROM pgrollup_internal.reporting_handoffs AS h
      WHERE h.account_id = p_account_id AND h.date >= v_from AND h.date <= v_to;
+    -- monthly totals of every month the range touches; rebuilt below from the new daily rows and
+    -- the daily rows of those months outside the range
+    v_mfrom := CASE WHEN p_from IS NULL THEN '-infinity'::date ELSE pg_catalog.date_trunc('month', p_from::timestamp)::date END;
+    v_mto := CASE WHEN p_to IS NULL THEN 'infinity'::date
+                  ELSE (pg_catalog.date_trunc('month', p_to::timestamp) + interval '1 month')::date END;
+    DELETE FROM pgrollup_internal.reporting_monthly_rollups AS m
+     WHERE m.account_id = p_account_id AND m.month >= v_mfrom AND m.month < v_mto;
 
     IF v_tz IS NULL THEN
+        INSERT INTO pgrollup_internal.reporting_monthly_rollups
+               (account_id, dimension_type, month, dimension_id, metric, count, sum_value, sum_value_business_hours)
+        SELECT p_account_id, r.dimension_type, pg_catalog.date_trunc('month', r.date::timestamp)::date, r.dimension_id, r.metric,
+               pg_catalog.sum(r.count)::bigint, pg_catalog.sum(r.sum_value), pg_catalog.sum(r.sum_value_business_hours)
+          FROM pgrollup.reporting_events_rollups AS r
+         WHERE r.account_id = p_account_id AND r.metric <> 'bot_handoffs_count' AND r.date >= v_mfrom AND r.date < v_mto
+         GROUP BY 2, 3, 4, 5;
         DELETE FROM pgrollup_internal.reporting_changes AS c WHERE c.account_id = p_account_id;
         UPDATE pgrollup_internal.reporting_pending AS p SET sign = 0
          WHERE p.txid = pg_catalog.pg_current_xact_id() AND p.account_id = p_account_id;
@@ -57,6 +73,7 @@ BEGIN
      WHERE d.id IS NOT NULL AND x.date >= v_from AND x.date <= v_to
      GROUP BY x.date, d.t, d.id, x.conversation_id;
 
+    WITH ins AS (
     INSERT INTO pgrollup.reporting_events_rollups
            (account_id, date, dimension_type, dimension_id, metric, count, sum_value, sum_value_business_hours)
     SELECT p_account_id, y.date, y.t, y.id, y.metric, pg_catalog.sum(y.c)::bigint, pg_catalog.sum(y.v), pg_catalog.sum(y.b)
@@ -78,10 +95,28 @@ BEGIN
             SELECT h.date, h.dimension_type, h.dimension_id, 'bot_handoffs_count', 1, 0, 0
               FROM pgrollup_internal.reporting_handoffs AS h
              WHERE h.account_id = p_account_id AND h.date >= v_from AND h.date <= v_to) AS y
-     GROUP BY y.date, y.t, y.id, y.metric;
-    GET DIAGNOSTICS v_n = ROW_COUNT;
+     GROUP BY y.date, y.t, y.id, y.metric
+    RETURNING date, dimension_type, dimension_id, metric, count, sum_value, sum_value_business_hours
+    ), mon AS (
+        -- the statement's snapshot does not see ins's rows: the rest of the touched months is read
+        -- from the daily rows outside the range, which the DELETE above left in place
+        INSERT INTO pgrollup_internal.reporting_monthly_rollups
+               (account_id, dimension_type, month, dimension_id, metric, count, sum_value, sum_value_business_hours)
+        SELECT p_account_id, z.dimension_type, pg_catalog.date_trunc('month', z.date::timestamp)::date, z.dimension_id, z.metric,
+               pg_catalog.sum(z.count)::bigint, pg_catalog.sum(z.sum_value), pg_catalog.sum(z.sum_value_business_hours)
+          FROM (SELECT ins.date, ins.dimension_type, ins.dimension_id, ins.metric, ins.count, ins.sum_value,
+                       ins.sum_value_business_hours
+                  FROM ins WHERE ins.metric <> 'bot_handoffs_count'
+                UNION ALL
+                SELECT r.date, r.dimension_type, r.dimension_id, r.metric, r.count, r.sum_value, r.sum_value_business_hours
+                  FROM pgrollup.reporting_events_rollups AS r
+                 WHERE r.account_id = p_account_id AND r.metric <> 'bot_handoffs_count'
+                   AND ((r.date >= v_mfrom AND r.date < v_from) OR (r.date > v_to AND r.date < v_mto))) AS z
+         GROUP BY 2, 3, 4, 5
+    )
+    SELECT pg_catalog.count(*) INTO v_n FROM ins;
     RETURN v_n;
 END;
 $$;
 REVOKE ALL ON FUNCTION pgrollup_internal.reporting_restate(bigint, date, date) FROM PUBLIC;
-COMMENT ON FUNCTION pgrollup_internal.reporting_restate(bigint, date, date) IS 'Rebuilds an account''s rollup rows and handoff presence for local days p_from..p_to (NULL = unbounded) from raw events; callers hold the module lock and the account''s exclusive lock. Returns the rollup rows written.';
+COMMENT ON FUNCTION pgrollup_internal.reporting_restate(bigint, date, date) IS 'Rebuilds an account''s rollup rows, monthly totals and handoff presence for local days p_from..p_to (NULL = unbounded) from raw events; callers hold the module lock and the account''s exclusive lock. Returns the rollup rows written.';

@@ -15,6 +15,8 @@ DECLARE
     v_names text[];
     v_handoff_names text[];
     v_daily boolean;
+    v_month_from date;
+    v_month_to date;
 BEGIN
     -- Counts and value sums per dimension id, bucket and metric for events with
     -- p_since <= created_at < p_until: local days [p_day_from, p_day_to) from the rollups (and the
@@ -30,6 +32,19 @@ BEGIN
     -- daily buckets of one dimension id: a whole day's distinct handoffs is its rollup count (a
     -- bucket is then either a whole rollup day or a partial raw day), no presence scan needed
     v_daily := COALESCE(p_unit = 'day', false) AND (p_dimension_type = 'account' OR p_dimension_id IS NOT NULL);
+    -- whole local months [v_month_from, v_month_to) of the rollup days come from the monthly
+    -- totals when buckets are months, years or the whole range; the days around them (and every
+    -- day otherwise) from the daily rows: [p_day_from, v_month_from) and [v_month_to, p_day_to)
+    v_month_from := p_day_to;
+    v_month_to := p_day_to;
+    IF (p_unit IS NULL OR p_unit IN ('month', 'year')) AND p_day_from < p_day_to THEN
+        v_month_from := pg_catalog.date_trunc('month', (p_day_from - 1)::timestamp + interval '1 month')::date;
+        v_month_to := pg_catalog.date_trunc('month', p_day_to::timestamp)::date;
+        IF v_month_from >= v_month_to THEN
+            v_month_from := p_day_to;
+            v_month_to := p_day_to;
+        END IF;
+    END IF;
     RETURN QUERY
     WITH raw_sums AS (
         SELECT x.dimension_id,
@@ -67,11 +82,26 @@ BEGIN
                CASE WHEN p_unit IS NOT NULL THEN pgrollup_internal.reporting_bucket_date(r.date, p_unit) END AS bucket_date,
                NULL::timestamptz AS bucket_hour, r.metric, pg_catalog.sum(r.count)::bigint AS c,
                pg_catalog.sum(CASE WHEN p_business_hours THEN r.sum_value_business_hours ELSE r.sum_value END) AS v
-          FROM pgrollup.reporting_events_rollups AS r
-         WHERE r.account_id = p_account_id AND r.dimension_type = p_dimension_type
-           AND r.date >= p_day_from AND r.date < p_day_to
-           AND r.metric = ANY (p_metrics) AND (r.metric <> 'bot_handoffs_count' OR v_daily)
-           AND (p_dimension_id IS NULL OR r.dimension_id = p_dimension_id)
+          FROM (SELECT d.dimension_id, d.date, d.metric, d.count, d.sum_value, d.sum_value_business_hours
+                  FROM pgrollup.reporting_events_rollups AS d
+                 WHERE d.account_id = p_account_id AND d.dimension_type = p_dimension_type
+                   AND d.date >= p_day_from AND d.date < v_month_from
+                   AND d.metric = ANY (p_metrics) AND (d.metric <> 'bot_handoffs_count' OR v_daily)
+                   AND (p_dimension_id IS NULL OR d.dimension_id = p_dimension_id)
+                UNION ALL
+                SELECT d.dimension_id, d.date, d.metric, d.count, d.sum_value, d.sum_value_business_hours
+                  FROM pgrollup.reporting_events_rollups AS d
+                 WHERE d.account_id = p_account_id AND d.dimension_type = p_dimension_type
+                   AND d.date >= v_month_to AND d.date < p_day_to
+                   AND d.metric = ANY (p_metrics) AND (d.metric <> 'bot_handoffs_count' OR v_daily)
+                   AND (p_dimension_id IS NULL OR d.dimension_id = p_dimension_id)
+                UNION ALL
+                SELECT m.dimension_id, m.month, m.metric, m.count, m.sum_value, m.sum_value_business_hours
+                  FROM pgrollup_internal.reporting_monthly_rollups AS m
+                 WHERE m.account_id = p_account_id AND m.dimension_type = p_dimension_type
+                   AND m.month >= v_month_from AND m.month < v_month_to
+                   AND m.metric = ANY (p_metrics)
+                   AND (p_dimension_id IS NULL OR m.dimension_id = p_dimension_id)) AS r
          GROUP BY 1, 2, 3, 4
     ), handoffs AS (
         SELECT y.dimension_id, y.bucket_date, y.bucket_hour, 'bot_handoffs_count'::text AS metric,
@@ -115,4 +145,4 @@ BEGIN
 END;
 $$;
 REVOKE ALL ON FUNCTION pgrollup_internal.reporting_facts(bigint, timestamptz, timestamptz, date, date, timestamptz, timestamptz, text, text, text, bigint, text[], boolean) FROM PUBLIC;
-COMMENT ON FUNCTION pgrollup_internal.reporting_facts(bigint, timestamptz, timestamptz, date, date, timestamptz, timestamptz, text, text, text, bigint, text[], boolean) IS 'Read engine of report_summary and report_timeseries: event counts, value sums and distinct handoff conversations per dimension id, bucket and metric, whole local days from rollups and the rest from raw events.';
+COMMENT ON FUNCTION pgrollup_internal.reporting_facts(bigint, timestamptz, timestamptz, date, date, timestamptz, timestamptz, text, text, text, bigint, text[], boolean) IS 'Read engine of report_summary and report_timeseries: event counts, value sums and distinct handoff conversations per dimension id, bucket and metric, whole local days from rollups (whole months from the monthly totals) and the rest from raw events.';
