@@ -422,6 +422,7 @@ class Bench:
             def vacuum():
                 c.execute("VACUUM pgrollup.reporting_events_rollups")
                 c.execute("VACUUM pgrollup_internal.reporting_handoffs")
+                c.execute("VACUUM pgrollup_internal.reporting_monthly_rollups")
 
             self.pgss_reset(c)
             b = self.timed(backfill, between=vacuum)
@@ -551,6 +552,7 @@ class Bench:
         c.execute(f"VACUUM ANALYZE {table}")
         c.execute("VACUUM pgrollup.reporting_events_rollups")
         c.execute("VACUUM pgrollup_internal.reporting_handoffs")
+        c.execute("VACUUM pgrollup_internal.reporting_monthly_rollups")
 
     def scenario_write(self) -> dict:
         echo("scenario write")
