@@ -249,6 +249,9 @@ def test_whole_months_read_from_monthly_totals(rdb):
                             conv=(d * h) % 7, value=d * 60 + h, bh=h)
                          for m in (1, 2, 3, 4, 5) for d in (1, 2, 14, 27, 28) for h in (0, 11, 23)
                          for name in ("conversation_resolved", "reply_time", "conversation_bot_handoff")])
+        # agent 9 only on days outside most ranges below: a month's total minus those days is 0 for it
+        rs.insert(conn, [ev("reply_time", "2024-01-02 10:00", user=9, value=7),
+                         ev("reply_time", "2024-05-28 10:00", user=9, value=8)])
         months = conn.execute("SELECT count(DISTINCT month) FROM pgrollup_internal.reporting_monthly_rollups "
                               "WHERE account_id = 1").fetchone()[0]
         assert months >= 5

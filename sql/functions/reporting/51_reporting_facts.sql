@@ -17,6 +17,13 @@ DECLARE
     v_daily boolean;
     v_month_from date;
     v_month_to date;
+    v_plus1_to date;
+    v_plus2_from date;
+    v_minus1_from date;
+    v_minus2_to date;
+    v_whole_from date;
+    v_whole_to date;
+    v_edge_month date;
 BEGIN
     -- Counts and value sums per dimension id, bucket and metric for events with
     -- p_since <= created_at < p_until: local days [p_day_from, p_day_to) from the rollups (and the
@@ -32,17 +39,39 @@ BEGIN
     -- daily buckets of one dimension id: a whole day's distinct handoffs is its rollup count (a
     -- bucket is then either a whole rollup day or a partial raw day), no presence scan needed
     v_daily := COALESCE(p_unit = 'day', false) AND (p_dimension_type = 'account' OR p_dimension_id IS NOT NULL);
-    -- whole local months [v_month_from, v_month_to) of the rollup days come from the monthly
-    -- totals when buckets are months, years or the whole range; the days around them (and every
-    -- day otherwise) from the daily rows: [p_day_from, v_month_from) and [v_month_to, p_day_to)
+    -- Rollup days [p_day_from, p_day_to) when buckets are months, years or the whole range: whole
+    -- local months from the monthly totals; a partial month at either end either from its daily
+    -- rows or, when fewer days lie outside the range than inside, as its monthly total minus the
+    -- daily rows of the days outside the range. Daily rows read with sign +1:
+    -- [p_day_from, v_plus1_to) and [v_plus2_from, p_day_to); monthly rows of
+    -- [v_month_from, v_month_to); daily rows with sign -1: [v_minus1_from, p_day_from) and
+    -- [p_day_to, v_minus2_to). Other units (and ranges inside one month): daily rows only.
+    v_plus1_to := p_day_to;
+    v_plus2_from := p_day_to;
     v_month_from := p_day_to;
     v_month_to := p_day_to;
+    v_minus1_from := p_day_from;
+    v_minus2_to := p_day_to;
     IF (p_unit IS NULL OR p_unit IN ('month', 'year')) AND p_day_from < p_day_to THEN
-        v_month_from := pg_catalog.date_trunc('month', (p_day_from - 1)::timestamp + interval '1 month')::date;
-        v_month_to := pg_catalog.date_trunc('month', p_day_to::timestamp)::date;
-        IF v_month_from >= v_month_to THEN
-            v_month_from := p_day_to;
-            v_month_to := p_day_to;
+        v_whole_from := pg_catalog.date_trunc('month', (p_day_from - 1)::timestamp + interval '1 month')::date;
+        v_whole_to := pg_catalog.date_trunc('month', p_day_to::timestamp)::date;
+        IF v_whole_from <= v_whole_to THEN
+            v_month_from := v_whole_from;
+            v_month_to := v_whole_to;
+            v_plus1_to := v_whole_from;
+            v_plus2_from := v_whole_to;
+            v_edge_month := (v_whole_from::timestamp - interval '1 month')::date;
+            IF p_day_from > v_edge_month AND p_day_from - v_edge_month < v_whole_from - p_day_from THEN
+                v_month_from := v_edge_month;          -- the first month's total minus its days before the range
+                v_plus1_to := p_day_from;
+                v_minus1_from := v_edge_month;
+            END IF;
+            v_edge_month := (v_whole_to::timestamp + interval '1 month')::date;
+            IF p_day_to > v_whole_to AND v_edge_month - p_day_to < p_day_to - v_whole_to THEN
+                v_month_to := v_edge_month;            -- the last month's total minus its days after the range
+                v_plus2_from := p_day_to;
+                v_minus2_to := v_edge_month;
+            END IF;
         END IF;
     END IF;
     RETURN QUERY
@@ -85,14 +114,14 @@ BEGIN
           FROM (SELECT d.dimension_id, d.date, d.metric, d.count, d.sum_value, d.sum_value_business_hours
                   FROM pgrollup.reporting_events_rollups AS d
                  WHERE d.account_id = p_account_id AND d.dimension_type = p_dimension_type
-                   AND d.date >= p_day_from AND d.date < v_month_from
+                   AND d.date >= p_day_from AND d.date < v_plus1_to
                    AND d.metric = ANY (p_metrics) AND (d.metric <> 'bot_handoffs_count' OR v_daily)
                    AND (p_dimension_id IS NULL OR d.dimension_id = p_dimension_id)
                 UNION ALL
                 SELECT d.dimension_id, d.date, d.metric, d.count, d.sum_value, d.sum_value_business_hours
                   FROM pgrollup.reporting_events_rollups AS d
                  WHERE d.account_id = p_account_id AND d.dimension_type = p_dimension_type
-                   AND d.date >= v_month_to AND d.date < p_day_to
+                   AND d.date >= v_plus2_from AND d.date < p_day_to
                    AND d.metric = ANY (p_metrics) AND (d.metric <> 'bot_handoffs_count' OR v_daily)
                    AND (p_dimension_id IS NULL OR d.dimension_id = p_dimension_id)
                 UNION ALL
@@ -100,9 +129,17 @@ BEGIN
                   FROM pgrollup_internal.reporting_monthly_rollups AS m
                  WHERE m.account_id = p_account_id AND m.dimension_type = p_dimension_type
                    AND m.month >= v_month_from AND m.month < v_month_to
-                   AND m.metric = ANY (p_metrics)
-                   AND (p_dimension_id IS NULL OR m.dimension_id = p_dimension_id)) AS r
+                   AND m.metric = ANY (p_metrics) AND m.metric <> 'bot_handoffs_count'
+                   AND (p_dimension_id IS NULL OR m.dimension_id = p_dimension_id)
+                UNION ALL
+                SELECT d.dimension_id, d.date, d.metric, -d.count, -d.sum_value, -d.sum_value_business_hours
+                  FROM pgrollup.reporting_events_rollups AS d
+                 WHERE d.account_id = p_account_id AND d.dimension_type = p_dimension_type
+                   AND ((d.date >= v_minus1_from AND d.date < p_day_from) OR (d.date >= p_day_to AND d.date < v_minus2_to))
+                   AND d.metric = ANY (p_metrics) AND d.metric <> 'bot_handoffs_count'
+                   AND (p_dimension_id IS NULL OR d.dimension_id = p_dimension_id)) AS r
          GROUP BY 1, 2, 3, 4
+        HAVING pg_catalog.sum(r.count) <> 0     -- a dimension whose only events lie outside the range
     ), handoffs AS (
         SELECT y.dimension_id, y.bucket_date, y.bucket_hour, 'bot_handoffs_count'::text AS metric,
                pg_catalog.count(DISTINCT y.conv) AS c, 0::double precision AS v
