@@ -2049,6 +2049,7 @@ CREATE FUNCTION pgrollup_internal.reporting_apply(p_rows pgrollup_internal.repor
 DECLARE
     v_handoffs   pgrollup.reporting_events_rollups[];
     v_gone       pgrollup_internal.reporting_handoffs[];
+    v_turned     pgrollup_internal.reporting_handoffs[];
     v_zero       pgrollup.reporting_events_rollups[];
     v_zero_months pgrollup_internal.reporting_monthly_rollups[];
     v_n          bigint;
@@ -2098,14 +2099,45 @@ BEGIN
               FROM k WHERE k.c <> 0),
            (SELECT pg_catalog.array_agg(ROW(up.account_id, up.date, up.dimension_type, up.dimension_id,
                                             up.conversation_id, up.events)::pgrollup_internal.reporting_handoffs)
-              FROM up WHERE up.events <= 0)
-      INTO v_handoffs, v_gone;
+              FROM up WHERE up.events <= 0),
+           (SELECT pg_catalog.array_agg(ROW(up.account_id, up.date, up.dimension_type, up.dimension_id,
+                                            up.conversation_id, up.events)::pgrollup_internal.reporting_handoffs)
+              FROM up WHERE (up.inserted AND up.events > 0) OR (NOT up.inserted AND up.events <= 0))
+      INTO v_handoffs, v_gone, v_turned;
 
     IF v_gone IS NOT NULL THEN
         DELETE FROM pgrollup_internal.reporting_handoffs AS p
          USING pg_catalog.unnest(v_gone) AS g
          WHERE p.account_id = g.account_id AND p.date = g.date AND p.dimension_type = g.dimension_type
            AND p.dimension_id = g.dimension_id AND p.conversation_id = g.conversation_id AND p.events <= 0;
+    END IF;
+
+    -- repeats of the conversations whose set of handoff days changed: recomputed from their
+    -- presence rows under a per-conversation lock taken here, before the statement that reads
+    -- them, so the last of several concurrent writers of one conversation sees the others'
+    -- committed days (writers apply at commit; a restatement holds the account exclusively)
+    IF v_turned IS NOT NULL THEN
+        PERFORM pg_catalog.pg_advisory_xact_lock(1885827703, x.k)
+           FROM (SELECT DISTINCT pg_catalog.hashtext(pg_catalog.concat_ws('/', t.account_id, t.dimension_type,
+                                                                          t.dimension_id, t.conversation_id)) AS k
+                   FROM pg_catalog.unnest(v_turned) AS t ORDER BY 1) AS x;
+        DELETE FROM pgrollup_internal.reporting_handoff_repeats AS r
+         USING (SELECT DISTINCT t.account_id, t.dimension_type, t.dimension_id, t.conversation_id
+                  FROM pg_catalog.unnest(v_turned) AS t) AS g
+         WHERE r.account_id = g.account_id AND r.dimension_type = g.dimension_type
+           AND r.dimension_id = g.dimension_id AND r.conversation_id = g.conversation_id;
+        INSERT INTO pgrollup_internal.reporting_handoff_repeats
+               (account_id, dimension_type, dimension_id, conversation_id, date, prev_date)
+        SELECT x.account_id, x.dimension_type, x.dimension_id, x.conversation_id, x.date, x.prev_date
+          FROM (SELECT h.account_id, h.dimension_type, h.dimension_id, h.conversation_id, h.date,
+                       pg_catalog.lag(h.date) OVER (PARTITION BY h.account_id, h.dimension_type, h.dimension_id,
+                                                                 h.conversation_id ORDER BY h.date) AS prev_date
+                  FROM (SELECT DISTINCT t.account_id, t.dimension_type, t.dimension_id, t.conversation_id
+                          FROM pg_catalog.unnest(v_turned) AS t) AS g
+                  JOIN pgrollup_internal.reporting_handoffs AS h
+                    ON h.account_id = g.account_id AND h.dimension_type = g.dimension_type
+                   AND h.dimension_id = g.dimension_id AND h.conversation_id = g.conversation_id) AS x
+         WHERE x.prev_date IS NOT NULL;
     END IF;
 
     -- 2. rollup rows: one aggregated upsert per batch (a committing transaction, a refresh), rows locked in a fixed order with the
@@ -2145,14 +2177,13 @@ BEGIN
                updated_at = pg_catalog.now()
         RETURNING r.*
     ), upm AS (
-        -- the same deltas summed per local month (all metrics but the distinct handoffs), locked
-        -- after the daily rows in the same fixed order
+        -- the same deltas summed per local month (for handoffs: the daily distinct counts),
+        -- locked after the daily rows in the same fixed order
         INSERT INTO pgrollup_internal.reporting_monthly_rollups AS r
                (account_id, dimension_type, month, dimension_id, metric, count, sum_value, sum_value_business_hours)
         SELECT g.account_id, g.t, pg_catalog.date_trunc('month', g.date::timestamp)::date, g.id, g.metric,
                pg_catalog.sum(g.dc)::bigint, pg_catalog.sum(g.dv), pg_catalog.sum(g.db)
           FROM g
-         WHERE g.metric <> 'bot_handoffs_count'
          GROUP BY g.account_id, g.t, pg_catalog.date_trunc('month', g.date::timestamp)::date, g.id, g.metric
         HAVING pg_catalog.sum(g.dc) <> 0 OR pg_catalog.sum(g.dv) <> 0 OR pg_catalog.sum(g.db) <> 0
          ORDER BY (g.t = 'account'), g.account_id, 3, g.t, g.id, g.metric
@@ -2183,7 +2214,7 @@ BEGIN
 END;
 $$;
 
-COMMENT ON FUNCTION pgrollup_internal.reporting_apply(p_rows pgrollup_internal.reporting_delta[]) IS 'Applies signed reporting event rows to reporting_events_rollups, the monthly totals and the handoff presence table (accounts with a timezone only); returns the number of rollup rows touched.';
+COMMENT ON FUNCTION pgrollup_internal.reporting_apply(p_rows pgrollup_internal.reporting_delta[]) IS 'Applies signed reporting event rows to reporting_events_rollups, the monthly totals, the handoff presence table and its repeats (accounts with a timezone only); returns the number of rollup rows touched.';
 
 CREATE FUNCTION pgrollup_internal.reporting_attach() RETURNS void
     LANGUAGE plpgsql
@@ -2252,6 +2283,7 @@ BEGIN
         DELETE FROM pgrollup.reporting_events_rollups;
         DELETE FROM pgrollup_internal.reporting_handoffs;
         DELETE FROM pgrollup_internal.reporting_monthly_rollups;
+        DELETE FROM pgrollup_internal.reporting_handoff_repeats;
         DELETE FROM pgrollup_internal.reporting_changes;
         UPDATE pgrollup_internal.reporting_pending AS p SET sign = 0     -- this transaction's earlier writes
          WHERE p.txid = pg_catalog.pg_current_xact_id();
@@ -2374,6 +2406,7 @@ DECLARE
     v_names text[];
     v_handoff_names text[];
     v_daily boolean;
+    v_sum_handoffs boolean;
     v_month_from date;
     v_month_to date;
     v_plus1_to date;
@@ -2398,6 +2431,10 @@ BEGIN
     -- daily buckets of one dimension id: a whole day's distinct handoffs is its rollup count (a
     -- bucket is then either a whole rollup day or a partial raw day), no presence scan needed
     v_daily := COALESCE(p_unit = 'day', false) AND (p_dimension_type = 'account' OR p_dimension_id IS NOT NULL);
+    -- one bucket (a summary) over whole days: distinct handoffs = the days' summed daily counts
+    -- (monthly totals included) minus the repeats of a conversation within those days, plus the
+    -- raw-edge conversations absent from them; no presence scan
+    v_sum_handoffs := COALESCE(p_unit IS NULL AND p_day_from < p_day_to AND 'bot_handoffs_count' = ANY (p_metrics), false);
     -- Rollup days [p_day_from, p_day_to) when buckets are months, years or the whole range: whole
     -- local months from the monthly totals; a partial month at either end either from its daily
     -- rows or, when fewer days lie outside the range than inside, as its monthly total minus the
@@ -2474,28 +2511,28 @@ BEGIN
                   FROM pgrollup.reporting_events_rollups AS d
                  WHERE d.account_id = p_account_id AND d.dimension_type = p_dimension_type
                    AND d.date >= p_day_from AND d.date < v_plus1_to
-                   AND d.metric = ANY (p_metrics) AND (d.metric <> 'bot_handoffs_count' OR v_daily)
+                   AND d.metric = ANY (p_metrics) AND (d.metric <> 'bot_handoffs_count' OR v_daily OR v_sum_handoffs)
                    AND (p_dimension_id IS NULL OR d.dimension_id = p_dimension_id)
                 UNION ALL
                 SELECT d.dimension_id, d.date, d.metric, d.count, d.sum_value, d.sum_value_business_hours
                   FROM pgrollup.reporting_events_rollups AS d
                  WHERE d.account_id = p_account_id AND d.dimension_type = p_dimension_type
                    AND d.date >= v_plus2_from AND d.date < p_day_to
-                   AND d.metric = ANY (p_metrics) AND (d.metric <> 'bot_handoffs_count' OR v_daily)
+                   AND d.metric = ANY (p_metrics) AND (d.metric <> 'bot_handoffs_count' OR v_daily OR v_sum_handoffs)
                    AND (p_dimension_id IS NULL OR d.dimension_id = p_dimension_id)
                 UNION ALL
                 SELECT m.dimension_id, m.month, m.metric, m.count, m.sum_value, m.sum_value_business_hours
                   FROM pgrollup_internal.reporting_monthly_rollups AS m
                  WHERE m.account_id = p_account_id AND m.dimension_type = p_dimension_type
                    AND m.month >= v_month_from AND m.month < v_month_to
-                   AND m.metric = ANY (p_metrics) AND m.metric <> 'bot_handoffs_count'
+                   AND m.metric = ANY (p_metrics) AND (m.metric <> 'bot_handoffs_count' OR v_sum_handoffs)
                    AND (p_dimension_id IS NULL OR m.dimension_id = p_dimension_id)
                 UNION ALL
                 SELECT d.dimension_id, d.date, d.metric, -d.count, -d.sum_value, -d.sum_value_business_hours
                   FROM pgrollup.reporting_events_rollups AS d
                  WHERE d.account_id = p_account_id AND d.dimension_type = p_dimension_type
                    AND ((d.date >= v_minus1_from AND d.date < p_day_from) OR (d.date >= p_day_to AND d.date < v_minus2_to))
-                   AND d.metric = ANY (p_metrics) AND d.metric <> 'bot_handoffs_count'
+                   AND d.metric = ANY (p_metrics) AND (d.metric <> 'bot_handoffs_count' OR v_sum_handoffs)
                    AND (p_dimension_id IS NULL OR d.dimension_id = p_dimension_id)) AS r
          GROUP BY 1, 2, 3, 4
         HAVING pg_catalog.sum(r.count) <> 0     -- a dimension whose only events lie outside the range
@@ -2524,19 +2561,36 @@ BEGIN
                            AND e.created_at >= p_rollup_to AND e.created_at < p_until) AS x
                  WHERE x.dimension_id IS NOT NULL AND x.conv IS NOT NULL
                    AND (p_dimension_id IS NULL OR x.dimension_id = p_dimension_id)
+                   -- summed daily counts: an edge conversation adds one only when absent from the whole days
+                   AND NOT (v_sum_handoffs AND EXISTS (
+                       SELECT 1 FROM pgrollup_internal.reporting_handoffs AS h2
+                        WHERE h2.account_id = p_account_id AND h2.dimension_type = p_dimension_type
+                          AND h2.dimension_id = x.dimension_id AND h2.conversation_id = x.conv
+                          AND h2.date >= p_day_from AND h2.date < p_day_to))
                 UNION ALL
                 SELECT h.dimension_id,
                        CASE WHEN p_unit IS NOT NULL THEN pgrollup_internal.reporting_bucket_date(h.date, p_unit) END,
                        NULL::timestamptz, h.conversation_id
                   FROM pgrollup_internal.reporting_handoffs AS h
-                 WHERE NOT v_daily AND h.account_id = p_account_id AND h.dimension_type = p_dimension_type
+                 WHERE NOT v_daily AND NOT v_sum_handoffs AND h.account_id = p_account_id AND h.dimension_type = p_dimension_type
                    AND h.date >= p_day_from AND h.date < p_day_to
                    AND (p_dimension_id IS NULL OR h.dimension_id = p_dimension_id)) AS y
          WHERE pg_catalog.cardinality(v_handoff_names) > 0
          GROUP BY 1, 2, 3
+    ), repeats AS (
+        -- summed daily counts over the whole days count a conversation once per day: minus its
+        -- days after the first one within the range
+        SELECT r.dimension_id, NULL::date AS bucket_date, NULL::timestamptz AS bucket_hour,
+               'bot_handoffs_count'::text AS metric, -pg_catalog.count(*) AS c, 0::double precision AS v
+          FROM pgrollup_internal.reporting_handoff_repeats AS r
+         WHERE v_sum_handoffs AND r.account_id = p_account_id AND r.dimension_type = p_dimension_type
+           AND r.date >= p_day_from AND r.date < p_day_to AND r.prev_date >= p_day_from
+           AND (p_dimension_id IS NULL OR r.dimension_id = p_dimension_id)
+         GROUP BY 1
     )
     SELECT p.dimension_id, p.bucket_date, p.bucket_hour, p.metric, pg_catalog.sum(p.c)::bigint, pg_catalog.sum(p.v)
-      FROM (SELECT * FROM raw_sums UNION ALL SELECT * FROM rollup_sums UNION ALL SELECT * FROM handoffs) AS p
+      FROM (SELECT * FROM raw_sums UNION ALL SELECT * FROM rollup_sums UNION ALL SELECT * FROM handoffs
+            UNION ALL SELECT * FROM repeats) AS p
      GROUP BY 1, 2, 3, 4;
 END;
 $$;
@@ -2769,12 +2823,22 @@ BEGIN
      WHERE m.account_id = p_account_id AND m.month >= v_mfrom AND m.month < v_mto;
 
     IF v_tz IS NULL THEN
+        DELETE FROM pgrollup_internal.reporting_handoff_repeats AS r WHERE r.account_id = p_account_id;
+        INSERT INTO pgrollup_internal.reporting_handoff_repeats
+               (account_id, dimension_type, dimension_id, conversation_id, date, prev_date)
+        SELECT x.account_id, x.dimension_type, x.dimension_id, x.conversation_id, x.date, x.prev_date
+          FROM (SELECT h.account_id, h.dimension_type, h.dimension_id, h.conversation_id, h.date,
+                       pg_catalog.lag(h.date) OVER (PARTITION BY h.dimension_type, h.dimension_id, h.conversation_id
+                                                    ORDER BY h.date) AS prev_date
+                  FROM pgrollup_internal.reporting_handoffs AS h
+                 WHERE h.account_id = p_account_id) AS x
+         WHERE x.prev_date IS NOT NULL;
         INSERT INTO pgrollup_internal.reporting_monthly_rollups
                (account_id, dimension_type, month, dimension_id, metric, count, sum_value, sum_value_business_hours)
         SELECT p_account_id, r.dimension_type, pg_catalog.date_trunc('month', r.date::timestamp)::date, r.dimension_id, r.metric,
                pg_catalog.sum(r.count)::bigint, pg_catalog.sum(r.sum_value), pg_catalog.sum(r.sum_value_business_hours)
           FROM pgrollup.reporting_events_rollups AS r
-         WHERE r.account_id = p_account_id AND r.metric <> 'bot_handoffs_count' AND r.date >= v_mfrom AND r.date < v_mto
+         WHERE r.account_id = p_account_id AND r.date >= v_mfrom AND r.date < v_mto
          GROUP BY 2, 3, 4, 5;
         DELETE FROM pgrollup_internal.reporting_changes AS c WHERE c.account_id = p_account_id;
         UPDATE pgrollup_internal.reporting_pending AS p SET sign = 0
@@ -2807,6 +2871,18 @@ BEGIN
      CROSS JOIN LATERAL (VALUES ('account'::text, p_account_id), ('agent'::text, x.user_id), ('inbox'::text, x.inbox_id)) AS d(t, id)
      WHERE d.id IS NOT NULL AND x.date >= v_from AND x.date <= v_to
      GROUP BY x.date, d.t, d.id, x.conversation_id;
+
+    -- the account's handoff repeats, from its rebuilt presence rows
+    DELETE FROM pgrollup_internal.reporting_handoff_repeats AS r WHERE r.account_id = p_account_id;
+    INSERT INTO pgrollup_internal.reporting_handoff_repeats
+           (account_id, dimension_type, dimension_id, conversation_id, date, prev_date)
+    SELECT x.account_id, x.dimension_type, x.dimension_id, x.conversation_id, x.date, x.prev_date
+      FROM (SELECT h.account_id, h.dimension_type, h.dimension_id, h.conversation_id, h.date,
+                   pg_catalog.lag(h.date) OVER (PARTITION BY h.dimension_type, h.dimension_id, h.conversation_id
+                                                ORDER BY h.date) AS prev_date
+              FROM pgrollup_internal.reporting_handoffs AS h
+             WHERE h.account_id = p_account_id) AS x
+     WHERE x.prev_date IS NOT NULL;
 
     WITH ins AS (
     INSERT INTO pgrollup.reporting_events_rollups
@@ -2841,11 +2917,11 @@ BEGIN
                pg_catalog.sum(z.count)::bigint, pg_catalog.sum(z.sum_value), pg_catalog.sum(z.sum_value_business_hours)
           FROM (SELECT ins.date, ins.dimension_type, ins.dimension_id, ins.metric, ins.count, ins.sum_value,
                        ins.sum_value_business_hours
-                  FROM ins WHERE ins.metric <> 'bot_handoffs_count'
+                  FROM ins
                 UNION ALL
                 SELECT r.date, r.dimension_type, r.dimension_id, r.metric, r.count, r.sum_value, r.sum_value_business_hours
                   FROM pgrollup.reporting_events_rollups AS r
-                 WHERE r.account_id = p_account_id AND r.metric <> 'bot_handoffs_count'
+                 WHERE r.account_id = p_account_id
                    AND ((r.date >= v_mfrom AND r.date < v_from) OR (r.date > v_to AND r.date < v_mto))) AS z
          GROUP BY 2, 3, 4, 5
     )
@@ -2854,7 +2930,7 @@ BEGIN
 END;
 $$;
 
-COMMENT ON FUNCTION pgrollup_internal.reporting_restate(p_account_id bigint, p_from date, p_to date) IS 'Rebuilds an account''s rollup rows, monthly totals and handoff presence for local days p_from..p_to (NULL = unbounded) from raw events; callers hold the module lock and the account''s exclusive lock. Returns the rollup rows written.';
+COMMENT ON FUNCTION pgrollup_internal.reporting_restate(p_account_id bigint, p_from date, p_to date) IS 'Rebuilds an account''s rollup rows, monthly totals, handoff presence and repeats for local days p_from..p_to (NULL = unbounded) from raw events; callers hold the module lock and the account''s exclusive lock. Returns the rollup rows written.';
 
 CREATE FUNCTION pgrollup_internal.utc(p_ts timestamp without time zone) RETURNS timestamp with time zone
     LANGUAGE sql IMMUTABLE PARALLEL SAFE
@@ -3505,6 +3581,29 @@ ALTER TABLE pgrollup_internal.reporting_changes ALTER COLUMN change_id ADD GENER
     CACHE 1
 );
 
+CREATE TABLE pgrollup_internal.reporting_handoff_repeats (
+    account_id bigint NOT NULL,
+    dimension_type text NOT NULL,
+    dimension_id bigint NOT NULL,
+    conversation_id bigint NOT NULL,
+    date date NOT NULL,
+    prev_date date NOT NULL
+);
+
+COMMENT ON TABLE pgrollup_internal.reporting_handoff_repeats IS 'Handoff presence rows (reporting_handoffs) whose conversation was also handed off on an earlier local day in the same account and dimension, with that earlier day: distinct handoffs over days [a, b) = sum of the daily counts - rows with a <= date < b and prev_date >= a. Maintained with the presence rows.';
+
+COMMENT ON COLUMN pgrollup_internal.reporting_handoff_repeats.account_id IS 'reporting_events.account_id.';
+
+COMMENT ON COLUMN pgrollup_internal.reporting_handoff_repeats.dimension_type IS 'account, agent or inbox.';
+
+COMMENT ON COLUMN pgrollup_internal.reporting_handoff_repeats.dimension_id IS 'The account id, user id or inbox id.';
+
+COMMENT ON COLUMN pgrollup_internal.reporting_handoff_repeats.conversation_id IS 'reporting_events.conversation_id.';
+
+COMMENT ON COLUMN pgrollup_internal.reporting_handoff_repeats.date IS 'Local date of the presence row.';
+
+COMMENT ON COLUMN pgrollup_internal.reporting_handoff_repeats.prev_date IS 'The latest earlier local date with a presence row of the same account, dimension and conversation.';
+
 CREATE TABLE pgrollup_internal.reporting_handoffs (
     account_id bigint NOT NULL,
     date date NOT NULL,
@@ -3539,7 +3638,7 @@ CREATE TABLE pgrollup_internal.reporting_monthly_rollups (
     sum_value_business_hours double precision DEFAULT 0 NOT NULL
 );
 
-COMMENT ON TABLE pgrollup_internal.reporting_monthly_rollups IS 'Sum of pgrollup.reporting_events_rollups per account, dimension, metric and local month (first day of the month), for every metric except bot_handoffs_count (distinct conversations do not add up); maintained with the daily rows, read by report_summary and report_timeseries for whole months.';
+COMMENT ON TABLE pgrollup_internal.reporting_monthly_rollups IS 'Sum of pgrollup.reporting_events_rollups per account, dimension, metric and local month (first day of the month); for bot_handoffs_count the sum of the daily distinct counts, not a distinct count (reads subtract reporting_handoff_repeats). Maintained with the daily rows, read by report_summary and report_timeseries for whole months.';
 
 COMMENT ON COLUMN pgrollup_internal.reporting_monthly_rollups.account_id IS 'reporting_events.account_id.';
 
@@ -3549,7 +3648,7 @@ COMMENT ON COLUMN pgrollup_internal.reporting_monthly_rollups.month IS 'First lo
 
 COMMENT ON COLUMN pgrollup_internal.reporting_monthly_rollups.dimension_id IS 'The account id, user id or inbox id.';
 
-COMMENT ON COLUMN pgrollup_internal.reporting_monthly_rollups.metric IS 'Rollup metric (pgrollup.event_metrics.rollup_metric), never bot_handoffs_count.';
+COMMENT ON COLUMN pgrollup_internal.reporting_monthly_rollups.metric IS 'Rollup metric (pgrollup.event_metrics.rollup_metric).';
 
 COMMENT ON COLUMN pgrollup_internal.reporting_monthly_rollups.count IS 'Sum of the month''s daily counts (the row is removed when it reaches 0).';
 
@@ -3667,6 +3766,9 @@ ALTER TABLE ONLY pgrollup_internal.reporting_accounts
 ALTER TABLE ONLY pgrollup_internal.reporting_changes
     ADD CONSTRAINT reporting_changes_pkey PRIMARY KEY (change_id);
 
+ALTER TABLE ONLY pgrollup_internal.reporting_handoff_repeats
+    ADD CONSTRAINT reporting_handoff_repeats_pkey PRIMARY KEY (account_id, dimension_type, dimension_id, conversation_id, date);
+
 ALTER TABLE ONLY pgrollup_internal.reporting_handoffs
     ADD CONSTRAINT reporting_handoffs_pkey PRIMARY KEY (account_id, dimension_type, date, dimension_id, conversation_id);
 
@@ -3699,6 +3801,10 @@ CREATE INDEX refresh_runs_module_started_idx ON pgrollup_internal.refresh_runs U
 CREATE INDEX reporting_accounts_timezone_idx ON pgrollup_internal.reporting_accounts USING btree (timezone);
 
 CREATE INDEX reporting_changes_account_idx ON pgrollup_internal.reporting_changes USING btree (account_id, created_at);
+
+CREATE INDEX reporting_handoff_repeats_date_idx ON pgrollup_internal.reporting_handoff_repeats USING btree (account_id, dimension_type, date) INCLUDE (dimension_id, prev_date);
+
+CREATE INDEX reporting_handoffs_conversation_idx ON pgrollup_internal.reporting_handoffs USING btree (account_id, dimension_type, dimension_id, conversation_id, date);
 
 CREATE INDEX reporting_pending_txid_idx ON pgrollup_internal.reporting_pending USING btree (txid);
 

@@ -108,11 +108,20 @@ def rollup_mismatches(conn, schema="public"):
     want_m = {r[:5]: r[5:] for r in conn.execute(
         "SELECT account_id, date_trunc('month', date::timestamp)::date, dimension_type, dimension_id, metric, "
         "sum(count)::bigint, sum(sum_value), sum(sum_value_business_hours) FROM pgrollup.reporting_events_rollups "
-        "WHERE metric <> 'bot_handoffs_count' GROUP BY 1, 2, 3, 4, 5").fetchall()}
+        "GROUP BY 1, 2, 3, 4, 5").fetchall()}
     for k in set(got_m) | set(want_m):
         g, w = got_m.get(k), want_m.get(k)
         if g is None or w is None or not all(close(x, y) for x, y in zip(g, w)):
             bad.append((("monthly",) + k, g, w))
+    # handoff repeats: presence rows with the conversation's previous presence day in the same dimension
+    got_r = set(conn.execute(
+        "SELECT account_id, dimension_type, dimension_id, conversation_id, date, prev_date "
+        "FROM pgrollup_internal.reporting_handoff_repeats").fetchall())
+    want_r = set(conn.execute(
+        "SELECT * FROM (SELECT account_id, dimension_type, dimension_id, conversation_id, date, "
+        "lag(date) OVER (PARTITION BY account_id, dimension_type, dimension_id, conversation_id ORDER BY date) AS p "
+        "FROM pgrollup_internal.reporting_handoffs) x WHERE p IS NOT NULL").fetchall())
+    bad += [("repeat", r, None) for r in got_r ^ want_r]
     return sorted(bad, key=str)
 
 

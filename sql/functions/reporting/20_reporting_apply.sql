@@ -7,6 +7,7 @@ AS $$
 DECLARE
     v_handoffs   pgrollup.reporting_events_rollups[];
     v_gone       pgrollup_internal.reporting_handoffs[];
+    v_turned     pgrollup_internal.reporting_handoffs[];
     v_zero       pgrollup.reporting_events_rollups[];
     v_zero_months pgrollup_internal.reporting_monthly_rollups[];
     v_n          bigint;
@@ -56,14 +57,45 @@ BEGIN
               FROM k WHERE k.c <> 0),
            (SELECT pg_catalog.array_agg(ROW(up.account_id, up.date, up.dimension_type, up.dimension_id,
                                             up.conversation_id, up.events)::pgrollup_internal.reporting_handoffs)
-              FROM up WHERE up.events <= 0)
-      INTO v_handoffs, v_gone;
+              FROM up WHERE up.events <= 0),
+           (SELECT pg_catalog.array_agg(ROW(up.account_id, up.date, up.dimension_type, up.dimension_id,
+                                            up.conversation_id, up.events)::pgrollup_internal.reporting_handoffs)
+              FROM up WHERE (up.inserted AND up.events > 0) OR (NOT up.inserted AND up.events <= 0))
+      INTO v_handoffs, v_gone, v_turned;
 
     IF v_gone IS NOT NULL THEN
         DELETE FROM pgrollup_internal.reporting_handoffs AS p
          USING pg_catalog.unnest(v_gone) AS g
          WHERE p.account_id = g.account_id AND p.date = g.date AND p.dimension_type = g.dimension_type
            AND p.dimension_id = g.dimension_id AND p.conversation_id = g.conversation_id AND p.events <= 0;
+    END IF;
+
+    -- repeats of the conversations whose set of handoff days changed: recomputed from their
+    -- presence rows under a per-conversation lock taken here, before the statement that reads
+    -- them, so the last of several concurrent writers of one conversation sees the others'
+    -- committed days (writers apply at commit; a restatement holds the account exclusively)
+    IF v_turned IS NOT NULL THEN
+        PERFORM pg_catalog.pg_advisory_xact_lock(1885827703, x.k)
+           FROM (SELECT DISTINCT pg_catalog.hashtext(pg_catalog.concat_ws('/', t.account_id, t.dimension_type,
+                                                                          t.dimension_id, t.conversation_id)) AS k
+                   FROM pg_catalog.unnest(v_turned) AS t ORDER BY 1) AS x;
+        DELETE FROM pgrollup_internal.reporting_handoff_repeats AS r
+         USING (SELECT DISTINCT t.account_id, t.dimension_type, t.dimension_id, t.conversation_id
+                  FROM pg_catalog.unnest(v_turned) AS t) AS g
+         WHERE r.account_id = g.account_id AND r.dimension_type = g.dimension_type
+           AND r.dimension_id = g.dimension_id AND r.conversation_id = g.conversation_id;
+        INSERT INTO pgrollup_internal.reporting_handoff_repeats
+               (account_id, dimension_type, dimension_id, conversation_id, date, prev_date)
+        SELECT x.account_id, x.dimension_type, x.dimension_id, x.conversation_id, x.date, x.prev_date
+          FROM (SELECT h.account_id, h.dimension_type, h.dimension_id, h.conversation_id, h.date,
+                       pg_catalog.lag(h.date) OVER (PARTITION BY h.account_id, h.dimension_type, h.dimension_id,
+                                                                 h.conversation_id ORDER BY h.date) AS prev_date
+                  FROM (SELECT DISTINCT t.account_id, t.dimension_type, t.dimension_id, t.conversation_id
+                          FROM pg_catalog.unnest(v_turned) AS t) AS g
+                  JOIN pgrollup_internal.reporting_handoffs AS h
+                    ON h.account_id = g.account_id AND h.dimension_type = g.dimension_type
+                   AND h.dimension_id = g.dimension_id AND h.conversation_id = g.conversation_id) AS x
+         WHERE x.prev_date IS NOT NULL;
     END IF;
 
     -- 2. rollup rows: one aggregated upsert per batch (a committing transaction, a refresh), rows locked in a fixed order with the
@@ -103,14 +135,13 @@ BEGIN
                updated_at = pg_catalog.now()
         RETURNING r.*
     ), upm AS (
-        -- the same deltas summed per local month (all metrics but the distinct handoffs), locked
-        -- after the daily rows in the same fixed order
+        -- the same deltas summed per local month (for handoffs: the daily distinct counts),
+        -- locked after the daily rows in the same fixed order
         INSERT INTO pgrollup_internal.reporting_monthly_rollups AS r
                (account_id, dimension_type, month, dimension_id, metric, count, sum_value, sum_value_business_hours)
         SELECT g.account_id, g.t, pg_catalog.date_trunc('month', g.date::timestamp)::date, g.id, g.metric,
                pg_catalog.sum(g.dc)::bigint, pg_catalog.sum(g.dv), pg_catalog.sum(g.db)
           FROM g
-         WHERE g.metric <> 'bot_handoffs_count'
          GROUP BY g.account_id, g.t, pg_catalog.date_trunc('month', g.date::timestamp)::date, g.id, g.metric
         HAVING pg_catalog.sum(g.dc) <> 0 OR pg_catalog.sum(g.dv) <> 0 OR pg_catalog.sum(g.db) <> 0
          ORDER BY (g.t = 'account'), g.account_id, 3, g.t, g.id, g.metric
@@ -141,4 +172,4 @@ BEGIN
 END;
 $$;
 REVOKE ALL ON FUNCTION pgrollup_internal.reporting_apply(pgrollup_internal.reporting_delta[]) FROM PUBLIC;
-COMMENT ON FUNCTION pgrollup_internal.reporting_apply(pgrollup_internal.reporting_delta[]) IS 'Applies signed reporting event rows to reporting_events_rollups, the monthly totals and the handoff presence table (accounts with a timezone only); returns the number of rollup rows touched.';
+COMMENT ON FUNCTION pgrollup_internal.reporting_apply(pgrollup_internal.reporting_delta[]) IS 'Applies signed reporting event rows to reporting_events_rollups, the monthly totals, the handoff presence table and its repeats (accounts with a timezone only); returns the number of rollup rows touched.';

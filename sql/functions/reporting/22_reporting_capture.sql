@@ -17,6 +17,7 @@ BEGIN
         DELETE FROM pgrollup.reporting_events_rollups;
         DELETE FROM pgrollup_internal.reporting_handoffs;
         DELETE FROM pgrollup_internal.reporting_monthly_rollups;
+        DELETE FROM pgrollup_internal.reporting_handoff_repeats;
         DELETE FROM pgrollup_internal.reporting_changes;
         UPDATE pgrollup_internal.reporting_pending AS p SET sign = 0     -- this transaction's earlier writes
          WHERE p.txid = pg_catalog.pg_current_xact_id();

@@ -34,12 +34,22 @@ BEGIN
      WHERE m.account_id = p_account_id AND m.month >= v_mfrom AND m.month < v_mto;
 
     IF v_tz IS NULL THEN
+        DELETE FROM pgrollup_internal.reporting_handoff_repeats AS r WHERE r.account_id = p_account_id;
+        INSERT INTO pgrollup_internal.reporting_handoff_repeats
+               (account_id, dimension_type, dimension_id, conversation_id, date, prev_date)
+        SELECT x.account_id, x.dimension_type, x.dimension_id, x.conversation_id, x.date, x.prev_date
+          FROM (SELECT h.account_id, h.dimension_type, h.dimension_id, h.conversation_id, h.date,
+                       pg_catalog.lag(h.date) OVER (PARTITION BY h.dimension_type, h.dimension_id, h.conversation_id
+                                                    ORDER BY h.date) AS prev_date
+                  FROM pgrollup_internal.reporting_handoffs AS h
+                 WHERE h.account_id = p_account_id) AS x
+         WHERE x.prev_date IS NOT NULL;
         INSERT INTO pgrollup_internal.reporting_monthly_rollups
                (account_id, dimension_type, month, dimension_id, metric, count, sum_value, sum_value_business_hours)
         SELECT p_account_id, r.dimension_type, pg_catalog.date_trunc('month', r.date::timestamp)::date, r.dimension_id, r.metric,
                pg_catalog.sum(r.count)::bigint, pg_catalog.sum(r.sum_value), pg_catalog.sum(r.sum_value_business_hours)
           FROM pgrollup.reporting_events_rollups AS r
-         WHERE r.account_id = p_account_id AND r.metric <> 'bot_handoffs_count' AND r.date >= v_mfrom AND r.date < v_mto
+         WHERE r.account_id = p_account_id AND r.date >= v_mfrom AND r.date < v_mto
          GROUP BY 2, 3, 4, 5;
         DELETE FROM pgrollup_internal.reporting_changes AS c WHERE c.account_id = p_account_id;
         UPDATE pgrollup_internal.reporting_pending AS p SET sign = 0
@@ -72,6 +82,18 @@ BEGIN
      CROSS JOIN LATERAL (VALUES ('account'::text, p_account_id), ('agent'::text, x.user_id), ('inbox'::text, x.inbox_id)) AS d(t, id)
      WHERE d.id IS NOT NULL AND x.date >= v_from AND x.date <= v_to
      GROUP BY x.date, d.t, d.id, x.conversation_id;
+
+    -- the account's handoff repeats, from its rebuilt presence rows
+    DELETE FROM pgrollup_internal.reporting_handoff_repeats AS r WHERE r.account_id = p_account_id;
+    INSERT INTO pgrollup_internal.reporting_handoff_repeats
+           (account_id, dimension_type, dimension_id, conversation_id, date, prev_date)
+    SELECT x.account_id, x.dimension_type, x.dimension_id, x.conversation_id, x.date, x.prev_date
+      FROM (SELECT h.account_id, h.dimension_type, h.dimension_id, h.conversation_id, h.date,
+                   pg_catalog.lag(h.date) OVER (PARTITION BY h.dimension_type, h.dimension_id, h.conversation_id
+                                                ORDER BY h.date) AS prev_date
+              FROM pgrollup_internal.reporting_handoffs AS h
+             WHERE h.account_id = p_account_id) AS x
+     WHERE x.prev_date IS NOT NULL;
 
     WITH ins AS (
     INSERT INTO pgrollup.reporting_events_rollups
@@ -106,11 +128,11 @@ BEGIN
                pg_catalog.sum(z.count)::bigint, pg_catalog.sum(z.sum_value), pg_catalog.sum(z.sum_value_business_hours)
           FROM (SELECT ins.date, ins.dimension_type, ins.dimension_id, ins.metric, ins.count, ins.sum_value,
                        ins.sum_value_business_hours
-                  FROM ins WHERE ins.metric <> 'bot_handoffs_count'
+                  FROM ins
                 UNION ALL
                 SELECT r.date, r.dimension_type, r.dimension_id, r.metric, r.count, r.sum_value, r.sum_value_business_hours
                   FROM pgrollup.reporting_events_rollups AS r
-                 WHERE r.account_id = p_account_id AND r.metric <> 'bot_handoffs_count'
+                 WHERE r.account_id = p_account_id
                    AND ((r.date >= v_mfrom AND r.date < v_from) OR (r.date > v_to AND r.date < v_mto))) AS z
          GROUP BY 2, 3, 4, 5
     )
@@ -119,4 +141,4 @@ BEGIN
 END;
 $$;
 REVOKE ALL ON FUNCTION pgrollup_internal.reporting_restate(bigint, date, date) FROM PUBLIC;
-COMMENT ON FUNCTION pgrollup_internal.reporting_restate(bigint, date, date) IS 'Rebuilds an account''s rollup rows, monthly totals and handoff presence for local days p_from..p_to (NULL = unbounded) from raw events; callers hold the module lock and the account''s exclusive lock. Returns the rollup rows written.';
+COMMENT ON FUNCTION pgrollup_internal.reporting_restate(bigint, date, date) IS 'Rebuilds an account''s rollup rows, monthly totals, handoff presence and repeats for local days p_from..p_to (NULL = unbounded) from raw events; callers hold the module lock and the account''s exclusive lock. Returns the rollup rows written.';

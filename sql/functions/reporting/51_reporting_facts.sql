@@ -15,6 +15,7 @@ DECLARE
     v_names text[];
     v_handoff_names text[];
     v_daily boolean;
+    v_sum_handoffs boolean;
     v_month_from date;
     v_month_to date;
     v_plus1_to date;
@@ -39,6 +40,10 @@ BEGIN
     -- daily buckets of one dimension id: a whole day's distinct handoffs is its rollup count (a
     -- bucket is then either a whole rollup day or a partial raw day), no presence scan needed
     v_daily := COALESCE(p_unit = 'day', false) AND (p_dimension_type = 'account' OR p_dimension_id IS NOT NULL);
+    -- one bucket (a summary) over whole days: distinct handoffs = the days' summed daily counts
+    -- (monthly totals included) minus the repeats of a conversation within those days, plus the
+    -- raw-edge conversations absent from them; no presence scan
+    v_sum_handoffs := COALESCE(p_unit IS NULL AND p_day_from < p_day_to AND 'bot_handoffs_count' = ANY (p_metrics), false);
     -- Rollup days [p_day_from, p_day_to) when buckets are months, years or the whole range: whole
     -- local months from the monthly totals; a partial month at either end either from its daily
     -- rows or, when fewer days lie outside the range than inside, as its monthly total minus the
@@ -115,28 +120,28 @@ BEGIN
                   FROM pgrollup.reporting_events_rollups AS d
                  WHERE d.account_id = p_account_id AND d.dimension_type = p_dimension_type
                    AND d.date >= p_day_from AND d.date < v_plus1_to
-                   AND d.metric = ANY (p_metrics) AND (d.metric <> 'bot_handoffs_count' OR v_daily)
+                   AND d.metric = ANY (p_metrics) AND (d.metric <> 'bot_handoffs_count' OR v_daily OR v_sum_handoffs)
                    AND (p_dimension_id IS NULL OR d.dimension_id = p_dimension_id)
                 UNION ALL
                 SELECT d.dimension_id, d.date, d.metric, d.count, d.sum_value, d.sum_value_business_hours
                   FROM pgrollup.reporting_events_rollups AS d
                  WHERE d.account_id = p_account_id AND d.dimension_type = p_dimension_type
                    AND d.date >= v_plus2_from AND d.date < p_day_to
-                   AND d.metric = ANY (p_metrics) AND (d.metric <> 'bot_handoffs_count' OR v_daily)
+                   AND d.metric = ANY (p_metrics) AND (d.metric <> 'bot_handoffs_count' OR v_daily OR v_sum_handoffs)
                    AND (p_dimension_id IS NULL OR d.dimension_id = p_dimension_id)
                 UNION ALL
                 SELECT m.dimension_id, m.month, m.metric, m.count, m.sum_value, m.sum_value_business_hours
                   FROM pgrollup_internal.reporting_monthly_rollups AS m
                  WHERE m.account_id = p_account_id AND m.dimension_type = p_dimension_type
                    AND m.month >= v_month_from AND m.month < v_month_to
-                   AND m.metric = ANY (p_metrics) AND m.metric <> 'bot_handoffs_count'
+                   AND m.metric = ANY (p_metrics) AND (m.metric <> 'bot_handoffs_count' OR v_sum_handoffs)
                    AND (p_dimension_id IS NULL OR m.dimension_id = p_dimension_id)
                 UNION ALL
                 SELECT d.dimension_id, d.date, d.metric, -d.count, -d.sum_value, -d.sum_value_business_hours
                   FROM pgrollup.reporting_events_rollups AS d
                  WHERE d.account_id = p_account_id AND d.dimension_type = p_dimension_type
                    AND ((d.date >= v_minus1_from AND d.date < p_day_from) OR (d.date >= p_day_to AND d.date < v_minus2_to))
-                   AND d.metric = ANY (p_metrics) AND d.metric <> 'bot_handoffs_count'
+                   AND d.metric = ANY (p_metrics) AND (d.metric <> 'bot_handoffs_count' OR v_sum_handoffs)
                    AND (p_dimension_id IS NULL OR d.dimension_id = p_dimension_id)) AS r
          GROUP BY 1, 2, 3, 4
         HAVING pg_catalog.sum(r.count) <> 0     -- a dimension whose only events lie outside the range
@@ -165,19 +170,36 @@ BEGIN
                            AND e.created_at >= p_rollup_to AND e.created_at < p_until) AS x
                  WHERE x.dimension_id IS NOT NULL AND x.conv IS NOT NULL
                    AND (p_dimension_id IS NULL OR x.dimension_id = p_dimension_id)
+                   -- summed daily counts: an edge conversation adds one only when absent from the whole days
+                   AND NOT (v_sum_handoffs AND EXISTS (
+                       SELECT 1 FROM pgrollup_internal.reporting_handoffs AS h2
+                        WHERE h2.account_id = p_account_id AND h2.dimension_type = p_dimension_type
+                          AND h2.dimension_id = x.dimension_id AND h2.conversation_id = x.conv
+                          AND h2.date >= p_day_from AND h2.date < p_day_to))
                 UNION ALL
                 SELECT h.dimension_id,
                        CASE WHEN p_unit IS NOT NULL THEN pgrollup_internal.reporting_bucket_date(h.date, p_unit) END,
                        NULL::timestamptz, h.conversation_id
                   FROM pgrollup_internal.reporting_handoffs AS h
-                 WHERE NOT v_daily AND h.account_id = p_account_id AND h.dimension_type = p_dimension_type
+                 WHERE NOT v_daily AND NOT v_sum_handoffs AND h.account_id = p_account_id AND h.dimension_type = p_dimension_type
                    AND h.date >= p_day_from AND h.date < p_day_to
                    AND (p_dimension_id IS NULL OR h.dimension_id = p_dimension_id)) AS y
          WHERE pg_catalog.cardinality(v_handoff_names) > 0
          GROUP BY 1, 2, 3
+    ), repeats AS (
+        -- summed daily counts over the whole days count a conversation once per day: minus its
+        -- days after the first one within the range
+        SELECT r.dimension_id, NULL::date AS bucket_date, NULL::timestamptz AS bucket_hour,
+               'bot_handoffs_count'::text AS metric, -pg_catalog.count(*) AS c, 0::double precision AS v
+          FROM pgrollup_internal.reporting_handoff_repeats AS r
+         WHERE v_sum_handoffs AND r.account_id = p_account_id AND r.dimension_type = p_dimension_type
+           AND r.date >= p_day_from AND r.date < p_day_to AND r.prev_date >= p_day_from
+           AND (p_dimension_id IS NULL OR r.dimension_id = p_dimension_id)
+         GROUP BY 1
     )
     SELECT p.dimension_id, p.bucket_date, p.bucket_hour, p.metric, pg_catalog.sum(p.c)::bigint, pg_catalog.sum(p.v)
-      FROM (SELECT * FROM raw_sums UNION ALL SELECT * FROM rollup_sums UNION ALL SELECT * FROM handoffs) AS p
+      FROM (SELECT * FROM raw_sums UNION ALL SELECT * FROM rollup_sums UNION ALL SELECT * FROM handoffs
+            UNION ALL SELECT * FROM repeats) AS p
      GROUP BY 1, 2, 3, 4;
 END;
 $$;
