@@ -280,6 +280,21 @@ def test_whole_months_read_from_monthly_totals(rdb):
         assert conn.execute("SELECT count(*) FROM pgrollup_internal.reporting_monthly_rollups").fetchone()[0] == 0
 
 
+def test_one_statement_with_many_handed_off_conversations(rdb):
+    """A bulk statement handing off 12,000 conversations on several days: the per-conversation locks of
+    the handoff repeats stay within the lock table (hash buckets), and the counts are exact."""
+    with rdb.connect() as conn:
+        conn.execute("SELECT pgrollup.set_reporting_timezone(1, 'UTC')")
+        conn.execute("SELECT pgrollup.set_rollup_reads(1, true)")
+        for day in ("2024-02-01", "2024-02-02"):
+            conn.execute(f"""INSERT INTO reporting_events (name, account_id, user_id, inbox_id, conversation_id, created_at)
+                             SELECT 'conversation_bot_handoff', 1, g % 50, g % 7, g, '{day} 10:00'::timestamp + g * interval '1 second'
+                               FROM generate_series(1, 12000) g""")
+        assert rs.rollup_mismatches(conn) == []
+        got = rs.summary(conn, 1, "2024-02-01", "2024-02-03")
+        assert got[0][6] == 12000 and got[0][-1] == "rollup"
+
+
 def test_raw_path_uses_source_index(rdb):
     with rdb.connect() as conn:
         conn.execute("""INSERT INTO reporting_events (name, account_id, user_id, inbox_id, conversation_id, value, created_at, updated_at)

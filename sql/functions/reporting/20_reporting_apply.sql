@@ -71,13 +71,15 @@ BEGIN
     END IF;
 
     -- repeats of the conversations whose set of handoff days changed: recomputed from their
-    -- presence rows under a per-conversation lock taken here, before the statement that reads
+    -- presence rows under a lock per conversation taken here, before the statement that reads
     -- them, so the last of several concurrent writers of one conversation sees the others'
-    -- committed days (writers apply at commit; a restatement holds the account exclusively)
+    -- committed days (writers apply at commit; a restatement holds the account exclusively).
+    -- The locks are 256 hash buckets taken in order: a batch of many conversations (a COPY, a
+    -- refresh) holds at most 256 locks, and unrelated writers rarely share one.
     IF v_turned IS NOT NULL THEN
         PERFORM pg_catalog.pg_advisory_xact_lock(1885827703, x.k)
            FROM (SELECT DISTINCT pg_catalog.hashtext(pg_catalog.concat_ws('/', t.account_id, t.dimension_type,
-                                                                          t.dimension_id, t.conversation_id)) AS k
+                                                                          t.dimension_id, t.conversation_id)) & 255 AS k
                    FROM pg_catalog.unnest(v_turned) AS t ORDER BY 1) AS x;
         DELETE FROM pgrollup_internal.reporting_handoff_repeats AS r
          USING (SELECT DISTINCT t.account_id, t.dimension_type, t.dimension_id, t.conversation_id
