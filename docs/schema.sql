@@ -536,11 +536,17 @@ BEGIN
     v_plan := pgrollup_internal.reporting_plan(p_account_id, p_since, p_until, NULL, NULL);
     RETURN QUERY
     WITH f AS (
+        SELECT * FROM pgrollup_internal.reporting_facts_serial(
+            p_account_id, p_since, p_until, v_plan.day_from, v_plan.day_to, v_plan.rollup_from, v_plan.rollup_to,
+            v_plan.timezone, NULL, p_dimension_type, NULL,
+            ARRAY['resolutions_count', 'resolution_time', 'first_response', 'reply_time',
+                  'bot_resolutions_count', 'bot_handoffs_count'], p_business_hours) WHERE v_plan.source <> 'raw'
+        UNION ALL
         SELECT * FROM pgrollup_internal.reporting_facts(
             p_account_id, p_since, p_until, v_plan.day_from, v_plan.day_to, v_plan.rollup_from, v_plan.rollup_to,
             v_plan.timezone, NULL, p_dimension_type, NULL,
             ARRAY['resolutions_count', 'resolution_time', 'first_response', 'reply_time',
-                  'bot_resolutions_count', 'bot_handoffs_count'], p_business_hours)
+                  'bot_resolutions_count', 'bot_handoffs_count'], p_business_hours) WHERE v_plan.source = 'raw'
     ), ids AS (
         SELECT p_account_id AS id WHERE p_dimension_type = 'account'
         UNION
@@ -628,9 +634,13 @@ BEGIN
                     UNION ALL SELECT p_until - interval '1 microsecond') AS x
              WHERE x.x < p_until
         ), f AS (
+            SELECT * FROM pgrollup_internal.reporting_facts_serial(
+                p_account_id, p_since, p_until, v_plan.day_from, v_plan.day_to, v_plan.rollup_from, v_plan.rollup_to,
+                v_plan.timezone, 'hour', p_dimension_type, p_dimension_id, ARRAY[v_rollup], p_business_hours) WHERE v_plan.source <> 'raw'
+            UNION ALL
             SELECT * FROM pgrollup_internal.reporting_facts(
                 p_account_id, p_since, p_until, v_plan.day_from, v_plan.day_to, v_plan.rollup_from, v_plan.rollup_to,
-                v_plan.timezone, 'hour', p_dimension_type, p_dimension_id, ARRAY[v_rollup], p_business_hours)
+                v_plan.timezone, 'hour', p_dimension_type, p_dimension_id, ARRAY[v_rollup], p_business_hours) WHERE v_plan.source = 'raw'
         )
         SELECT b.h,
                CASE WHEN NOT v_avg THEN COALESCE(pg_catalog.sum(f.count), 0)::double precision
@@ -648,9 +658,13 @@ BEGIN
                                               ((p_until - interval '1 microsecond') AT TIME ZONE v_plan.timezone)::date::timestamp without time zone,
                                               interval '1 day') AS d(d)
         ), f AS (
+            SELECT * FROM pgrollup_internal.reporting_facts_serial(
+                p_account_id, p_since, p_until, v_plan.day_from, v_plan.day_to, v_plan.rollup_from, v_plan.rollup_to,
+                v_plan.timezone, p_group_by, p_dimension_type, p_dimension_id, ARRAY[v_rollup], p_business_hours) WHERE v_plan.source <> 'raw'
+            UNION ALL
             SELECT * FROM pgrollup_internal.reporting_facts(
                 p_account_id, p_since, p_until, v_plan.day_from, v_plan.day_to, v_plan.rollup_from, v_plan.rollup_to,
-                v_plan.timezone, p_group_by, p_dimension_type, p_dimension_id, ARRAY[v_rollup], p_business_hours)
+                v_plan.timezone, p_group_by, p_dimension_type, p_dimension_id, ARRAY[v_rollup], p_business_hours) WHERE v_plan.source = 'raw'
         )
         SELECT pgrollup_internal.reporting_day_start(b.k, v_plan.timezone),
                CASE WHEN NOT v_avg THEN COALESCE(pg_catalog.sum(f.count), 0)::double precision
@@ -2599,6 +2613,18 @@ $$;
 
 COMMENT ON FUNCTION pgrollup_internal.reporting_facts(p_account_id bigint, p_since timestamp with time zone, p_until timestamp with time zone, p_day_from date, p_day_to date, p_rollup_from timestamp with time zone, p_rollup_to timestamp with time zone, p_timezone text, p_unit text, p_dimension_type text, p_dimension_id bigint, p_metrics text[], p_business_hours boolean) IS 'Read engine of report_summary and report_timeseries: event counts, value sums and distinct handoff conversations per dimension id, bucket and metric, whole local days from rollups (whole months from the monthly totals) and the rest from raw events.';
 
+CREATE FUNCTION pgrollup_internal.reporting_facts_serial(p_account_id bigint, p_since timestamp with time zone, p_until timestamp with time zone, p_day_from date, p_day_to date, p_rollup_from timestamp with time zone, p_rollup_to timestamp with time zone, p_timezone text, p_unit text, p_dimension_type text, p_dimension_id bigint, p_metrics text[], p_business_hours boolean) RETURNS TABLE(dimension_id bigint, bucket_date date, bucket_hour timestamp with time zone, metric text, count bigint, total double precision)
+    LANGUAGE sql STABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    SET max_parallel_workers_per_gather TO '0'
+    AS $$
+    SELECT * FROM pgrollup_internal.reporting_facts(p_account_id, p_since, p_until, p_day_from, p_day_to,
+                                                    p_rollup_from, p_rollup_to, p_timezone, p_unit,
+                                                    p_dimension_type, p_dimension_id, p_metrics, p_business_hours)
+$$;
+
+COMMENT ON FUNCTION pgrollup_internal.reporting_facts_serial(p_account_id bigint, p_since timestamp with time zone, p_until timestamp with time zone, p_day_from date, p_day_to date, p_rollup_from timestamp with time zone, p_rollup_to timestamp with time zone, p_timezone text, p_unit text, p_dimension_type text, p_dimension_id bigint, p_metrics text[], p_business_hours boolean) IS 'pgrollup_internal.reporting_facts without parallel workers: used when whole days come from rollups (sources rollup and hybrid), whose few thousand rows are read faster by one process; raw reads keep the server''s parallel settings.';
+
 CREATE FUNCTION pgrollup_internal.reporting_flush() RETURNS trigger
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'pg_temp'
@@ -3933,6 +3959,8 @@ REVOKE ALL ON FUNCTION pgrollup_internal.reporting_capture() FROM PUBLIC;
 REVOKE ALL ON FUNCTION pgrollup_internal.reporting_detach() FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION pgrollup_internal.reporting_facts(p_account_id bigint, p_since timestamp with time zone, p_until timestamp with time zone, p_day_from date, p_day_to date, p_rollup_from timestamp with time zone, p_rollup_to timestamp with time zone, p_timezone text, p_unit text, p_dimension_type text, p_dimension_id bigint, p_metrics text[], p_business_hours boolean) FROM PUBLIC;
+
+REVOKE ALL ON FUNCTION pgrollup_internal.reporting_facts_serial(p_account_id bigint, p_since timestamp with time zone, p_until timestamp with time zone, p_day_from date, p_day_to date, p_rollup_from timestamp with time zone, p_rollup_to timestamp with time zone, p_timezone text, p_unit text, p_dimension_type text, p_dimension_id bigint, p_metrics text[], p_business_hours boolean) FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION pgrollup_internal.reporting_flush() FROM PUBLIC;
 

@@ -35,11 +35,17 @@ BEGIN
     v_plan := pgrollup_internal.reporting_plan(p_account_id, p_since, p_until, NULL, NULL);
     RETURN QUERY
     WITH f AS (
+        SELECT * FROM pgrollup_internal.reporting_facts_serial(
+            p_account_id, p_since, p_until, v_plan.day_from, v_plan.day_to, v_plan.rollup_from, v_plan.rollup_to,
+            v_plan.timezone, NULL, p_dimension_type, NULL,
+            ARRAY['resolutions_count', 'resolution_time', 'first_response', 'reply_time',
+                  'bot_resolutions_count', 'bot_handoffs_count'], p_business_hours) WHERE v_plan.source <> 'raw'
+        UNION ALL
         SELECT * FROM pgrollup_internal.reporting_facts(
             p_account_id, p_since, p_until, v_plan.day_from, v_plan.day_to, v_plan.rollup_from, v_plan.rollup_to,
             v_plan.timezone, NULL, p_dimension_type, NULL,
             ARRAY['resolutions_count', 'resolution_time', 'first_response', 'reply_time',
-                  'bot_resolutions_count', 'bot_handoffs_count'], p_business_hours)
+                  'bot_resolutions_count', 'bot_handoffs_count'], p_business_hours) WHERE v_plan.source = 'raw'
     ), ids AS (
         SELECT p_account_id AS id WHERE p_dimension_type = 'account'
         UNION

@@ -67,9 +67,13 @@ BEGIN
                     UNION ALL SELECT p_until - interval '1 microsecond') AS x
              WHERE x.x < p_until
         ), f AS (
+            SELECT * FROM pgrollup_internal.reporting_facts_serial(
+                p_account_id, p_since, p_until, v_plan.day_from, v_plan.day_to, v_plan.rollup_from, v_plan.rollup_to,
+                v_plan.timezone, 'hour', p_dimension_type, p_dimension_id, ARRAY[v_rollup], p_business_hours) WHERE v_plan.source <> 'raw'
+            UNION ALL
             SELECT * FROM pgrollup_internal.reporting_facts(
                 p_account_id, p_since, p_until, v_plan.day_from, v_plan.day_to, v_plan.rollup_from, v_plan.rollup_to,
-                v_plan.timezone, 'hour', p_dimension_type, p_dimension_id, ARRAY[v_rollup], p_business_hours)
+                v_plan.timezone, 'hour', p_dimension_type, p_dimension_id, ARRAY[v_rollup], p_business_hours) WHERE v_plan.source = 'raw'
         )
         SELECT b.h,
                CASE WHEN NOT v_avg THEN COALESCE(pg_catalog.sum(f.count), 0)::double precision
@@ -87,9 +91,13 @@ BEGIN
                                               ((p_until - interval '1 microsecond') AT TIME ZONE v_plan.timezone)::date::timestamp without time zone,
                                               interval '1 day') AS d(d)
         ), f AS (
+            SELECT * FROM pgrollup_internal.reporting_facts_serial(
+                p_account_id, p_since, p_until, v_plan.day_from, v_plan.day_to, v_plan.rollup_from, v_plan.rollup_to,
+                v_plan.timezone, p_group_by, p_dimension_type, p_dimension_id, ARRAY[v_rollup], p_business_hours) WHERE v_plan.source <> 'raw'
+            UNION ALL
             SELECT * FROM pgrollup_internal.reporting_facts(
                 p_account_id, p_since, p_until, v_plan.day_from, v_plan.day_to, v_plan.rollup_from, v_plan.rollup_to,
-                v_plan.timezone, p_group_by, p_dimension_type, p_dimension_id, ARRAY[v_rollup], p_business_hours)
+                v_plan.timezone, p_group_by, p_dimension_type, p_dimension_id, ARRAY[v_rollup], p_business_hours) WHERE v_plan.source = 'raw'
         )
         SELECT pgrollup_internal.reporting_day_start(b.k, v_plan.timezone),
                CASE WHEN NOT v_avg THEN COALESCE(pg_catalog.sum(f.count), 0)::double precision
