@@ -2066,6 +2066,8 @@ DECLARE
     v_turned     pgrollup_internal.reporting_handoffs[];
     v_zero       pgrollup.reporting_events_rollups[];
     v_zero_months pgrollup_internal.reporting_monthly_rollups[];
+    v_zero_months_acct pgrollup_internal.reporting_monthly_rollups[];
+    v_n_acct     bigint;
     v_n          bigint;
 BEGIN
     -- Applies signed event rows to the rollups of accounts with a reporting timezone. The caller
@@ -2156,8 +2158,8 @@ BEGIN
          WHERE x.prev_date IS NOT NULL;
     END IF;
 
-    -- 2. rollup rows: one aggregated upsert per batch (a committing transaction, a refresh), rows locked in a fixed order with the
-    --    hottest row (the account dimension) last, so it is held for the shortest time
+    -- 2. rollup rows and monthly totals: aggregated upserts in one statement per batch (a
+    --    committing transaction, a refresh), rows locked in a fixed order
     WITH e AS (
         SELECT r.*, a.timezone
           FROM pg_catalog.unnest(p_rows) AS r
@@ -2180,39 +2182,76 @@ BEGIN
                pg_catalog.sum(x.dc)::bigint AS dc, pg_catalog.sum(x.dv) AS dv, pg_catalog.sum(x.db) AS db
           FROM x GROUP BY x.account_id, x.date, x.t, x.id, x.metric
         HAVING pg_catalog.sum(x.dc) <> 0 OR pg_catalog.sum(x.dv) <> 0 OR pg_catalog.sum(x.db) <> 0
-    ), up AS (
+    ), gm AS (
+        -- the same deltas summed per local month (for handoffs: the daily distinct counts)
+        SELECT g.account_id, g.t, pg_catalog.date_trunc('month', g.date::timestamp)::date AS month, g.id, g.metric,
+               pg_catalog.sum(g.dc)::bigint AS dc, pg_catalog.sum(g.dv) AS dv, pg_catalog.sum(g.db) AS db
+          FROM g
+         GROUP BY g.account_id, g.t, pg_catalog.date_trunc('month', g.date::timestamp)::date, g.id, g.metric
+        HAVING pg_catalog.sum(g.dc) <> 0 OR pg_catalog.sum(g.dv) <> 0 OR pg_catalog.sum(g.db) <> 0
+    ), up_dim AS (
         INSERT INTO pgrollup.reporting_events_rollups AS r
                (account_id, date, dimension_type, dimension_id, metric, count, sum_value, sum_value_business_hours)
         SELECT g.account_id, g.date, g.t, g.id, g.metric, g.dc, g.dv, g.db
           FROM g
-         ORDER BY (g.t = 'account'), g.account_id, g.date, g.t, g.id, g.metric
+         WHERE (g.t = 'account') = false
+         ORDER BY g.account_id, g.date, g.t, g.id, g.metric
         ON CONFLICT ON CONSTRAINT reporting_events_rollups_key DO UPDATE
            SET count = r.count + EXCLUDED.count,
                sum_value = r.sum_value + EXCLUDED.sum_value,
                sum_value_business_hours = r.sum_value_business_hours + EXCLUDED.sum_value_business_hours,
                updated_at = pg_catalog.now()
         RETURNING r.*
-    ), upm AS (
-        -- the same deltas summed per local month (for handoffs: the daily distinct counts),
-        -- locked after the daily rows in the same fixed order
+    ), upm_dim AS (
         INSERT INTO pgrollup_internal.reporting_monthly_rollups AS r
                (account_id, dimension_type, month, dimension_id, metric, count, sum_value, sum_value_business_hours)
-        SELECT g.account_id, g.t, pg_catalog.date_trunc('month', g.date::timestamp)::date, g.id, g.metric,
-               pg_catalog.sum(g.dc)::bigint, pg_catalog.sum(g.dv), pg_catalog.sum(g.db)
+        SELECT gm.account_id, gm.t, gm.month, gm.id, gm.metric, gm.dc, gm.dv, gm.db
+          FROM gm
+         WHERE (gm.t = 'account') = false
+         ORDER BY gm.account_id, gm.month, gm.t, gm.id, gm.metric
+        ON CONFLICT (account_id, dimension_type, month, dimension_id, metric) DO UPDATE
+           SET count = r.count + EXCLUDED.count,
+               sum_value = r.sum_value + EXCLUDED.sum_value,
+               sum_value_business_hours = r.sum_value_business_hours + EXCLUDED.sum_value_business_hours
+        RETURNING r.*
+    ), up_acct AS (
+        INSERT INTO pgrollup.reporting_events_rollups AS r
+               (account_id, date, dimension_type, dimension_id, metric, count, sum_value, sum_value_business_hours)
+        SELECT g.account_id, g.date, g.t, g.id, g.metric, g.dc, g.dv, g.db
           FROM g
-         GROUP BY g.account_id, g.t, pg_catalog.date_trunc('month', g.date::timestamp)::date, g.id, g.metric
-        HAVING pg_catalog.sum(g.dc) <> 0 OR pg_catalog.sum(g.dv) <> 0 OR pg_catalog.sum(g.db) <> 0
-         ORDER BY (g.t = 'account'), g.account_id, 3, g.t, g.id, g.metric
+         WHERE (g.t = 'account') = true
+         ORDER BY g.account_id, g.date, g.t, g.id, g.metric
+        ON CONFLICT ON CONSTRAINT reporting_events_rollups_key DO UPDATE
+           SET count = r.count + EXCLUDED.count,
+               sum_value = r.sum_value + EXCLUDED.sum_value,
+               sum_value_business_hours = r.sum_value_business_hours + EXCLUDED.sum_value_business_hours,
+               updated_at = pg_catalog.now()
+        RETURNING r.*
+    ), upm_acct AS (
+        INSERT INTO pgrollup_internal.reporting_monthly_rollups AS r
+               (account_id, dimension_type, month, dimension_id, metric, count, sum_value, sum_value_business_hours)
+        SELECT gm.account_id, gm.t, gm.month, gm.id, gm.metric, gm.dc, gm.dv, gm.db
+          FROM gm
+         WHERE (gm.t = 'account') = true
+         ORDER BY gm.account_id, gm.month, gm.t, gm.id, gm.metric
         ON CONFLICT (account_id, dimension_type, month, dimension_id, metric) DO UPDATE
            SET count = r.count + EXCLUDED.count,
                sum_value = r.sum_value + EXCLUDED.sum_value,
                sum_value_business_hours = r.sum_value_business_hours + EXCLUDED.sum_value_business_hours
         RETURNING r.*
     )
-    SELECT (SELECT pg_catalog.count(*) FROM up),
-           (SELECT pg_catalog.array_agg(up) FILTER (WHERE up.count <= 0) FROM up),
-           (SELECT pg_catalog.array_agg(upm) FILTER (WHERE upm.count <= 0) FROM upm)
-      INTO v_n, v_zero, v_zero_months;
+    -- the upserts run in the order their results are read below: agent and inbox rows, daily
+    -- then monthly, each in key order; the account rows, which every writer of the account
+    -- updates, last, so they are held for the shortest time before COMMIT
+    SELECT (SELECT pg_catalog.count(*) FROM up_dim),
+           (SELECT pg_catalog.array_agg(u) FILTER (WHERE u.count <= 0) FROM upm_dim AS u),
+           (SELECT pg_catalog.count(*) FROM up_acct),
+           (SELECT pg_catalog.array_agg(u) FILTER (WHERE u.count <= 0) FROM upm_acct AS u),
+           (SELECT pg_catalog.array_agg(u) FILTER (WHERE u.count <= 0)
+              FROM (SELECT * FROM up_dim UNION ALL SELECT * FROM up_acct) AS u)
+      INTO v_n, v_zero_months, v_n_acct, v_zero_months_acct, v_zero;
+    v_n := v_n + v_n_acct;
+    v_zero_months := v_zero_months || v_zero_months_acct;
 
     IF v_zero IS NOT NULL THEN
         DELETE FROM pgrollup.reporting_events_rollups AS r
