@@ -44,8 +44,19 @@ SCENARIOS = ("reads", "backfill", "refresh", "write", "freshness")
 BIG_ACCOUNT = 1
 BIG_TENANT = 1
 
+def _memory_settings() -> dict:
+    """shared_buffers a quarter of RAM (at most 8GB), effective_cache_size three quarters, as PostgreSQL's
+    documentation advises for a dedicated server; 1GB / 4GB when RAM is unknown."""
+    try:
+        kb = next(int(l.split()[1]) for l in Path("/proc/meminfo").read_text().splitlines() if l.startswith("MemTotal:"))
+    except (OSError, StopIteration, ValueError):
+        return {"shared_buffers": "'1GB'", "effective_cache_size": "'4GB'"}
+    mb = kb // 1024
+    return {"shared_buffers": f"'{max(128, min(8192, mb // 4))}MB'", "effective_cache_size": f"'{max(512, mb * 3 // 4)}MB'"}
+
+
 BENCH_SETTINGS = {
-    "shared_buffers": "'1GB'",
+    **_memory_settings(),
     "work_mem": "'64MB'",
     "maintenance_work_mem": "'512MB'",
     "max_wal_size": "'8GB'",
