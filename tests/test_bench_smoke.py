@@ -8,7 +8,7 @@ from pgrollup.bench import SCENARIOS, run_bench
 from pgrollup.bench_report import ANALYSIS_END, ANALYSIS_START
 
 
-def test_bench_smoke_tiny_scale(tmp_path):
+def test_bench_smoke_tiny_scale(tmp_path, cli):
     res = run_bench(scale="10k", output=str(tmp_path), repeat=1)
     assert set(res["scenarios"]) == set(SCENARIOS)
 
@@ -44,7 +44,17 @@ def test_bench_smoke_tiny_scale(tmp_path):
     # a second scale accumulates in the same JSON, and a hand-written analysis survives re-rendering
     md_path = tmp_path / "BENCHMARKS.md"
     md_path.write_text(md.replace("_No analysis written yet for these results._", "hand-written analysis"))
-    run_bench(scale="12k", output=str(tmp_path), repeat=1, scenarios=("reads",))
+    # several scales in one command, one after the other
+    res = cli("bench", "--scale", "12k,11k", "--scenario", "reads", "--repeat", "1", "--output", str(tmp_path))
+    assert res.returncode == 0, res.stderr
     doc = json.loads((tmp_path / "benchmarks.json").read_text())
-    assert list(doc["scales"]) == ["10k", "12k"]
+    assert sorted(doc["scales"]) == ["10k", "11k", "12k"]
+    assert doc["scales"]["11k"]["data"]["rows_per_module"] == 11_000
     assert "hand-written analysis" in md_path.read_text()
+
+
+def test_bench_rejects_a_bad_scale_before_running(cli, tmp_path):
+    res = cli("bench", "--scale", "12k,lots", "--output", str(tmp_path))
+    assert res.returncode != 0
+    assert res.stderr.strip().count("\n") == 0 and "lots" in res.stderr, res.stderr
+    assert not (tmp_path / "benchmarks.json").exists()

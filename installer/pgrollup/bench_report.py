@@ -190,7 +190,7 @@ def render(doc: dict, analysis: str) -> str:
     a("")
     a("```sh")
     a("pgrollup bench --scale 1m            # also 5m, 10m; 10k is a smoke run (under a minute)")
-    a("pgrollup bench --scale 5m --repeat 3 --output docs")
+    a("pgrollup bench --scale 1m,5m,10m --repeat 3   # this page: every scale, one after the other")
     a("pgrollup bench --scale 1m --dsn 'host=127.0.0.1 dbname=postgres'   # use a server you started")
     a("```")
     a("")

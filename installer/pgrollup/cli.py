@@ -290,7 +290,8 @@ def demo(dsn, keep):
 
 @main.command()
 @click.option("--scale", default="1m", show_default=True,
-              help="Source rows per module: 10k (smoke), 1m, 5m, 10m, or any count like 200k.")
+              help="Source rows per module: 10k (smoke), 1m, 5m, 10m, or any count like 200k; several, "
+                   "comma-separated (1m,5m,10m), run one after the other into the same results.")
 @click.option("--dsn", default=None, help="Use this server (a throwaway database is created and dropped) "
               "instead of starting a throwaway cluster.")
 @click.option("--output", default="docs", show_default=True, help="Directory for benchmarks.json and BENCHMARKS.md.")
@@ -301,8 +302,12 @@ def demo(dsn, keep):
 @user_errors
 def bench(scale, dsn, output, repeat, scenarios):
     """Benchmark suite: reads, refresh, write overhead, backfill, freshness; writes BENCHMARKS.md and benchmarks.json."""
-    from .bench import SCENARIOS, run_bench
-    run_bench(scale=scale, dsn=dsn, output=output, repeat=repeat, scenarios=tuple(scenarios) or SCENARIOS)
+    from .bench import SCENARIOS, parse_scale, run_bench
+    scales = [s.strip() for s in scale.split(",")]
+    for s in scales:
+        parse_scale(s)   # every scale checked before the first run starts
+    for s in scales:
+        run_bench(scale=s, dsn=dsn, output=output, repeat=repeat, scenarios=tuple(scenarios) or SCENARIOS)
 
 
 if __name__ == "__main__":
