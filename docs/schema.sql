@@ -2374,7 +2374,7 @@ BEGIN
     v_marker := NOT v_deferred AND NOT EXISTS (SELECT 1 FROM pgrollup_internal.reporting_pending AS p
                                                 WHERE p.txid = pg_catalog.pg_current_xact_id());
     IF TG_OP = 'INSERT' THEN
-        WITH r AS (
+        WITH r AS NOT MATERIALIZED (   -- one copy per target below, only the mode's runs
             SELECT n.account_id, pgrollup_internal.utc(n.created_at), n.name, n.user_id, n.inbox_id, n.conversation_id, n.value, n.value_in_business_hours, 1 AS sign
               FROM pgrollup_new AS n
              WHERE n.account_id IN (SELECT a.account_id FROM pgrollup_internal.reporting_accounts AS a
@@ -2389,7 +2389,7 @@ BEGIN
                (is_marker, account_id, created_at, name, user_id, inbox_id, conversation_id, value, value_bh, sign)
         SELECT v_marker AND pg_catalog.row_number() OVER () = 1, r.* FROM r WHERE NOT v_deferred;
     ELSIF TG_OP = 'DELETE' THEN
-        WITH r AS (
+        WITH r AS NOT MATERIALIZED (   -- one copy per target below, only the mode's runs
             SELECT o.account_id, pgrollup_internal.utc(o.created_at), o.name, o.user_id, o.inbox_id, o.conversation_id, o.value, o.value_in_business_hours, -1 AS sign
               FROM pgrollup_old AS o
              WHERE o.account_id IN (SELECT a.account_id FROM pgrollup_internal.reporting_accounts AS a
@@ -2405,7 +2405,7 @@ BEGIN
         SELECT v_marker AND pg_catalog.row_number() OVER () = 1, r.* FROM r WHERE NOT v_deferred;
     ELSE
         -- rows whose relevant columns did not change (e.g. only updated_at) are skipped
-        WITH r AS (
+        WITH r AS NOT MATERIALIZED (   -- one copy per target below, only the mode's runs
             SELECT o.account_id, pgrollup_internal.utc(o.created_at), o.name, o.user_id, o.inbox_id, o.conversation_id, o.value, o.value_in_business_hours, -1 AS sign
               FROM pgrollup_old AS o
              WHERE o.account_id IN (SELECT a.account_id FROM pgrollup_internal.reporting_accounts AS a
@@ -3585,7 +3585,6 @@ COMMENT ON COLUMN pgrollup_internal.reporting_accounts.restated_at IS 'When the 
 COMMENT ON COLUMN pgrollup_internal.reporting_accounts.updated_at IS 'When the settings last changed.';
 
 CREATE TABLE pgrollup_internal.reporting_changes (
-    change_id bigint NOT NULL,
     captured_at timestamp with time zone DEFAULT now() NOT NULL,
     account_id bigint NOT NULL,
     created_at timestamp with time zone NOT NULL,
@@ -3598,9 +3597,7 @@ CREATE TABLE pgrollup_internal.reporting_changes (
     sign integer NOT NULL
 );
 
-COMMENT ON TABLE pgrollup_internal.reporting_changes IS 'Deferred mode change log: append-only signed event rows, applied and removed by pgrollup.refresh(''reporting'').';
-
-COMMENT ON COLUMN pgrollup_internal.reporting_changes.change_id IS 'Log sequence number.';
+COMMENT ON TABLE pgrollup_internal.reporting_changes IS 'Deferred mode change log: append-only signed event rows, no index (writers pay one heap row per event), applied and removed as a whole by pgrollup.refresh(''reporting'').';
 
 COMMENT ON COLUMN pgrollup_internal.reporting_changes.captured_at IS 'Start of the writing transaction.';
 
@@ -3621,15 +3618,6 @@ COMMENT ON COLUMN pgrollup_internal.reporting_changes.value IS 'reporting_events
 COMMENT ON COLUMN pgrollup_internal.reporting_changes.value_bh IS 'reporting_events.value_in_business_hours.';
 
 COMMENT ON COLUMN pgrollup_internal.reporting_changes.sign IS '+1 the event row now exists in this form, -1 it no longer does.';
-
-ALTER TABLE pgrollup_internal.reporting_changes ALTER COLUMN change_id ADD GENERATED ALWAYS AS IDENTITY (
-    SEQUENCE NAME pgrollup_internal.reporting_changes_change_id_seq
-    START WITH 1
-    INCREMENT BY 1
-    NO MINVALUE
-    NO MAXVALUE
-    CACHE 1
-);
 
 CREATE TABLE pgrollup_internal.reporting_handoff_repeats (
     account_id bigint NOT NULL,
@@ -3813,9 +3801,6 @@ ALTER TABLE ONLY pgrollup_internal.refresh_runs
 ALTER TABLE ONLY pgrollup_internal.reporting_accounts
     ADD CONSTRAINT reporting_accounts_pkey PRIMARY KEY (account_id);
 
-ALTER TABLE ONLY pgrollup_internal.reporting_changes
-    ADD CONSTRAINT reporting_changes_pkey PRIMARY KEY (change_id);
-
 ALTER TABLE ONLY pgrollup_internal.reporting_handoff_repeats
     ADD CONSTRAINT reporting_handoff_repeats_pkey PRIMARY KEY (account_id, dimension_type, dimension_id, conversation_id, date);
 
@@ -3849,8 +3834,6 @@ CREATE INDEX refresh_runs_failures_idx ON pgrollup_internal.refresh_runs USING b
 CREATE INDEX refresh_runs_module_started_idx ON pgrollup_internal.refresh_runs USING btree (module, started_at DESC);
 
 CREATE INDEX reporting_accounts_timezone_idx ON pgrollup_internal.reporting_accounts USING btree (timezone);
-
-CREATE INDEX reporting_changes_account_idx ON pgrollup_internal.reporting_changes USING btree (account_id, created_at);
 
 CREATE INDEX reporting_handoff_repeats_date_idx ON pgrollup_internal.reporting_handoff_repeats USING btree (account_id, dimension_type, date) INCLUDE (dimension_id, prev_date);
 

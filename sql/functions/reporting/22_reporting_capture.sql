@@ -53,7 +53,7 @@ BEGIN
     v_marker := NOT v_deferred AND NOT EXISTS (SELECT 1 FROM pgrollup_internal.reporting_pending AS p
                                                 WHERE p.txid = pg_catalog.pg_current_xact_id());
     IF TG_OP = 'INSERT' THEN
-        WITH r AS (
+        WITH r AS NOT MATERIALIZED (   -- one copy per target below, only the mode's runs
             SELECT n.account_id, pgrollup_internal.utc(n.created_at), n.name, n.user_id, n.inbox_id, n.conversation_id, n.value, n.value_in_business_hours, 1 AS sign
               FROM pgrollup_new AS n
              WHERE n.account_id IN (SELECT a.account_id FROM pgrollup_internal.reporting_accounts AS a
@@ -68,7 +68,7 @@ BEGIN
                (is_marker, account_id, created_at, name, user_id, inbox_id, conversation_id, value, value_bh, sign)
         SELECT v_marker AND pg_catalog.row_number() OVER () = 1, r.* FROM r WHERE NOT v_deferred;
     ELSIF TG_OP = 'DELETE' THEN
-        WITH r AS (
+        WITH r AS NOT MATERIALIZED (   -- one copy per target below, only the mode's runs
             SELECT o.account_id, pgrollup_internal.utc(o.created_at), o.name, o.user_id, o.inbox_id, o.conversation_id, o.value, o.value_in_business_hours, -1 AS sign
               FROM pgrollup_old AS o
              WHERE o.account_id IN (SELECT a.account_id FROM pgrollup_internal.reporting_accounts AS a
@@ -84,7 +84,7 @@ BEGIN
         SELECT v_marker AND pg_catalog.row_number() OVER () = 1, r.* FROM r WHERE NOT v_deferred;
     ELSE
         -- rows whose relevant columns did not change (e.g. only updated_at) are skipped
-        WITH r AS (
+        WITH r AS NOT MATERIALIZED (   -- one copy per target below, only the mode's runs
             SELECT o.account_id, pgrollup_internal.utc(o.created_at), o.name, o.user_id, o.inbox_id, o.conversation_id, o.value, o.value_in_business_hours, -1 AS sign
               FROM pgrollup_old AS o
              WHERE o.account_id IN (SELECT a.account_id FROM pgrollup_internal.reporting_accounts AS a
