@@ -1082,6 +1082,126 @@ $$;
 
 COMMENT ON FUNCTION pgrollup_internal.lock_module(p_module text, p_wait boolean) IS 'Takes the per-module maintenance lock (transaction advisory lock) held by refresh and backfill; with p_wait false returns false instead of waiting.';
 
+CREATE FUNCTION pgrollup_internal.messaging_apply_delta() RETURNS void
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    SET "TimeZone" TO 'UTC'
+    SET client_min_messages TO 'warning'
+    AS $$
+BEGIN
+    DROP TABLE IF EXISTS pg_temp.pgr_msg_g;
+    CREATE TEMP TABLE pgr_msg_g ON COMMIT DROP AS
+    SELECT d.tenant_id, d.contact_id, d.hour, d.channel,
+           pg_catalog.sum(d.sends)::bigint AS sends, pg_catalog.sum(d.delivered)::bigint AS delivered,
+           pg_catalog.sum(d.opens)::bigint AS opens, pg_catalog.sum(d.clicks)::bigint AS clicks,
+           pg_catalog.sum(d.bounces)::bigint AS bounces, pg_catalog.sum(d.unsubscribes)::bigint AS unsubscribes,
+           pg_catalog.sum(d.unique_opens)::bigint AS unique_opens, pg_catalog.sum(d.unique_clicks)::bigint AS unique_clicks
+      FROM pg_temp.pgr_msg_delta AS d
+     GROUP BY d.tenant_id, d.contact_id, d.hour, d.channel
+    HAVING pg_catalog.sum(d.sends) <> 0 OR pg_catalog.sum(d.delivered) <> 0 OR pg_catalog.sum(d.opens) <> 0
+        OR pg_catalog.sum(d.clicks) <> 0 OR pg_catalog.sum(d.bounces) <> 0 OR pg_catalog.sum(d.unsubscribes) <> 0
+        OR pg_catalog.sum(d.unique_opens) <> 0 OR pg_catalog.sum(d.unique_clicks) <> 0;   -- buckets that change
+    -- upsert the changed buckets; those whose metrics all became zero are deleted by key
+    DROP TABLE IF EXISTS pg_temp.pgr_msg_zero;
+    CREATE TEMP TABLE pgr_msg_zero (tenant_id bigint, contact_id bigint, hour timestamptz, channel text) ON COMMIT DROP;
+    WITH up AS (
+        INSERT INTO pgrollup_internal.msg_contact_hourly AS r
+               (tenant_id, contact_id, hour, channel, sends, delivered, opens, clicks, bounces, unsubscribes, unique_opens, unique_clicks)
+        SELECT g.tenant_id, g.contact_id, g.hour, g.channel, g.sends, g.delivered, g.opens, g.clicks, g.bounces, g.unsubscribes, g.unique_opens, g.unique_clicks
+          FROM pg_temp.pgr_msg_g AS g
+         ORDER BY 1, 2, 3, 4
+        ON CONFLICT (tenant_id, contact_id, hour, channel) DO UPDATE
+       SET sends = r.sends + excluded.sends, delivered = r.delivered + excluded.delivered,
+           opens = r.opens + excluded.opens, clicks = r.clicks + excluded.clicks,
+           bounces = r.bounces + excluded.bounces, unsubscribes = r.unsubscribes + excluded.unsubscribes,
+           unique_opens = r.unique_opens + excluded.unique_opens, unique_clicks = r.unique_clicks + excluded.unique_clicks
+        RETURNING r.tenant_id, r.contact_id, r.hour, r.channel,
+                  (r.sends = 0 AND r.delivered = 0 AND r.opens = 0 AND r.clicks = 0 AND r.bounces = 0
+                 AND r.unsubscribes = 0 AND r.unique_opens = 0 AND r.unique_clicks = 0) AS zero
+    )
+    INSERT INTO pg_temp.pgr_msg_zero (tenant_id, contact_id, hour, channel)
+    SELECT up.tenant_id, up.contact_id, up.hour, up.channel FROM up WHERE up.zero;
+    DELETE FROM pgrollup_internal.msg_contact_hourly AS r
+     USING pg_temp.pgr_msg_zero AS z
+     WHERE r.tenant_id = z.tenant_id AND r.contact_id = z.contact_id AND r.hour = z.hour AND r.channel = z.channel;
+
+    DROP TABLE IF EXISTS pg_temp.pgr_msg_g;
+    CREATE TEMP TABLE pgr_msg_g ON COMMIT DROP AS
+    SELECT d.tenant_id, d.campaign_id, d.local_date AS date,
+           pg_catalog.sum(d.sends)::bigint AS sends, pg_catalog.sum(d.delivered)::bigint AS delivered,
+           pg_catalog.sum(d.opens)::bigint AS opens, pg_catalog.sum(d.clicks)::bigint AS clicks,
+           pg_catalog.sum(d.bounces)::bigint AS bounces, pg_catalog.sum(d.unsubscribes)::bigint AS unsubscribes,
+           pg_catalog.sum(d.unique_opens)::bigint AS unique_opens, pg_catalog.sum(d.unique_clicks)::bigint AS unique_clicks
+      FROM pg_temp.pgr_msg_delta AS d
+     WHERE d.campaign_id IS NOT NULL
+     GROUP BY d.tenant_id, d.campaign_id, d.local_date
+    HAVING pg_catalog.sum(d.sends) <> 0 OR pg_catalog.sum(d.delivered) <> 0 OR pg_catalog.sum(d.opens) <> 0
+        OR pg_catalog.sum(d.clicks) <> 0 OR pg_catalog.sum(d.bounces) <> 0 OR pg_catalog.sum(d.unsubscribes) <> 0
+        OR pg_catalog.sum(d.unique_opens) <> 0 OR pg_catalog.sum(d.unique_clicks) <> 0;   -- buckets that change
+    -- upsert the changed buckets; those whose metrics all became zero are deleted by key
+    DROP TABLE IF EXISTS pg_temp.pgr_msg_zero;
+    CREATE TEMP TABLE pgr_msg_zero (tenant_id bigint, campaign_id bigint, date date) ON COMMIT DROP;
+    WITH up AS (
+        INSERT INTO pgrollup_internal.msg_campaign_daily AS r
+               (tenant_id, campaign_id, date, sends, delivered, opens, clicks, bounces, unsubscribes, unique_opens, unique_clicks)
+        SELECT g.tenant_id, g.campaign_id, g.date, g.sends, g.delivered, g.opens, g.clicks, g.bounces, g.unsubscribes, g.unique_opens, g.unique_clicks
+          FROM pg_temp.pgr_msg_g AS g
+         ORDER BY 1, 2, 3
+        ON CONFLICT (tenant_id, campaign_id, date) DO UPDATE
+       SET sends = r.sends + excluded.sends, delivered = r.delivered + excluded.delivered,
+           opens = r.opens + excluded.opens, clicks = r.clicks + excluded.clicks,
+           bounces = r.bounces + excluded.bounces, unsubscribes = r.unsubscribes + excluded.unsubscribes,
+           unique_opens = r.unique_opens + excluded.unique_opens, unique_clicks = r.unique_clicks + excluded.unique_clicks
+        RETURNING r.tenant_id, r.campaign_id, r.date,
+                  (r.sends = 0 AND r.delivered = 0 AND r.opens = 0 AND r.clicks = 0 AND r.bounces = 0
+                 AND r.unsubscribes = 0 AND r.unique_opens = 0 AND r.unique_clicks = 0) AS zero
+    )
+    INSERT INTO pg_temp.pgr_msg_zero (tenant_id, campaign_id, date)
+    SELECT up.tenant_id, up.campaign_id, up.date FROM up WHERE up.zero;
+    DELETE FROM pgrollup_internal.msg_campaign_daily AS r
+     USING pg_temp.pgr_msg_zero AS z
+     WHERE r.tenant_id = z.tenant_id AND r.campaign_id = z.campaign_id AND r.date = z.date;
+
+    DROP TABLE IF EXISTS pg_temp.pgr_msg_g;
+    CREATE TEMP TABLE pgr_msg_g ON COMMIT DROP AS
+    SELECT d.tenant_id, d.local_date AS date,
+           pg_catalog.sum(d.sends)::bigint AS sends, pg_catalog.sum(d.delivered)::bigint AS delivered,
+           pg_catalog.sum(d.opens)::bigint AS opens, pg_catalog.sum(d.clicks)::bigint AS clicks,
+           pg_catalog.sum(d.bounces)::bigint AS bounces, pg_catalog.sum(d.unsubscribes)::bigint AS unsubscribes,
+           pg_catalog.sum(d.unique_opens)::bigint AS unique_opens, pg_catalog.sum(d.unique_clicks)::bigint AS unique_clicks
+      FROM pg_temp.pgr_msg_delta AS d
+     GROUP BY d.tenant_id, d.local_date
+    HAVING pg_catalog.sum(d.sends) <> 0 OR pg_catalog.sum(d.delivered) <> 0 OR pg_catalog.sum(d.opens) <> 0
+        OR pg_catalog.sum(d.clicks) <> 0 OR pg_catalog.sum(d.bounces) <> 0 OR pg_catalog.sum(d.unsubscribes) <> 0
+        OR pg_catalog.sum(d.unique_opens) <> 0 OR pg_catalog.sum(d.unique_clicks) <> 0;   -- buckets that change
+    -- upsert the changed buckets; those whose metrics all became zero are deleted by key
+    DROP TABLE IF EXISTS pg_temp.pgr_msg_zero;
+    CREATE TEMP TABLE pgr_msg_zero (tenant_id bigint, date date) ON COMMIT DROP;
+    WITH up AS (
+        INSERT INTO pgrollup_internal.msg_tenant_daily AS r
+               (tenant_id, date, sends, delivered, opens, clicks, bounces, unsubscribes, unique_opens, unique_clicks)
+        SELECT g.tenant_id, g.date, g.sends, g.delivered, g.opens, g.clicks, g.bounces, g.unsubscribes, g.unique_opens, g.unique_clicks
+          FROM pg_temp.pgr_msg_g AS g
+         ORDER BY 1, 2
+        ON CONFLICT (tenant_id, date) DO UPDATE
+       SET sends = r.sends + excluded.sends, delivered = r.delivered + excluded.delivered,
+           opens = r.opens + excluded.opens, clicks = r.clicks + excluded.clicks,
+           bounces = r.bounces + excluded.bounces, unsubscribes = r.unsubscribes + excluded.unsubscribes,
+           unique_opens = r.unique_opens + excluded.unique_opens, unique_clicks = r.unique_clicks + excluded.unique_clicks
+        RETURNING r.tenant_id, r.date,
+                  (r.sends = 0 AND r.delivered = 0 AND r.opens = 0 AND r.clicks = 0 AND r.bounces = 0
+                 AND r.unsubscribes = 0 AND r.unique_opens = 0 AND r.unique_clicks = 0) AS zero
+    )
+    INSERT INTO pg_temp.pgr_msg_zero (tenant_id, date)
+    SELECT up.tenant_id, up.date FROM up WHERE up.zero;
+    DELETE FROM pgrollup_internal.msg_tenant_daily AS r
+     USING pg_temp.pgr_msg_zero AS z
+     WHERE r.tenant_id = z.tenant_id AND r.date = z.date;
+END;
+$$;
+
+COMMENT ON FUNCTION pgrollup_internal.messaging_apply_delta() IS 'Adds the signed contribution rows of pg_temp.pgr_msg_delta to the messaging bucket rollups (contact-hourly, campaign-daily, tenant-daily) by key and deletes buckets whose metrics all became zero. Shared by restatement and the inserted-events path; callers hold the module lock.';
+
 CREATE FUNCTION pgrollup_internal.messaging_attach() RETURNS void
     LANGUAGE plpgsql
     SET search_path TO 'pg_catalog', 'pg_temp'
@@ -1743,114 +1863,7 @@ BEGIN
       JOIN pgrollup_internal.msg_contrib AS c ON c.message_id = k.message_id;
 
     -- 5. apply to the bucket rollups, by key; drop buckets whose metrics all became zero
-    DROP TABLE IF EXISTS pg_temp.pgr_msg_g;
-    CREATE TEMP TABLE pgr_msg_g ON COMMIT DROP AS
-    SELECT d.tenant_id, d.contact_id, d.hour, d.channel,
-           pg_catalog.sum(d.sends)::bigint AS sends, pg_catalog.sum(d.delivered)::bigint AS delivered,
-           pg_catalog.sum(d.opens)::bigint AS opens, pg_catalog.sum(d.clicks)::bigint AS clicks,
-           pg_catalog.sum(d.bounces)::bigint AS bounces, pg_catalog.sum(d.unsubscribes)::bigint AS unsubscribes,
-           pg_catalog.sum(d.unique_opens)::bigint AS unique_opens, pg_catalog.sum(d.unique_clicks)::bigint AS unique_clicks
-      FROM pg_temp.pgr_msg_delta AS d
-     GROUP BY d.tenant_id, d.contact_id, d.hour, d.channel
-    HAVING pg_catalog.sum(d.sends) <> 0 OR pg_catalog.sum(d.delivered) <> 0 OR pg_catalog.sum(d.opens) <> 0
-        OR pg_catalog.sum(d.clicks) <> 0 OR pg_catalog.sum(d.bounces) <> 0 OR pg_catalog.sum(d.unsubscribes) <> 0
-        OR pg_catalog.sum(d.unique_opens) <> 0 OR pg_catalog.sum(d.unique_clicks) <> 0;   -- buckets that change
-    -- upsert the changed buckets; those whose metrics all became zero are deleted by key
-    DROP TABLE IF EXISTS pg_temp.pgr_msg_zero;
-    CREATE TEMP TABLE pgr_msg_zero (tenant_id bigint, contact_id bigint, hour timestamptz, channel text) ON COMMIT DROP;
-    WITH up AS (
-        INSERT INTO pgrollup_internal.msg_contact_hourly AS r
-               (tenant_id, contact_id, hour, channel, sends, delivered, opens, clicks, bounces, unsubscribes, unique_opens, unique_clicks)
-        SELECT g.tenant_id, g.contact_id, g.hour, g.channel, g.sends, g.delivered, g.opens, g.clicks, g.bounces, g.unsubscribes, g.unique_opens, g.unique_clicks
-          FROM pg_temp.pgr_msg_g AS g
-         ORDER BY 1, 2, 3, 4
-        ON CONFLICT (tenant_id, contact_id, hour, channel) DO UPDATE
-       SET sends = r.sends + excluded.sends, delivered = r.delivered + excluded.delivered,
-           opens = r.opens + excluded.opens, clicks = r.clicks + excluded.clicks,
-           bounces = r.bounces + excluded.bounces, unsubscribes = r.unsubscribes + excluded.unsubscribes,
-           unique_opens = r.unique_opens + excluded.unique_opens, unique_clicks = r.unique_clicks + excluded.unique_clicks
-        RETURNING r.tenant_id, r.contact_id, r.hour, r.channel,
-                  (r.sends = 0 AND r.delivered = 0 AND r.opens = 0 AND r.clicks = 0 AND r.bounces = 0
-                 AND r.unsubscribes = 0 AND r.unique_opens = 0 AND r.unique_clicks = 0) AS zero
-    )
-    INSERT INTO pg_temp.pgr_msg_zero (tenant_id, contact_id, hour, channel)
-    SELECT up.tenant_id, up.contact_id, up.hour, up.channel FROM up WHERE up.zero;
-    DELETE FROM pgrollup_internal.msg_contact_hourly AS r
-     USING pg_temp.pgr_msg_zero AS z
-     WHERE r.tenant_id = z.tenant_id AND r.contact_id = z.contact_id AND r.hour = z.hour AND r.channel = z.channel;
-
-    DROP TABLE IF EXISTS pg_temp.pgr_msg_g;
-    CREATE TEMP TABLE pgr_msg_g ON COMMIT DROP AS
-    SELECT d.tenant_id, d.campaign_id, d.local_date AS date,
-           pg_catalog.sum(d.sends)::bigint AS sends, pg_catalog.sum(d.delivered)::bigint AS delivered,
-           pg_catalog.sum(d.opens)::bigint AS opens, pg_catalog.sum(d.clicks)::bigint AS clicks,
-           pg_catalog.sum(d.bounces)::bigint AS bounces, pg_catalog.sum(d.unsubscribes)::bigint AS unsubscribes,
-           pg_catalog.sum(d.unique_opens)::bigint AS unique_opens, pg_catalog.sum(d.unique_clicks)::bigint AS unique_clicks
-      FROM pg_temp.pgr_msg_delta AS d
-     WHERE d.campaign_id IS NOT NULL
-     GROUP BY d.tenant_id, d.campaign_id, d.local_date
-    HAVING pg_catalog.sum(d.sends) <> 0 OR pg_catalog.sum(d.delivered) <> 0 OR pg_catalog.sum(d.opens) <> 0
-        OR pg_catalog.sum(d.clicks) <> 0 OR pg_catalog.sum(d.bounces) <> 0 OR pg_catalog.sum(d.unsubscribes) <> 0
-        OR pg_catalog.sum(d.unique_opens) <> 0 OR pg_catalog.sum(d.unique_clicks) <> 0;   -- buckets that change
-    -- upsert the changed buckets; those whose metrics all became zero are deleted by key
-    DROP TABLE IF EXISTS pg_temp.pgr_msg_zero;
-    CREATE TEMP TABLE pgr_msg_zero (tenant_id bigint, campaign_id bigint, date date) ON COMMIT DROP;
-    WITH up AS (
-        INSERT INTO pgrollup_internal.msg_campaign_daily AS r
-               (tenant_id, campaign_id, date, sends, delivered, opens, clicks, bounces, unsubscribes, unique_opens, unique_clicks)
-        SELECT g.tenant_id, g.campaign_id, g.date, g.sends, g.delivered, g.opens, g.clicks, g.bounces, g.unsubscribes, g.unique_opens, g.unique_clicks
-          FROM pg_temp.pgr_msg_g AS g
-         ORDER BY 1, 2, 3
-        ON CONFLICT (tenant_id, campaign_id, date) DO UPDATE
-       SET sends = r.sends + excluded.sends, delivered = r.delivered + excluded.delivered,
-           opens = r.opens + excluded.opens, clicks = r.clicks + excluded.clicks,
-           bounces = r.bounces + excluded.bounces, unsubscribes = r.unsubscribes + excluded.unsubscribes,
-           unique_opens = r.unique_opens + excluded.unique_opens, unique_clicks = r.unique_clicks + excluded.unique_clicks
-        RETURNING r.tenant_id, r.campaign_id, r.date,
-                  (r.sends = 0 AND r.delivered = 0 AND r.opens = 0 AND r.clicks = 0 AND r.bounces = 0
-                 AND r.unsubscribes = 0 AND r.unique_opens = 0 AND r.unique_clicks = 0) AS zero
-    )
-    INSERT INTO pg_temp.pgr_msg_zero (tenant_id, campaign_id, date)
-    SELECT up.tenant_id, up.campaign_id, up.date FROM up WHERE up.zero;
-    DELETE FROM pgrollup_internal.msg_campaign_daily AS r
-     USING pg_temp.pgr_msg_zero AS z
-     WHERE r.tenant_id = z.tenant_id AND r.campaign_id = z.campaign_id AND r.date = z.date;
-
-    DROP TABLE IF EXISTS pg_temp.pgr_msg_g;
-    CREATE TEMP TABLE pgr_msg_g ON COMMIT DROP AS
-    SELECT d.tenant_id, d.local_date AS date,
-           pg_catalog.sum(d.sends)::bigint AS sends, pg_catalog.sum(d.delivered)::bigint AS delivered,
-           pg_catalog.sum(d.opens)::bigint AS opens, pg_catalog.sum(d.clicks)::bigint AS clicks,
-           pg_catalog.sum(d.bounces)::bigint AS bounces, pg_catalog.sum(d.unsubscribes)::bigint AS unsubscribes,
-           pg_catalog.sum(d.unique_opens)::bigint AS unique_opens, pg_catalog.sum(d.unique_clicks)::bigint AS unique_clicks
-      FROM pg_temp.pgr_msg_delta AS d
-     GROUP BY d.tenant_id, d.local_date
-    HAVING pg_catalog.sum(d.sends) <> 0 OR pg_catalog.sum(d.delivered) <> 0 OR pg_catalog.sum(d.opens) <> 0
-        OR pg_catalog.sum(d.clicks) <> 0 OR pg_catalog.sum(d.bounces) <> 0 OR pg_catalog.sum(d.unsubscribes) <> 0
-        OR pg_catalog.sum(d.unique_opens) <> 0 OR pg_catalog.sum(d.unique_clicks) <> 0;   -- buckets that change
-    -- upsert the changed buckets; those whose metrics all became zero are deleted by key
-    DROP TABLE IF EXISTS pg_temp.pgr_msg_zero;
-    CREATE TEMP TABLE pgr_msg_zero (tenant_id bigint, date date) ON COMMIT DROP;
-    WITH up AS (
-        INSERT INTO pgrollup_internal.msg_tenant_daily AS r
-               (tenant_id, date, sends, delivered, opens, clicks, bounces, unsubscribes, unique_opens, unique_clicks)
-        SELECT g.tenant_id, g.date, g.sends, g.delivered, g.opens, g.clicks, g.bounces, g.unsubscribes, g.unique_opens, g.unique_clicks
-          FROM pg_temp.pgr_msg_g AS g
-         ORDER BY 1, 2
-        ON CONFLICT (tenant_id, date) DO UPDATE
-       SET sends = r.sends + excluded.sends, delivered = r.delivered + excluded.delivered,
-           opens = r.opens + excluded.opens, clicks = r.clicks + excluded.clicks,
-           bounces = r.bounces + excluded.bounces, unsubscribes = r.unsubscribes + excluded.unsubscribes,
-           unique_opens = r.unique_opens + excluded.unique_opens, unique_clicks = r.unique_clicks + excluded.unique_clicks
-        RETURNING r.tenant_id, r.date,
-                  (r.sends = 0 AND r.delivered = 0 AND r.opens = 0 AND r.clicks = 0 AND r.bounces = 0
-                 AND r.unsubscribes = 0 AND r.unique_opens = 0 AND r.unique_clicks = 0) AS zero
-    )
-    INSERT INTO pg_temp.pgr_msg_zero (tenant_id, date)
-    SELECT up.tenant_id, up.date FROM up WHERE up.zero;
-    DELETE FROM pgrollup_internal.msg_tenant_daily AS r
-     USING pg_temp.pgr_msg_zero AS z
-     WHERE r.tenant_id = z.tenant_id AND r.date = z.date;
+    PERFORM pgrollup_internal.messaging_apply_delta();
 
     -- 6. replace the per-message state
     DELETE FROM pgrollup_internal.msg_contrib AS c
@@ -1871,6 +1884,7 @@ BEGIN
            s.delivered, s.opens, s.clicks, s.bounces, s.unsubscribes, s.first_opened_at, s.first_clicked_at
       FROM pg_temp.pgr_msg_new_state AS s
      ORDER BY 1;
+
     RETURN v_keys;
 END;
 $$;
@@ -3942,6 +3956,8 @@ GRANT ALL ON FUNCTION pgrollup.version() TO pgrollup_admin;
 GRANT ALL ON FUNCTION pgrollup.version() TO pgrollup_reader;
 
 REVOKE ALL ON FUNCTION pgrollup_internal.lock_module(p_module text, p_wait boolean) FROM PUBLIC;
+
+REVOKE ALL ON FUNCTION pgrollup_internal.messaging_apply_delta() FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION pgrollup_internal.messaging_attach() FROM PUBLIC;
 
