@@ -8,7 +8,8 @@ AS $$
 -- Restates the messages listed in pg_temp.pgr_msg_keys(message_id): computes each message's new
 -- contribution from source (one statement, one snapshot), applies new minus old contribution to the
 -- bucket rollups by key, and replaces the per-message state. Idempotent: restating a message twice
--- changes nothing, so a change-log row that is processed again is harmless.
+-- changes nothing, so a change-log row that is processed again is harmless (pending rows that list
+-- inserted events of these messages are turned into plain restatement requests, step 7).
 -- Callers hold the module lock (pgrollup_internal.lock_module('messaging')).
 DECLARE
     v_keys bigint;
@@ -20,7 +21,7 @@ BEGIN
     -- Few keys (the usual refresh): every statement below must go by key through the primary keys
     -- and the message_events(message_id) index, never scan a whole table, so the cost follows the
     -- number of changes. The planner's cost model prefers hash joins over big tables from a few
-    -- thousand keys on; pgrollup_internal.messaging_restate_by_key() runs this function again with
+    -- thousand keys on; pgrollup_internal.messaging_by_key('restate') runs this function again with
     -- hash and merge joins (and JIT) off. Many keys (rebuilds, big backfills): the planner decides.
     -- (Only when message_events has an index led by message_id, the one install recommends: without
     -- it, going by key would scan the events once per message.)
@@ -31,7 +32,7 @@ BEGIN
                      FROM pg_catalog.pg_index AS i
                      JOIN pg_catalog.pg_attribute AS a ON a.attrelid = i.indrelid AND a.attnum = i.indkey[0]
                     WHERE i.indrelid = '@source_schema@.message_events'::regclass AND a.attname = 'message_id') THEN
-        RETURN pgrollup_internal.messaging_restate_by_key();
+        RETURN pgrollup_internal.messaging_by_key('restate');
     END IF;
     ANALYZE pg_temp.pgr_msg_keys;
 
@@ -143,6 +144,14 @@ BEGIN
       FROM pg_temp.pgr_msg_new_state AS s
      ORDER BY 1;
 
+    -- 7. log rows still pending for these messages may list events that step 1 has just read: mark
+    -- them for restatement, so that no refresh adds those events a second time. (This statement's
+    -- snapshot is later than step 1's: a row it does not see belongs to a transaction that committed
+    -- after step 1 read the events, so step 1 did not see that transaction's events either.)
+    UPDATE pgrollup_internal.msg_changes AS c
+       SET event_ids = NULL
+      FROM pg_temp.pgr_msg_keys AS k
+     WHERE c.message_id = k.message_id AND c.event_ids IS NOT NULL;
     RETURN v_keys;
 END;
 $$;
