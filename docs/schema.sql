@@ -1115,20 +1115,24 @@ BEGIN
     DELETE FROM pg_temp.pgr_msg_fast AS f USING pg_temp.pgr_msg_keys AS k WHERE f.message_id = k.message_id;
     ANALYZE pg_temp.pgr_msg_fast;
 
-    -- 1. the listed events as they are in source now, mapped
+    -- 1. the listed events as they are in source now, mapped, with their message's applied state
+    -- (every later step reads one work table at a time: no joins between work tables)
     DROP TABLE IF EXISTS pg_temp.pgr_msg_fast_ev;
     CREATE TEMP TABLE pgr_msg_fast_ev ON COMMIT DROP AS
-    SELECT f.message_id, r.metric, pgrollup_internal.utc(e.occurred_at) AS at
+    SELECT s.message_id, s.tenant_id, s.campaign_id, s.contact_id, s.channel, s.timezone,
+           s.first_opened_at AS old_first_open, s.first_clicked_at AS old_first_click,
+           r.metric, pgrollup_internal.utc(e.occurred_at) AS at
       FROM pg_temp.pgr_msg_fast AS f
+      JOIN pgrollup_internal.msg_state AS s ON s.message_id = f.message_id
       JOIN "public".message_events AS e ON e.id = f.event_id
       JOIN pgrollup.message_event_metrics AS r ON r.event_type = e.event_type
      WHERE e.message_id = f.message_id;
 
-    -- 2. per message: its applied state, the new counts, the earliest new open and click
+    -- 2. per message: the new counts, the earliest new open and click
     DROP TABLE IF EXISTS pg_temp.pgr_msg_fast_msg;
     CREATE TEMP TABLE pgr_msg_fast_msg ON COMMIT DROP AS
-    SELECT s.message_id, s.tenant_id, s.campaign_id, s.contact_id, s.channel, s.timezone,
-           s.first_opened_at AS old_first_open, s.first_clicked_at AS old_first_click,
+    SELECT v.message_id, v.tenant_id, v.campaign_id, v.contact_id, v.channel, v.timezone,
+           v.old_first_open, v.old_first_click,
            pg_catalog.count(*) FILTER (WHERE v.metric = 'delivered')    AS delivered,
            pg_catalog.count(*) FILTER (WHERE v.metric = 'opens')        AS opens,
            pg_catalog.count(*) FILTER (WHERE v.metric = 'clicks')       AS clicks,
@@ -1137,32 +1141,32 @@ BEGIN
            pg_catalog.min(v.at) FILTER (WHERE v.metric = 'opens')       AS new_first_open,
            pg_catalog.min(v.at) FILTER (WHERE v.metric = 'clicks')      AS new_first_click
       FROM pg_temp.pgr_msg_fast_ev AS v
-      JOIN pgrollup_internal.msg_state AS s ON s.message_id = v.message_id
-     GROUP BY s.message_id, s.tenant_id, s.campaign_id, s.contact_id, s.channel, s.timezone,
-              s.first_opened_at, s.first_clicked_at;
+     GROUP BY v.message_id, v.tenant_id, v.campaign_id, v.contact_id, v.channel, v.timezone,
+              v.old_first_open, v.old_first_click;
 
-    -- 3. contribution delta per message and local hour: +1 per event; a unique open (click) moves
-    -- from the stored first open (click) to an earlier new one
-    DROP TABLE IF EXISTS pg_temp.pgr_msg_fast_contrib;
-    CREATE TEMP TABLE pgr_msg_fast_contrib ON COMMIT DROP AS
+    -- 3. contribution delta per message and local hour, with the message's dimensions: +1 per
+    -- event; a unique open (click) moves from the stored first open (click) to an earlier new one
+    DROP TABLE IF EXISTS pg_temp.pgr_msg_delta;
+    CREATE TEMP TABLE pgr_msg_delta ON COMMIT DROP AS
     WITH x AS (
-        SELECT v.message_id, v.at, v.metric, 1 AS n FROM pg_temp.pgr_msg_fast_ev AS v
+        SELECT v.message_id, v.tenant_id, v.campaign_id, v.contact_id, v.channel, v.timezone, v.at, v.metric, 1 AS n
+          FROM pg_temp.pgr_msg_fast_ev AS v
         UNION ALL
-        SELECT m.message_id, m.new_first_open, 'unique_opens', 1 FROM pg_temp.pgr_msg_fast_msg AS m
-         WHERE m.new_first_open < m.old_first_open OR (m.old_first_open IS NULL AND m.new_first_open IS NOT NULL)
-        UNION ALL
-        SELECT m.message_id, m.old_first_open, 'unique_opens', -1 FROM pg_temp.pgr_msg_fast_msg AS m
-         WHERE m.new_first_open < m.old_first_open
-        UNION ALL
-        SELECT m.message_id, m.new_first_click, 'unique_clicks', 1 FROM pg_temp.pgr_msg_fast_msg AS m
-         WHERE m.new_first_click < m.old_first_click OR (m.old_first_click IS NULL AND m.new_first_click IS NOT NULL)
-        UNION ALL
-        SELECT m.message_id, m.old_first_click, 'unique_clicks', -1 FROM pg_temp.pgr_msg_fast_msg AS m
-         WHERE m.new_first_click < m.old_first_click
+        SELECT m.message_id, m.tenant_id, m.campaign_id, m.contact_id, m.channel, m.timezone, u.at, u.metric, u.n
+          FROM pg_temp.pgr_msg_fast_msg AS m
+         CROSS JOIN LATERAL (VALUES
+               (m.new_first_open, 'unique_opens', 1,
+                m.new_first_open < m.old_first_open OR (m.old_first_open IS NULL AND m.new_first_open IS NOT NULL)),
+               (m.old_first_open, 'unique_opens', -1, m.new_first_open < m.old_first_open),
+               (m.new_first_click, 'unique_clicks', 1,
+                m.new_first_click < m.old_first_click OR (m.old_first_click IS NULL AND m.new_first_click IS NOT NULL)),
+               (m.old_first_click, 'unique_clicks', -1, m.new_first_click < m.old_first_click)
+         ) AS u(at, metric, n, moves)
+         WHERE u.moves
     )
-    SELECT x.message_id,
-           pg_catalog.date_trunc('hour', x.at, m.timezone) AS hour,
-           (x.at AT TIME ZONE m.timezone)::date AS local_date,
+    SELECT x.message_id, x.tenant_id, x.campaign_id, x.contact_id, x.channel,
+           pg_catalog.date_trunc('hour', x.at, x.timezone) AS hour,
+           (x.at AT TIME ZONE x.timezone)::date AS local_date,
            0::bigint AS sends,
            COALESCE(pg_catalog.sum(x.n) FILTER (WHERE x.metric = 'delivered'), 0)::bigint     AS delivered,
            COALESCE(pg_catalog.sum(x.n) FILTER (WHERE x.metric = 'opens'), 0)::bigint         AS opens,
@@ -1172,23 +1176,16 @@ BEGIN
            COALESCE(pg_catalog.sum(x.n) FILTER (WHERE x.metric = 'unique_opens'), 0)::bigint  AS unique_opens,
            COALESCE(pg_catalog.sum(x.n) FILTER (WHERE x.metric = 'unique_clicks'), 0)::bigint AS unique_clicks
       FROM x
-      JOIN pg_temp.pgr_msg_fast_msg AS m ON m.message_id = x.message_id
-     GROUP BY x.message_id, 2, 3;
+     GROUP BY x.message_id, x.tenant_id, x.campaign_id, x.contact_id, x.channel, 6, 7;
 
-    -- 4. the same delta with the messages' dimensions, added to the bucket rollups
-    DROP TABLE IF EXISTS pg_temp.pgr_msg_delta;
-    CREATE TEMP TABLE pgr_msg_delta ON COMMIT DROP AS
-    SELECT m.tenant_id, m.campaign_id, m.contact_id, m.channel, c.hour, c.local_date,
-           c.sends, c.delivered, c.opens, c.clicks, c.bounces, c.unsubscribes, c.unique_opens, c.unique_clicks
-      FROM pg_temp.pgr_msg_fast_contrib AS c
-      JOIN pg_temp.pgr_msg_fast_msg AS m ON m.message_id = c.message_id;
+    -- 4. added to the bucket rollups
     PERFORM pgrollup_internal.messaging_apply_delta();
 
     -- 5. the per-message state: contribution rows and counts
     INSERT INTO pgrollup_internal.msg_contrib AS t
            (message_id, hour, local_date, sends, delivered, opens, clicks, bounces, unsubscribes, unique_opens, unique_clicks)
     SELECT c.message_id, c.hour, c.local_date, c.sends, c.delivered, c.opens, c.clicks, c.bounces, c.unsubscribes, c.unique_opens, c.unique_clicks
-      FROM pg_temp.pgr_msg_fast_contrib AS c
+      FROM pg_temp.pgr_msg_delta AS c
      ORDER BY 1, 2, 3
     ON CONFLICT (message_id, hour, local_date) DO UPDATE
        SET delivered = t.delivered + excluded.delivered, opens = t.opens + excluded.opens,
