@@ -1082,6 +1082,249 @@ $$;
 
 COMMENT ON FUNCTION pgrollup_internal.lock_module(p_module text, p_wait boolean) IS 'Takes the per-module maintenance lock (transaction advisory lock) held by refresh and backfill; with p_wait false returns false instead of waiting.';
 
+CREATE FUNCTION pgrollup_internal.messaging_add_events() RETURNS bigint
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    SET "TimeZone" TO 'UTC'
+    SET client_min_messages TO 'warning'
+    AS $$
+DECLARE
+    v_events bigint;
+BEGIN
+    SELECT pg_catalog.count(*) INTO v_events FROM pg_temp.pgr_msg_fast;
+    IF v_events = 0 THEN
+        RETURN 0;
+    END IF;
+    -- few events (the usual refresh): by key through the primary keys, as in messaging_restate()
+    IF pg_catalog.current_setting('enable_hashjoin') = 'on'
+       AND v_events <= GREATEST(20000::real, (SELECT c.reltuples FROM pg_catalog.pg_class AS c
+                                              WHERE c.oid = '"public".message_events'::regclass) / 20) THEN
+        RETURN pgrollup_internal.messaging_by_key('add_events');
+    END IF;
+
+    -- 0. events of messages without a per-message state in their tenant's current zone (not yet
+    -- existing, or waiting for a zone change's restatement): those messages are restated instead
+    INSERT INTO pg_temp.pgr_msg_keys (message_id)
+    SELECT DISTINCT f.message_id
+      FROM pg_temp.pgr_msg_fast AS f
+     WHERE NOT EXISTS (SELECT 1
+                         FROM pgrollup_internal.msg_state AS s
+                         LEFT JOIN pgrollup_internal.msg_tenants AS z ON z.tenant_id = s.tenant_id
+                        WHERE s.message_id = f.message_id AND s.timezone = COALESCE(z.timezone, 'UTC'))
+    ON CONFLICT (message_id) DO NOTHING;
+    DELETE FROM pg_temp.pgr_msg_fast AS f USING pg_temp.pgr_msg_keys AS k WHERE f.message_id = k.message_id;
+    ANALYZE pg_temp.pgr_msg_fast;
+
+    -- 1. the listed events as they are in source now, mapped, with their message's applied state
+    -- (every later step reads one work table at a time: no joins between work tables)
+    DROP TABLE IF EXISTS pg_temp.pgr_msg_fast_ev;
+    CREATE TEMP TABLE pgr_msg_fast_ev ON COMMIT DROP AS
+    SELECT s.message_id, s.tenant_id, s.campaign_id, s.contact_id, s.channel, s.timezone,
+           s.first_opened_at AS old_first_open, s.first_clicked_at AS old_first_click,
+           r.metric, pgrollup_internal.utc(e.occurred_at) AS at
+      FROM pg_temp.pgr_msg_fast AS f
+      JOIN pgrollup_internal.msg_state AS s ON s.message_id = f.message_id
+      JOIN "public".message_events AS e ON e.id = f.event_id
+      JOIN pgrollup.message_event_metrics AS r ON r.event_type = e.event_type
+     WHERE e.message_id = f.message_id;
+
+    -- 2. per message: the new counts, the earliest new open and click
+    DROP TABLE IF EXISTS pg_temp.pgr_msg_fast_msg;
+    CREATE TEMP TABLE pgr_msg_fast_msg ON COMMIT DROP AS
+    SELECT v.message_id, v.tenant_id, v.campaign_id, v.contact_id, v.channel, v.timezone,
+           v.old_first_open, v.old_first_click,
+           pg_catalog.count(*) FILTER (WHERE v.metric = 'delivered')    AS delivered,
+           pg_catalog.count(*) FILTER (WHERE v.metric = 'opens')        AS opens,
+           pg_catalog.count(*) FILTER (WHERE v.metric = 'clicks')       AS clicks,
+           pg_catalog.count(*) FILTER (WHERE v.metric = 'bounces')      AS bounces,
+           pg_catalog.count(*) FILTER (WHERE v.metric = 'unsubscribes') AS unsubscribes,
+           pg_catalog.min(v.at) FILTER (WHERE v.metric = 'opens')       AS new_first_open,
+           pg_catalog.min(v.at) FILTER (WHERE v.metric = 'clicks')      AS new_first_click
+      FROM pg_temp.pgr_msg_fast_ev AS v
+     GROUP BY v.message_id, v.tenant_id, v.campaign_id, v.contact_id, v.channel, v.timezone,
+              v.old_first_open, v.old_first_click;
+
+    -- 3. contribution delta per message and local hour, with the message's dimensions: +1 per
+    -- event; a unique open (click) moves from the stored first open (click) to an earlier new one
+    DROP TABLE IF EXISTS pg_temp.pgr_msg_delta;
+    CREATE TEMP TABLE pgr_msg_delta ON COMMIT DROP AS
+    WITH x AS (
+        SELECT v.message_id, v.tenant_id, v.campaign_id, v.contact_id, v.channel, v.timezone, v.at, v.metric, 1 AS n
+          FROM pg_temp.pgr_msg_fast_ev AS v
+        UNION ALL
+        SELECT m.message_id, m.tenant_id, m.campaign_id, m.contact_id, m.channel, m.timezone, u.at, u.metric, u.n
+          FROM pg_temp.pgr_msg_fast_msg AS m
+         CROSS JOIN LATERAL (VALUES
+               (m.new_first_open, 'unique_opens', 1,
+                m.new_first_open < m.old_first_open OR (m.old_first_open IS NULL AND m.new_first_open IS NOT NULL)),
+               (m.old_first_open, 'unique_opens', -1, m.new_first_open < m.old_first_open),
+               (m.new_first_click, 'unique_clicks', 1,
+                m.new_first_click < m.old_first_click OR (m.old_first_click IS NULL AND m.new_first_click IS NOT NULL)),
+               (m.old_first_click, 'unique_clicks', -1, m.new_first_click < m.old_first_click)
+         ) AS u(at, metric, n, moves)
+         WHERE u.moves
+    )
+    SELECT x.message_id, x.tenant_id, x.campaign_id, x.contact_id, x.channel,
+           pg_catalog.date_trunc('hour', x.at, x.timezone) AS hour,
+           (x.at AT TIME ZONE x.timezone)::date AS local_date,
+           0::bigint AS sends,
+           COALESCE(pg_catalog.sum(x.n) FILTER (WHERE x.metric = 'delivered'), 0)::bigint     AS delivered,
+           COALESCE(pg_catalog.sum(x.n) FILTER (WHERE x.metric = 'opens'), 0)::bigint         AS opens,
+           COALESCE(pg_catalog.sum(x.n) FILTER (WHERE x.metric = 'clicks'), 0)::bigint        AS clicks,
+           COALESCE(pg_catalog.sum(x.n) FILTER (WHERE x.metric = 'bounces'), 0)::bigint       AS bounces,
+           COALESCE(pg_catalog.sum(x.n) FILTER (WHERE x.metric = 'unsubscribes'), 0)::bigint  AS unsubscribes,
+           COALESCE(pg_catalog.sum(x.n) FILTER (WHERE x.metric = 'unique_opens'), 0)::bigint  AS unique_opens,
+           COALESCE(pg_catalog.sum(x.n) FILTER (WHERE x.metric = 'unique_clicks'), 0)::bigint AS unique_clicks
+      FROM x
+     GROUP BY x.message_id, x.tenant_id, x.campaign_id, x.contact_id, x.channel, 6, 7;
+
+    -- 4. added to the bucket rollups
+    PERFORM pgrollup_internal.messaging_apply_delta();
+
+    -- 5. the per-message state: contribution rows and counts
+    INSERT INTO pgrollup_internal.msg_contrib AS t
+           (message_id, hour, local_date, sends, delivered, opens, clicks, bounces, unsubscribes, unique_opens, unique_clicks)
+    SELECT c.message_id, c.hour, c.local_date, c.sends, c.delivered, c.opens, c.clicks, c.bounces, c.unsubscribes, c.unique_opens, c.unique_clicks
+      FROM pg_temp.pgr_msg_delta AS c
+     ORDER BY 1, 2, 3
+    ON CONFLICT (message_id, hour, local_date) DO UPDATE
+       SET delivered = t.delivered + excluded.delivered, opens = t.opens + excluded.opens,
+           clicks = t.clicks + excluded.clicks, bounces = t.bounces + excluded.bounces,
+           unsubscribes = t.unsubscribes + excluded.unsubscribes,
+           unique_opens = t.unique_opens + excluded.unique_opens, unique_clicks = t.unique_clicks + excluded.unique_clicks;
+    UPDATE pgrollup_internal.msg_state AS s
+       SET delivered = s.delivered + m.delivered, opens = s.opens + m.opens, clicks = s.clicks + m.clicks,
+           bounces = s.bounces + m.bounces, unsubscribes = s.unsubscribes + m.unsubscribes,
+           first_opened_at = LEAST(s.first_opened_at, m.new_first_open),
+           first_clicked_at = LEAST(s.first_clicked_at, m.new_first_click)
+      FROM pg_temp.pgr_msg_fast_msg AS m
+     WHERE s.message_id = m.message_id;
+    RETURN v_events;
+END;
+$$;
+
+COMMENT ON FUNCTION pgrollup_internal.messaging_add_events() IS 'Inserted-events path of a messaging refresh: adds the events listed in pg_temp.pgr_msg_fast (inserted into messages that need no restatement; messages without a per-message state in their current zone go to pg_temp.pgr_msg_keys instead) to the bucket rollups, msg_contrib and msg_state, comparing with the stored first open / first click for the unique counts instead of re-reading the messages'' other events; returns the number of listed events. Callers hold the module lock.';
+
+CREATE FUNCTION pgrollup_internal.messaging_apply_delta() RETURNS void
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    SET "TimeZone" TO 'UTC'
+    SET client_min_messages TO 'warning'
+    AS $$
+BEGIN
+    DROP TABLE IF EXISTS pg_temp.pgr_msg_g;
+    CREATE TEMP TABLE pgr_msg_g ON COMMIT DROP AS
+    SELECT d.tenant_id, d.contact_id, d.hour, d.channel,
+           pg_catalog.sum(d.sends)::bigint AS sends, pg_catalog.sum(d.delivered)::bigint AS delivered,
+           pg_catalog.sum(d.opens)::bigint AS opens, pg_catalog.sum(d.clicks)::bigint AS clicks,
+           pg_catalog.sum(d.bounces)::bigint AS bounces, pg_catalog.sum(d.unsubscribes)::bigint AS unsubscribes,
+           pg_catalog.sum(d.unique_opens)::bigint AS unique_opens, pg_catalog.sum(d.unique_clicks)::bigint AS unique_clicks
+      FROM pg_temp.pgr_msg_delta AS d
+     GROUP BY d.tenant_id, d.contact_id, d.hour, d.channel
+    HAVING pg_catalog.sum(d.sends) <> 0 OR pg_catalog.sum(d.delivered) <> 0 OR pg_catalog.sum(d.opens) <> 0
+        OR pg_catalog.sum(d.clicks) <> 0 OR pg_catalog.sum(d.bounces) <> 0 OR pg_catalog.sum(d.unsubscribes) <> 0
+        OR pg_catalog.sum(d.unique_opens) <> 0 OR pg_catalog.sum(d.unique_clicks) <> 0;   -- buckets that change
+    -- upsert the changed buckets; those whose metrics all became zero are deleted by key
+    DROP TABLE IF EXISTS pg_temp.pgr_msg_zero;
+    CREATE TEMP TABLE pgr_msg_zero (tenant_id bigint, contact_id bigint, hour timestamptz, channel text) ON COMMIT DROP;
+    WITH up AS (
+        INSERT INTO pgrollup_internal.msg_contact_hourly AS r
+               (tenant_id, contact_id, hour, channel, sends, delivered, opens, clicks, bounces, unsubscribes, unique_opens, unique_clicks)
+        SELECT g.tenant_id, g.contact_id, g.hour, g.channel, g.sends, g.delivered, g.opens, g.clicks, g.bounces, g.unsubscribes, g.unique_opens, g.unique_clicks
+          FROM pg_temp.pgr_msg_g AS g
+         ORDER BY 1, 2, 3, 4
+        ON CONFLICT (tenant_id, contact_id, hour, channel) DO UPDATE
+       SET sends = r.sends + excluded.sends, delivered = r.delivered + excluded.delivered,
+           opens = r.opens + excluded.opens, clicks = r.clicks + excluded.clicks,
+           bounces = r.bounces + excluded.bounces, unsubscribes = r.unsubscribes + excluded.unsubscribes,
+           unique_opens = r.unique_opens + excluded.unique_opens, unique_clicks = r.unique_clicks + excluded.unique_clicks
+        RETURNING r.tenant_id, r.contact_id, r.hour, r.channel,
+                  (r.sends = 0 AND r.delivered = 0 AND r.opens = 0 AND r.clicks = 0 AND r.bounces = 0
+                 AND r.unsubscribes = 0 AND r.unique_opens = 0 AND r.unique_clicks = 0) AS zero
+    )
+    INSERT INTO pg_temp.pgr_msg_zero (tenant_id, contact_id, hour, channel)
+    SELECT up.tenant_id, up.contact_id, up.hour, up.channel FROM up WHERE up.zero;
+    DELETE FROM pgrollup_internal.msg_contact_hourly AS r
+     USING pg_temp.pgr_msg_zero AS z
+     WHERE r.tenant_id = z.tenant_id AND r.contact_id = z.contact_id AND r.hour = z.hour AND r.channel = z.channel;
+
+    DROP TABLE IF EXISTS pg_temp.pgr_msg_g;
+    CREATE TEMP TABLE pgr_msg_g ON COMMIT DROP AS
+    SELECT d.tenant_id, d.campaign_id, d.local_date AS date,
+           pg_catalog.sum(d.sends)::bigint AS sends, pg_catalog.sum(d.delivered)::bigint AS delivered,
+           pg_catalog.sum(d.opens)::bigint AS opens, pg_catalog.sum(d.clicks)::bigint AS clicks,
+           pg_catalog.sum(d.bounces)::bigint AS bounces, pg_catalog.sum(d.unsubscribes)::bigint AS unsubscribes,
+           pg_catalog.sum(d.unique_opens)::bigint AS unique_opens, pg_catalog.sum(d.unique_clicks)::bigint AS unique_clicks
+      FROM pg_temp.pgr_msg_delta AS d
+     WHERE d.campaign_id IS NOT NULL
+     GROUP BY d.tenant_id, d.campaign_id, d.local_date
+    HAVING pg_catalog.sum(d.sends) <> 0 OR pg_catalog.sum(d.delivered) <> 0 OR pg_catalog.sum(d.opens) <> 0
+        OR pg_catalog.sum(d.clicks) <> 0 OR pg_catalog.sum(d.bounces) <> 0 OR pg_catalog.sum(d.unsubscribes) <> 0
+        OR pg_catalog.sum(d.unique_opens) <> 0 OR pg_catalog.sum(d.unique_clicks) <> 0;   -- buckets that change
+    -- upsert the changed buckets; those whose metrics all became zero are deleted by key
+    DROP TABLE IF EXISTS pg_temp.pgr_msg_zero;
+    CREATE TEMP TABLE pgr_msg_zero (tenant_id bigint, campaign_id bigint, date date) ON COMMIT DROP;
+    WITH up AS (
+        INSERT INTO pgrollup_internal.msg_campaign_daily AS r
+               (tenant_id, campaign_id, date, sends, delivered, opens, clicks, bounces, unsubscribes, unique_opens, unique_clicks)
+        SELECT g.tenant_id, g.campaign_id, g.date, g.sends, g.delivered, g.opens, g.clicks, g.bounces, g.unsubscribes, g.unique_opens, g.unique_clicks
+          FROM pg_temp.pgr_msg_g AS g
+         ORDER BY 1, 2, 3
+        ON CONFLICT (tenant_id, campaign_id, date) DO UPDATE
+       SET sends = r.sends + excluded.sends, delivered = r.delivered + excluded.delivered,
+           opens = r.opens + excluded.opens, clicks = r.clicks + excluded.clicks,
+           bounces = r.bounces + excluded.bounces, unsubscribes = r.unsubscribes + excluded.unsubscribes,
+           unique_opens = r.unique_opens + excluded.unique_opens, unique_clicks = r.unique_clicks + excluded.unique_clicks
+        RETURNING r.tenant_id, r.campaign_id, r.date,
+                  (r.sends = 0 AND r.delivered = 0 AND r.opens = 0 AND r.clicks = 0 AND r.bounces = 0
+                 AND r.unsubscribes = 0 AND r.unique_opens = 0 AND r.unique_clicks = 0) AS zero
+    )
+    INSERT INTO pg_temp.pgr_msg_zero (tenant_id, campaign_id, date)
+    SELECT up.tenant_id, up.campaign_id, up.date FROM up WHERE up.zero;
+    DELETE FROM pgrollup_internal.msg_campaign_daily AS r
+     USING pg_temp.pgr_msg_zero AS z
+     WHERE r.tenant_id = z.tenant_id AND r.campaign_id = z.campaign_id AND r.date = z.date;
+
+    DROP TABLE IF EXISTS pg_temp.pgr_msg_g;
+    CREATE TEMP TABLE pgr_msg_g ON COMMIT DROP AS
+    SELECT d.tenant_id, d.local_date AS date,
+           pg_catalog.sum(d.sends)::bigint AS sends, pg_catalog.sum(d.delivered)::bigint AS delivered,
+           pg_catalog.sum(d.opens)::bigint AS opens, pg_catalog.sum(d.clicks)::bigint AS clicks,
+           pg_catalog.sum(d.bounces)::bigint AS bounces, pg_catalog.sum(d.unsubscribes)::bigint AS unsubscribes,
+           pg_catalog.sum(d.unique_opens)::bigint AS unique_opens, pg_catalog.sum(d.unique_clicks)::bigint AS unique_clicks
+      FROM pg_temp.pgr_msg_delta AS d
+     GROUP BY d.tenant_id, d.local_date
+    HAVING pg_catalog.sum(d.sends) <> 0 OR pg_catalog.sum(d.delivered) <> 0 OR pg_catalog.sum(d.opens) <> 0
+        OR pg_catalog.sum(d.clicks) <> 0 OR pg_catalog.sum(d.bounces) <> 0 OR pg_catalog.sum(d.unsubscribes) <> 0
+        OR pg_catalog.sum(d.unique_opens) <> 0 OR pg_catalog.sum(d.unique_clicks) <> 0;   -- buckets that change
+    -- upsert the changed buckets; those whose metrics all became zero are deleted by key
+    DROP TABLE IF EXISTS pg_temp.pgr_msg_zero;
+    CREATE TEMP TABLE pgr_msg_zero (tenant_id bigint, date date) ON COMMIT DROP;
+    WITH up AS (
+        INSERT INTO pgrollup_internal.msg_tenant_daily AS r
+               (tenant_id, date, sends, delivered, opens, clicks, bounces, unsubscribes, unique_opens, unique_clicks)
+        SELECT g.tenant_id, g.date, g.sends, g.delivered, g.opens, g.clicks, g.bounces, g.unsubscribes, g.unique_opens, g.unique_clicks
+          FROM pg_temp.pgr_msg_g AS g
+         ORDER BY 1, 2
+        ON CONFLICT (tenant_id, date) DO UPDATE
+       SET sends = r.sends + excluded.sends, delivered = r.delivered + excluded.delivered,
+           opens = r.opens + excluded.opens, clicks = r.clicks + excluded.clicks,
+           bounces = r.bounces + excluded.bounces, unsubscribes = r.unsubscribes + excluded.unsubscribes,
+           unique_opens = r.unique_opens + excluded.unique_opens, unique_clicks = r.unique_clicks + excluded.unique_clicks
+        RETURNING r.tenant_id, r.date,
+                  (r.sends = 0 AND r.delivered = 0 AND r.opens = 0 AND r.clicks = 0 AND r.bounces = 0
+                 AND r.unsubscribes = 0 AND r.unique_opens = 0 AND r.unique_clicks = 0) AS zero
+    )
+    INSERT INTO pg_temp.pgr_msg_zero (tenant_id, date)
+    SELECT up.tenant_id, up.date FROM up WHERE up.zero;
+    DELETE FROM pgrollup_internal.msg_tenant_daily AS r
+     USING pg_temp.pgr_msg_zero AS z
+     WHERE r.tenant_id = z.tenant_id AND r.date = z.date;
+END;
+$$;
+
+COMMENT ON FUNCTION pgrollup_internal.messaging_apply_delta() IS 'Adds the signed contribution rows of pg_temp.pgr_msg_delta to the messaging bucket rollups (contact-hourly, campaign-daily, tenant-daily) by key and deletes buckets whose metrics all became zero. Shared by restatement and the inserted-events path; callers hold the module lock.';
+
 CREATE FUNCTION pgrollup_internal.messaging_attach() RETURNS void
     LANGUAGE plpgsql
     SET search_path TO 'pg_catalog', 'pg_temp'
@@ -1199,6 +1442,25 @@ $$;
 
 COMMENT ON FUNCTION pgrollup_internal.messaging_backfill_keys(p_tenant_id bigint, p_from date, p_to date) IS 'Lists in pg_temp.pgr_msg_keys the messages whose applied or current contribution falls in a backfill slice (tenant, local dates).';
 
+CREATE FUNCTION pgrollup_internal.messaging_by_key(p_step text) RETURNS bigint
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    SET enable_hashjoin TO 'off'
+    SET enable_mergejoin TO 'off'
+    SET jit TO 'off'
+    AS $$
+BEGIN
+    IF p_step = 'restate' THEN
+        RETURN pgrollup_internal.messaging_restate();
+    ELSIF p_step = 'add_events' THEN
+        RETURN pgrollup_internal.messaging_add_events();
+    END IF;
+    RAISE EXCEPTION USING ERRCODE = '22023', MESSAGE = pg_catalog.format('unknown messaging step %L', p_step);
+END;
+$$;
+
+COMMENT ON FUNCTION pgrollup_internal.messaging_by_key(p_step text) IS 'Runs a step of the messaging refresh (restate: pgrollup_internal.messaging_restate(); add_events: pgrollup_internal.messaging_add_events()) with hash and merge joins and JIT off, so that a step over few messages or events goes by key through the indexes (cost proportional to the changes, not to the table sizes).';
+
 CREATE FUNCTION pgrollup_internal.messaging_capture_event() RETURNS trigger
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'pg_temp'
@@ -1206,10 +1468,12 @@ CREATE FUNCTION pgrollup_internal.messaging_capture_event() RETURNS trigger
 BEGIN
     -- only events whose type is mapped can change a rollup (registry edits are followed by a backfill)
     IF TG_OP = 'INSERT' THEN
-        INSERT INTO pgrollup_internal.msg_changes (message_id)
-        SELECT DISTINCT n.message_id
+        -- one row per message with the ids of its new events: a refresh can add just those events
+        INSERT INTO pgrollup_internal.msg_changes (message_id, event_ids)
+        SELECT n.message_id, pg_catalog.array_agg(n.id)
           FROM pgr_new AS n
-         WHERE EXISTS (SELECT 1 FROM pgrollup.message_event_metrics AS r WHERE r.event_type = n.event_type);
+         WHERE EXISTS (SELECT 1 FROM pgrollup.message_event_metrics AS r WHERE r.event_type = n.event_type)
+         GROUP BY n.message_id;
     ELSIF TG_OP = 'UPDATE' THEN
         INSERT INTO pgrollup_internal.msg_changes (message_id)
         SELECT n.message_id
@@ -1233,7 +1497,7 @@ BEGIN
 END;
 $$;
 
-COMMENT ON FUNCTION pgrollup_internal.messaging_capture_event() IS 'Capture trigger (statement level, transition tables) on message_events: appends the message ids of inserted, deleted and materially updated mapped events to the messaging change log.';
+COMMENT ON FUNCTION pgrollup_internal.messaging_capture_event() IS 'Capture trigger (statement level, transition tables) on message_events: appends the message ids of inserted, deleted and materially updated mapped events to the messaging change log (for inserts, one row per message with the ids of its new events).';
 
 CREATE FUNCTION pgrollup_internal.messaging_capture_message() RETURNS trigger
     LANGUAGE plpgsql SECURITY DEFINER
@@ -1565,13 +1829,13 @@ BEGIN
 
     -- consume the change log in one snapshot: rows committed after this statement stay for the next run
     DROP TABLE IF EXISTS pg_temp.pgr_msg_log;
-    CREATE TEMP TABLE pgr_msg_log (message_id bigint, transition_id bigint, tenant_id bigint) ON COMMIT DROP;
+    CREATE TEMP TABLE pgr_msg_log (message_id bigint, transition_id bigint, tenant_id bigint, event_ids bigint[]) ON COMMIT DROP;
     WITH consumed AS (
         DELETE FROM pgrollup_internal.msg_changes
-        RETURNING message_id, transition_id, tenant_id
+        RETURNING message_id, transition_id, tenant_id, event_ids
     )
-    INSERT INTO pg_temp.pgr_msg_log (message_id, transition_id, tenant_id)
-    SELECT c.message_id, c.transition_id, c.tenant_id FROM consumed AS c;
+    INSERT INTO pg_temp.pgr_msg_log (message_id, transition_id, tenant_id, event_ids)
+    SELECT c.message_id, c.transition_id, c.tenant_id, c.event_ids FROM consumed AS c;
     GET DIAGNOSTICS v_changes = ROW_COUNT;
     IF v_changes = 0 THEN
         RETURN 0;
@@ -1586,9 +1850,10 @@ BEGIN
     PERFORM pgrollup_internal.messaging_sync_transitions(
         ARRAY(SELECT DISTINCT l.transition_id FROM pg_temp.pgr_msg_log AS l WHERE l.transition_id IS NOT NULL));
 
+    -- messages to restate from source: every change other than inserted events
     PERFORM pgrollup_internal.messaging_keys_table();
     INSERT INTO pg_temp.pgr_msg_keys (message_id)
-    SELECT DISTINCT l.message_id FROM pg_temp.pgr_msg_log AS l WHERE l.message_id IS NOT NULL;
+    SELECT DISTINCT l.message_id FROM pg_temp.pgr_msg_log AS l WHERE l.message_id IS NOT NULL AND l.event_ids IS NULL;
     IF EXISTS (SELECT 1 FROM pg_temp.pgr_msg_log AS l WHERE l.tenant_id IS NOT NULL) THEN
         INSERT INTO pg_temp.pgr_msg_keys (message_id)   -- a tenant whose zone changed: its whole history
         SELECT s.message_id
@@ -1596,12 +1861,23 @@ BEGIN
           JOIN pgrollup_internal.msg_state AS s ON s.tenant_id = t.tenant_id
         ON CONFLICT (message_id) DO NOTHING;
     END IF;
+    -- messages whose only changes are inserted events: just those events are added (the messages
+    -- without a per-message state to add them to are moved to pgr_msg_keys there)
+    DROP TABLE IF EXISTS pg_temp.pgr_msg_fast;
+    CREATE TEMP TABLE pgr_msg_fast (message_id bigint, event_id bigint) ON COMMIT DROP;
+    INSERT INTO pg_temp.pgr_msg_fast (message_id, event_id)
+    SELECT DISTINCT l.message_id, u.event_id
+      FROM pg_temp.pgr_msg_log AS l
+     CROSS JOIN LATERAL pg_catalog.unnest(l.event_ids) AS u(event_id)
+     WHERE l.event_ids IS NOT NULL
+       AND NOT EXISTS (SELECT 1 FROM pg_temp.pgr_msg_keys AS k WHERE k.message_id = l.message_id);
+    PERFORM pgrollup_internal.messaging_add_events();
     PERFORM pgrollup_internal.messaging_restate();
     RETURN v_changes;
 END;
 $$;
 
-COMMENT ON FUNCTION pgrollup_internal.messaging_refresh() IS 'messaging refresh hook: in incremental mode consumes the change log and restates the touched messages (cost follows the number of changes); in materialized_view mode refreshes the materialized views concurrently. Returns the change-log rows applied. Raises on error.';
+COMMENT ON FUNCTION pgrollup_internal.messaging_refresh() IS 'messaging refresh hook: in incremental mode consumes the change log, adds the inserted events of messages that changed in no other way, and restates the other touched messages (cost follows the number of changes); in materialized_view mode refreshes the materialized views concurrently. Returns the change-log rows applied. Raises on error.';
 
 CREATE FUNCTION pgrollup_internal.messaging_refresh_mvs() RETURNS bigint
     LANGUAGE plpgsql
@@ -1642,7 +1918,7 @@ BEGIN
     -- Few keys (the usual refresh): every statement below must go by key through the primary keys
     -- and the message_events(message_id) index, never scan a whole table, so the cost follows the
     -- number of changes. The planner's cost model prefers hash joins over big tables from a few
-    -- thousand keys on; pgrollup_internal.messaging_restate_by_key() runs this function again with
+    -- thousand keys on; pgrollup_internal.messaging_by_key('restate') runs this function again with
     -- hash and merge joins (and JIT) off. Many keys (rebuilds, big backfills): the planner decides.
     -- (Only when message_events has an index led by message_id, the one install recommends: without
     -- it, going by key would scan the events once per message.)
@@ -1653,7 +1929,7 @@ BEGIN
                      FROM pg_catalog.pg_index AS i
                      JOIN pg_catalog.pg_attribute AS a ON a.attrelid = i.indrelid AND a.attnum = i.indkey[0]
                     WHERE i.indrelid = '"public".message_events'::regclass AND a.attname = 'message_id') THEN
-        RETURN pgrollup_internal.messaging_restate_by_key();
+        RETURN pgrollup_internal.messaging_by_key('restate');
     END IF;
     ANALYZE pg_temp.pgr_msg_keys;
 
@@ -1743,114 +2019,7 @@ BEGIN
       JOIN pgrollup_internal.msg_contrib AS c ON c.message_id = k.message_id;
 
     -- 5. apply to the bucket rollups, by key; drop buckets whose metrics all became zero
-    DROP TABLE IF EXISTS pg_temp.pgr_msg_g;
-    CREATE TEMP TABLE pgr_msg_g ON COMMIT DROP AS
-    SELECT d.tenant_id, d.contact_id, d.hour, d.channel,
-           pg_catalog.sum(d.sends)::bigint AS sends, pg_catalog.sum(d.delivered)::bigint AS delivered,
-           pg_catalog.sum(d.opens)::bigint AS opens, pg_catalog.sum(d.clicks)::bigint AS clicks,
-           pg_catalog.sum(d.bounces)::bigint AS bounces, pg_catalog.sum(d.unsubscribes)::bigint AS unsubscribes,
-           pg_catalog.sum(d.unique_opens)::bigint AS unique_opens, pg_catalog.sum(d.unique_clicks)::bigint AS unique_clicks
-      FROM pg_temp.pgr_msg_delta AS d
-     GROUP BY d.tenant_id, d.contact_id, d.hour, d.channel
-    HAVING pg_catalog.sum(d.sends) <> 0 OR pg_catalog.sum(d.delivered) <> 0 OR pg_catalog.sum(d.opens) <> 0
-        OR pg_catalog.sum(d.clicks) <> 0 OR pg_catalog.sum(d.bounces) <> 0 OR pg_catalog.sum(d.unsubscribes) <> 0
-        OR pg_catalog.sum(d.unique_opens) <> 0 OR pg_catalog.sum(d.unique_clicks) <> 0;   -- buckets that change
-    -- upsert the changed buckets; those whose metrics all became zero are deleted by key
-    DROP TABLE IF EXISTS pg_temp.pgr_msg_zero;
-    CREATE TEMP TABLE pgr_msg_zero (tenant_id bigint, contact_id bigint, hour timestamptz, channel text) ON COMMIT DROP;
-    WITH up AS (
-        INSERT INTO pgrollup_internal.msg_contact_hourly AS r
-               (tenant_id, contact_id, hour, channel, sends, delivered, opens, clicks, bounces, unsubscribes, unique_opens, unique_clicks)
-        SELECT g.tenant_id, g.contact_id, g.hour, g.channel, g.sends, g.delivered, g.opens, g.clicks, g.bounces, g.unsubscribes, g.unique_opens, g.unique_clicks
-          FROM pg_temp.pgr_msg_g AS g
-         ORDER BY 1, 2, 3, 4
-        ON CONFLICT (tenant_id, contact_id, hour, channel) DO UPDATE
-       SET sends = r.sends + excluded.sends, delivered = r.delivered + excluded.delivered,
-           opens = r.opens + excluded.opens, clicks = r.clicks + excluded.clicks,
-           bounces = r.bounces + excluded.bounces, unsubscribes = r.unsubscribes + excluded.unsubscribes,
-           unique_opens = r.unique_opens + excluded.unique_opens, unique_clicks = r.unique_clicks + excluded.unique_clicks
-        RETURNING r.tenant_id, r.contact_id, r.hour, r.channel,
-                  (r.sends = 0 AND r.delivered = 0 AND r.opens = 0 AND r.clicks = 0 AND r.bounces = 0
-                 AND r.unsubscribes = 0 AND r.unique_opens = 0 AND r.unique_clicks = 0) AS zero
-    )
-    INSERT INTO pg_temp.pgr_msg_zero (tenant_id, contact_id, hour, channel)
-    SELECT up.tenant_id, up.contact_id, up.hour, up.channel FROM up WHERE up.zero;
-    DELETE FROM pgrollup_internal.msg_contact_hourly AS r
-     USING pg_temp.pgr_msg_zero AS z
-     WHERE r.tenant_id = z.tenant_id AND r.contact_id = z.contact_id AND r.hour = z.hour AND r.channel = z.channel;
-
-    DROP TABLE IF EXISTS pg_temp.pgr_msg_g;
-    CREATE TEMP TABLE pgr_msg_g ON COMMIT DROP AS
-    SELECT d.tenant_id, d.campaign_id, d.local_date AS date,
-           pg_catalog.sum(d.sends)::bigint AS sends, pg_catalog.sum(d.delivered)::bigint AS delivered,
-           pg_catalog.sum(d.opens)::bigint AS opens, pg_catalog.sum(d.clicks)::bigint AS clicks,
-           pg_catalog.sum(d.bounces)::bigint AS bounces, pg_catalog.sum(d.unsubscribes)::bigint AS unsubscribes,
-           pg_catalog.sum(d.unique_opens)::bigint AS unique_opens, pg_catalog.sum(d.unique_clicks)::bigint AS unique_clicks
-      FROM pg_temp.pgr_msg_delta AS d
-     WHERE d.campaign_id IS NOT NULL
-     GROUP BY d.tenant_id, d.campaign_id, d.local_date
-    HAVING pg_catalog.sum(d.sends) <> 0 OR pg_catalog.sum(d.delivered) <> 0 OR pg_catalog.sum(d.opens) <> 0
-        OR pg_catalog.sum(d.clicks) <> 0 OR pg_catalog.sum(d.bounces) <> 0 OR pg_catalog.sum(d.unsubscribes) <> 0
-        OR pg_catalog.sum(d.unique_opens) <> 0 OR pg_catalog.sum(d.unique_clicks) <> 0;   -- buckets that change
-    -- upsert the changed buckets; those whose metrics all became zero are deleted by key
-    DROP TABLE IF EXISTS pg_temp.pgr_msg_zero;
-    CREATE TEMP TABLE pgr_msg_zero (tenant_id bigint, campaign_id bigint, date date) ON COMMIT DROP;
-    WITH up AS (
-        INSERT INTO pgrollup_internal.msg_campaign_daily AS r
-               (tenant_id, campaign_id, date, sends, delivered, opens, clicks, bounces, unsubscribes, unique_opens, unique_clicks)
-        SELECT g.tenant_id, g.campaign_id, g.date, g.sends, g.delivered, g.opens, g.clicks, g.bounces, g.unsubscribes, g.unique_opens, g.unique_clicks
-          FROM pg_temp.pgr_msg_g AS g
-         ORDER BY 1, 2, 3
-        ON CONFLICT (tenant_id, campaign_id, date) DO UPDATE
-       SET sends = r.sends + excluded.sends, delivered = r.delivered + excluded.delivered,
-           opens = r.opens + excluded.opens, clicks = r.clicks + excluded.clicks,
-           bounces = r.bounces + excluded.bounces, unsubscribes = r.unsubscribes + excluded.unsubscribes,
-           unique_opens = r.unique_opens + excluded.unique_opens, unique_clicks = r.unique_clicks + excluded.unique_clicks
-        RETURNING r.tenant_id, r.campaign_id, r.date,
-                  (r.sends = 0 AND r.delivered = 0 AND r.opens = 0 AND r.clicks = 0 AND r.bounces = 0
-                 AND r.unsubscribes = 0 AND r.unique_opens = 0 AND r.unique_clicks = 0) AS zero
-    )
-    INSERT INTO pg_temp.pgr_msg_zero (tenant_id, campaign_id, date)
-    SELECT up.tenant_id, up.campaign_id, up.date FROM up WHERE up.zero;
-    DELETE FROM pgrollup_internal.msg_campaign_daily AS r
-     USING pg_temp.pgr_msg_zero AS z
-     WHERE r.tenant_id = z.tenant_id AND r.campaign_id = z.campaign_id AND r.date = z.date;
-
-    DROP TABLE IF EXISTS pg_temp.pgr_msg_g;
-    CREATE TEMP TABLE pgr_msg_g ON COMMIT DROP AS
-    SELECT d.tenant_id, d.local_date AS date,
-           pg_catalog.sum(d.sends)::bigint AS sends, pg_catalog.sum(d.delivered)::bigint AS delivered,
-           pg_catalog.sum(d.opens)::bigint AS opens, pg_catalog.sum(d.clicks)::bigint AS clicks,
-           pg_catalog.sum(d.bounces)::bigint AS bounces, pg_catalog.sum(d.unsubscribes)::bigint AS unsubscribes,
-           pg_catalog.sum(d.unique_opens)::bigint AS unique_opens, pg_catalog.sum(d.unique_clicks)::bigint AS unique_clicks
-      FROM pg_temp.pgr_msg_delta AS d
-     GROUP BY d.tenant_id, d.local_date
-    HAVING pg_catalog.sum(d.sends) <> 0 OR pg_catalog.sum(d.delivered) <> 0 OR pg_catalog.sum(d.opens) <> 0
-        OR pg_catalog.sum(d.clicks) <> 0 OR pg_catalog.sum(d.bounces) <> 0 OR pg_catalog.sum(d.unsubscribes) <> 0
-        OR pg_catalog.sum(d.unique_opens) <> 0 OR pg_catalog.sum(d.unique_clicks) <> 0;   -- buckets that change
-    -- upsert the changed buckets; those whose metrics all became zero are deleted by key
-    DROP TABLE IF EXISTS pg_temp.pgr_msg_zero;
-    CREATE TEMP TABLE pgr_msg_zero (tenant_id bigint, date date) ON COMMIT DROP;
-    WITH up AS (
-        INSERT INTO pgrollup_internal.msg_tenant_daily AS r
-               (tenant_id, date, sends, delivered, opens, clicks, bounces, unsubscribes, unique_opens, unique_clicks)
-        SELECT g.tenant_id, g.date, g.sends, g.delivered, g.opens, g.clicks, g.bounces, g.unsubscribes, g.unique_opens, g.unique_clicks
-          FROM pg_temp.pgr_msg_g AS g
-         ORDER BY 1, 2
-        ON CONFLICT (tenant_id, date) DO UPDATE
-       SET sends = r.sends + excluded.sends, delivered = r.delivered + excluded.delivered,
-           opens = r.opens + excluded.opens, clicks = r.clicks + excluded.clicks,
-           bounces = r.bounces + excluded.bounces, unsubscribes = r.unsubscribes + excluded.unsubscribes,
-           unique_opens = r.unique_opens + excluded.unique_opens, unique_clicks = r.unique_clicks + excluded.unique_clicks
-        RETURNING r.tenant_id, r.date,
-                  (r.sends = 0 AND r.delivered = 0 AND r.opens = 0 AND r.clicks = 0 AND r.bounces = 0
-                 AND r.unsubscribes = 0 AND r.unique_opens = 0 AND r.unique_clicks = 0) AS zero
-    )
-    INSERT INTO pg_temp.pgr_msg_zero (tenant_id, date)
-    SELECT up.tenant_id, up.date FROM up WHERE up.zero;
-    DELETE FROM pgrollup_internal.msg_tenant_daily AS r
-     USING pg_temp.pgr_msg_zero AS z
-     WHERE r.tenant_id = z.tenant_id AND r.date = z.date;
+    PERFORM pgrollup_internal.messaging_apply_delta();
 
     -- 6. replace the per-message state
     DELETE FROM pgrollup_internal.msg_contrib AS c
@@ -1871,25 +2040,20 @@ BEGIN
            s.delivered, s.opens, s.clicks, s.bounces, s.unsubscribes, s.first_opened_at, s.first_clicked_at
       FROM pg_temp.pgr_msg_new_state AS s
      ORDER BY 1;
+
+    -- 7. log rows still pending for these messages may list events that step 1 has just read: mark
+    -- them for restatement, so that no refresh adds those events a second time. (This statement's
+    -- snapshot is later than step 1's: a row it does not see belongs to a transaction that committed
+    -- after step 1 read the events, so step 1 did not see that transaction's events either.)
+    UPDATE pgrollup_internal.msg_changes AS c
+       SET event_ids = NULL
+      FROM pg_temp.pgr_msg_keys AS k
+     WHERE c.message_id = k.message_id AND c.event_ids IS NOT NULL;
     RETURN v_keys;
 END;
 $$;
 
 COMMENT ON FUNCTION pgrollup_internal.messaging_restate() IS 'Restates the messages listed in pg_temp.pgr_msg_keys from source: applies new minus old contribution to the bucket rollups and replaces their per-message state; returns the number of messages restated. Idempotent; callers hold the module lock.';
-
-CREATE FUNCTION pgrollup_internal.messaging_restate_by_key() RETURNS bigint
-    LANGUAGE plpgsql
-    SET search_path TO 'pg_catalog', 'pg_temp'
-    SET enable_hashjoin TO 'off'
-    SET enable_mergejoin TO 'off'
-    SET jit TO 'off'
-    AS $$
-BEGIN
-    RETURN pgrollup_internal.messaging_restate();
-END;
-$$;
-
-COMMENT ON FUNCTION pgrollup_internal.messaging_restate_by_key() IS 'Runs pgrollup_internal.messaging_restate() with hash and merge joins and JIT off, so that a restatement of few messages goes by key through the indexes (cost proportional to the changes, not to the table sizes).';
 
 CREATE FUNCTION pgrollup_internal.messaging_route() RETURNS text
     LANGUAGE plpgsql
@@ -3479,20 +3643,23 @@ CREATE TABLE pgrollup_internal.msg_changes (
     message_id bigint,
     transition_id bigint,
     tenant_id bigint,
+    event_ids bigint[],
     CONSTRAINT msg_changes_check CHECK ((num_nonnulls(message_id, transition_id, tenant_id) <= 1))
 );
 
-COMMENT ON TABLE pgrollup_internal.msg_changes IS 'messaging change log (append-only): keys touched since the last refresh. A row with every key NULL asks for a full rebuild.';
+COMMENT ON TABLE pgrollup_internal.msg_changes IS 'messaging change log (append-only for writers): keys touched since the last refresh. A row with every key NULL asks for a full rebuild.';
 
 COMMENT ON COLUMN pgrollup_internal.msg_changes.change_id IS 'Order of capture (not of commit).';
 
 COMMENT ON COLUMN pgrollup_internal.msg_changes.captured_at IS 'When the change was captured (clock time in the writing transaction).';
 
-COMMENT ON COLUMN pgrollup_internal.msg_changes.message_id IS 'A message whose row or events changed: its contribution is recomputed from source.';
+COMMENT ON COLUMN pgrollup_internal.msg_changes.message_id IS 'A message whose row or events changed: its contribution is recomputed from source, unless every row of the message has event_ids.';
 
 COMMENT ON COLUMN pgrollup_internal.msg_changes.transition_id IS 'A campaign_transitions row that was inserted, updated or deleted.';
 
 COMMENT ON COLUMN pgrollup_internal.msg_changes.tenant_id IS 'A tenant whose time zone changed: its whole history is restated.';
+
+COMMENT ON COLUMN pgrollup_internal.msg_changes.event_ids IS 'Set only by an INSERT into message_events: ids of the mapped events that statement inserted for message_id. When every pending row of a message has them, a refresh adds those events to the message''s applied contribution instead of restating it; NULL means restate. A restatement that has read the message''s events sets it to NULL on the rows still pending.';
 
 ALTER TABLE pgrollup_internal.msg_changes ALTER COLUMN change_id ADD GENERATED ALWAYS AS IDENTITY (
     SEQUENCE NAME pgrollup_internal.msg_changes_change_id_seq
@@ -3909,9 +4076,15 @@ GRANT ALL ON FUNCTION pgrollup.version() TO pgrollup_reader;
 
 REVOKE ALL ON FUNCTION pgrollup_internal.lock_module(p_module text, p_wait boolean) FROM PUBLIC;
 
+REVOKE ALL ON FUNCTION pgrollup_internal.messaging_add_events() FROM PUBLIC;
+
+REVOKE ALL ON FUNCTION pgrollup_internal.messaging_apply_delta() FROM PUBLIC;
+
 REVOKE ALL ON FUNCTION pgrollup_internal.messaging_attach() FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION pgrollup_internal.messaging_backfill_keys(p_tenant_id bigint, p_from date, p_to date) FROM PUBLIC;
+
+REVOKE ALL ON FUNCTION pgrollup_internal.messaging_by_key(p_step text) FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION pgrollup_internal.messaging_capture_event() FROM PUBLIC;
 
@@ -3940,8 +4113,6 @@ REVOKE ALL ON FUNCTION pgrollup_internal.messaging_refresh() FROM PUBLIC;
 REVOKE ALL ON FUNCTION pgrollup_internal.messaging_refresh_mvs() FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION pgrollup_internal.messaging_restate() FROM PUBLIC;
-
-REVOKE ALL ON FUNCTION pgrollup_internal.messaging_restate_by_key() FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION pgrollup_internal.messaging_route() FROM PUBLIC;
 

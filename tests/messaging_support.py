@@ -201,6 +201,8 @@ EVENT_TYPES = ["delivered", "open", "opened", "click", "clicked", "bounce", "uns
 STATUSES = ["draft", "scheduled", "running", "paused", "done"]
 WRITE_OPS = ["msg", "msg", "send", "fix", "delmsg", "ev", "ev", "ev", "evfix", "delev", "tr", "deltr", "trfix", "bulk"]
 ADMIN_OPS = ["tz", "refresh", "backfill"]
+# mostly inserted events of existing messages (the refresh's inserted-events path), mixed with the rest
+INSERT_OPS = ["ev", "ev", "ev", "evbatch", "evbatch", "evbatch", "refresh"]
 
 
 def ts(x: int) -> str:
@@ -297,6 +299,18 @@ class Workload:
                "SELECT %s, m, (ARRAY['delivered','open','click','opened','bounce'])[1 + (m + g) %% 5], "
                "%s::timestamp + (m %% 50 + g) * interval '17 minutes' "
                "FROM unnest(%s::bigint[]) m, generate_series(1, 3) g", (tenant, ts(c), ids))
+        elif kind == "evbatch":
+            # one statement inserting events for several existing messages (and possibly one not
+            # yet existing): duplicates, opens and clicks before and after the stored first ones
+            ids = [r[0] for r in ex(f"SELECT id FROM {s}.outbound_messages WHERE {tw} ORDER BY id").fetchall()]
+            if ids:
+                picks = [ids[(a + k * (1 + b % 5)) % len(ids)] for k in range(1 + c % 4)]
+                if b % 11 == 0:
+                    picks.append(max(ids) + 1 + c % 2)
+                ex(f"INSERT INTO {s}.message_events (tenant_id, message_id, event_type, occurred_at) "
+                   "SELECT %s, m, (%s::text[])[1 + (g + %s) %% %s], %s::timestamp + (g * %s %% 9 - 4) * interval '50 minutes' "
+                   "FROM unnest(%s::bigint[]) WITH ORDINALITY AS p(m, g)",
+                   (self.tenants[0], EVENT_TYPES, c, len(EVENT_TYPES), ts(b), 1 + a % 7, picks))
         elif kind == "tz":
             ex("SELECT pgrollup.set_tenant_timezone(%s, %s)", (self.tenants[a % len(self.tenants)], ZONES[b % len(ZONES)]))
         elif kind == "refresh":

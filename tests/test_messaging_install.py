@@ -310,7 +310,8 @@ def test_refresh_of_few_changes_goes_by_key(db):
     assert conn.execute("SELECT status FROM pgrollup.refresh('messaging')").fetchone()[0] == "ok"
     conn.execute("SET auto_explain.log_min_duration = -1")
     plans = "\n".join(notices)
-    assert "pgr_msg_pts" in plans
+    assert "pgr_msg_pts" in plans        # restated messages
+    assert "pgr_msg_fast_ev" in plans    # messages with inserted events only
     for table in ("outbound_messages", "message_events", "msg_state", "msg_contrib", "msg_contact_hourly",
                   "msg_campaign_daily", "msg_tenant_daily", "msg_transitions"):
         assert f"Seq Scan on {table}" not in plans, table

@@ -7,10 +7,12 @@ AS $$
 BEGIN
     -- only events whose type is mapped can change a rollup (registry edits are followed by a backfill)
     IF TG_OP = 'INSERT' THEN
-        INSERT INTO pgrollup_internal.msg_changes (message_id)
-        SELECT DISTINCT n.message_id
+        -- one row per message with the ids of its new events: a refresh can add just those events
+        INSERT INTO pgrollup_internal.msg_changes (message_id, event_ids)
+        SELECT n.message_id, pg_catalog.array_agg(n.id)
           FROM pgr_new AS n
-         WHERE EXISTS (SELECT 1 FROM pgrollup.message_event_metrics AS r WHERE r.event_type = n.event_type);
+         WHERE EXISTS (SELECT 1 FROM pgrollup.message_event_metrics AS r WHERE r.event_type = n.event_type)
+         GROUP BY n.message_id;
     ELSIF TG_OP = 'UPDATE' THEN
         INSERT INTO pgrollup_internal.msg_changes (message_id)
         SELECT n.message_id
@@ -34,4 +36,4 @@ BEGIN
 END;
 $$;
 REVOKE ALL ON FUNCTION pgrollup_internal.messaging_capture_event() FROM PUBLIC;
-COMMENT ON FUNCTION pgrollup_internal.messaging_capture_event() IS 'Capture trigger (statement level, transition tables) on message_events: appends the message ids of inserted, deleted and materially updated mapped events to the messaging change log.';
+COMMENT ON FUNCTION pgrollup_internal.messaging_capture_event() IS 'Capture trigger (statement level, transition tables) on message_events: appends the message ids of inserted, deleted and materially updated mapped events to the messaging change log (for inserts, one row per message with the ids of its new events).';

@@ -8,7 +8,8 @@ AS $$
 -- Restates the messages listed in pg_temp.pgr_msg_keys(message_id): computes each message's new
 -- contribution from source (one statement, one snapshot), applies new minus old contribution to the
 -- bucket rollups by key, and replaces the per-message state. Idempotent: restating a message twice
--- changes nothing, so a change-log row that is processed again is harmless.
+-- changes nothing, so a change-log row that is processed again is harmless (pending rows that list
+-- inserted events of these messages are turned into plain restatement requests, step 7).
 -- Callers hold the module lock (pgrollup_internal.lock_module('messaging')).
 DECLARE
     v_keys bigint;
@@ -20,7 +21,7 @@ BEGIN
     -- Few keys (the usual refresh): every statement below must go by key through the primary keys
     -- and the message_events(message_id) index, never scan a whole table, so the cost follows the
     -- number of changes. The planner's cost model prefers hash joins over big tables from a few
-    -- thousand keys on; pgrollup_internal.messaging_restate_by_key() runs this function again with
+    -- thousand keys on; pgrollup_internal.messaging_by_key('restate') runs this function again with
     -- hash and merge joins (and JIT) off. Many keys (rebuilds, big backfills): the planner decides.
     -- (Only when message_events has an index led by message_id, the one install recommends: without
     -- it, going by key would scan the events once per message.)
@@ -31,7 +32,7 @@ BEGIN
                      FROM pg_catalog.pg_index AS i
                      JOIN pg_catalog.pg_attribute AS a ON a.attrelid = i.indrelid AND a.attnum = i.indkey[0]
                     WHERE i.indrelid = '@source_schema@.message_events'::regclass AND a.attname = 'message_id') THEN
-        RETURN pgrollup_internal.messaging_restate_by_key();
+        RETURN pgrollup_internal.messaging_by_key('restate');
     END IF;
     ANALYZE pg_temp.pgr_msg_keys;
 
@@ -121,114 +122,7 @@ BEGIN
       JOIN pgrollup_internal.msg_contrib AS c ON c.message_id = k.message_id;
 
     -- 5. apply to the bucket rollups, by key; drop buckets whose metrics all became zero
-    DROP TABLE IF EXISTS pg_temp.pgr_msg_g;
-    CREATE TEMP TABLE pgr_msg_g ON COMMIT DROP AS
-    SELECT d.tenant_id, d.contact_id, d.hour, d.channel,
-           pg_catalog.sum(d.sends)::bigint AS sends, pg_catalog.sum(d.delivered)::bigint AS delivered,
-           pg_catalog.sum(d.opens)::bigint AS opens, pg_catalog.sum(d.clicks)::bigint AS clicks,
-           pg_catalog.sum(d.bounces)::bigint AS bounces, pg_catalog.sum(d.unsubscribes)::bigint AS unsubscribes,
-           pg_catalog.sum(d.unique_opens)::bigint AS unique_opens, pg_catalog.sum(d.unique_clicks)::bigint AS unique_clicks
-      FROM pg_temp.pgr_msg_delta AS d
-     GROUP BY d.tenant_id, d.contact_id, d.hour, d.channel
-    HAVING pg_catalog.sum(d.sends) <> 0 OR pg_catalog.sum(d.delivered) <> 0 OR pg_catalog.sum(d.opens) <> 0
-        OR pg_catalog.sum(d.clicks) <> 0 OR pg_catalog.sum(d.bounces) <> 0 OR pg_catalog.sum(d.unsubscribes) <> 0
-        OR pg_catalog.sum(d.unique_opens) <> 0 OR pg_catalog.sum(d.unique_clicks) <> 0;   -- buckets that change
-    -- upsert the changed buckets; those whose metrics all became zero are deleted by key
-    DROP TABLE IF EXISTS pg_temp.pgr_msg_zero;
-    CREATE TEMP TABLE pgr_msg_zero (tenant_id bigint, contact_id bigint, hour timestamptz, channel text) ON COMMIT DROP;
-    WITH up AS (
-        INSERT INTO pgrollup_internal.msg_contact_hourly AS r
-               (tenant_id, contact_id, hour, channel, sends, delivered, opens, clicks, bounces, unsubscribes, unique_opens, unique_clicks)
-        SELECT g.tenant_id, g.contact_id, g.hour, g.channel, g.sends, g.delivered, g.opens, g.clicks, g.bounces, g.unsubscribes, g.unique_opens, g.unique_clicks
-          FROM pg_temp.pgr_msg_g AS g
-         ORDER BY 1, 2, 3, 4
-        ON CONFLICT (tenant_id, contact_id, hour, channel) DO UPDATE
-       SET sends = r.sends + excluded.sends, delivered = r.delivered + excluded.delivered,
-           opens = r.opens + excluded.opens, clicks = r.clicks + excluded.clicks,
-           bounces = r.bounces + excluded.bounces, unsubscribes = r.unsubscribes + excluded.unsubscribes,
-           unique_opens = r.unique_opens + excluded.unique_opens, unique_clicks = r.unique_clicks + excluded.unique_clicks
-        RETURNING r.tenant_id, r.contact_id, r.hour, r.channel,
-                  (r.sends = 0 AND r.delivered = 0 AND r.opens = 0 AND r.clicks = 0 AND r.bounces = 0
-                 AND r.unsubscribes = 0 AND r.unique_opens = 0 AND r.unique_clicks = 0) AS zero
-    )
-    INSERT INTO pg_temp.pgr_msg_zero (tenant_id, contact_id, hour, channel)
-    SELECT up.tenant_id, up.contact_id, up.hour, up.channel FROM up WHERE up.zero;
-    DELETE FROM pgrollup_internal.msg_contact_hourly AS r
-     USING pg_temp.pgr_msg_zero AS z
-     WHERE r.tenant_id = z.tenant_id AND r.contact_id = z.contact_id AND r.hour = z.hour AND r.channel = z.channel;
-
-    DROP TABLE IF EXISTS pg_temp.pgr_msg_g;
-    CREATE TEMP TABLE pgr_msg_g ON COMMIT DROP AS
-    SELECT d.tenant_id, d.campaign_id, d.local_date AS date,
-           pg_catalog.sum(d.sends)::bigint AS sends, pg_catalog.sum(d.delivered)::bigint AS delivered,
-           pg_catalog.sum(d.opens)::bigint AS opens, pg_catalog.sum(d.clicks)::bigint AS clicks,
-           pg_catalog.sum(d.bounces)::bigint AS bounces, pg_catalog.sum(d.unsubscribes)::bigint AS unsubscribes,
-           pg_catalog.sum(d.unique_opens)::bigint AS unique_opens, pg_catalog.sum(d.unique_clicks)::bigint AS unique_clicks
-      FROM pg_temp.pgr_msg_delta AS d
-     WHERE d.campaign_id IS NOT NULL
-     GROUP BY d.tenant_id, d.campaign_id, d.local_date
-    HAVING pg_catalog.sum(d.sends) <> 0 OR pg_catalog.sum(d.delivered) <> 0 OR pg_catalog.sum(d.opens) <> 0
-        OR pg_catalog.sum(d.clicks) <> 0 OR pg_catalog.sum(d.bounces) <> 0 OR pg_catalog.sum(d.unsubscribes) <> 0
-        OR pg_catalog.sum(d.unique_opens) <> 0 OR pg_catalog.sum(d.unique_clicks) <> 0;   -- buckets that change
-    -- upsert the changed buckets; those whose metrics all became zero are deleted by key
-    DROP TABLE IF EXISTS pg_temp.pgr_msg_zero;
-    CREATE TEMP TABLE pgr_msg_zero (tenant_id bigint, campaign_id bigint, date date) ON COMMIT DROP;
-    WITH up AS (
-        INSERT INTO pgrollup_internal.msg_campaign_daily AS r
-               (tenant_id, campaign_id, date, sends, delivered, opens, clicks, bounces, unsubscribes, unique_opens, unique_clicks)
-        SELECT g.tenant_id, g.campaign_id, g.date, g.sends, g.delivered, g.opens, g.clicks, g.bounces, g.unsubscribes, g.unique_opens, g.unique_clicks
-          FROM pg_temp.pgr_msg_g AS g
-         ORDER BY 1, 2, 3
-        ON CONFLICT (tenant_id, campaign_id, date) DO UPDATE
-       SET sends = r.sends + excluded.sends, delivered = r.delivered + excluded.delivered,
-           opens = r.opens + excluded.opens, clicks = r.clicks + excluded.clicks,
-           bounces = r.bounces + excluded.bounces, unsubscribes = r.unsubscribes + excluded.unsubscribes,
-           unique_opens = r.unique_opens + excluded.unique_opens, unique_clicks = r.unique_clicks + excluded.unique_clicks
-        RETURNING r.tenant_id, r.campaign_id, r.date,
-                  (r.sends = 0 AND r.delivered = 0 AND r.opens = 0 AND r.clicks = 0 AND r.bounces = 0
-                 AND r.unsubscribes = 0 AND r.unique_opens = 0 AND r.unique_clicks = 0) AS zero
-    )
-    INSERT INTO pg_temp.pgr_msg_zero (tenant_id, campaign_id, date)
-    SELECT up.tenant_id, up.campaign_id, up.date FROM up WHERE up.zero;
-    DELETE FROM pgrollup_internal.msg_campaign_daily AS r
-     USING pg_temp.pgr_msg_zero AS z
-     WHERE r.tenant_id = z.tenant_id AND r.campaign_id = z.campaign_id AND r.date = z.date;
-
-    DROP TABLE IF EXISTS pg_temp.pgr_msg_g;
-    CREATE TEMP TABLE pgr_msg_g ON COMMIT DROP AS
-    SELECT d.tenant_id, d.local_date AS date,
-           pg_catalog.sum(d.sends)::bigint AS sends, pg_catalog.sum(d.delivered)::bigint AS delivered,
-           pg_catalog.sum(d.opens)::bigint AS opens, pg_catalog.sum(d.clicks)::bigint AS clicks,
-           pg_catalog.sum(d.bounces)::bigint AS bounces, pg_catalog.sum(d.unsubscribes)::bigint AS unsubscribes,
-           pg_catalog.sum(d.unique_opens)::bigint AS unique_opens, pg_catalog.sum(d.unique_clicks)::bigint AS unique_clicks
-      FROM pg_temp.pgr_msg_delta AS d
-     GROUP BY d.tenant_id, d.local_date
-    HAVING pg_catalog.sum(d.sends) <> 0 OR pg_catalog.sum(d.delivered) <> 0 OR pg_catalog.sum(d.opens) <> 0
-        OR pg_catalog.sum(d.clicks) <> 0 OR pg_catalog.sum(d.bounces) <> 0 OR pg_catalog.sum(d.unsubscribes) <> 0
-        OR pg_catalog.sum(d.unique_opens) <> 0 OR pg_catalog.sum(d.unique_clicks) <> 0;   -- buckets that change
-    -- upsert the changed buckets; those whose metrics all became zero are deleted by key
-    DROP TABLE IF EXISTS pg_temp.pgr_msg_zero;
-    CREATE TEMP TABLE pgr_msg_zero (tenant_id bigint, date date) ON COMMIT DROP;
-    WITH up AS (
-        INSERT INTO pgrollup_internal.msg_tenant_daily AS r
-               (tenant_id, date, sends, delivered, opens, clicks, bounces, unsubscribes, unique_opens, unique_clicks)
-        SELECT g.tenant_id, g.date, g.sends, g.delivered, g.opens, g.clicks, g.bounces, g.unsubscribes, g.unique_opens, g.unique_clicks
-          FROM pg_temp.pgr_msg_g AS g
-         ORDER BY 1, 2
-        ON CONFLICT (tenant_id, date) DO UPDATE
-       SET sends = r.sends + excluded.sends, delivered = r.delivered + excluded.delivered,
-           opens = r.opens + excluded.opens, clicks = r.clicks + excluded.clicks,
-           bounces = r.bounces + excluded.bounces, unsubscribes = r.unsubscribes + excluded.unsubscribes,
-           unique_opens = r.unique_opens + excluded.unique_opens, unique_clicks = r.unique_clicks + excluded.unique_clicks
-        RETURNING r.tenant_id, r.date,
-                  (r.sends = 0 AND r.delivered = 0 AND r.opens = 0 AND r.clicks = 0 AND r.bounces = 0
-                 AND r.unsubscribes = 0 AND r.unique_opens = 0 AND r.unique_clicks = 0) AS zero
-    )
-    INSERT INTO pg_temp.pgr_msg_zero (tenant_id, date)
-    SELECT up.tenant_id, up.date FROM up WHERE up.zero;
-    DELETE FROM pgrollup_internal.msg_tenant_daily AS r
-     USING pg_temp.pgr_msg_zero AS z
-     WHERE r.tenant_id = z.tenant_id AND r.date = z.date;
+    PERFORM pgrollup_internal.messaging_apply_delta();
 
     -- 6. replace the per-message state
     DELETE FROM pgrollup_internal.msg_contrib AS c
@@ -249,6 +143,15 @@ BEGIN
            s.delivered, s.opens, s.clicks, s.bounces, s.unsubscribes, s.first_opened_at, s.first_clicked_at
       FROM pg_temp.pgr_msg_new_state AS s
      ORDER BY 1;
+
+    -- 7. log rows still pending for these messages may list events that step 1 has just read: mark
+    -- them for restatement, so that no refresh adds those events a second time. (This statement's
+    -- snapshot is later than step 1's: a row it does not see belongs to a transaction that committed
+    -- after step 1 read the events, so step 1 did not see that transaction's events either.)
+    UPDATE pgrollup_internal.msg_changes AS c
+       SET event_ids = NULL
+      FROM pg_temp.pgr_msg_keys AS k
+     WHERE c.message_id = k.message_id AND c.event_ids IS NOT NULL;
     RETURN v_keys;
 END;
 $$;

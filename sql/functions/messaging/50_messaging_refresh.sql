@@ -18,13 +18,13 @@ BEGIN
 
     -- consume the change log in one snapshot: rows committed after this statement stay for the next run
     DROP TABLE IF EXISTS pg_temp.pgr_msg_log;
-    CREATE TEMP TABLE pgr_msg_log (message_id bigint, transition_id bigint, tenant_id bigint) ON COMMIT DROP;
+    CREATE TEMP TABLE pgr_msg_log (message_id bigint, transition_id bigint, tenant_id bigint, event_ids bigint[]) ON COMMIT DROP;
     WITH consumed AS (
         DELETE FROM pgrollup_internal.msg_changes
-        RETURNING message_id, transition_id, tenant_id
+        RETURNING message_id, transition_id, tenant_id, event_ids
     )
-    INSERT INTO pg_temp.pgr_msg_log (message_id, transition_id, tenant_id)
-    SELECT c.message_id, c.transition_id, c.tenant_id FROM consumed AS c;
+    INSERT INTO pg_temp.pgr_msg_log (message_id, transition_id, tenant_id, event_ids)
+    SELECT c.message_id, c.transition_id, c.tenant_id, c.event_ids FROM consumed AS c;
     GET DIAGNOSTICS v_changes = ROW_COUNT;
     IF v_changes = 0 THEN
         RETURN 0;
@@ -39,9 +39,10 @@ BEGIN
     PERFORM pgrollup_internal.messaging_sync_transitions(
         ARRAY(SELECT DISTINCT l.transition_id FROM pg_temp.pgr_msg_log AS l WHERE l.transition_id IS NOT NULL));
 
+    -- messages to restate from source: every change other than inserted events
     PERFORM pgrollup_internal.messaging_keys_table();
     INSERT INTO pg_temp.pgr_msg_keys (message_id)
-    SELECT DISTINCT l.message_id FROM pg_temp.pgr_msg_log AS l WHERE l.message_id IS NOT NULL;
+    SELECT DISTINCT l.message_id FROM pg_temp.pgr_msg_log AS l WHERE l.message_id IS NOT NULL AND l.event_ids IS NULL;
     IF EXISTS (SELECT 1 FROM pg_temp.pgr_msg_log AS l WHERE l.tenant_id IS NOT NULL) THEN
         INSERT INTO pg_temp.pgr_msg_keys (message_id)   -- a tenant whose zone changed: its whole history
         SELECT s.message_id
@@ -49,9 +50,20 @@ BEGIN
           JOIN pgrollup_internal.msg_state AS s ON s.tenant_id = t.tenant_id
         ON CONFLICT (message_id) DO NOTHING;
     END IF;
+    -- messages whose only changes are inserted events: just those events are added (the messages
+    -- without a per-message state to add them to are moved to pgr_msg_keys there)
+    DROP TABLE IF EXISTS pg_temp.pgr_msg_fast;
+    CREATE TEMP TABLE pgr_msg_fast (message_id bigint, event_id bigint) ON COMMIT DROP;
+    INSERT INTO pg_temp.pgr_msg_fast (message_id, event_id)
+    SELECT DISTINCT l.message_id, u.event_id
+      FROM pg_temp.pgr_msg_log AS l
+     CROSS JOIN LATERAL pg_catalog.unnest(l.event_ids) AS u(event_id)
+     WHERE l.event_ids IS NOT NULL
+       AND NOT EXISTS (SELECT 1 FROM pg_temp.pgr_msg_keys AS k WHERE k.message_id = l.message_id);
+    PERFORM pgrollup_internal.messaging_add_events();
     PERFORM pgrollup_internal.messaging_restate();
     RETURN v_changes;
 END;
 $$;
 REVOKE ALL ON FUNCTION pgrollup_internal.messaging_refresh() FROM PUBLIC;
-COMMENT ON FUNCTION pgrollup_internal.messaging_refresh() IS 'messaging refresh hook: in incremental mode consumes the change log and restates the touched messages (cost follows the number of changes); in materialized_view mode refreshes the materialized views concurrently. Returns the change-log rows applied. Raises on error.';
+COMMENT ON FUNCTION pgrollup_internal.messaging_refresh() IS 'messaging refresh hook: in incremental mode consumes the change log, adds the inserted events of messages that changed in no other way, and restates the other touched messages (cost follows the number of changes); in materialized_view mode refreshes the materialized views concurrently. Returns the change-log rows applied. Raises on error.';
