@@ -44,14 +44,20 @@ SCENARIOS = ("reads", "backfill", "refresh", "write", "freshness")
 BIG_ACCOUNT = 1
 BIG_TENANT = 1
 
+def _mem_total_kb() -> int:
+    """The machine's memory (MemTotal of /proc/meminfo) in kB; 0 when unknown."""
+    try:
+        return next(int(l.split()[1]) for l in Path("/proc/meminfo").read_text().splitlines() if l.startswith("MemTotal:"))
+    except (OSError, StopIteration, ValueError):
+        return 0
+
+
 def _memory_settings() -> dict:
     """shared_buffers a quarter of RAM (at most 8GB), effective_cache_size three quarters, as PostgreSQL's
     documentation advises for a dedicated server; 1GB / 4GB when RAM is unknown."""
-    try:
-        kb = next(int(l.split()[1]) for l in Path("/proc/meminfo").read_text().splitlines() if l.startswith("MemTotal:"))
-    except (OSError, StopIteration, ValueError):
+    mb = _mem_total_kb() // 1024
+    if not mb:
         return {"shared_buffers": "'1GB'", "effective_cache_size": "'4GB'"}
-    mb = kb // 1024
     return {"shared_buffers": f"'{max(128, min(8192, mb // 4))}MB'", "effective_cache_size": f"'{max(512, mb * 3 // 4)}MB'"}
 
 
@@ -333,13 +339,7 @@ class Bench:
         echo(f"data ready: {counts}")
 
     def machine(self) -> dict:
-        mem_kb = 0
-        try:
-            for line in Path("/proc/meminfo").read_text().splitlines():
-                if line.startswith("MemTotal:"):
-                    mem_kb = int(line.split()[1])
-        except OSError:
-            pass
+        mem_kb = _mem_total_kb()
         cpu = ""
         try:
             for line in Path("/proc/cpuinfo").read_text().splitlines():

@@ -26,23 +26,16 @@ BEGIN
          WHERE p.txid = pg_catalog.pg_current_xact_id();
         RETURN NULL;
     END IF;
-    -- the touched accounts' shared locks first (one per account, in a fixed order: the keys of
-    -- pgrollup_internal.reporting_lock_accounts; a backfill or timezone change of an account holds
+    -- the touched accounts' shared locks first (a backfill or timezone change of an account holds
     -- it exclusively), then, in the statements below (read after the locks), which of them have a zone
     IF TG_OP = 'INSERT' THEN
-        PERFORM pg_catalog.pg_advisory_xact_lock_shared(1885827702, k.k)
-           FROM (SELECT DISTINCT pg_catalog.hashint8(n.account_id::bigint) AS k
-                   FROM pgrollup_new AS n WHERE n.account_id IS NOT NULL ORDER BY 1) AS k;
+        PERFORM pgrollup_internal.reporting_lock_accounts(ARRAY(SELECT DISTINCT n.account_id::bigint FROM pgrollup_new AS n), false);
     ELSIF TG_OP = 'DELETE' THEN
-        PERFORM pg_catalog.pg_advisory_xact_lock_shared(1885827702, k.k)
-           FROM (SELECT DISTINCT pg_catalog.hashint8(o.account_id::bigint) AS k
-                   FROM pgrollup_old AS o WHERE o.account_id IS NOT NULL ORDER BY 1) AS k;
+        PERFORM pgrollup_internal.reporting_lock_accounts(ARRAY(SELECT DISTINCT o.account_id::bigint FROM pgrollup_old AS o), false);
     ELSE
-        PERFORM pg_catalog.pg_advisory_xact_lock_shared(1885827702, k.k)
-           FROM (SELECT pg_catalog.hashint8(n.account_id::bigint) AS k FROM pgrollup_new AS n WHERE n.account_id IS NOT NULL
-                 UNION
-                 SELECT pg_catalog.hashint8(o.account_id::bigint) FROM pgrollup_old AS o WHERE o.account_id IS NOT NULL
-                 ORDER BY 1) AS k;
+        PERFORM pgrollup_internal.reporting_lock_accounts(ARRAY(SELECT n.account_id::bigint FROM pgrollup_new AS n
+                                                                UNION
+                                                                SELECT o.account_id::bigint FROM pgrollup_old AS o), false);
     END IF;
     v_deferred := EXISTS (SELECT 1 FROM pgrollup_internal.settings AS s
                            WHERE s.name = 'reporting_mode' AND s.value = 'deferred');
