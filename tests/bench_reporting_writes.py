@@ -19,7 +19,7 @@ import psycopg
 sys.path.insert(0, os.path.dirname(__file__))
 import reporting_support as rs  # noqa: E402
 from pgrollup.devdb import Cluster  # noqa: E402
-from pgrollup.install import install  # noqa: E402
+from pgrollup.engine.install import install  # noqa: E402
 
 PGBENCH = "/usr/lib/postgresql/15/bin/pgbench"
 ONE = r"""

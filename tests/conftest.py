@@ -12,7 +12,7 @@ import psycopg
 import pytest
 
 from pgrollup.devdb import Cluster
-from pgrollup.install import install
+from pgrollup.engine.install import install
 
 TEMPLATE = "pgrollup_tpl"
 

@@ -32,7 +32,7 @@ def normalise(text: str) -> str:
 
 
 def fresh_schema(cluster, dbname: str = "pgrollup_schema_dump") -> str:
-    from pgrollup.install import install
+    from pgrollup.engine.install import install
 
     with psycopg.connect(cluster.dsn("postgres"), autocommit=True) as c:
         c.execute(f"DROP DATABASE IF EXISTS {dbname}")

@@ -177,7 +177,7 @@ def test_connection_from_environment(db, cli, pg_cluster):
     assert res.returncode == 0, res.stderr
 
 
-def test_wheel_carries_every_sql_file(tmp_path):
+def test_wheel_carries_every_sql_file_and_no_benchmark_code(tmp_path):
     out = tmp_path / "wheel"
     subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(out), str(REPO)],
                    check=True, capture_output=True)
@@ -185,6 +185,41 @@ def test_wheel_carries_every_sql_file(tmp_path):
     names = set(zipfile.ZipFile(wheel).namelist())
     expected = {"pgrollup/" + str(p.relative_to(REPO)) for p in (REPO / "sql").rglob("*") if p.is_file()}
     assert expected and expected <= names
+    # the wheel is what a DBA installs: the engine, the CLI and the demo, no benchmark harness
+    code = {n for n in names if n.endswith(".py")}
+    assert "pgrollup/cli/__init__.py" in code and "pgrollup/engine/install.py" in code
+    assert not [n for n in names if "bench" in n.lower()], sorted(names)
+    assert all(n.startswith(("pgrollup/", "pgrollup-")) for n in names), sorted(names)
+
+
+def test_installer_package_has_no_import_cycle():
+    """Each module of the installed package imports only modules that do not import it back."""
+    import ast
+    pkg = Path(pgrollup.__file__).resolve().parent
+    graph = {}
+    for path in pkg.rglob("*.py"):
+        mod = ".".join(("pgrollup",) + path.relative_to(pkg).with_suffix("").parts).removesuffix(".__init__")
+        deps = set()
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.ImportFrom):
+                base = mod if path.name == "__init__.py" else mod.rsplit(".", 1)[0]
+                for _ in range(node.level - 1):
+                    base = base.rsplit(".", 1)[0]
+                target = (base + "." + node.module if node.module else base) if node.level else (node.module or "")
+                names = [target] + [target + "." + a.name for a in node.names]
+                deps |= {n for n in names if n.startswith("pgrollup")}
+            elif isinstance(node, ast.Import):
+                deps |= {a.name for a in node.names if a.name.startswith("pgrollup")}
+        graph[mod] = deps
+    graph = {m: {d for d in deps if d in graph and d != m} for m, deps in graph.items()}
+
+    def reaches(start, goal, seen):
+        for d in graph[start]:
+            if d == goal or (d not in seen and not seen.add(d) and reaches(d, goal, seen)):
+                return True
+        return False
+    cycles = [m for m in graph if reaches(m, m, set())]
+    assert not cycles, {m: sorted(graph[m]) for m in cycles}
 
 
 def test_install_works_from_any_directory(db, tmp_path):
@@ -207,3 +242,16 @@ def test_without_pg_cron_install_succeeds_and_explicit_schedule_fails(cli):
         assert sum("pgrollup refresh" in line for line in res.stdout.splitlines()) == 1
         res = cli("schedule", "--dsn", dsn)
         assert res.returncode != 0 and res.stderr.count("\n") == 1
+
+
+def test_package_layout_is_the_documented_one():
+    """docs/ARCHITECTURE.md names every file of the installed package, and nothing that is gone."""
+    doc = (REPO / "docs" / "ARCHITECTURE.md").read_text()
+    layout = doc.split("## Repository layout", 1)[1].split("```", 2)[1]
+    pkg = REPO / "installer" / "pgrollup"
+    files = {p.name for p in pkg.rglob("*.py")} | {p.name + "/" for p in pkg.iterdir() if p.is_dir() and p.name != "__pycache__"}
+    named = {w for line in layout.splitlines() for w in line.split() if w.endswith((".py", "/"))}
+    missing = {f for f in files if f not in named and f.removesuffix(".py") + ".py" not in named}
+    assert not missing, f"not in docs/ARCHITECTURE.md: {sorted(missing)}"
+    stale = {w for w in named if w.endswith(".py") and not list(REPO.rglob(w))}
+    assert not stale, f"named in docs/ARCHITECTURE.md but absent: {sorted(stale)}"

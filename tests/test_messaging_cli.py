@@ -6,7 +6,7 @@ import io
 
 from rich.console import Console
 
-from pgrollup.demos import messaging as demo
+from pgrollup.demo import messaging as demo
 
 from messaging_support import Workload, assert_exact, create_sources, random_ops
 

@@ -55,7 +55,7 @@ def test_backfill_command_plan_dry_run_progress(db, cli):
 def test_demo_data_and_summary(db):
     from rich.console import Console
 
-    from pgrollup.demos import reporting as demo
+    from pgrollup.demo import reporting as demo
     with db.connect() as conn:
         demo.setup(conn)
     db.install(modules=["reporting"])

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 import psycopg
 
 from .connection import first_line, with_dbname
-from .errors import UserError
+from ..errors import UserError
 
 DEFAULT_SCHEDULE = "0 * * * *"
 COMMAND = "SELECT module, status, changes_applied FROM pgrollup.refresh()"

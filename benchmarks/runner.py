@@ -1,4 +1,4 @@
-"""``pgrollup bench``: the benchmark suite.
+"""The benchmark suite (``python -m benchmarks`` / ``scripts/bench.sh``).
 
 Creates a throwaway database (a throwaway cluster unless --dsn is given), loads a year of skewed
 sample data for both modules at the chosen scale, installs pgrollup and runs each scenario several
@@ -34,11 +34,14 @@ import click
 import psycopg
 from psycopg import conninfo as _conninfo
 
-from . import __version__
-from . import bench_data as data
-from .devdb import Cluster, find_bindir
-from .errors import UserError
-from .install import install
+from pgrollup import __version__
+from pgrollup.devdb import Cluster, find_bindir
+from pgrollup.engine.install import install
+from pgrollup.errors import UserError
+
+from . import data
+from .data import parse_scale
+from .report import write_outputs
 
 SCENARIOS = ("reads", "backfill", "refresh", "write", "freshness")
 BIG_ACCOUNT = 1
@@ -78,16 +81,6 @@ BENCH_SETTINGS = {
 REPORTED_SETTINGS = ("shared_buffers", "work_mem", "maintenance_work_mem", "effective_cache_size", "max_wal_size",
                      "checkpoint_timeout", "fsync", "synchronous_commit", "full_page_writes", "wal_level",
                      "max_parallel_workers_per_gather", "jit", "random_page_cost")
-
-
-def parse_scale(scale: str) -> int:
-    m = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([kKmM]?)\s*", scale or "")
-    if not m:
-        raise UserError(f"invalid --scale {scale!r}: use a row count such as 10k, 1m, 5m or 10m")
-    n = float(m.group(1)) * {"": 1, "k": 1_000, "m": 1_000_000}[m.group(2).lower()]
-    if n < 5_000:
-        raise UserError(f"--scale {scale} is too small: at least 5k rows")
-    return int(n)
 
 
 def echo(msg: str) -> None:
@@ -925,7 +918,6 @@ def run_bench(scale: str = "1m", dsn: str | None = None, output: str = "docs", r
               scenarios: tuple[str, ...] = SCENARIOS, write_rows: int | None = None, pgbench_rows: int | None = None,
               freshness_seconds: float | None = None, refresh_interval: float | None = None, keep: bool = False) -> dict:
     """Run the suite at one scale and merge its results into <output>/benchmarks.json and BENCHMARKS.md."""
-    from .bench_report import write_outputs
     bad = [s for s in scenarios if s not in SCENARIOS]
     if bad:
         raise UserError(f"unknown scenario {bad[0]!r}: choose from {', '.join(SCENARIOS)}")

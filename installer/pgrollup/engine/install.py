@@ -9,7 +9,7 @@ from psycopg import sql
 
 from . import migrate, roles, schedule as cron
 from .connection import first_line
-from .errors import UserError
+from ..errors import UserError
 from .sqlfiles import CORE, Module, check_module_names, modules as all_modules, render
 
 

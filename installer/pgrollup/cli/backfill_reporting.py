@@ -1,4 +1,4 @@
-"""``pgrollup backfill --module reporting`` and ``pgrollup timezone``.
+"""``pgrollup backfill --module reporting``: plan, dry run and a per-month progress bar.
 
 The rules live in SQL (pgrollup.reporting_backfill_plan, pgrollup.backfill_reporting,
 pgrollup.set_reporting_timezone); this module only plans, asks, calls and prints.
@@ -18,24 +18,24 @@ import time
 import click
 import psycopg
 
-from .errors import UserError
+from ..errors import UserError
 
 WARN_DAYS = 730
 
 
-def _require_installed(conn: psycopg.Connection) -> None:
+def require_installed(conn: psycopg.Connection) -> None:
     ok = conn.execute("SELECT pg_catalog.to_regprocedure('pgrollup.backfill_reporting(bigint,date,date)') IS NOT NULL").fetchone()[0]
     if not ok:
         raise UserError("the reporting module is not installed in this database (run 'pgrollup install --module reporting')")
 
 
-def _zone(conn: psycopg.Connection, account: int) -> str | None:
+def account_zone(conn: psycopg.Connection, account: int) -> str | None:
     row = conn.execute("SELECT timezone FROM pgrollup_internal.reporting_accounts WHERE account_id = %s",
                        (account,)).fetchone()
     return row[0] if row else None
 
 
-def _plan(conn, account, date_from, date_to, zone=None):
+def backfill_plan(conn, account, date_from, date_to, zone=None):
     return conn.execute("SELECT timezone, first_day, last_day, days, events "
                         "FROM pgrollup.reporting_backfill_plan(%s, %s, %s, %s)",
                         (account, date_from, date_to, zone)).fetchone()
@@ -54,11 +54,11 @@ def _months(first: dt.date, last: dt.date):
 def backfill(conn: psycopg.Connection, *, account, tenant=None, date_from=None, date_to=None, dry_run=False) -> None:
     if account is None:
         raise UserError("--account is required with --module reporting")
-    _require_installed(conn)
-    if _zone(conn, account) is None:
+    require_installed(conn)
+    if account_zone(conn, account) is None:
         raise UserError(f"account {account} has no reporting timezone: set one with "
                         f"'pgrollup timezone --account {account} ZONE' (that also builds its history)")
-    zone, first, last, days, events = _plan(conn, account, date_from, date_to)
+    zone, first, last, days, events = backfill_plan(conn, account, date_from, date_to)
     if first is None or last is None:
         click.echo(f"plan: account {account} ({zone}): no registered events"
                    f"{'' if date_from or date_to else ' at all'}; nothing to rebuild")
@@ -85,34 +85,3 @@ def backfill(conn: psycopg.Connection, *, account, tenant=None, date_from=None, 
             progress.advance(task)
     click.echo(f"rebuilt account {account} ({zone}) {first} .. {last}: {rows:,} rollup rows in "
                f"{time.perf_counter() - t0:.1f}s ({len(chunks)} month{'s' if len(chunks) != 1 else ''}, each atomic)")
-
-
-def set_timezone(conn: psycopg.Connection, *, account, zone) -> None:
-    _require_installed(conn)
-    off = zone.strip().lower() in ("none", "null", "off")
-    if off:
-        new = None
-    else:
-        try:
-            new = conn.execute("SELECT pgrollup_internal.check_timezone(%s, 'ZONE')", (zone,)).fetchone()[0]
-        except psycopg.errors.InvalidParameterValue as exc:
-            raise UserError(str(exc).splitlines()[0]) from None
-    old = _zone(conn, account)
-    if old == new:
-        click.echo(f"account {account}: timezone is already {new or 'not set'}; nothing to restate")
-        return
-    if new is None:
-        n = conn.execute("SELECT count(*) FROM pgrollup.reporting_events_rollups WHERE account_id = %s",
-                         (account,)).fetchone()[0]
-        click.echo(f"account {account}: timezone {old} -> none: rollups off, {n:,} rollup rows will be removed")
-    else:
-        _, first, last, days, events = _plan(conn, account, None, None, new)
-        what = (f"restating {events:,} registered events over local days {first} .. {last} ({days} days)"
-                if events else "no registered events yet")
-        click.echo(f"account {account}: timezone {old or 'not set'} -> {new}: {what}")
-    t0 = time.perf_counter()
-    conn.execute("SELECT pgrollup.set_reporting_timezone(%s, %s)", (account, new))
-    n = conn.execute("SELECT count(*) FROM pgrollup.reporting_events_rollups WHERE account_id = %s",
-                     (account,)).fetchone()[0]
-    click.echo(f"done in {time.perf_counter() - t0:.1f}s: account {account} has {n:,} rollup rows"
-               + (f" in {new}" if new else ""))

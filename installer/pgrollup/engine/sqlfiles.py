@@ -11,15 +11,15 @@ from pathlib import Path
 
 from psycopg import sql as _sql
 
-from . import __version__
-from .errors import UserError
+from .. import __version__
+from ..errors import UserError
 
 CORE = "core"
 
 
 def sql_root() -> Path:
-    here = Path(__file__).resolve().parent
-    for candidate in (here / "sql", here.parent.parent / "sql"):
+    package = Path(__file__).resolve().parent.parent        # .../pgrollup
+    for candidate in (package / "sql", package.parent.parent / "sql"):
         if (candidate / "modules").is_dir():
             return candidate
     raise RuntimeError("pgrollup SQL files not found next to the package")

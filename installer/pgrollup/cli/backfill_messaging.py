@@ -10,8 +10,8 @@ import time
 import click
 import psycopg
 
-from .connection import first_line
-from .errors import UserError
+from ..engine.connection import first_line
+from ..errors import UserError
 
 
 def _plan(conn: psycopg.Connection, tenant, date_from, date_to):

@@ -2,7 +2,20 @@
 generated in SQL (generate_series + random() after setseed). Python only sends the statements."""
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
+
+from pgrollup.errors import UserError
+
+def parse_scale(scale: str) -> int:
+    m = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([kKmM]?)\s*", scale or "")
+    if not m:
+        raise UserError(f"invalid --scale {scale!r}: use a row count such as 10k, 1m, 5m or 10m")
+    n = float(m.group(1)) * {"": 1, "k": 1_000, "m": 1_000_000}[m.group(2).lower()]
+    if n < 5_000:
+        raise UserError(f"--scale {scale} is too small: at least 5k rows")
+    return int(n)
+
 
 REPORTING_ZONES = ["America/New_York", "Europe/Berlin", "Asia/Kolkata", "UTC", "America/Los_Angeles",
                    "Australia/Sydney", "Asia/Tokyo", "America/Sao_Paulo", "Pacific/Chatham", "America/St_Johns"]

@@ -6,7 +6,7 @@ import os
 import psycopg
 from psycopg import conninfo as _conninfo
 
-from .errors import UserError
+from ..errors import UserError
 
 
 def resolve_dsn(dsn: str | None = None) -> str:

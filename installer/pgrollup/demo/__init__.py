@@ -7,20 +7,20 @@ import time
 import click
 from rich.console import Console
 
-from . import __version__
-from .connection import connect
-from .devdb import Cluster
-from .install import install
-from .sqlfiles import optional_modules
+from .. import __version__
+from ..engine.connection import connect
+from ..devdb import Cluster
+from ..engine.install import install
+from ..engine.sqlfiles import optional_modules
 
 
 def _module_demos():
-    """Each module may ship ``pgrollup.demos.<module>`` with ``setup(conn)`` (source tables and
+    """Each module may ship ``pgrollup.demo.<module>`` with ``setup(conn)`` (source tables and
     sample data) and ``show(conn, console)`` (its dashboards)."""
     out = {}
     for name in optional_modules():
         try:
-            out[name] = importlib.import_module(f"pgrollup.demos.{name}")
+            out[name] = importlib.import_module(f"pgrollup.demo.{name}")
         except ModuleNotFoundError:
             pass
     return out

@@ -1,1 +1,0 @@
-"""Per-module demo data and dashboards for ``pgrollup demo``."""
