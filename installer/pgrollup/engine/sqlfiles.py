@@ -6,6 +6,7 @@ repository's top-level ``sql/`` directory.
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -72,12 +73,40 @@ def check_module_names(names) -> None:
             raise UserError(f"unknown module {name!r}: choose from {', '.join(known)}")
 
 
+_DOLLAR_TAG = re.compile(r"\$([A-Za-z_][A-Za-z_0-9]*)?\$")
+
+
+def _free_tag(used: str, taken: set[str]) -> str:
+    """A dollar-quote tag ($pgrN$) that occurs nowhere in ``used`` and is not in ``taken``."""
+    n = 0
+    while True:
+        tag = f"$pgr{n}$"
+        if tag not in used and tag not in taken:
+            return tag
+        n += 1
+
+
 def render(path: Path, source_schema: str | None) -> str:
-    """The text of a function or view file with its placeholders substituted."""
+    """The text of a function or view file with its placeholders substituted.
+
+    ``@source_schema@`` becomes the quoted identifier of the source schema, whatever its spelling
+    (``s$$x``, ``Mixed Case``, ``a"b``, ``it's``): right after an opening single quote (inside a
+    string literal, e.g. ``'@source_schema@.t'::regclass``) its quotes are doubled, and every
+    dollar-quote tag of the file that occurs in the identifier (``$$`` for ``s$$x``) is replaced by
+    one that does not, so the identifier can never end a dollar-quoted function body early."""
     text = path.read_text()
     text = text.replace("@version@", __version__)
-    if "@source_schema@" in text:
-        if source_schema is None:
-            raise RuntimeError(f"{path.name} needs a source schema")
-        text = text.replace("@source_schema@", _sql.Identifier(source_schema).as_string(None))
-    return text
+    if "@source_schema@" not in text:
+        return text
+    if source_schema is None:
+        raise RuntimeError(f"{path.name} needs a source schema")
+    ident = _sql.Identifier(source_schema).as_string(None)
+    tags = set(m.group(0) for m in _DOLLAR_TAG.finditer(text))
+    clashing = sorted(t for t in tags if t in ident)
+    if clashing:
+        renamed = {}
+        for tag in clashing:
+            renamed[tag] = _free_tag(ident + text, tags | set(renamed.values()))
+        text = _DOLLAR_TAG.sub(lambda m: renamed.get(m.group(0), m.group(0)), text)
+    text = text.replace("'@source_schema@", "'" + ident.replace("'", "''"))
+    return text.replace("@source_schema@", ident)
