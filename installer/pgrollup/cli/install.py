@@ -9,46 +9,75 @@ from .. import __version__
 from ..engine import schedule as cron
 from ..engine.connection import connect, resolve_dsn
 from ..engine.install import install as do_install, uninstall as do_uninstall
-from ..engine.sqlfiles import check_module_names, optional_modules
+from ..engine.cronexpr import check_lock_timeout
 from ..errors import UserError
-from .common import dsn_option, user_errors
+from .common import checked, cron_option, dsn_option, module_option, user_errors
 
 
-@click.command()
+def _print_role_hint(msg: str) -> bool:
+    """The role-creation hint one statement per line, only the statements a role with CREATEROLE
+    can run (the grants on pgrollup's objects are re-applied by the next install)."""
+    head, sep, rest = msg.partition(" can run: ")
+    if not sep:
+        return False
+    stmts = [s.strip() + ";" for s in rest.split(";") if s.strip() and not s.strip().startswith("(")]
+    tail = rest[rest.rfind(";") + 1:].strip()
+    needed = [s for s in stmts if s.startswith("CREATE ROLE") or (s.startswith("GRANT") and " ON " not in s)]
+    click.echo(f"{head} can run:")
+    for stmt in needed or stmts:
+        click.echo(f"  {stmt}")
+    if tail:
+        click.echo(tail.strip("() "))
+    return True
+
+
+@click.command(short_help="Install or upgrade pgrollup in a database.")
 @dsn_option
-@click.option("--module", "modules", multiple=True, metavar="M",
-              help=f"Module to install (repeatable): {', '.join(optional_modules())}. "
-                   "Default: every module whose source tables exist.")
-@click.option("--source-schema", default=None, help="Schema of the source tables (default public).")
-@click.option("--schedule", "cron_expr", default=None, metavar="CRON",
-              help=f"Register the pg_cron refresh job with this schedule (default '{cron.DEFAULT_SCHEDULE}' when pg_cron is available).")
+@module_option(multiple=True, help="Module to install (repeatable). Default: every module whose source tables exist.")
+@click.option("--source-schema", default=None, metavar="SCHEMA", help="Schema of the source tables (default public).")
+@cron_option("--schedule", "--cron",
+             help=f"Register the pg_cron refresh job with this schedule, UTC (default '{cron.DEFAULT_SCHEDULE}' "
+                  f"when pg_cron is available).")
 @click.option("--no-schedule", is_flag=True, help="Do not register a pg_cron job.")
-@click.option("--dry-run", is_flag=True, help="Print the SQL that would run and change nothing.")
-@click.option("--lock-timeout", default="5s", show_default=True,
-              help="lock_timeout for DDL on source tables (CREATE TRIGGER); retried on timeout.")
-@click.option("--retries", default=5, show_default=True, help="Attempts after a lock timeout.")
+@click.option("--dry-run", is_flag=True, help="Show the job, the recommended indexes and the role statements, "
+                                              "then the SQL that would run; change nothing.")
+@click.option("--lock-timeout", default="5s", show_default=True, metavar="DURATION", callback=checked(check_lock_timeout),
+              help="lock_timeout for DDL on source tables (CREATE TRIGGER), e.g. 5s, 500ms; retried on timeout.")
+@click.option("--retries", default=5, show_default=True, type=click.IntRange(0, 100), metavar="N",
+              help="Attempts after a lock timeout (0-100).")
 @user_errors
 def install(dsn, modules, source_schema, cron_expr, no_schedule, dry_run, lock_timeout, retries):
-    """Install or upgrade pgrollup in a database (idempotent)."""
+    """Install or upgrade pgrollup in a database (idempotent). Every option and precondition is
+    checked before anything changes."""
     if cron_expr and no_schedule:
         raise UserError("--schedule and --no-schedule exclude each other")
-    check_module_names(modules)
     dsn = resolve_dsn(dsn)
     with connect(dsn) as conn:
         res = do_install(conn, dsn, modules, source_schema=source_schema, dry_run=dry_run,
                          schedule_mode=False if no_schedule else (True if cron_expr else None),
-                         cron_expr=cron_expr or cron.DEFAULT_SCHEDULE, lock_timeout=lock_timeout, retries=retries)
+                         cron_expr=cron_expr or cron.DEFAULT_SCHEDULE, lock_timeout=lock_timeout, retries=retries,
+                         say=click.echo)
         if dry_run:
-            click.echo("-- pgrollup install --dry-run: nothing was changed")
+            click.echo("-- pgrollup install --dry-run: nothing was changed. What it would do:")
+            for line in res.summary:
+                click.echo(f"-- {line}")
+            click.echo("-- the SQL it would run:")
             for stmt in res.sql:
                 click.echo(stmt)
             return
+        for msg in res.skipped.values():
+            click.echo(f"pgrollup: warning: {msg}", err=True)
         mods = ", ".join(res.modules) or "none (no module's source tables found; core only)"
         applied = len(res.migrations_applied)
         click.echo(f"pgrollup {__version__} installed in {conn.info.dbname}: modules {mods}; "
                    f"{applied} migration{'s' if applied != 1 else ''} applied")
         for msg in res.messages:
-            click.echo(msg)
+            if not _print_role_hint(msg):
+                click.echo(msg)
+        if res.next_steps:
+            click.echo("next steps:")
+            for step in res.next_steps:
+                click.echo(f"  - {step}")
 
 
 @click.command()

@@ -6,12 +6,12 @@ import click
 from ..engine import schedule as cron
 from ..engine.connection import connect, resolve_dsn
 from ..errors import UserError
-from .common import dsn_option, user_errors
+from .common import cron_option, dsn_option, user_errors
 
 
 @click.command("schedule")
 @dsn_option
-@click.option("--cron", "cron_expr", default=cron.DEFAULT_SCHEDULE, show_default=True, help="pg_cron schedule (UTC).")
+@cron_option("--cron", "--schedule", default=cron.DEFAULT_SCHEDULE, help="pg_cron schedule (UTC).")
 @user_errors
 def schedule_cmd(dsn, cron_expr):
     """Register (or update) the pg_cron job that runs pgrollup.refresh()."""

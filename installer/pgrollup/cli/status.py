@@ -10,7 +10,7 @@ from ..engine import schedule as cron
 from ..engine.connection import connect, resolve_dsn
 from ..engine.install import installed_modules, missing_indexes
 from ..engine.sqlfiles import check_module_names, modules
-from .common import EXIT_BY_LEVEL, dsn_option, user_errors
+from .common import EXIT_BY_LEVEL, dsn_option, module_option, user_errors
 
 
 def _health(conn):
@@ -92,7 +92,7 @@ def status(dsn, as_json):
 
 @click.command()
 @dsn_option
-@click.option("--module", default=None, help="Refresh only this module.")
+@module_option(help="Refresh only this module.")
 @click.option("--no-wait", is_flag=True, help="Skip a module whose refresh is already running.")
 @user_errors
 def refresh(dsn, module, no_wait):

@@ -9,6 +9,7 @@ from psycopg import sql
 
 from . import migrate, roles, schedule as cron
 from .connection import first_line
+from .cronexpr import check_cron, check_lock_timeout, check_retries
 from ..errors import UserError
 from .sqlfiles import CORE, Module, check_module_names, modules as all_modules, render
 
@@ -19,6 +20,10 @@ class InstallResult:
     migrations_applied: list[str] = field(default_factory=list)
     messages: list[str] = field(default_factory=list)
     sql: list[str] = field(default_factory=list)     # dry run: what would run
+    summary: list[str] = field(default_factory=list)  # dry run: job, indexes, roles (before the SQL)
+    skipped: dict[str, str] = field(default_factory=dict)   # module -> why not installed, with the fix
+    next_steps: list[str] = field(default_factory=list)
+    first_refresh: list[tuple] = field(default_factory=list)  # (module, status, changes, seconds)
 
 
 def installed_modules(conn: psycopg.Connection) -> dict[str, str]:
@@ -75,25 +80,77 @@ def missing_indexes(conn: psycopg.Connection, module: Module, schema: str) -> li
     return ddl
 
 
+def _schema_exists(conn, schema: str) -> bool:
+    return conn.execute("SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_namespace WHERE nspname = %s)",
+                        (schema,)).fetchone()[0]
+
+
+def _any_source_table(conn, module: Module, schema: str) -> bool:
+    return any(conn.execute("SELECT pg_catalog.to_regclass(%s) IS NOT NULL",
+                            (sql.Identifier(schema, t).as_string(conn),)).fetchone()[0]
+               for t in module.tables)
+
+
+def _others_hint(name: str, complete: list[str]) -> str:
+    if complete:
+        return "; install the other modules with " + " ".join(f"--module {m}" for m in complete)
+    return ""
+
+
 def _select_modules(conn, requested, source_schema):
+    """(modules to apply, {module: source schema}, modules chosen this run, {module: why skipped}).
+
+    Without --module: every module whose source tables are complete; a module whose tables exist
+    only in part, or lack a column it reads, is skipped and named with the fix while the others
+    install. With --module, or for a module already installed, incomplete sources stop the
+    install before anything changes."""
     shipped = all_modules()
     current = installed_modules(conn)
+    if source_schema is not None and not _schema_exists(conn, source_schema):
+        raise UserError(f"source schema {source_schema} does not exist in database {conn.info.dbname} "
+                        f"(--source-schema names the schema of the application's tables)")
+
+    def schema_of(name):
+        return source_schema or current.get(name) or "public"
+
+    problems = {}
+    for name, mod in shipped.items():
+        if name == CORE:
+            continue
+        schema = schema_of(name)
+        if not _schema_exists(conn, schema):
+            problems[name] = [f"source schema {schema} does not exist"]
+        else:
+            problems[name] = missing_source_objects(conn, mod, schema)
+
     if requested:
         check_module_names(requested)
         chosen = list(dict.fromkeys(requested))
     else:
-        chosen = []
-        for name, mod in shipped.items():
-            if name == CORE:
-                continue
-            schema = source_schema or current.get(name) or "public"
-            if name in current or (mod.tables and has_source_tables(conn, mod, schema)):
-                chosen.append(name)
+        chosen = [n for n in shipped if n != CORE and (n in current or not problems[n])]
+    complete = [n for n in shipped if n != CORE and not problems[n]]
+    errors = []
+    for name in [n for n in shipped if n != CORE and (n in chosen or n in current)]:
+        if problems[name]:
+            what = "is installed but its sources are incomplete" if name in current and name not in requested \
+                else "cannot be installed"
+            errors.append(f"{name} {what}: missing {', '.join(problems[name])}"
+                          + _others_hint(name, [m for m in complete if m != name]))
+    if errors:
+        raise UserError("; ".join(errors) + " (nothing was changed)")
+    skipped = {}
+    for name in shipped:
+        if name == CORE or name in chosen or name in current:
+            continue
+        schema = schema_of(name)
+        if _schema_exists(conn, schema) and _any_source_table(conn, shipped[name], schema):
+            skipped[name] = (f"{name} not installed: its source tables in {schema} are incomplete, missing "
+                             f"{', '.join(problems[name])}; add them and run 'pgrollup install --module {name}'")
     # functions and views of every installed module are re-applied too
     names = [n for n in shipped if n == CORE or n in chosen or n in current]
     schemas = {n: (source_schema if (source_schema and n in chosen) else None) or current.get(n) or source_schema or "public"
                for n in names if n != CORE}
-    return [shipped[n] for n in names], schemas, chosen
+    return [shipped[n] for n in names], schemas, chosen, skipped
 
 
 def _check_server(conn):
@@ -101,27 +158,62 @@ def _check_server(conn):
         raise UserError(f"PostgreSQL {conn.info.server_version // 10000} is not supported: pgrollup needs 14 or newer")
 
 
-def _check_privileges(conn):
-    row = conn.execute(
-        "SELECT pg_catalog.has_database_privilege(current_database(), 'CREATE'), "
-        "(SELECT rolsuper FROM pg_catalog.pg_roles WHERE rolname = current_user)").fetchone()
-    if not row[0] and not row[1]:
-        raise UserError(f"permission denied: role {conn.info.user} lacks CREATE on database {conn.info.dbname} "
-                        f"(install as the database owner, or GRANT CREATE ON DATABASE {conn.info.dbname} TO {conn.info.user})")
+def database_owner(conn) -> str:
+    return conn.execute("SELECT pg_catalog.pg_get_userbyid(datdba) FROM pg_catalog.pg_database "
+                        "WHERE datname = current_database()").fetchone()[0]
 
 
-def _check_sources(conn, mods, schemas):
-    problems = []
+def permission_hint(conn, mods=(), schemas=None) -> str:
+    """Which role to connect as: the owner of pgrollup's schemas when installed, else the owner of
+    the database, and the owner of the source tables when that is another role."""
+    schemas = schemas or {}
+    owners = []
+    row = conn.execute("SELECT pg_catalog.pg_get_userbyid(nspowner) FROM pg_catalog.pg_namespace "
+                       "WHERE nspname = 'pgrollup_internal'").fetchone()
+    owners.append(f"the role that installed pgrollup here ({row[0]})" if row
+                  else f"the owner of database {conn.info.dbname} ({database_owner(conn)})")
+    table_owners = set()
+    for mod in mods:
+        if mod.name == CORE or mod.name not in schemas:
+            continue
+        for table in mod.tables:
+            r = conn.execute("SELECT pg_catalog.pg_get_userbyid(c.relowner) FROM pg_catalog.pg_class c "
+                             "JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace "
+                             "WHERE n.nspname = %s AND c.relname = %s", (schemas[mod.name], table)).fetchone()
+            if r:
+                table_owners.add(r[0])
+    table_owners -= {row[0] if row else database_owner(conn)}
+    if table_owners:
+        owners.append(f"the owner of the source tables ({', '.join(sorted(table_owners))})")
+    return "connect as " + " or ".join(owners) + f", not {conn.info.user}"
+
+
+def _check_privileges(conn, mods, schemas):
+    """Everything install needs from the connected role, checked before anything changes."""
+    user = conn.info.user
+    superuser = conn.execute("SELECT rolsuper FROM pg_catalog.pg_roles WHERE rolname = current_user").fetchone()[0]
+    if superuser:
+        return
+    row = conn.execute("SELECT pg_catalog.pg_get_userbyid(nspowner), pg_catalog.pg_has_role(current_user, nspowner, 'MEMBER') "
+                       "FROM pg_catalog.pg_namespace WHERE nspname = 'pgrollup_internal'").fetchone()
+    if row and not row[1]:
+        raise UserError(f"pgrollup in database {conn.info.dbname} belongs to role {row[0]}: connect as {row[0]} "
+                        f"to install or upgrade it (role {user} may not replace its objects)")
+    if not row and not conn.execute("SELECT pg_catalog.has_database_privilege(current_database(), 'CREATE')").fetchone()[0]:
+        raise UserError(f"role {user} may not create schemas in database {conn.info.dbname}: "
+                        f"{permission_hint(conn)} (or GRANT CREATE ON DATABASE {conn.info.dbname} TO {user})")
     for mod in mods:
         if mod.name == CORE:
             continue
         schema = schemas[mod.name]
-        if not conn.execute("SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_namespace WHERE nspname = %s)", (schema,)).fetchone()[0]:
-            problems.append(f"{mod.name}: source schema {schema} does not exist")
-            continue
-        problems += [f"{mod.name}: missing {m}" for m in missing_source_objects(conn, mod, schema)]
-    if problems:
-        raise UserError("cannot install: " + "; ".join(problems))
+        for table in mod.tables:
+            rel = sql.Identifier(schema, table).as_string(conn)
+            r = conn.execute("SELECT pg_catalog.has_table_privilege(%s, 'SELECT'), pg_catalog.has_table_privilege(%s, 'TRIGGER'), "
+                             "pg_catalog.pg_get_userbyid(c.relowner) FROM pg_catalog.pg_class c WHERE c.oid = %s::regclass",
+                             (rel, rel, rel)).fetchone()
+            if not (r[0] and r[1]):
+                raise UserError(f"role {user} may not read {schema}.{table} or create its capture triggers: "
+                                f"connect as its owner ({r[2]}), or GRANT SELECT, TRIGGER ON {rel} TO {user}")
 
 
 def _code_statements(mods, schemas) -> list[tuple[str, str]]:
@@ -150,7 +242,7 @@ def _apply_code(conn, mods, schemas, lock_timeout: str, retries: int) -> list[st
                 for label, text in code:
                     try:
                         conn.execute(text)
-                    except psycopg.errors.LockNotAvailable:
+                    except (psycopg.errors.LockNotAvailable, psycopg.errors.InsufficientPrivilege):
                         raise
                     except psycopg.Error as exc:
                         raise UserError(f"{label}: {first_line(exc)}") from None
@@ -170,14 +262,139 @@ def _apply_code(conn, mods, schemas, lock_timeout: str, retries: int) -> list[st
             time.sleep(min(2.0, 0.25 * attempt))
 
 
+def _cron_summary(conn, cron_info, cron_expr, schedule_mode) -> list[str]:
+    """What install would do about the pg_cron job (dry run)."""
+    if schedule_mode is False:
+        return ["pg_cron job: none (--no-schedule): run 'pgrollup refresh' from another scheduler"]
+    if not cron_info.available:
+        return [f"pg_cron job: none, pg_cron is not available ({cron_info.reason}): run 'pgrollup refresh' "
+                f"from another scheduler"]
+    where = (f"registered in database {cron_info.database}" if cron_info.same_database
+             else f"registered from the pg_cron database {cron_info.database}, runs in database {conn.info.dbname}")
+    return [f"pg_cron job: {cron.job_name(conn.info.dbname)}, schedule '{cron_expr}' (UTC), "
+            f"command: {cron.COMMAND}; {where}"]
+
+
+def _role_summary(conn, mods) -> list[str]:
+    have = roles.existing(conn)
+    wanted = {roles.READER, roles.ADMIN}
+    if have >= wanted:
+        return [f"roles: {', '.join(sorted(wanted))} exist; install re-applies their grants"]
+    needed = [st for st in roles.create_statements()
+              if not (st.startswith("CREATE ROLE") and st.split()[2].rstrip(";") in have)]
+    if roles.can_create_roles(conn):
+        return [f"roles: install creates them (role {conn.info.user} may): "] + ["  " + st for st in needed]
+    return [f"roles: role {conn.info.user} may not create roles; a role with CREATEROLE must first run:"] + \
+        ["  " + st for st in needed]
+
+
+def _dry_run(conn, result, mods, schemas, cron_info, cron_expr, schedule_mode):
+    summary = result.summary
+    summary.append(f"database {conn.info.dbname}: modules " + (", ".join(
+        f"{m.name} (source schema {schemas[m.name]})" for m in mods if m.name != CORE) or "none (core only)"))
+    summary += list(result.skipped.values())
+    summary += _cron_summary(conn, cron_info, cron_expr, schedule_mode)
+    ddl = [d for m in mods if m.name != CORE for d in missing_indexes(conn, m, schemas[m.name])]
+    if ddl:
+        summary.append("recommended source indexes (pgrollup never creates them; the application adds them):")
+        summary += ["  " + d for d in ddl]
+    else:
+        summary.append("recommended source indexes: none missing")
+    summary += _role_summary(conn, mods)
+    if any(m.name == "messaging" for m in mods):
+        summary.append("first refresh: install runs pgrollup.refresh('messaging') at the end")
+
+    result.sql.append("CREATE SCHEMA IF NOT EXISTS pgrollup_internal;")
+    for m in migrate.pending(conn, mods):
+        result.sql.append(f"-- migration {m.id}")
+        result.sql += [s.strip().rstrip(";") + ";" for s in migrate.statements(m)]
+    for label, text in _code_statements(mods, schemas):
+        result.sql.append(f"-- {label}\n{text.strip()}")
+    for mod in mods:
+        if mod.name != CORE:
+            result.sql.append(sql.SQL("UPDATE pgrollup_internal.modules SET source_schema = {} WHERE module = {};").format(
+                sql.Literal(schemas[mod.name]), sql.Literal(mod.name)).as_string(conn))
+            result.sql.append(f"SELECT pgrollup_internal.module_call('{mod.name}', 'attach');")
+    result.sql.append("SELECT pgrollup_internal.refresh_timezone_names();")
+    if roles.existing(conn) != {roles.READER, roles.ADMIN}:
+        result.sql += ["-- roles (when the installing role may create them)"] + roles.create_statements()
+    result.sql.append("-- grants, re-applied on every install")
+    result.sql += [g for g in roles.grant_statements(conn, mods, planned=True) if "FUNCTION pgrollup." not in g]
+    result.sql += [f"GRANT EXECUTE ON FUNCTION pgrollup.{f}(...) TO {roles.READER};  -- every overload"
+                   for m in mods for f in m.reader_functions]
+    if cron_info and cron_info.available:
+        fn, extra = ("cron.schedule", "") if cron_info.same_database else \
+            ("cron.schedule_in_database", sql.SQL(", {}").format(sql.Literal(conn.info.dbname)).as_string(conn))
+        result.sql.append(f"-- in database {cron_info.database}\nSELECT {fn}("
+                          + sql.SQL("{}, {}, {}").format(sql.Literal(cron.job_name(conn.info.dbname)),
+                                                         sql.Literal(cron_expr), sql.Literal(cron.COMMAND)).as_string(conn)
+                          + f"{extra});")
+    if any(m.name == "messaging" for m in mods):
+        result.sql.append("SELECT * FROM pgrollup.refresh('messaging');")
+    return result
+
+
+def _first_refresh(conn, result, say) -> None:
+    """messaging's views stay empty until its first refresh (up to an hour with the default
+    schedule): run it now, once, when messaging has never been refreshed successfully."""
+    if "messaging" not in installed_modules(conn):
+        return
+    if conn.execute("SELECT EXISTS (SELECT 1 FROM pgrollup.refresh_runs WHERE module = 'messaging' AND status = 'ok')").fetchone()[0]:
+        return
+    schema = installed_modules(conn)["messaging"]
+    approx = conn.execute("SELECT pg_catalog.sum(GREATEST(c.reltuples, 0))::bigint FROM pg_catalog.pg_class c "
+                          "JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace "
+                          "WHERE n.nspname = %s AND c.relname IN ('outbound_messages', 'message_events')",
+                          (schema,)).fetchone()[0]
+    if say:
+        say(f"first refresh of messaging: building its rollups from the source tables"
+            + (f" (about {approx:,} rows; this can take a while)" if approx and approx > 100_000 else "") + " ...")
+    t0 = time.perf_counter()
+    rows = conn.execute("SELECT module, status, changes_applied FROM pgrollup.refresh('messaging')").fetchall()
+    took = time.perf_counter() - t0
+    for module, status, changes in rows:
+        result.first_refresh.append((module, status, changes, took))
+
+
+def _next_steps(conn, result, cron_line) -> None:
+    steps = result.next_steps
+    mods = installed_modules(conn)
+    if "reporting" in mods:
+        n = conn.execute("SELECT count(*) FROM pgrollup_internal.reporting_accounts WHERE timezone IS NOT NULL").fetchone()[0]
+        if n == 0:
+            steps.append("reporting: no account has a reporting timezone, so nothing is rolled up yet: "
+                         "set each account's zone with 'pgrollup timezone --account ID ZONE' "
+                         "(this builds its history)")
+        else:
+            steps.append(f"reporting: {n} account{'s' if n != 1 else ''} with a timezone; others are not rolled up "
+                         f"until 'pgrollup timezone --account ID ZONE'")
+    if "messaging" in mods:
+        n = conn.execute("SELECT count(*) FROM pgrollup_internal.msg_tenants").fetchone()[0]
+        steps.append("messaging: tenants report in UTC until given a zone with 'pgrollup timezone --tenant ID ZONE' "
+                     "(restated at the next refresh)" + (f"; {n} tenant{'s' if n != 1 else ''} already have one" if n else ""))
+        for module, status, changes, took in result.first_refresh:
+            if status == "ok":
+                steps.append(f"messaging: first refresh done in {took:.1f}s; its views are current")
+            else:
+                steps.append(f"messaging: first refresh {status} after {took:.1f}s: see pgrollup.refresh_runs "
+                             f"and 'pgrollup status'; the next scheduled or manual refresh retries it")
+    if mods:
+        steps.append(cron_line)
+
+
 def install(conn: psycopg.Connection, dsn: str, requested=(), source_schema=None, dry_run=False,
-            schedule_mode=None, cron_expr=cron.DEFAULT_SCHEDULE, lock_timeout="5s", retries=5) -> InstallResult:
+            schedule_mode=None, cron_expr=cron.DEFAULT_SCHEDULE, lock_timeout="5s", retries=5,
+            first_refresh=True, say=None) -> InstallResult:
     """Install or upgrade pgrollup. schedule_mode: None (when pg_cron is there), True (required),
-    False (never)."""
+    False (never). Every option and every precondition is checked before anything changes.
+    say: optional callable for progress lines printed while install runs (the first refresh)."""
+    if schedule_mode is not False:
+        cron_expr = check_cron(cron_expr)
+    lock_timeout = check_lock_timeout(lock_timeout)
+    retries = check_retries(retries)
     _check_server(conn)
-    mods, schemas, chosen = _select_modules(conn, list(requested), source_schema)
-    result = InstallResult(modules=[m.name for m in mods if m.name != CORE])
-    _check_sources(conn, mods, schemas)
+    mods, schemas, chosen, skipped = _select_modules(conn, list(requested), source_schema)
+    result = InstallResult(modules=[m.name for m in mods if m.name != CORE], skipped=skipped)
     fresh = not installed_modules(conn) and migrate.applied_ids(conn) is None
     cron_info = cron.detect(conn, dsn) if schedule_mode is not False else None
     if schedule_mode is True and not cron_info.available:
@@ -185,31 +402,9 @@ def install(conn: psycopg.Connection, dsn: str, requested=(), source_schema=None
                         f"'pgrollup refresh' from another scheduler")
 
     if dry_run:
-        result.sql.append("CREATE SCHEMA IF NOT EXISTS pgrollup_internal;")
-        for m in migrate.pending(conn, mods):
-            result.sql.append(f"-- migration {m.id}")
-            result.sql += [s.strip().rstrip(";") + ";" for s in migrate.statements(m)]
-        for label, text in _code_statements(mods, schemas):
-            result.sql.append(f"-- {label}\n{text.strip()}")
-        for mod in mods:
-            if mod.name != CORE:
-                result.sql.append(f"UPDATE pgrollup_internal.modules SET source_schema = '{schemas[mod.name]}' WHERE module = '{mod.name}';")
-                result.sql.append(f"SELECT pgrollup_internal.module_call('{mod.name}', 'attach');")
-        result.sql.append("SELECT pgrollup_internal.refresh_timezone_names();")
-        if roles.existing(conn) != {roles.READER, roles.ADMIN}:
-            result.sql += ["-- roles (when the installing role may create them)"] + roles.create_statements()
-        result.sql.append("-- grants, re-applied on every install")
-        result.sql += [g for g in roles.grant_statements(conn, mods, planned=True) if "FUNCTION pgrollup." not in g]
-        result.sql += [f"GRANT EXECUTE ON FUNCTION pgrollup.{f}(...) TO {roles.READER};  -- every overload"
-                       for m in mods for f in m.reader_functions]
-        if cron_info and cron_info.available:
-            fn, extra = ("cron.schedule", "") if cron_info.same_database else \
-                ("cron.schedule_in_database", f", '{conn.info.dbname}'")
-            result.sql.append(f"-- in database {cron_info.database}\nSELECT {fn}('{cron.job_name(conn.info.dbname)}', "
-                              f"'{cron_expr}', '{cron.COMMAND}'{extra});")
-        return result
+        return _dry_run(conn, result, mods, schemas, cron_info, cron_expr, schedule_mode)
 
-    _check_privileges(conn)
+    _check_privileges(conn, mods, schemas)
     try:
         conn.execute("CREATE SCHEMA IF NOT EXISTS pgrollup_internal")
         result.migrations_applied = migrate.apply(dsn, mods)
@@ -217,7 +412,7 @@ def install(conn: psycopg.Connection, dsn: str, requested=(), source_schema=None
     except psycopg.errors.InsufficientPrivilege as exc:
         if fresh:
             _drop_everything(conn)
-        raise UserError(f"permission denied: {first_line(exc)}") from None
+        raise UserError(f"{first_line(exc)}: {permission_hint(conn, mods, schemas)}") from None
     except (UserError, psycopg.Error) as exc:
         if fresh:
             _drop_everything(conn)   # nothing half-installed
@@ -230,14 +425,20 @@ def install(conn: psycopg.Connection, dsn: str, requested=(), source_schema=None
             for ddl in missing_indexes(conn, mod, schemas[mod.name]):
                 result.messages.append(f"recommended index for {mod.name} (pgrollup does not create it): {ddl}")
 
+    cron_line = "refresh: no pg_cron job (--no-schedule): run 'pgrollup refresh' regularly from another scheduler"
     if cron_info is not None:
         if cron_info.available:
             jobid = cron.schedule(conn, dsn, cron_info, cron_expr)
             result.messages.append(f"pg_cron job {cron.job_name(conn.info.dbname)} (id {jobid}) runs pgrollup.refresh() "
                                    f"at '{cron_expr}' (UTC) from database {cron_info.database}")
+            cron_line = f"refresh: scheduled with pg_cron at '{cron_expr}' (UTC); 'pgrollup status' shows health"
         else:
             result.messages.append(f"pg_cron not available ({cron_info.reason}): run 'pgrollup refresh' "
                                    f"hourly from another scheduler (cron, systemd timer, Kubernetes CronJob)")
+            cron_line = "refresh: not scheduled: run 'pgrollup refresh' regularly from another scheduler"
+    if first_refresh:
+        _first_refresh(conn, result, say)
+    _next_steps(conn, result, cron_line)
     return result
 
 
