@@ -9,20 +9,25 @@ from __future__ import annotations
 TENANTS = {1: ("Acme Outdoor", "America/New_York"), 2: ("Bäckerei Berlin", "Europe/Berlin"),
            3: ("Chai & Co", "Asia/Kolkata"), 4: ("Harbour Fish", "America/St_Johns")}
 
-SOURCE_DDL = """
-CREATE TABLE IF NOT EXISTS public.outbound_messages (
+# each table is created only when absent (an existing table is the application's: no DDL on it)
+TABLES = {
+    "outbound_messages": """
+CREATE TABLE public.outbound_messages (
     id bigserial PRIMARY KEY, tenant_id bigint NOT NULL, campaign_id bigint, contact_id bigint NOT NULL,
-    channel text NOT NULL, created_at timestamptz NOT NULL DEFAULT now(), sent_at timestamptz);
-CREATE TABLE IF NOT EXISTS public.message_events (
+    channel text NOT NULL, created_at timestamptz NOT NULL DEFAULT now(), sent_at timestamptz)""",
+    "message_events": """
+CREATE TABLE public.message_events (
     id bigserial PRIMARY KEY, tenant_id bigint NOT NULL, message_id bigint NOT NULL, event_type text NOT NULL,
     occurred_at timestamptz NOT NULL, created_at timestamptz NOT NULL DEFAULT now());
-CREATE INDEX IF NOT EXISTS message_events_message_id_idx ON public.message_events (message_id);
-CREATE TABLE IF NOT EXISTS public.campaign_transitions (
+CREATE INDEX message_events_message_id_idx ON public.message_events (message_id)""",
+    "campaign_transitions": """
+CREATE TABLE public.campaign_transitions (
     id bigserial PRIMARY KEY, tenant_id bigint NOT NULL, campaign_id bigint NOT NULL, to_status text NOT NULL,
-    transitioned_at timestamptz NOT NULL);
-CREATE TABLE IF NOT EXISTS public.demo_campaigns (
-    tenant_id bigint NOT NULL, campaign_id bigint PRIMARY KEY, name text NOT NULL);
-"""
+    transitioned_at timestamptz NOT NULL)""",
+    "demo_campaigns": """
+CREATE TABLE public.demo_campaigns (
+    tenant_id bigint NOT NULL, campaign_id bigint PRIMARY KEY, name text NOT NULL)""",
+}
 
 LOAD = """
 SELECT setseed(0.42);
@@ -83,19 +88,28 @@ ANALYZE public.outbound_messages, public.message_events, public.campaign_transit
 """
 
 
-def setup(conn) -> None:
-    """Create the source tables in public (when absent) and load the sample data."""
+def setup(conn) -> bool:
+    """Create the absent source tables in public and load the sample data when the demo created
+    every table itself (existing tables and their rows are used as they are). True when loaded."""
     with conn.transaction():
-        conn.execute(SOURCE_DDL)
-        if conn.execute("SELECT EXISTS (SELECT 1 FROM public.outbound_messages)").fetchone()[0]:
-            return
+        created = []
+        for table, ddl in TABLES.items():
+            if not conn.execute("SELECT pg_catalog.to_regclass(%s) IS NOT NULL", (f"public.{table}",)).fetchone()[0]:
+                conn.execute(ddl)
+                created.append(table)
+        if len(created) != len(TABLES):
+            return False
         conn.execute(LOAD)
+        return True
 
 
 def after_install(conn) -> None:
-    """Each tenant reports in its own zone (restated at the next refresh)."""
+    """Each sample tenant reports in its own zone (restated at the next refresh); a tenant that has
+    a zone already keeps it."""
     for tenant, (_name, zone) in TENANTS.items():
-        conn.execute("SELECT pgrollup.set_tenant_timezone(%s, %s)", (tenant, zone))
+        if not conn.execute("SELECT EXISTS (SELECT 1 FROM pgrollup_internal.msg_tenants WHERE tenant_id = %s)",
+                            (tenant,)).fetchone()[0]:
+            conn.execute("SELECT pgrollup.set_tenant_timezone(%s, %s)", (tenant, zone))
 
 
 def _pct(part, whole) -> str:

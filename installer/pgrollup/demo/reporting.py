@@ -73,20 +73,26 @@ ANALYZE public.reporting_events;
 """
 
 
-def setup(conn) -> None:
-    """Create public.reporting_events with its indexes (when absent) and load the sample data (when empty)."""
-    exists = conn.execute("SELECT to_regclass('public.reporting_events') IS NOT NULL").fetchone()[0]
-    if not exists:          # an existing table (pgrollup demo --dsn) is the application's: no DDL on it
+def setup(conn) -> bool:
+    """Create public.reporting_events with its indexes and load the sample data, only when the table
+    is absent (an existing table is the application's: no DDL on it, no rows added). True when loaded."""
+    if conn.execute("SELECT to_regclass('public.reporting_events') IS NOT NULL").fetchone()[0]:
+        return False
+    with conn.transaction():
         conn.execute(DDL)
-    if not exists or not conn.execute("SELECT EXISTS (SELECT 1 FROM public.reporting_events)").fetchone()[0]:
         for stmt in DATA.split(";\n"):
             if stmt.strip():
                 conn.execute(stmt)
+    return True
 
 
 def after_install(conn) -> None:
-    """Give both accounts a reporting zone (this builds their rollups from history) and turn reads on."""
+    """Give each sample account that has no reporting settings yet a zone (this builds its rollups
+    from history) and turn its rollup reads on; an account with settings keeps them."""
     for account, zone in ACCOUNTS.items():
+        if conn.execute("SELECT EXISTS (SELECT 1 FROM pgrollup_internal.reporting_accounts WHERE account_id = %s)",
+                        (account,)).fetchone()[0]:
+            continue
         conn.execute("SELECT pgrollup.set_reporting_timezone(%s, %s)", (account, zone))
         conn.execute("SELECT pgrollup.set_rollup_reads(%s, true)", (account,))
 
@@ -111,11 +117,11 @@ def show(conn, console) -> None:
         "FROM (SELECT (now() AT TIME ZONE %s)::date AS d) x", (zone, zone, zone)).fetchone()
     q = "SELECT * FROM pgrollup.report_summary(%s, %s, %s, 'agent')"
     rollup, t_rollup = _timed(conn, q, (account, since, until))
-    conn.execute("SELECT pgrollup.set_rollup_reads(%s, false)", (account,))
-    try:
+    # the same question over the raw events: reads off inside a transaction that is rolled back,
+    # so the account's setting is never changed
+    with conn.transaction(force_rollback=True):
+        conn.execute("SELECT pgrollup.set_rollup_reads(%s, false)", (account,))
         raw, t_raw = _timed(conn, q, (account, since, until))
-    finally:
-        conn.execute("SELECT pgrollup.set_rollup_reads(%s, true)", (account,))
     same = len(rollup) == len(raw) and all(
         all(x == y if not isinstance(x, float) else math.isclose(x, y, rel_tol=1e-9)
             for x, y in zip(a[:-1], b[:-1]))
