@@ -188,19 +188,26 @@ def permission_hint(conn, mods=(), schemas=None) -> str:
     return "connect as " + " or ".join(owners) + f", not {conn.info.user}"
 
 
+def _check_installer(conn):
+    """An existing install belongs to the role that made it: another role is refused up front."""
+    row = conn.execute("SELECT pg_catalog.pg_get_userbyid(nspowner), "
+                       "pg_catalog.pg_has_role(current_user, nspowner, 'MEMBER') OR "
+                       "(SELECT rolsuper FROM pg_catalog.pg_roles WHERE rolname = current_user) "
+                       "FROM pg_catalog.pg_namespace WHERE nspname = 'pgrollup_internal'").fetchone()
+    if row and not row[1]:
+        raise UserError(f"permission denied: pgrollup in database {conn.info.dbname} belongs to role {row[0]}: "
+                        f"connect as {row[0]} to install or upgrade it (role {conn.info.user} may not replace its objects)")
+
+
 def _check_privileges(conn, mods, schemas):
     """Everything install needs from the connected role, checked before anything changes."""
     user = conn.info.user
     superuser = conn.execute("SELECT rolsuper FROM pg_catalog.pg_roles WHERE rolname = current_user").fetchone()[0]
     if superuser:
         return
-    row = conn.execute("SELECT pg_catalog.pg_get_userbyid(nspowner), pg_catalog.pg_has_role(current_user, nspowner, 'MEMBER') "
-                       "FROM pg_catalog.pg_namespace WHERE nspname = 'pgrollup_internal'").fetchone()
-    if row and not row[1]:
-        raise UserError(f"pgrollup in database {conn.info.dbname} belongs to role {row[0]}: connect as {row[0]} "
-                        f"to install or upgrade it (role {user} may not replace its objects)")
+    row = conn.execute("SELECT 1 FROM pg_catalog.pg_namespace WHERE nspname = 'pgrollup_internal'").fetchone()
     if not row and not conn.execute("SELECT pg_catalog.has_database_privilege(current_database(), 'CREATE')").fetchone()[0]:
-        raise UserError(f"role {user} may not create schemas in database {conn.info.dbname}: "
+        raise UserError(f"permission denied: role {user} may not create schemas in database {conn.info.dbname}: "
                         f"{permission_hint(conn)} (or GRANT CREATE ON DATABASE {conn.info.dbname} TO {user})")
     for mod in mods:
         if mod.name == CORE:
@@ -212,7 +219,7 @@ def _check_privileges(conn, mods, schemas):
                              "pg_catalog.pg_get_userbyid(c.relowner) FROM pg_catalog.pg_class c WHERE c.oid = %s::regclass",
                              (rel, rel, rel)).fetchone()
             if not (r[0] and r[1]):
-                raise UserError(f"role {user} may not read {schema}.{table} or create its capture triggers: "
+                raise UserError(f"permission denied: role {user} may not read {schema}.{table} or create its capture triggers: "
                                 f"connect as its owner ({r[2]}), or GRANT SELECT, TRIGGER ON {rel} TO {user}")
 
 
@@ -393,6 +400,7 @@ def install(conn: psycopg.Connection, dsn: str, requested=(), source_schema=None
     lock_timeout = check_lock_timeout(lock_timeout)
     retries = check_retries(retries)
     _check_server(conn)
+    _check_installer(conn)
     mods, schemas, chosen, skipped = _select_modules(conn, list(requested), source_schema)
     result = InstallResult(modules=[m.name for m in mods if m.name != CORE], skipped=skipped)
     fresh = not installed_modules(conn) and migrate.applied_ids(conn) is None
