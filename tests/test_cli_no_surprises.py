@@ -61,6 +61,15 @@ def _as_owner(db, owner, ddl):
         conn.execute(ddl)
 
 
+def _owner_sources(db, owner, *statements):
+    """Both modules' source tables, owned by the owner, and the given statements run as the owner."""
+    _as_owner(db, owner, ms.source_ddl())
+    with db.connect(user=owner) as conn:
+        rs.create_source(conn)
+        for stmt in statements:
+            conn.execute(stmt)
+
+
 # --- required columns ---------------------------------------------------------------------------
 
 def _manifest_ddl(schema: str = "public") -> str:
@@ -125,10 +134,7 @@ def test_manifest_columns_are_enough_for_every_path(db, cli):
 
 
 def test_incomplete_module_is_named_while_the_others_install(db, owner, cli):
-    _as_owner(db, owner, ms.source_ddl())
-    with db.connect(user=owner) as conn:
-        rs.create_source(conn)
-        conn.execute("ALTER TABLE message_events DROP COLUMN event_type")
+    _owner_sources(db, owner, "ALTER TABLE message_events DROP COLUMN event_type")
     # asked for explicitly: stops before anything changes and says how to install the rest
     res = cli("install", "--dsn", db.dsn_as(owner), "--module", "messaging", "--no-schedule")
     line = one_error_line(res)
@@ -267,16 +273,13 @@ def test_backfill_options_that_do_not_apply_are_errors(db, cli):
 
 
 def test_timezone_for_tenants_and_accounts(db, owner, cli):
-    _as_owner(db, owner, ms.source_ddl())
-    with db.connect(user=owner) as conn:
-        rs.create_source(conn)
-        conn.execute("INSERT INTO outbound_messages (tenant_id, contact_id, channel, sent_at) "
-                     "VALUES (3, 1, 'sms', '2026-03-01 20:00+00')")
+    _owner_sources(db, owner, "INSERT INTO outbound_messages (tenant_id, contact_id, channel, sent_at) "
+                              "VALUES (3, 1, 'sms', '2026-03-01 20:00+00')")
     assert cli("install", "--dsn", db.dsn_as(owner), "--no-schedule").returncode == 0
     assert db.scalar("SELECT date FROM pgrollup.metrics_tenant_daily WHERE tenant_id = 3").isoformat() == "2026-03-01"
     res = cli("timezone", "--dsn", db.dsn_as(owner), "--tenant", "3", "asia/kolkata")
     assert res.returncode == 0, res.stderr
-    assert "Asia/Kolkata" in res.stdout and "next refresh" in res.stdout and "1 messages" in res.stdout
+    assert "Asia/Kolkata" in res.stdout and "next refresh" in res.stdout and "1 message over" in res.stdout
     assert cli("refresh", "--dsn", db.dsn_as(owner)).returncode == 0
     assert db.scalar("SELECT date FROM pgrollup.metrics_tenant_daily WHERE tenant_id = 3").isoformat() == "2026-03-02"
     res = cli("timezone", "--dsn", db.dsn_as(owner), "--account", "1", "America/St_Johns")
@@ -291,11 +294,8 @@ def test_timezone_for_tenants_and_accounts(db, owner, cli):
 # --- after install ----------------------------------------------------------------------------------
 
 def test_install_prints_next_steps_and_refreshes_messaging(db, owner, cli):
-    _as_owner(db, owner, ms.source_ddl())
-    with db.connect(user=owner) as conn:
-        rs.create_source(conn)
-        conn.execute("INSERT INTO outbound_messages (tenant_id, contact_id, channel, sent_at) "
-                     "SELECT 1, g, 'email', now() - g * interval '1 hour' FROM generate_series(1, 50) g")
+    _owner_sources(db, owner, "INSERT INTO outbound_messages (tenant_id, contact_id, channel, sent_at) "
+                              "SELECT 1, g, 'email', now() - g * interval '1 hour' FROM generate_series(1, 50) g")
     res = cli("install", "--dsn", db.dsn_as(owner), "--no-schedule")
     assert res.returncode == 0, res.stderr
     out = res.stdout
@@ -344,6 +344,29 @@ def test_permission_errors_name_the_role_to_connect_as(db, owner, pg_cluster, cl
             conn.execute(f"DROP OWNED BY {other}")
         with psycopg.connect(pg_cluster.dsn("postgres"), autocommit=True) as c:
             c.execute(f"DROP ROLE IF EXISTS {other}")
+
+
+def test_role_hint_is_one_statement_per_line_and_only_those_needed(db, owner, pg_cluster, cli):
+    with psycopg.connect(pg_cluster.dsn("postgres"), autocommit=True) as c:
+        for role in ("pgrollup_admin", "pgrollup_reader"):
+            try:
+                c.execute(f"DROP ROLE IF EXISTS {role}")
+            except psycopg.Error:
+                pytest.skip(f"{role} is still used by another database of this cluster")
+    _as_owner(db, owner, ms.source_ddl())
+    res = cli("install", "--dsn", db.dsn_as(owner), "--no-schedule")
+    assert res.returncode == 0, res.stderr
+    lines = res.stdout.splitlines()
+    start = next(i for i, line in enumerate(lines) if line.endswith("can run:"))
+    stmts = []
+    for line in lines[start + 1:]:
+        if not line.startswith("  "):
+            break
+        stmts.append(line.strip())
+    # what a role with only CREATEROLE can run; the grants on pgrollup's objects come with the next install
+    assert stmts and all(st.endswith(";") and st.count(";") == 1 for st in stmts), stmts
+    assert all(st.startswith("CREATE ROLE") or (st.startswith("GRANT") and " ON " not in st) for st in stmts), stmts
+    assert all(len(line) < 200 for line in lines), lines
 
 
 def test_help_lines_are_whole(cli):

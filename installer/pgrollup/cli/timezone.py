@@ -84,8 +84,8 @@ def set_tenant_timezone(conn: psycopg.Connection, *, tenant, zone) -> None:
     plan = conn.execute("SELECT first_date, last_date, days, messages FROM pgrollup.messaging_backfill_plan(%s)",
                         (tenant,)).fetchone()
     conn.execute("SELECT pgrollup.set_tenant_timezone(%s, %s)", (tenant, None if new == "UTC" and row else new))
-    what = (f"{plan[3]:,} messages over {plan[2]} local days ({plan[0]} .. {plan[1]})" if plan and plan[3]
-            else "no messages yet")
+    what = (f"{plan[3]:,} message{'s' if plan[3] != 1 else ''} over {plan[2]} local day{'s' if plan[2] != 1 else ''} "
+            f"({plan[0]} .. {plan[1]})" if plan and plan[3] else "no messages yet")
     mode = conn.execute("SELECT mode FROM pgrollup.rollup_health WHERE module = 'messaging'").fetchone()
     click.echo(f"tenant {tenant}: timezone {old} -> {new}; its whole history ({what}) is restated in {new} at the "
                f"next refresh ('pgrollup refresh --module messaging', or the scheduled job)"
