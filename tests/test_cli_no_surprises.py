@@ -313,6 +313,14 @@ def test_install_prints_next_steps_and_refreshes_messaging(db, owner, cli):
     assert db.scalar("SELECT count(*) FROM pgrollup.refresh_runs") == 1
 
 
+def test_install_no_refresh_says_views_are_empty(db, owner, cli):
+    _owner_sources(db, owner, "INSERT INTO outbound_messages (tenant_id, contact_id, channel, sent_at) VALUES (1, 1, 'sms', now())")
+    res = cli("install", "--dsn", db.dsn_as(owner), "--no-schedule", "--no-refresh")
+    assert res.returncode == 0, res.stderr
+    assert "not refreshed yet" in res.stdout and "pgrollup refresh --module messaging" in res.stdout
+    assert db.scalar("SELECT count(*) FROM pgrollup.refresh_runs") == 0
+
+
 # --- errors -----------------------------------------------------------------------------------------
 
 def test_permission_errors_name_the_role_to_connect_as(db, owner, pg_cluster, cli):

@@ -41,12 +41,14 @@ def _print_role_hint(msg: str) -> bool:
 @click.option("--no-schedule", is_flag=True, help="Do not register a pg_cron job.")
 @click.option("--dry-run", is_flag=True, help="Show the job, the recommended indexes and the role statements, "
                                               "then the SQL that would run; change nothing.")
+@click.option("--no-refresh", is_flag=True, help="Skip messaging's first refresh at the end of install "
+                                                 "(its views stay empty until the scheduled job or 'pgrollup refresh').")
 @click.option("--lock-timeout", default="5s", show_default=True, metavar="DURATION", callback=checked(check_lock_timeout),
               help="lock_timeout for DDL on source tables (CREATE TRIGGER), e.g. 5s, 500ms; retried on timeout.")
 @click.option("--retries", default=5, show_default=True, type=click.IntRange(0, 100), metavar="N",
               help="Attempts after a lock timeout (0-100).")
 @user_errors
-def install(dsn, modules, source_schema, cron_expr, no_schedule, dry_run, lock_timeout, retries):
+def install(dsn, modules, source_schema, cron_expr, no_schedule, dry_run, no_refresh, lock_timeout, retries):
     """Install or upgrade pgrollup in a database (idempotent). Every option and precondition is
     checked before anything changes."""
     if cron_expr and no_schedule:
@@ -56,7 +58,7 @@ def install(dsn, modules, source_schema, cron_expr, no_schedule, dry_run, lock_t
         res = do_install(conn, dsn, modules, source_schema=source_schema, dry_run=dry_run,
                          schedule_mode=False if no_schedule else (True if cron_expr else None),
                          cron_expr=cron_expr or cron.DEFAULT_SCHEDULE, lock_timeout=lock_timeout, retries=retries,
-                         say=click.echo)
+                         first_refresh=not no_refresh, say=click.echo)
         if dry_run:
             click.echo("-- pgrollup install --dry-run: nothing was changed. What it would do:")
             for line in res.summary:
@@ -67,6 +69,9 @@ def install(dsn, modules, source_schema, cron_expr, no_schedule, dry_run, lock_t
             return
         for msg in res.skipped.values():
             click.echo(f"pgrollup: warning: {msg}", err=True)
+        for module, status, _changes, _took in res.first_refresh:
+            if status != "ok":
+                click.echo(f"pgrollup: warning: first {module} refresh {status}", err=True)
         mods = ", ".join(res.modules) or "none (no module's source tables found; core only)"
         applied = len(res.migrations_applied)
         click.echo(f"pgrollup {__version__} installed in {conn.info.dbname}: modules {mods}; "

@@ -80,7 +80,7 @@ def run_demo(dsn: str | None, keep: bool, yes: bool = False) -> None:
                               else f"[bold]{name}[/bold]: source tables exist already; the demo uses them as they are")
             # on a database of its own the demo schedules the refresh job; on --dsn it never
             # registers or changes one (it refreshes itself below)
-            res = install(conn, dsn, schedule_mode=None if own_cluster else False)
+            res = install(conn, dsn, schedule_mode=None if own_cluster else False, first_refresh=True)
             console.print(f"pgrollup {__version__} installed: modules {', '.join(res.modules) or 'none'}")
             for msg in res.messages:
                 console.print(msg)

@@ -295,7 +295,7 @@ def _role_summary(conn, mods) -> list[str]:
         ["  " + st for st in needed]
 
 
-def _dry_run(conn, result, mods, schemas, cron_info, cron_expr, schedule_mode):
+def _dry_run(conn, result, mods, schemas, cron_info, cron_expr, schedule_mode, first_refresh):
     summary = result.summary
     summary.append(f"database {conn.info.dbname}: modules " + (", ".join(
         f"{m.name} (source schema {schemas[m.name]})" for m in mods if m.name != CORE) or "none (core only)"))
@@ -308,8 +308,9 @@ def _dry_run(conn, result, mods, schemas, cron_info, cron_expr, schedule_mode):
     else:
         summary.append("recommended source indexes: none missing")
     summary += _role_summary(conn, mods)
-    if any(m.name == "messaging" for m in mods):
-        summary.append("first refresh: install runs pgrollup.refresh('messaging') at the end")
+    if first_refresh and any(m.name == "messaging" for m in mods):
+        summary.append("first refresh: install runs pgrollup.refresh('messaging') at the end "
+                       "(when messaging has never been refreshed)")
 
     result.sql.append("CREATE SCHEMA IF NOT EXISTS pgrollup_internal;")
     for m in migrate.pending(conn, mods):
@@ -336,7 +337,7 @@ def _dry_run(conn, result, mods, schemas, cron_info, cron_expr, schedule_mode):
                           + sql.SQL("{}, {}, {}").format(sql.Literal(cron.job_name(conn.info.dbname)),
                                                          sql.Literal(cron_expr), sql.Literal(cron.COMMAND)).as_string(conn)
                           + f"{extra});")
-    if any(m.name == "messaging" for m in mods):
+    if first_refresh and any(m.name == "messaging" for m in mods):
         result.sql.append("SELECT * FROM pgrollup.refresh('messaging');")
     return result
 
@@ -357,9 +358,16 @@ def _first_refresh(conn, result, say) -> None:
         say(f"first refresh of messaging: building its rollups from the source tables"
             + (f" (about {approx:,} rows; this can take a while)" if approx and approx > 100_000 else "") + " ...")
     t0 = time.perf_counter()
-    rows = conn.execute("SELECT module, status, changes_applied FROM pgrollup.refresh('messaging')").fetchall()
+    try:
+        rows = conn.execute("SELECT module, status, changes_applied FROM pgrollup.refresh('messaging')").fetchall()
+    except psycopg.Error as exc:          # cancelled (statement_timeout, ...): install itself is done
+        rows = [("messaging", f"failed ({first_line(exc)})", 0)]
     took = time.perf_counter() - t0
     for module, status, changes in rows:
+        if status == "failed":
+            err = conn.execute("SELECT error FROM pgrollup.refresh_runs WHERE module = %s ORDER BY run_id DESC LIMIT 1",
+                               (module,)).fetchone()
+            status = f"failed ({err[0] if err else 'unknown error'})"
         result.first_refresh.append((module, status, changes, took))
 
 
@@ -385,16 +393,22 @@ def _next_steps(conn, result, cron_line) -> None:
             else:
                 steps.append(f"messaging: first refresh {status} after {took:.1f}s: see pgrollup.refresh_runs "
                              f"and 'pgrollup status'; the next scheduled or manual refresh retries it")
+        if not result.first_refresh and not conn.execute(
+                "SELECT EXISTS (SELECT 1 FROM pgrollup.refresh_runs WHERE module = 'messaging' AND status = 'ok')").fetchone()[0]:
+            steps.append("messaging: not refreshed yet, its views stay empty until the first refresh: "
+                         "run 'pgrollup refresh --module messaging' (or wait for the scheduled job)")
     if mods:
         steps.append(cron_line)
 
 
 def install(conn: psycopg.Connection, dsn: str, requested=(), source_schema=None, dry_run=False,
             schedule_mode=None, cron_expr=cron.DEFAULT_SCHEDULE, lock_timeout="5s", retries=5,
-            first_refresh=True, say=None) -> InstallResult:
+            first_refresh=False, say=None) -> InstallResult:
     """Install or upgrade pgrollup. schedule_mode: None (when pg_cron is there), True (required),
     False (never). Every option and every precondition is checked before anything changes.
-    say: optional callable for progress lines printed while install runs (the first refresh)."""
+    first_refresh: run messaging's first refresh when it has never had one (the CLI and the demo
+    do; callers that refresh themselves need not). say: optional callable for progress lines
+    printed while install runs (the first refresh)."""
     if schedule_mode is not False:
         cron_expr = check_cron(cron_expr)
     lock_timeout = check_lock_timeout(lock_timeout)
@@ -410,7 +424,7 @@ def install(conn: psycopg.Connection, dsn: str, requested=(), source_schema=None
                         f"'pgrollup refresh' from another scheduler")
 
     if dry_run:
-        return _dry_run(conn, result, mods, schemas, cron_info, cron_expr, schedule_mode)
+        return _dry_run(conn, result, mods, schemas, cron_info, cron_expr, schedule_mode, first_refresh)
 
     _check_privileges(conn, mods, schemas)
     try:
