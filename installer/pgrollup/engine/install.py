@@ -110,27 +110,30 @@ def _select_modules(conn, requested, source_schema):
         raise UserError(f"source schema {source_schema} does not exist in database {conn.info.dbname} "
                         f"(--source-schema names the schema of the application's tables)")
 
-    def schema_of(name):
-        return source_schema or current.get(name) or "public"
+    def schema_of(name, chosen_now=True):
+        # --source-schema applies to the modules installed by this run; the others keep theirs
+        if chosen_now:
+            return source_schema or current.get(name) or "public"
+        return current.get(name) or source_schema or "public"
 
-    problems = {}
-    for name, mod in shipped.items():
-        if name == CORE:
-            continue
-        schema = schema_of(name)
+    def problems_of(name, schema):
         if not _schema_exists(conn, schema):
-            problems[name] = [f"source schema {schema} does not exist"]
-        else:
-            problems[name] = missing_source_objects(conn, mod, schema)
+            return [f"source schema {schema} does not exist"]
+        return missing_source_objects(conn, shipped[name], schema)
 
+    optional = [n for n in shipped if n != CORE]
+    problems = {n: problems_of(n, schema_of(n)) for n in optional}      # as if installed by this run
     if requested:
         check_module_names(requested)
         chosen = list(dict.fromkeys(requested))
     else:
-        chosen = [n for n in shipped if n != CORE and (n in current or not problems[n])]
-    complete = [n for n in shipped if n != CORE and not problems[n]]
+        chosen = [n for n in optional if n in current or not problems[n]]
+    for n in optional:
+        if n not in chosen and n in current:
+            problems[n] = problems_of(n, schema_of(n, chosen_now=False))
+    complete = [n for n in optional if not problems[n]]
     errors = []
-    for name in [n for n in shipped if n != CORE and (n in chosen or n in current)]:
+    for name in [n for n in optional if n in chosen or n in current]:
         if problems[name]:
             what = "is installed but its sources are incomplete" if name in current and name not in requested \
                 else "cannot be installed"
@@ -139,8 +142,8 @@ def _select_modules(conn, requested, source_schema):
     if errors:
         raise UserError("; ".join(errors) + " (nothing was changed)")
     skipped = {}
-    for name in shipped:
-        if name == CORE or name in chosen or name in current:
+    for name in optional:
+        if name in chosen or name in current:
             continue
         schema = schema_of(name)
         if _schema_exists(conn, schema) and _any_source_table(conn, shipped[name], schema):
@@ -148,8 +151,7 @@ def _select_modules(conn, requested, source_schema):
                              f"{', '.join(problems[name])}; add them and run 'pgrollup install --module {name}'")
     # functions and views of every installed module are re-applied too
     names = [n for n in shipped if n == CORE or n in chosen or n in current]
-    schemas = {n: (source_schema if (source_schema and n in chosen) else None) or current.get(n) or source_schema or "public"
-               for n in names if n != CORE}
+    schemas = {n: schema_of(n, n in chosen) for n in names if n != CORE}
     return [shipped[n] for n in names], schemas, chosen, skipped
 
 
