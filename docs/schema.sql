@@ -1013,31 +1013,45 @@ CREATE FUNCTION pgrollup_internal.check_timezone(p_timezone text, p_argument tex
 DECLARE
     v_name text;
 BEGIN
-    IF p_timezone IS NOT NULL AND p_timezone <> '' THEN
+    -- no zone name is longer than 64 characters: a longer value is refused without a lookup
+    IF p_timezone IS NOT NULL AND p_timezone <> '' AND pg_catalog.length(p_timezone) <= 64 THEN
         -- the cached copy first (an index lookup), then pg_timezone_names itself (reads the zone
         -- files), each exact and then in another letter case
         SELECT t.name INTO v_name FROM pgrollup_internal.timezone_names AS t WHERE t.name = p_timezone;
         IF v_name IS NULL THEN
-            SELECT min(t.name) INTO v_name FROM pgrollup_internal.timezone_names AS t
-             WHERE lower(t.name) = lower(p_timezone);
+            SELECT pg_catalog.min(t.name) INTO v_name FROM pgrollup_internal.timezone_names AS t
+             WHERE pg_catalog.lower(t.name) = pg_catalog.lower(p_timezone);
         END IF;
         IF v_name IS NULL THEN
-            SELECT min(z.name) INTO v_name
+            SELECT pg_catalog.min(z.name) INTO v_name
               FROM pg_catalog.pg_timezone_names() AS z(name, abbrev, utc_offset, is_dst)
-             WHERE z.name = p_timezone OR lower(z.name) = lower(p_timezone);
+             WHERE z.name = p_timezone OR pg_catalog.lower(z.name) = pg_catalog.lower(p_timezone);
+        END IF;
+        -- only the tz database's region names (and its links such as US/Eastern, UTC and Etc/*):
+        -- not the server host's zone (localtime), tzcode's template (posixrules), the "zone not
+        -- set" placeholder (Factory), nor the posix/, right/ and SystemV/ copies of the tree
+        IF v_name IS NOT NULL
+           AND (pg_catalog.lower(v_name) IN ('localtime', 'posixrules', 'factory')
+                OR pg_catalog.lower(v_name) ~ '^(posix|right|systemv)/') THEN
+            v_name := NULL;
         END IF;
     END IF;
     IF v_name IS NULL THEN
         RAISE EXCEPTION USING
             ERRCODE = '22023',
-            MESSAGE = format('invalid time zone %s for %s: expected an IANA time zone name such as Asia/Kolkata or UTC (see pg_timezone_names)',
-                             COALESCE(quote_literal(p_timezone), 'NULL'), p_argument);
+            MESSAGE = pg_catalog.format('invalid time zone %s for %s: expected an IANA time zone name such as Asia/Kolkata or UTC (see pg_timezone_names)',
+                                        CASE WHEN p_timezone IS NULL THEN 'NULL'
+                                             WHEN pg_catalog.length(p_timezone) > 100
+                                             THEN pg_catalog.quote_literal(pg_catalog.left(p_timezone, 100)) || '… ('
+                                                  || pg_catalog.length(p_timezone) || ' characters)'
+                                             ELSE pg_catalog.quote_literal(p_timezone) END,
+                                        p_argument);
     END IF;
     RETURN v_name;
 END;
 $$;
 
-COMMENT ON FUNCTION pgrollup_internal.check_timezone(p_timezone text, p_argument text) IS 'Validates an IANA time zone name (as listed in pg_timezone_names; abbreviations, offsets and POSIX strings are refused) and returns its canonical spelling; raises SQLSTATE 22023 naming the bad value and the argument.';
+COMMENT ON FUNCTION pgrollup_internal.check_timezone(p_timezone text, p_argument text) IS 'Validates an IANA time zone region name (as listed in pg_timezone_names, links such as US/Eastern, UTC and Etc/* included; abbreviations, offsets, POSIX strings, localtime, posixrules, Factory and the posix/, right/, SystemV/ copies are refused) and returns its canonical spelling; raises SQLSTATE 22023 naming the argument and the bad value (its first 100 characters when longer).';
 
 CREATE FUNCTION pgrollup_internal.cron_job_state() RETURNS text
     LANGUAGE plpgsql STABLE SECURITY DEFINER
@@ -3139,6 +3153,35 @@ $$;
 
 COMMENT ON FUNCTION pgrollup_internal.reporting_restate(p_account_id bigint, p_from date, p_to date) IS 'Rebuilds an account''s rollup rows, monthly totals, handoff presence and repeats for local days p_from..p_to (NULL = unbounded) from raw events; callers hold the module lock and the account''s exclusive lock. Returns the rollup rows written.';
 
+CREATE FUNCTION pgrollup_internal.source_drift(p_module text, p_table text, p_relid oid) RETURNS text
+    LANGUAGE sql STABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+    -- NULL when every column the module reads from p_table exists on relation p_relid with an
+    -- accepted type; otherwise one line naming each problem. Called by capture triggers once per
+    -- statement (a few catalog index lookups) and by rollup_health.
+    SELECT pg_catalog.string_agg(
+               CASE WHEN a.attname IS NULL
+                    THEN pg_catalog.format('column %s.%s is missing (renamed or dropped)', p_relid::regclass, c.column_name)
+                    ELSE pg_catalog.format('column %s.%s has type %s, expected %s', p_relid::regclass, c.column_name,
+                                           pg_catalog.format_type(a.atttypid, a.atttypmod), c.kind) END,
+               '; ' ORDER BY c.column_name)
+      FROM pgrollup_internal.source_columns AS c
+      LEFT JOIN pg_catalog.pg_attribute AS a
+        ON a.attrelid = p_relid AND a.attname = c.column_name AND a.attnum > 0 AND NOT a.attisdropped
+     WHERE c.module = p_module AND c.table_name = p_table
+       AND (a.attname IS NULL
+            OR NOT CASE c.kind
+                   WHEN 'id' THEN a.atttypid IN ('int2'::regtype, 'int4'::regtype, 'int8'::regtype)
+                   WHEN 'text' THEN a.atttypid IN ('text'::regtype, 'varchar'::regtype, 'bpchar'::regtype, 'name'::regtype)
+                   WHEN 'number' THEN a.atttypid IN ('int2'::regtype, 'int4'::regtype, 'int8'::regtype, 'numeric'::regtype,
+                                                     'float4'::regtype, 'float8'::regtype)
+                   WHEN 'timestamp' THEN a.atttypid IN ('timestamp'::regtype, 'timestamptz'::regtype)
+                   ELSE true END);
+$$;
+
+COMMENT ON FUNCTION pgrollup_internal.source_drift(p_module text, p_table text, p_relid oid) IS 'Column drift of one source table or partition: NULL when every column a module reads (pgrollup_internal.source_columns) exists with an accepted type, else the problems in one line.';
+
 CREATE FUNCTION pgrollup_internal.utc(p_ts timestamp without time zone) RETURNS timestamp with time zone
     LANGUAGE sql IMMUTABLE PARALLEL SAFE
     RETURN timezone('UTC'::text, p_ts);
@@ -3630,6 +3673,23 @@ CREATE TABLE pgrollup_internal._yoyo_version (
     installed_at_utc timestamp without time zone
 );
 
+CREATE TABLE pgrollup_internal.capture_failures (
+    module text NOT NULL,
+    relation text NOT NULL,
+    problem text NOT NULL,
+    seen_at timestamp with time zone DEFAULT now() NOT NULL
+);
+
+COMMENT ON TABLE pgrollup_internal.capture_failures IS 'Append-only record of source statements whose changes a capture trigger could not capture (for example a column it reads was renamed); the application''s statement went through. Health reports them as critical until the repair (fix the column or re-run pgrollup install, then backfill) clears them.';
+
+COMMENT ON COLUMN pgrollup_internal.capture_failures.module IS 'Module whose capture was skipped.';
+
+COMMENT ON COLUMN pgrollup_internal.capture_failures.relation IS 'Source table or partition written to.';
+
+COMMENT ON COLUMN pgrollup_internal.capture_failures.problem IS 'Why capture could not run.';
+
+COMMENT ON COLUMN pgrollup_internal.capture_failures.seen_at IS 'Start of the writing transaction.';
+
 CREATE TABLE pgrollup_internal.msg_changes (
     change_id bigint NOT NULL,
     captured_at timestamp with time zone DEFAULT clock_timestamp() NOT NULL,
@@ -3893,6 +3953,44 @@ COMMENT ON COLUMN pgrollup_internal.reporting_pending.value_bh IS 'reporting_eve
 
 COMMENT ON COLUMN pgrollup_internal.reporting_pending.sign IS '+1 the event row now exists in this form, -1 it no longer does.';
 
+CREATE TABLE pgrollup_internal.rows_set_aside (
+    module text NOT NULL,
+    reason text NOT NULL,
+    rows bigint NOT NULL,
+    first_seen timestamp with time zone NOT NULL,
+    last_seen timestamp with time zone NOT NULL
+);
+
+COMMENT ON TABLE pgrollup_internal.rows_set_aside IS 'Source rows (or changes) that a refresh could not attribute to a rollup key (for example a NULL account_id or created_at) and counted here instead of failing; written by the refresh only, read by rollup_health.';
+
+COMMENT ON COLUMN pgrollup_internal.rows_set_aside.module IS 'Module that set the rows aside.';
+
+COMMENT ON COLUMN pgrollup_internal.rows_set_aside.reason IS 'Why the rows could not be attributed (names the column).';
+
+COMMENT ON COLUMN pgrollup_internal.rows_set_aside.rows IS 'Rows (changes) set aside so far.';
+
+COMMENT ON COLUMN pgrollup_internal.rows_set_aside.first_seen IS 'First refresh that set such a row aside.';
+
+COMMENT ON COLUMN pgrollup_internal.rows_set_aside.last_seen IS 'Latest refresh that set such a row aside.';
+
+CREATE TABLE pgrollup_internal.source_columns (
+    module text NOT NULL,
+    table_name text NOT NULL,
+    column_name text NOT NULL,
+    kind text NOT NULL,
+    CONSTRAINT source_columns_kind_check CHECK ((kind = ANY (ARRAY['id'::text, 'text'::text, 'number'::text, 'timestamp'::text, 'any'::text])))
+);
+
+COMMENT ON TABLE pgrollup_internal.source_columns IS 'The source columns each module reads, with the kind of type it accepts; written by the module''s migrations, checked by the capture triggers and by rollup_health (column drift).';
+
+COMMENT ON COLUMN pgrollup_internal.source_columns.module IS 'Module that reads the column.';
+
+COMMENT ON COLUMN pgrollup_internal.source_columns.table_name IS 'Source table (in the module''s source schema).';
+
+COMMENT ON COLUMN pgrollup_internal.source_columns.column_name IS 'Column read.';
+
+COMMENT ON COLUMN pgrollup_internal.source_columns.kind IS 'Accepted types: id (smallint, integer, bigint), text (text, varchar, char), number (any numeric type), timestamp (timestamp or timestamptz), any.';
+
 CREATE TABLE pgrollup_internal.timezone_names (
     name text NOT NULL
 );
@@ -3970,8 +4068,14 @@ ALTER TABLE ONLY pgrollup_internal.reporting_handoffs
 ALTER TABLE ONLY pgrollup_internal.reporting_monthly_rollups
     ADD CONSTRAINT reporting_monthly_rollups_pkey PRIMARY KEY (account_id, dimension_type, month, dimension_id, metric);
 
+ALTER TABLE ONLY pgrollup_internal.rows_set_aside
+    ADD CONSTRAINT rows_set_aside_pkey PRIMARY KEY (module, reason);
+
 ALTER TABLE ONLY pgrollup_internal.settings
     ADD CONSTRAINT settings_pkey PRIMARY KEY (name);
+
+ALTER TABLE ONLY pgrollup_internal.source_columns
+    ADD CONSTRAINT source_columns_pkey PRIMARY KEY (module, table_name, column_name);
 
 ALTER TABLE ONLY pgrollup_internal.timezone_names
     ADD CONSTRAINT timezone_names_pkey PRIMARY KEY (name);
@@ -4142,6 +4246,8 @@ REVOKE ALL ON FUNCTION pgrollup_internal.reporting_plan(p_account_id bigint, p_s
 REVOKE ALL ON FUNCTION pgrollup_internal.reporting_refresh() FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION pgrollup_internal.reporting_restate(p_account_id bigint, p_from date, p_to date) FROM PUBLIC;
+
+REVOKE ALL ON FUNCTION pgrollup_internal.source_drift(p_module text, p_table text, p_relid oid) FROM PUBLIC;
 
 GRANT SELECT ON TABLE pgrollup.alert_thresholds TO pgrollup_reader;
 GRANT INSERT,DELETE,UPDATE ON TABLE pgrollup.alert_thresholds TO pgrollup_admin;
