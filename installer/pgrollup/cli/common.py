@@ -16,8 +16,8 @@ from ..errors import UserError
 EXIT_BY_LEVEL = {"ok": 0, "warning": 1, "critical": 2}
 PREFIX = "pgrollup: error: "
 INSTALL_HINT = "is pgrollup installed in this database? run 'pgrollup install'"
-PERMISSION_HINT = ("connect as the role that installed pgrollup (usually the database owner) or a role granted "
-                   "pgrollup's admin role")
+PERMISSION_HINT = ("connect as the role that installed pgrollup (usually the database owner), or as a member of "
+                   "its reader role to read or its admin role to change settings")
 
 
 def one_line(message: str) -> str:
