@@ -8,7 +8,7 @@ import sys
 import click
 import psycopg
 
-from ..engine.connection import first_line
+from ..engine.connection import first_line, resolve_dsn
 from ..engine.cronexpr import check_cron
 from ..engine.sqlfiles import optional_modules
 from ..errors import UserError
@@ -36,6 +36,21 @@ def fail(message: str, code: int = 1):
     sys.exit(code)
 
 
+def permission_hint(dsn) -> str:
+    """Which role to connect as, looked up (best effort) in the catalog anyone may read: the role
+    that owns pgrollup's schemas, else the database owner."""
+    try:
+        with psycopg.connect(resolve_dsn(dsn), autocommit=True, connect_timeout=5) as conn:
+            row = conn.execute(
+                "SELECT current_user, COALESCE((SELECT pg_catalog.pg_get_userbyid(nspowner) FROM pg_catalog.pg_namespace "
+                "WHERE nspname = 'pgrollup_internal'), (SELECT pg_catalog.pg_get_userbyid(datdba) "
+                "FROM pg_catalog.pg_database WHERE datname = current_database()))").fetchone()
+    except psycopg.Error:
+        return PERMISSION_HINT
+    return (f"role {row[0]} lacks the privilege: connect as {row[1]} (who installed pgrollup here), or as a member "
+            f"of its reader role to read or its admin role to change settings")
+
+
 def user_errors(fn):
     """Turn user-caused errors into one line on stderr and a non-zero exit, never a traceback."""
     @functools.wraps(fn)
@@ -45,7 +60,7 @@ def user_errors(fn):
         except UserError as exc:
             fail(str(exc), exc.exit_code)
         except psycopg.errors.InsufficientPrivilege as exc:
-            fail(f"{first_line(exc)} ({PERMISSION_HINT})")
+            fail(f"{first_line(exc)} ({permission_hint(kwargs.get('dsn'))})")
         except psycopg.errors.InvalidParameterValue as exc:
             fail(first_line(exc))
         except (psycopg.errors.UndefinedTable, psycopg.errors.UndefinedFunction,
