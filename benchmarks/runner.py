@@ -43,7 +43,7 @@ from . import data
 from .data import parse_scale
 from .report import write_outputs
 
-SCENARIOS = ("reads", "backfill", "refresh", "write", "freshness")
+SCENARIOS = ("reads", "backfill", "refresh", "write", "freshness", "size")
 BIG_ACCOUNT = 1
 BIG_TENANT = 1
 
@@ -424,9 +424,7 @@ class Bench:
                     out["rollup_rows_written"] = n
 
             def vacuum():
-                c.execute("VACUUM pgrollup.reporting_events_rollups")
-                c.execute("VACUUM pgrollup_internal.reporting_handoffs")
-                c.execute("VACUUM pgrollup_internal.reporting_monthly_rollups")
+                self.vacuum_rollups(c)
 
             self.pgss_reset(c)
             b = self.timed(backfill, between=vacuum)
@@ -442,7 +440,7 @@ class Bench:
             f = self.timed(floor, between=lambda: c.execute("TRUNCATE public.bench_scratch_rollups"))
             out["floor_rows_written"] = c.execute("SELECT count(*) FROM public.bench_scratch_rollups").fetchone()[0]
             c.execute("DROP TABLE public.bench_scratch_rollups")
-            c.execute("VACUUM ANALYZE pgrollup.reporting_events_rollups")
+            self.vacuum_rollups(c)
         out["source_rows"] = n_rows
         out["cases"]["backfill_reporting_big_account_year"] = {**stats(b), "memory": _peak(mem)}
         out["cases"]["insert_select_group_by_floor"] = {**stats(f), "memory": _peak(fmem)}
@@ -513,10 +511,10 @@ class Bench:
 
     # ---- write path
     def _pgbench(self, script: str, clients: int, total: int, extra: dict, rate: float | None = None,
-                 seconds: float | None = None) -> dict:
+                 seconds: float | None = None, isolation: str | None = None) -> dict:
         bindir = find_bindir()
-        path = self.tmp / f"{script}.sql"
-        path.write_text({"reporting": data.PGBENCH_REPORTING, "messaging": data.PGBENCH_MESSAGING}[script])
+        path = self.tmp / f"{script}{'_' + isolation.replace(' ', '_') if isolation else ''}.sql"
+        path.write_text(data.pgbench_script(script, isolation))
         os.chmod(path, 0o644)
         cmd = [str(bindir / "pgbench"), "-n", "-c", str(clients), "-j", str(clients), "-f", str(path),
                "--failures-detailed"]
@@ -549,88 +547,128 @@ class Bench:
                 cp.write(payload)
         return (time.perf_counter() - t0) * 1000
 
+    def vacuum_rollups(self, c):
+        """VACUUM the reporting tables pgrollup keeps (applied rollups, totals, presence, change log)."""
+        for (rel,) in c.execute(
+                "SELECT pg_catalog.format('%I.%I', n.nspname, r.relname) FROM pg_catalog.pg_class AS r "
+                "JOIN pg_catalog.pg_namespace AS n ON n.oid = r.relnamespace "
+                "WHERE n.nspname IN ('pgrollup', 'pgrollup_internal') AND r.relkind = 'r' "
+                "AND r.relname LIKE 'reporting%' ORDER BY 1").fetchall():
+            c.execute(f"VACUUM {rel}")
+
     def _cleanup_after(self, c, table: str, max_id: int, refresh: str | None):
         c.execute(f"DELETE FROM {table} WHERE id > %s", (max_id,))
         if refresh:
             c.execute("SELECT * FROM pgrollup.refresh(%s)", (refresh,))
         c.execute(f"VACUUM ANALYZE {table}")
-        c.execute("VACUUM pgrollup.reporting_events_rollups")
-        c.execute("VACUUM pgrollup_internal.reporting_handoffs")
-        c.execute("VACUUM pgrollup_internal.reporting_monthly_rollups")
+        self.vacuum_rollups(c)
+
+    def write_modes(self, c) -> list[tuple[str, str, str, bool]]:
+        """(module, mode, table, capture on): each table without pgrollup's triggers, then in the
+        module's installed (default) mode."""
+        modes = dict(c.execute("SELECT module, mode FROM pgrollup.rollup_health").fetchall())
+        return [("reporting", "none", "public.reporting_events", False),
+                ("reporting", modes["reporting"], "public.reporting_events", True),
+                ("messaging", "none", "public.message_events", False),
+                ("messaging", modes["messaging"], "public.message_events", True)]
+
+    def _measure_writes(self, c, module, table, refresh, reps, payload, clients_list, isolations) -> dict:
+        """COPY and INSERT ... SELECT of the payload's rows, then pgbench single-row INSERT transactions."""
+        out = {}
+        cols = data.REPORTING_COPY_COLUMNS if module == "reporting" else data.MESSAGING_COPY_COLUMNS
+        insert = (data.reporting_insert_sql(self.write_rows, BIG_ACCOUNT, 300) if module == "reporting"
+                  else data.messaging_insert_sql(self.write_rows, BIG_TENANT, self.msg_lo, self.msg_hi))
+        for kind in ("copy", "insert_select"):
+            times = []
+            for i in range(1 + reps):
+                max_id = c.execute(f"SELECT coalesce(max(id), 0) FROM {table}").fetchone()[0]
+                if kind == "copy":
+                    ms = self._copy(c, table, cols, payload)
+                else:
+                    t0 = time.perf_counter()
+                    c.execute(insert)
+                    ms = (time.perf_counter() - t0) * 1000
+                self._cleanup_after(c, table, max_id, refresh)
+                if i:
+                    times.append(ms)
+            out[kind] = stats(times)
+        extra = {"account": BIG_ACCOUNT} if module == "reporting" else {
+            "tenant": BIG_TENANT, "mlo": self.msg_lo, "mhi": self.msg_hi}
+        for isolation in isolations:
+            suffix = "" if isolation is None else "_" + {"repeatable read": "rr", "serializable": "ser"}[isolation]
+            for clients in (clients_list if isolation is None else (8,)):
+                runs = []
+                for i in range(1 + reps):
+                    max_id = c.execute(f"SELECT coalesce(max(id), 0) FROM {table}").fetchone()[0]
+                    res = self._pgbench(module, clients, self.pgbench_rows if i else max(clients * 20, self.pgbench_rows // 10),
+                                        extra, isolation=isolation)
+                    self._cleanup_after(c, table, max_id, refresh)
+                    if i:
+                        runs.append(res)
+                tps = [r["tps"] for r in runs]
+                out[f"pgbench_c{clients}{suffix}"] = {
+                    "median_tps": round(statistics.median(tps), 1), "min_tps": round(min(tps), 1),
+                    "max_tps": round(max(tps), 1), "failed": sum(r["failed"] for r in runs),
+                    "latency_ms_median": statistics.median([r["latency_ms"] for r in runs if r["latency_ms"] is not None] or [0]),
+                    "runs": runs}
+        return out
+
+    @staticmethod
+    def _write_ratios(cases: dict, modes) -> dict:
+        """Cost of each captured mode against the same table without pgrollup."""
+        ratios = {}
+        for module, mode, _table, capture in modes:
+            if not capture:
+                continue
+            m, n = f"{module}_{mode}", f"{module}_none"
+            for kind in ("copy", "insert_select"):
+                if f"{m}_{kind}" in cases:
+                    ratios[f"{m}_{kind}"] = round(cases[f"{m}_{kind}"]["median_ms"] / cases[f"{n}_{kind}"]["median_ms"], 2)
+            for key in [k[len(m) + 1:] for k in cases if k.startswith(f"{m}_pgbench_c")]:
+                a, b = cases[f"{n}_{key}"], cases[f"{m}_{key}"]
+                ratios[f"{m}_{key}"] = round(a["median_tps"] / b["median_tps"], 2)             # cost: tps none / tps mode
+                ratios[f"{m}_{key}_throughput"] = round(b["median_tps"] / a["median_tps"], 2)  # share of throughput kept
+                ratios[f"{m}_{key}_extra_failures"] = b["failed"] - a["failed"]
+            if f"{m}_pgbench_c1" in cases and cases[f"{n}_pgbench_c1"]["latency_ms_median"]:
+                ratios[f"{m}_latency_c1"] = round(cases[f"{m}_pgbench_c1"]["latency_ms_median"]
+                                                  / cases[f"{n}_pgbench_c1"]["latency_ms_median"], 2)
+        return ratios
 
     def scenario_write(self) -> dict:
         echo("scenario write")
-        out = {"cases": {}, "copy_rows": self.write_rows, "pgbench_rows": self.pgbench_rows, "clients": [1, 4, 8]}
+        out = {"cases": {}, "copy_rows": self.write_rows, "pgbench_rows": self.pgbench_rows, "clients": [1, 4, 8],
+               "isolation_levels": ["read committed", "repeatable read", "serializable"],
+               "indexes": {"reporting_events": 9, "message_events": 3}}
         log0 = self.log_offset()
         reps = min(self.repeat, 3)
         with self.connect() as c:
             c.execute("SELECT setseed(0.5)")
-            rep_payload = _copy_out(c, data.reporting_copy_sql(self.write_rows, BIG_ACCOUNT, 300))
-            msg_payload = _copy_out(c, data.messaging_copy_sql(self.write_rows, BIG_TENANT, self.msg_lo, self.msg_hi))
-            modes = [
-                ("reporting", "none", "public.reporting_events", False, None),
-                ("reporting", "immediate", "public.reporting_events", True, "immediate"),
-                ("reporting", "deferred", "public.reporting_events", True, "deferred"),
-                ("messaging", "none", "public.message_events", False, None),
-                ("messaging", "incremental", "public.message_events", True, None),
-            ]
-            for module, mode, table, triggers, rmode in modes:
+            payloads = {"reporting": _copy_out(c, data.reporting_copy_sql(self.write_rows, BIG_ACCOUNT, 300)),
+                        "messaging": _copy_out(c, data.messaging_copy_sql(self.write_rows, BIG_TENANT, self.msg_lo, self.msg_hi))}
+            modes = self.write_modes(c)
+            out["modes"] = {module: mode for module, mode, _t, capture in modes if capture}
+            for module, mode, table, capture in modes:
                 echo(f"  write: {module} / {mode}")
-                if not triggers:
+                if not capture:
                     c.execute(f"ALTER TABLE {table} DISABLE TRIGGER USER")
-                if rmode:
-                    c.execute("SELECT pgrollup.set_reporting_mode(%s)", (rmode,))
                 try:
-                    payload, cols = ((rep_payload, data.REPORTING_COPY_COLUMNS) if module == "reporting"
-                                     else (msg_payload, data.MESSAGING_COPY_COLUMNS))
-                    refresh = module if triggers and (mode in ("deferred", "incremental")) else None
-                    copies = []
-                    for i in range(1 + reps):
-                        max_id = c.execute(f"SELECT coalesce(max(id), 0) FROM {table}").fetchone()[0]
-                        ms = self._copy(c, table, cols, payload)
-                        self._cleanup_after(c, table, max_id, refresh)
-                        if i:
-                            copies.append(ms)
-                    out["cases"][f"{module}_{mode}_copy"] = stats(copies)
-                    script = module
-                    extra = {"account": BIG_ACCOUNT} if module == "reporting" else {
-                        "tenant": BIG_TENANT, "mlo": self.msg_lo, "mhi": self.msg_hi}
-                    for clients in (1, 4, 8):
-                        runs = []
-                        for i in range(1 + reps):
-                            max_id = c.execute(f"SELECT coalesce(max(id), 0) FROM {table}").fetchone()[0]
-                            res = self._pgbench(script, clients, self.pgbench_rows if i else max(clients * 20, self.pgbench_rows // 10), extra)
-                            self._cleanup_after(c, table, max_id, refresh)
-                            if i:
-                                runs.append(res)
-                        tps = [r["tps"] for r in runs]
-                        out["cases"][f"{module}_{mode}_pgbench_c{clients}"] = {
-                            "median_tps": round(statistics.median(tps), 1), "min_tps": round(min(tps), 1),
-                            "max_tps": round(max(tps), 1), "failed": sum(r["failed"] for r in runs),
-                            "latency_ms_median": statistics.median([r["latency_ms"] for r in runs if r["latency_ms"] is not None] or [0]),
-                            "runs": runs}
+                    res = self._measure_writes(c, module, table, module if capture else None, reps, payloads[module],
+                                               (1, 4, 8), (None, "repeatable read", "serializable"))
                 finally:
-                    if not triggers:
+                    if not capture:
                         c.execute(f"ALTER TABLE {table} ENABLE TRIGGER USER")
-            c.execute("SELECT pgrollup.set_reporting_mode('immediate')")
+                for k, v in res.items():
+                    out["cases"][f"{module}_{mode}_{k}"] = v
             if self.cluster:
-                out["durable"] = self._write_durable(c, modes, rep_payload, msg_payload)
+                out["durable"] = self._write_durable(c, modes, payloads)
         out["server_log"] = self.log_problems(log0)
-        cs = out["cases"]
-        ratios = {}
-        for module, modes_ in (("reporting", ("immediate", "deferred")), ("messaging", ("incremental",))):
-            for mode in modes_:
-                ratios[f"{module}_{mode}_copy"] = round(cs[f"{module}_{mode}_copy"]["median_ms"] / cs[f"{module}_none_copy"]["median_ms"], 2)
-                for clients in (1, 4, 8):
-                    ratios[f"{module}_{mode}_pgbench_c{clients}"] = round(
-                        cs[f"{module}_none_pgbench_c{clients}"]["median_tps"] / cs[f"{module}_{mode}_pgbench_c{clients}"]["median_tps"], 2)
-        out["ratios"] = ratios
+        out["ratios"] = self._write_ratios(out["cases"], modes)
         return out
 
-    def _write_durable(self, c, modes, rep_payload, msg_payload) -> dict:
-        """The COPY and the 8-client runs again with durability on (fsync, synchronous_commit,
-        full_page_writes), as a production server runs: each commit waits for its WAL flush."""
-        echo("  write: again with durability on (COPY, 8 clients)")
+    def _write_durable(self, c, modes, payloads) -> dict:
+        """The COPY, INSERT ... SELECT and 8-client runs again with durability on (fsync,
+        synchronous_commit, full_page_writes), as a production server runs: each commit waits for its WAL flush."""
+        echo("  write: again with durability on (COPY, INSERT ... SELECT, 8 clients)")
         out = {"settings": "fsync=on, synchronous_commit=on, full_page_writes=on", "cases": {}}
         reps = min(self.repeat, 2)
         durable = {"fsync": "on", "synchronous_commit": "on", "full_page_writes": "on"}
@@ -639,47 +677,71 @@ class Bench:
         c.execute("SELECT pg_reload_conf()")
         time.sleep(0.5)
         try:
-            for module, mode, table, triggers, rmode in modes:
-                if not triggers:
+            for module, mode, table, capture in modes:
+                if not capture:
                     c.execute(f"ALTER TABLE {table} DISABLE TRIGGER USER")
-                if rmode:
-                    c.execute("SELECT pgrollup.set_reporting_mode(%s)", (rmode,))
                 try:
-                    payload, cols = ((rep_payload, data.REPORTING_COPY_COLUMNS) if module == "reporting"
-                                     else (msg_payload, data.MESSAGING_COPY_COLUMNS))
-                    refresh = module if triggers and (mode in ("deferred", "incremental")) else None
-                    copies, runs = [], []
-                    for i in range(1 + reps):
-                        max_id = c.execute(f"SELECT coalesce(max(id), 0) FROM {table}").fetchone()[0]
-                        ms = self._copy(c, table, cols, payload)
-                        self._cleanup_after(c, table, max_id, refresh)
-                        if i:
-                            copies.append(ms)
-                    extra = {"account": BIG_ACCOUNT} if module == "reporting" else {
-                        "tenant": BIG_TENANT, "mlo": self.msg_lo, "mhi": self.msg_hi}
-                    for i in range(1 + reps):
-                        max_id = c.execute(f"SELECT coalesce(max(id), 0) FROM {table}").fetchone()[0]
-                        res = self._pgbench(module, 8, self.pgbench_rows if i else max(160, self.pgbench_rows // 10), extra)
-                        self._cleanup_after(c, table, max_id, refresh)
-                        if i:
-                            runs.append(res)
-                    tps = [r["tps"] for r in runs]
-                    out["cases"][f"{module}_{mode}"] = {"copy": stats(copies), "pgbench_c8_median_tps": round(statistics.median(tps), 1),
-                                                         "pgbench_c8_min_tps": round(min(tps), 1), "pgbench_c8_max_tps": round(max(tps), 1),
-                                                         "failed": sum(r["failed"] for r in runs), "runs": runs}
+                    res = self._measure_writes(c, module, table, module if capture else None, reps, payloads[module], (8,), (None,))
                 finally:
-                    if not triggers:
+                    if not capture:
                         c.execute(f"ALTER TABLE {table} ENABLE TRIGGER USER")
+                for k, v in res.items():
+                    out["cases"][f"{module}_{mode}_{k}"] = v
         finally:
             for k in durable:
                 c.execute(f"ALTER SYSTEM RESET {k}")
             c.execute("SELECT pg_reload_conf()")
-            c.execute("SELECT pgrollup.set_reporting_mode('immediate')")
-        cs = out["cases"]
-        out["ratios"] = {}
-        for module, mode in (("reporting", "immediate"), ("reporting", "deferred"), ("messaging", "incremental")):
-            out["ratios"][f"{module}_{mode}_copy"] = round(cs[f"{module}_{mode}"]["copy"]["median_ms"] / cs[f"{module}_none"]["copy"]["median_ms"], 2)
-            out["ratios"][f"{module}_{mode}_pgbench_c8"] = round(cs[f"{module}_none"]["pgbench_c8_median_tps"] / cs[f"{module}_{mode}"]["pgbench_c8_median_tps"], 2)
+        out["ratios"] = self._write_ratios(out["cases"], modes)
+        return out
+
+    def scenario_size(self) -> dict:
+        """Any size: one transaction of `rows` reporting events (one INSERT ... SELECT into account 2's
+        year), the refresh that applies them, and a backfill of that account, with the backend's peak
+        memory for each (bounded memory is the target, whatever the size)."""
+        n = self.rows
+        echo(f"scenario size ({n:,} events in one transaction, their refresh, a backfill of them)")
+        out = {"rows": n, "cases": {}}
+        account = 2
+        with self.connect() as c:
+            before = c.execute("SELECT count(*) FROM public.reporting_events WHERE account_id = %s", (account,)).fetchone()[0]
+            zone = c.execute("SELECT timezone FROM pgrollup_internal.reporting_accounts WHERE account_id = %s",
+                             (account,)).fetchone()
+            c.execute("SELECT pgrollup.set_reporting_timezone(%s, %s)", (account, "Asia/Kolkata"))
+            body = data.reporting_rows_sql(n, 1, 300, account_sql=str(account))
+
+            def step(name, sql, params=None):
+                with self.connect(track_all=True) as w:
+                    with MemSampler(w.info.backend_pid) as m:
+                        t0 = time.perf_counter()
+                        w.execute(sql, params)
+                        ms = (time.perf_counter() - t0) * 1000
+                out["cases"][name] = {"ms": round(ms, 1), "memory": m.result()}
+                echo(f"  size: {name} {ms / 1000:.1f}s, {m.result()}")
+
+            step("one_transaction_insert_select",
+                 f"INSERT INTO public.reporting_events ({data.REPORTING_COPY_COLUMNS}) {body}")
+            out["pending_before_refresh"] = c.execute(
+                "SELECT pending_changes FROM pgrollup.rollup_health WHERE module = 'reporting'").fetchone()[0]
+            step("refresh_pending", "SELECT * FROM pgrollup.refresh('reporting')")
+            c.execute("VACUUM ANALYZE public.reporting_events")
+            self.vacuum_rollups(c)
+            out["account_events"] = before + n
+            step("backfill_account", "SELECT pgrollup.backfill_reporting(%s)", (account,))
+            exact = c.execute("""
+                SELECT count(*) = 0 FROM (
+                  (SELECT date, dimension_type, dimension_id, metric, count FROM pgrollup.reporting_events_rollups
+                    WHERE account_id = %(a)s AND metric = 'resolutions_count' AND dimension_type = 'account')
+                  EXCEPT
+                  (SELECT (created_at AT TIME ZONE 'UTC' AT TIME ZONE 'Asia/Kolkata')::date, 'account', %(a)s::bigint,
+                          'resolutions_count', count(*) FROM public.reporting_events
+                    WHERE account_id = %(a)s AND name = 'conversation_resolved' GROUP BY 1)) AS d""",
+                              {"a": account}).fetchone()[0]
+            out["rollups_equal_reference"] = exact
+            c.execute(f"DELETE FROM public.reporting_events WHERE account_id = {account} AND id > "
+                      f"(SELECT max(id) - {n} FROM public.reporting_events)")
+            c.execute("SELECT pgrollup.set_reporting_timezone(%s, %s)", (account, zone[0] if zone else None))
+            c.execute("SELECT * FROM pgrollup.refresh('reporting')")
+            c.execute("VACUUM ANALYZE public.reporting_events")
         return out
 
     def scenario_freshness(self) -> dict:
@@ -687,12 +749,13 @@ class Bench:
         out = {"duration_s": self.freshness_seconds, "refresh_interval_s": self.refresh_interval,
                "schedule": "a loop calling pgrollup.refresh() every refresh_interval_s (emulates the pg_cron job with a shorter interval)",
                "ingest": "pgbench -R: single-row inserts into message_events (messaging incremental) and reporting_events "
-                         "(reporting deferred mode) at a steady rate"}
+                         "(each module in its default mode) at a steady rate"}
         rate = 50 if self.rows < 200_000 else 200
         out["ingest_rate_tps"] = rate
         stop = threading.Event()
         refreshes: list[dict] = []
         samples: dict[str, list[float]] = {}
+        pending: dict[str, list[int]] = {}
         errors: list[str] = []
 
         def refresher():
@@ -713,13 +776,15 @@ class Bench:
         def sampler():
             with self.connect() as s:
                 while not stop.is_set():
-                    for m, st in s.execute("SELECT module, extract(epoch FROM staleness) FROM pgrollup.rollup_health").fetchall():
+                    for m, st, n in s.execute("SELECT module, extract(epoch FROM staleness), pending_changes "
+                                              "FROM pgrollup.rollup_health").fetchall():
                         samples.setdefault(m, []).append(float(st or 0))
+                        pending.setdefault(m, []).append(int(n or 0))
                     stop.wait(0.2)
 
         with self.connect() as c:
-            c.execute("SELECT pgrollup.set_reporting_mode('deferred')")
             c.execute("SELECT * FROM pgrollup.refresh()")
+            modes = dict(c.execute("SELECT module, mode FROM pgrollup.rollup_health").fetchall())
             log0 = self.log_offset()
             threads = [threading.Thread(target=refresher, daemon=True), threading.Thread(target=sampler, daemon=True)]
             for t in threads:
@@ -748,7 +813,6 @@ class Bench:
                 stop.set()
                 for t in threads:
                     t.join()
-            c.execute("SELECT pgrollup.set_reporting_mode('immediate')")
             c.execute("SELECT * FROM pgrollup.refresh()")
         out["server_log"] = self.log_problems(log0)
         out["refresh_errors"] = errors
@@ -758,6 +822,8 @@ class Bench:
                             "statuses": sorted({s for r in refreshes for s in r["status"]})}
         bound = self.refresh_interval + (max(durs) / 1000 if durs else 0)
         out["bound_s"] = round(bound, 3)
+        out["pending_changes"] = {m: {"max": max(v), "median": statistics.median(v)} for m, v in pending.items()}
+        out["modes"] = modes
         out["staleness"] = {m: {"samples": len(v), "max_s": round(max(v), 3), "median_s": round(statistics.median(v), 3),
                                 "p95_s": round(sorted(v)[int(0.95 * (len(v) - 1))], 3)} for m, v in samples.items()}
         return out
@@ -791,6 +857,8 @@ class Bench:
                 run("write", self.scenario_write)
             if "freshness" in self.scenarios:
                 run("freshness", self.scenario_freshness)
+            if "size" in self.scenarios:
+                run("size", self.scenario_size)
             if refresh is not None:   # last: the mode switch drops the incremental state
                 self.scenario_refresh_mv(refresh)
             res["finished_at"] = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")

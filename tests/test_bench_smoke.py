@@ -38,20 +38,31 @@ def test_bench_smoke_tiny_scale(tmp_path):
         assert sc["refresh"]["cases"][case]["median_ms"] > 0
         assert all(r["changes_applied"] is not None for r in sc["refresh"]["cases"][case]["runs"])
     assert sc["refresh"]["cases"]["incremental_one_day"]["memory"]["peak_rss_anon_mb"] > 0
-    # write: every mode and client count ran, without failed transactions
-    for mode in ("reporting_none", "reporting_immediate", "reporting_deferred", "messaging_none", "messaging_incremental"):
-        assert sc["write"]["cases"][f"{mode}_copy"]["median_ms"] > 0
-        for clients in (1, 4, 8):
-            case = sc["write"]["cases"][f"{mode}_pgbench_c{clients}"]
-            assert case["median_tps"] > 0 and case["failed"] == 0
-    assert sc["write"]["server_log"]["deadlocks"] == 0
+    # write: each table without pgrollup and in its module's default mode, every client count and
+    # isolation level ran, without failed transactions; ratios against the same table without pgrollup
+    w = sc["write"]
+    modes = {m: w["modes"][m] for m in ("reporting", "messaging")}
+    for key in ("reporting_none", f"reporting_{modes['reporting']}", "messaging_none", f"messaging_{modes['messaging']}"):
+        for kind in ("copy", "insert_select"):
+            assert w["cases"][f"{key}_{kind}"]["median_ms"] > 0
+        for case in ("pgbench_c1", "pgbench_c4", "pgbench_c8", "pgbench_c8_rr", "pgbench_c8_ser"):
+            assert w["cases"][f"{key}_{case}"]["median_tps"] > 0 and w["cases"][f"{key}_{case}"]["failed"] == 0
+    for module, mode in modes.items():
+        for ratio in ("copy", "insert_select", "pgbench_c8_throughput", "latency_c1", "pgbench_c8_ser_extra_failures"):
+            assert f"{module}_{mode}_{ratio}" in w["ratios"]
+    assert w["server_log"]["deadlocks"] == 0
+    # any size: one big transaction, its refresh and a backfill, exact, with peak memory
+    z = sc["size"]
+    assert z["rollups_equal_reference"] is True
+    for case in ("one_transaction_insert_select", "refresh_pending", "backfill_account"):
+        assert z["cases"][case]["memory"]["peak_rss_anon_mb"] > 0
     assert sc["backfill"]["rollup_rows_written"] == sc["backfill"]["floor_rows_written"]
     assert sc["freshness"]["refreshes"]["count"] >= 2 and not sc["freshness"]["refresh_errors"]
     assert set(sc["freshness"]["staleness"]) == {"messaging", "reporting"}
 
     md = (tmp_path / "BENCHMARKS.md").read_text()
     for heading in ("## Targets", "## 1. Dashboard reads", "## 2. Refresh", "## 3. Write overhead", "## 4. Backfill",
-                    "## 5. Freshness under ingest", ANALYSIS_START, ANALYSIS_END):
+                    "## 5. Freshness under ingest", "## 6. Any size", ANALYSIS_START, ANALYSIS_END):
         assert heading in md
 
     # a second scale accumulates in the same JSON, and a hand-written analysis survives re-rendering

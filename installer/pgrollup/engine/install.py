@@ -225,6 +225,37 @@ def _check_privileges(conn, mods, schemas):
                                 f"connect as its owner ({r[2]}), or GRANT SELECT, TRIGGER ON {rel} TO {user}")
 
 
+def _check_citus(conn, mods, schemas):
+    """On a Citus coordinator, refuse source tables that Citus distributes or replicates (or whose
+    partitions it does): pgrollup's capture is statement-level triggers with transition tables,
+    which Citus refuses on distributed tables, or (with citus.enable_unsafe_triggers) runs on the
+    workers where pgrollup's tables do not exist, failing the application's writes. Checked before
+    anything changes, whatever the session's Citus settings."""
+    if not conn.execute("SELECT pg_catalog.to_regclass('pg_catalog.pg_dist_partition') IS NOT NULL").fetchone()[0]:
+        return
+    problems = []
+    for mod in mods:
+        if mod.name == CORE:
+            continue
+        for table in mod.tables:
+            rows = conn.execute(
+                "WITH r AS (SELECT pg_catalog.to_regclass(pg_catalog.format('%%I.%%I', %s::text, %s::text)) AS rel) "
+                "SELECT d.logicalrelid::regclass::text, d.partmethod, "
+                "       pg_catalog.column_to_column_name(d.logicalrelid, d.partkey) "
+                "  FROM r, pg_catalog.pg_dist_partition AS d "
+                " WHERE d.logicalrelid = r.rel "
+                "    OR d.logicalrelid IN (SELECT t.relid FROM pg_catalog.pg_partition_tree(r.rel) AS t) "
+                " ORDER BY 1",
+                (schemas[mod.name], table)).fetchall()
+            for rel, method, column in rows:
+                kind = {"h": f"a distributed table (by {column})", "n": "a reference table"}.get(method, "a Citus table")
+                problems.append(f"{mod.name}: {rel} is {kind}")
+    if problems:
+        raise UserError("cannot install on Citus: " + "; ".join(problems) + ": pgrollup does not capture Citus "
+                        "distributed or reference tables yet (install the other modules with --module, or keep the "
+                        "source tables local); nothing was changed")
+
+
 def _code_statements(mods, schemas) -> list[tuple[str, str]]:
     """(label, sql) of every function and view file, in install order."""
     out = []
@@ -419,6 +450,7 @@ def install(conn: psycopg.Connection, dsn: str, requested=(), source_schema=None
     _check_installer(conn)
     mods, schemas, chosen, skipped = _select_modules(conn, list(requested), source_schema)
     result = InstallResult(modules=[m.name for m in mods if m.name != CORE], skipped=skipped)
+    _check_citus(conn, mods, schemas)
     fresh = not installed_modules(conn) and migrate.applied_ids(conn) is None
     cron_info = cron.detect(conn, dsn) if schedule_mode is not False else None
     if schedule_mode is True and not cron_info.available:
