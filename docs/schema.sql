@@ -1006,6 +1006,31 @@ CREATE FUNCTION pgrollup.version() RETURNS text
 
 COMMENT ON FUNCTION pgrollup.version() IS 'Version of the installed pgrollup SQL (functions and views are re-applied on every install, so this is the version of the last install).';
 
+CREATE FUNCTION pgrollup_internal.check_read_size(p_function text, p_unit text, p_buckets numeric) RETURNS void
+    LANGUAGE plpgsql STABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+DECLARE
+    v_limit bigint;
+BEGIN
+    -- Read functions call this with the number of buckets (hours, days, ...) a request spans,
+    -- computed from its arguments alone, before any work: a request over a huge range is refused
+    -- at once instead of writing gigabytes of temporary files.
+    IF p_buckets IS NULL THEN
+        RETURN;
+    END IF;
+    v_limit := COALESCE((SELECT s.value::bigint FROM pgrollup_internal.settings AS s WHERE s.name = 'max_read_buckets'), 100000);
+    IF p_buckets > v_limit THEN
+        RAISE EXCEPTION USING ERRCODE = '22023',
+            MESSAGE = pg_catalog.format('%s: the range spans %s %s buckets, more than the %s a read may return',
+                                        p_function, pg_catalog.ceil(p_buckets)::text, p_unit, v_limit),
+            HINT = 'Narrow the range or use a coarser grouping (the limit is the setting max_read_buckets in pgrollup_internal.settings).';
+    END IF;
+END;
+$$;
+
+COMMENT ON FUNCTION pgrollup_internal.check_read_size(p_function text, p_unit text, p_buckets numeric) IS 'Refuses (22023) a read whose range spans more buckets than max_read_buckets (pgrollup_internal.settings, default 100000), before the read does any work.';
+
 CREATE FUNCTION pgrollup_internal.check_timezone(p_timezone text, p_argument text DEFAULT 'p_timezone'::text) RETURNS text
     LANGUAGE plpgsql STABLE
     SET search_path TO 'pg_catalog', 'pg_temp'
@@ -2212,6 +2237,21 @@ END;
 $$;
 
 COMMENT ON FUNCTION pgrollup_internal.prune_refresh_runs() IS 'Deletes refresh_runs rows older than the refresh_runs_retention setting (default 30 days); called by pgrollup.refresh.';
+
+CREATE FUNCTION pgrollup_internal.range_buckets(p_since timestamp with time zone, p_until timestamp with time zone, p_unit text) RETURNS numeric
+    LANGUAGE sql IMMUTABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+    -- An upper bound of the local buckets of p_unit that [p_since, p_until) overlaps (whatever the
+    -- zone: at most 2 more than the span divided by the shortest bucket); NULL when not computable.
+    SELECT CASE WHEN p_since IS NULL OR p_until IS NULL OR p_since >= p_until THEN NULL
+                WHEN NOT pg_catalog.isfinite(p_since) OR NOT pg_catalog.isfinite(p_until) THEN 'Infinity'::numeric
+                ELSE (pg_catalog.date_part('epoch', p_until)::numeric - pg_catalog.date_part('epoch', p_since)::numeric)
+                     / CASE p_unit WHEN 'hour' THEN 3600 WHEN 'day' THEN 82800 WHEN 'week' THEN 601200
+                                   WHEN 'month' THEN 2415600 WHEN 'year' THEN 31532400 ELSE NULL END + 2 END;
+$$;
+
+COMMENT ON FUNCTION pgrollup_internal.range_buckets(p_since timestamp with time zone, p_until timestamp with time zone, p_unit text) IS 'Upper bound of the hour, day, week, month or year buckets a time range overlaps in any zone (shortest bucket: a 23-hour DST day); used to bound reads before they run.';
 
 CREATE FUNCTION pgrollup_internal.refresh_timezone_names() RETURNS bigint
     LANGUAGE plpgsql
@@ -4171,6 +4211,8 @@ GRANT ALL ON FUNCTION pgrollup.tenant_daily(p_tenant_id bigint, p_from date, p_t
 GRANT ALL ON FUNCTION pgrollup.version() TO pgrollup_admin;
 GRANT ALL ON FUNCTION pgrollup.version() TO pgrollup_reader;
 
+REVOKE ALL ON FUNCTION pgrollup_internal.check_read_size(p_function text, p_unit text, p_buckets numeric) FROM PUBLIC;
+
 REVOKE ALL ON FUNCTION pgrollup_internal.lock_module(p_module text, p_wait boolean) FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION pgrollup_internal.messaging_add_events() FROM PUBLIC;
@@ -4220,6 +4262,8 @@ REVOKE ALL ON FUNCTION pgrollup_internal.module_call(p_module text, p_kind text)
 REVOKE ALL ON FUNCTION pgrollup_internal.module_function(p_module text, p_kind text) FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION pgrollup_internal.prune_refresh_runs() FROM PUBLIC;
+
+REVOKE ALL ON FUNCTION pgrollup_internal.range_buckets(p_since timestamp with time zone, p_until timestamp with time zone, p_unit text) FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION pgrollup_internal.refresh_timezone_names() FROM PUBLIC;
 
