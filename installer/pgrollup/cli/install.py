@@ -31,7 +31,7 @@ def _print_role_hint(msg: str) -> bool:
     return True
 
 
-@click.command(short_help="Install or upgrade pgrollup in a database.")
+@click.command()
 @dsn_option
 @module_option(multiple=True, help="Module to install (repeatable). Default: every module whose source tables exist.")
 @click.option("--source-schema", default=None, metavar="SCHEMA", help="Schema of the source tables (default public).")
