@@ -66,7 +66,7 @@ def backfill(conn: psycopg.Connection, *, account, tenant=None, date_from=None, 
     click.echo(f"plan: account {account} ({zone}): local days {first} .. {last} ({days} days), "
                f"{events:,} registered events to read")
     if days > WARN_DAYS:
-        click.echo(f"warning: {days} days is more than {WARN_DAYS}: the backfill rebuilds them month by month; "
+        click.echo(f"pgrollup: warning: {days} days is more than {WARN_DAYS}: the backfill rebuilds them month by month; "
                    f"writers of account {account} wait while each month is rebuilt", err=True)
     if dry_run:
         click.echo("dry run: nothing was changed")

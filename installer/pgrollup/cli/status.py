@@ -108,7 +108,7 @@ def refresh(dsn, module, no_wait):
             if st == "failed":
                 err = conn.execute("SELECT error FROM pgrollup.refresh_runs WHERE module = %s ORDER BY run_id DESC LIMIT 1",
                                    (m,)).fetchone()
-                click.echo(f"pgrollup: {m} refresh failed: {err[0] if err else 'unknown error'}", err=True)
+                click.echo(f"pgrollup: error: {m} refresh failed: {err[0] if err else 'unknown error'}", err=True)
                 failed = True
     if failed:
         sys.exit(1)
