@@ -187,6 +187,23 @@ def test_schedule_option_checked_and_aliases(cli):
         assert f"{first}, {second} CRON" in out, out
 
 
+def test_install_cron_and_schedule_schedule_aliases_register_the_job(db, cli):
+    if not db.cluster.has_cron:
+        pytest.skip("pg_cron is not available")
+    ms.create_sources(db)
+
+    def job_schedule():
+        with psycopg.connect(db.cluster.dsn("postgres")) as c:
+            return c.execute("SELECT schedule FROM cron.job WHERE database = %s", (db.name,)).fetchall()
+
+    res = cli("install", "--dsn", db.dsn, "--cron", "*/7 * * * *")
+    assert res.returncode == 0, res.stderr
+    assert job_schedule() == [("*/7 * * * *",)] and "scheduled with pg_cron at '*/7 * * * *'" in res.stdout
+    res = cli("schedule", "--dsn", db.dsn, "--schedule", "@daily")
+    assert res.returncode == 0, res.stderr
+    assert job_schedule() == [("0 0 * * *",)]
+
+
 def test_cron_and_lock_timeout_checks():
     for ok in ("0 * * * *", "*/15 * * * *", "0 3 * * mon-fri", "0 0 1,15 jan,jul *", "0-30/10 8-18 * * 1-5", "5 4 * * 7"):
         assert check_cron(ok) == ok
