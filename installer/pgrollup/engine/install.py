@@ -180,7 +180,7 @@ def install(conn: psycopg.Connection, dsn: str, requested=(), source_schema=None
     _check_sources(conn, mods, schemas)
     fresh = not installed_modules(conn) and migrate.applied_ids(conn) is None
     cron_info = cron.detect(conn, dsn) if schedule_mode is not False else None
-    if schedule_mode is True and not cron_info.available:
+    if schedule_mode is True and not cron_info.can_schedule:
         raise UserError(f"cannot schedule: {cron_info.reason}; install without --schedule and run "
                         f"'pgrollup refresh' from another scheduler")
 
@@ -202,11 +202,9 @@ def install(conn: psycopg.Connection, dsn: str, requested=(), source_schema=None
         result.sql += [g for g in roles.grant_statements(conn, mods, planned=True) if "FUNCTION pgrollup." not in g]
         result.sql += [f"GRANT EXECUTE ON FUNCTION pgrollup.{f}(...) TO {roles.READER};  -- every overload"
                        for m in mods for f in m.reader_functions]
-        if cron_info and cron_info.available:
-            fn, extra = ("cron.schedule", "") if cron_info.same_database else \
-                ("cron.schedule_in_database", f", '{conn.info.dbname}'")
-            result.sql.append(f"-- in database {cron_info.database}\nSELECT {fn}('{cron.job_name(conn.info.dbname)}', "
-                              f"'{cron_expr}', '{cron.COMMAND}'{extra});")
+        if cron_info and cron_info.can_schedule:
+            result.sql += cron.planned_statements(conn.info.dbname, cron_info, cron_expr,
+                                                  any(m.name == cron.APPLY_MODULE for m in mods))
         return result
 
     _check_privileges(conn)
@@ -231,10 +229,12 @@ def install(conn: psycopg.Connection, dsn: str, requested=(), source_schema=None
                 result.messages.append(f"recommended index for {mod.name} (pgrollup does not create it): {ddl}")
 
     if cron_info is not None:
-        if cron_info.available:
-            jobid = cron.schedule(conn, dsn, cron_info, cron_expr)
-            result.messages.append(f"pg_cron job {cron.job_name(conn.info.dbname)} (id {jobid}) runs pgrollup.refresh() "
-                                   f"at '{cron_expr}' (UTC) from database {cron_info.database}")
+        if cron_info.can_schedule:
+            ids = cron.schedule(conn, dsn, cron_info, cron_expr)
+            for name, jobid in ids.items():
+                what = (f"runs pgrollup.refresh() at '{cron_expr}'" if name == cron.job_name(conn.info.dbname)
+                        else f"applies the {cron.APPLY_MODULE} change log every minute")
+                result.messages.append(f"pg_cron job {name} (id {jobid}) {what} (UTC) from database {cron_info.database}")
         else:
             result.messages.append(f"pg_cron not available ({cron_info.reason}): run 'pgrollup refresh' "
                                    f"hourly from another scheduler (cron, systemd timer, Kubernetes CronJob)")
@@ -256,9 +256,8 @@ def uninstall(conn: psycopg.Connection, dsn: str, drop_roles: bool = False) -> l
     messages = []
     info = cron.detect(conn, dsn)
     if info.available:
-        n = cron.unschedule(conn, dsn, info)
-        if n:
-            messages.append(f"removed pg_cron job {cron.job_name(conn.info.dbname)}")
+        for name in cron.unschedule(conn, dsn, info):
+            messages.append(f"removed pg_cron job {name}")
     try:
         with conn.transaction():
             _drop_everything(conn)
