@@ -54,8 +54,8 @@ def install(dsn, modules, source_schema, cron_expr, no_schedule, dry_run, lock_t
 @click.command()
 @dsn_option
 @click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
-@click.option("--drop-roles", is_flag=True, help="Also drop the roles pgrollup_reader and pgrollup_admin "
-              "(kept when another database still uses them).")
+@click.option("--drop-roles", is_flag=True, help="Also drop this database's reader and admin roles "
+              "(pgrollup.access_roles).")
 @user_errors
 def uninstall(dsn, yes, drop_roles):
     """Remove pgrollup's jobs, triggers and schemas (source tables are never touched)."""

@@ -178,6 +178,7 @@ def install(conn: psycopg.Connection, dsn: str, requested=(), source_schema=None
     mods, schemas, chosen = _select_modules(conn, list(requested), source_schema)
     result = InstallResult(modules=[m.name for m in mods if m.name != CORE])
     _check_sources(conn, mods, schemas)
+    roles.check(conn)
     fresh = not installed_modules(conn) and migrate.applied_ids(conn) is None
     cron_info = cron.detect(conn, dsn) if schedule_mode is not False else None
     if schedule_mode is True and not cron_info.can_schedule:
@@ -196,11 +197,13 @@ def install(conn: psycopg.Connection, dsn: str, requested=(), source_schema=None
                 result.sql.append(f"UPDATE pgrollup_internal.modules SET source_schema = '{schemas[mod.name]}' WHERE module = '{mod.name}';")
                 result.sql.append(f"SELECT pgrollup_internal.module_call('{mod.name}', 'attach');")
         result.sql.append("SELECT pgrollup_internal.refresh_timezone_names();")
-        if roles.existing(conn) != {roles.READER, roles.ADMIN}:
-            result.sql += ["-- roles (when the installing role may create them)"] + roles.create_statements()
+        create = roles.create_statements(conn, owner=None if roles.can_create_roles(conn) else conn.info.user)
+        if create:
+            result.sql += ["-- roles of this database (run by a role with CREATEROLE when the installing role may not)"] + create
         result.sql.append("-- grants, re-applied on every install")
         result.sql += [g for g in roles.grant_statements(conn, mods, planned=True) if "FUNCTION pgrollup." not in g]
-        result.sql += [f"GRANT EXECUTE ON FUNCTION pgrollup.{f}(...) TO {roles.READER};  -- every overload"
+        reader = roles.quote_ident(roles.role_name(conn.info.dbname, "reader"))
+        result.sql += [f"GRANT EXECUTE ON FUNCTION pgrollup.{f}(...) TO {reader};  -- every overload"
                        for m in mods for f in m.reader_functions]
         if cron_info and cron_info.can_schedule:
             result.sql += cron.planned_statements(conn.info.dbname, cron_info, cron_expr,
@@ -254,6 +257,7 @@ def _drop_everything(conn: psycopg.Connection) -> None:
 
 def uninstall(conn: psycopg.Connection, dsn: str, drop_roles: bool = False) -> list[str]:
     messages = []
+    role_names = roles.registered(conn)
     info = cron.detect(conn, dsn)
     if info.available:
         for name in cron.unschedule(conn, dsn, info):
@@ -265,5 +269,5 @@ def uninstall(conn: psycopg.Connection, dsn: str, drop_roles: bool = False) -> l
         raise UserError(f"permission denied: {first_line(exc)}") from None
     messages.append("removed schemas pgrollup and pgrollup_internal and every pgrollup trigger")
     if drop_roles:
-        messages += roles.drop(conn)
+        messages += roles.drop(conn, role_names)
     return messages
