@@ -12,6 +12,7 @@ from ..engine.install import install as do_install, uninstall as do_uninstall
 from ..engine.sqlfiles import check_module_names, optional_modules
 from ..errors import UserError
 from .common import dsn_option, user_errors
+from .schedule import cron_database_option
 
 
 @click.command()
@@ -54,10 +55,17 @@ def install(dsn, modules, source_schema, cron_expr, no_schedule, dry_run, lock_t
 @click.command()
 @dsn_option
 @click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+@click.option("--drop-dependents", is_flag=True,
+              help="Also drop the application's objects that depend on pgrollup (listed, and uninstall stops, "
+                   "without this option).")
 @click.option("--drop-roles", is_flag=True, help="Also drop this database's reader and admin roles "
               "(pgrollup.access_roles).")
+@click.option("--lock-timeout", default="5s", show_default=True,
+              help="lock_timeout for each attempt to drop pgrollup's triggers and schemas; retried on timeout.")
+@click.option("--retries", default=5, show_default=True, help="Attempts after a lock timeout.")
+@cron_database_option
 @user_errors
-def uninstall(dsn, yes, drop_roles):
+def uninstall(dsn, yes, drop_dependents, drop_roles, lock_timeout, retries, cron_database):
     """Remove pgrollup's jobs, triggers and schemas (source tables are never touched)."""
     dsn = resolve_dsn(dsn)
     with connect(dsn) as conn:
@@ -65,5 +73,6 @@ def uninstall(dsn, yes, drop_roles):
             if not sys.stdin.isatty():
                 raise UserError("uninstall needs --yes when not run interactively")
             click.confirm(f"Remove pgrollup from {conn.info.dbname}?", abort=True)
-        for msg in do_uninstall(conn, dsn, drop_roles=drop_roles):
+        for msg in do_uninstall(conn, dsn, drop_roles=drop_roles, drop_dependents=drop_dependents,
+                                lock_timeout=lock_timeout, retries=retries, cron_database=cron_database):
             click.echo(msg)

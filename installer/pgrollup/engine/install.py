@@ -255,19 +255,179 @@ def _drop_everything(conn: psycopg.Connection) -> None:
     conn.execute("DROP SCHEMA IF EXISTS pgrollup_internal CASCADE")
 
 
-def uninstall(conn: psycopg.Connection, dsn: str, drop_roles: bool = False) -> list[str]:
-    messages = []
-    role_names = roles.registered(conn)
-    info = cron.detect(conn, dsn)
-    if info.available:
-        for name in cron.unschedule(conn, dsn, info):
-            messages.append(f"removed pg_cron job {name}")
+PGROLLUP_SCHEMAS = ["pgrollup", "pgrollup_internal"]
+
+# Objects outside pgrollup's schemas that depend on an object inside them (views over its views,
+# defaults, constraints, indexes, triggers, functions or columns using its functions or types...),
+# except pgrollup's own capture triggers; and objects inside its schemas that another role owns.
+_DEPENDENTS_SQL = """
+WITH ours AS (
+    SELECT 'pg_catalog.pg_class'::regclass AS classid, c.oid AS objid
+      FROM pg_catalog.pg_class AS c JOIN pg_catalog.pg_namespace AS n ON n.oid = c.relnamespace
+     WHERE n.nspname = ANY(%(schemas)s)
+    UNION ALL
+    SELECT 'pg_catalog.pg_proc'::regclass, p.oid
+      FROM pg_catalog.pg_proc AS p JOIN pg_catalog.pg_namespace AS n ON n.oid = p.pronamespace
+     WHERE n.nspname = ANY(%(schemas)s)
+    UNION ALL
+    SELECT 'pg_catalog.pg_type'::regclass, t.oid
+      FROM pg_catalog.pg_type AS t JOIN pg_catalog.pg_namespace AS n ON n.oid = t.typnamespace
+     WHERE n.nspname = ANY(%(schemas)s)
+), dependents AS (
+    SELECT DISTINCT d.classid, d.objid, d.objsubid, d.refclassid, d.refobjid, d.refobjsubid
+      FROM pg_catalog.pg_depend AS d
+      JOIN ours AS o ON o.classid = d.refclassid AND o.objid = d.refobjid
+     WHERE d.deptype IN ('n', 'a')
+), located AS (
+    -- the relation (or namespace) each dependent lives in
+    SELECT x.*,
+           CASE x.classid
+             WHEN 'pg_catalog.pg_rewrite'::regclass THEN (SELECT r.ev_class FROM pg_catalog.pg_rewrite AS r WHERE r.oid = x.objid)
+             WHEN 'pg_catalog.pg_attrdef'::regclass THEN (SELECT a.adrelid FROM pg_catalog.pg_attrdef AS a WHERE a.oid = x.objid)
+             WHEN 'pg_catalog.pg_trigger'::regclass THEN (SELECT g.tgrelid FROM pg_catalog.pg_trigger AS g WHERE g.oid = x.objid)
+             WHEN 'pg_catalog.pg_constraint'::regclass THEN (SELECT NULLIF(k.conrelid, 0) FROM pg_catalog.pg_constraint AS k WHERE k.oid = x.objid)
+             WHEN 'pg_catalog.pg_policy'::regclass THEN (SELECT p.polrelid FROM pg_catalog.pg_policy AS p WHERE p.oid = x.objid)
+             WHEN 'pg_catalog.pg_class'::regclass THEN x.objid
+           END AS relid,
+           CASE x.classid
+             WHEN 'pg_catalog.pg_proc'::regclass THEN (SELECT p.pronamespace FROM pg_catalog.pg_proc AS p WHERE p.oid = x.objid)
+             WHEN 'pg_catalog.pg_type'::regclass THEN (SELECT t.typnamespace FROM pg_catalog.pg_type AS t WHERE t.oid = x.objid)
+             WHEN 'pg_catalog.pg_constraint'::regclass THEN (SELECT k.connamespace FROM pg_catalog.pg_constraint AS k WHERE k.oid = x.objid)
+           END AS nspid
+      FROM dependents AS x
+)
+SELECT CASE WHEN l.classid = 'pg_catalog.pg_rewrite'::regclass
+            THEN (CASE c.relkind WHEN 'm' THEN 'materialized view ' ELSE 'view ' END) || l.relid::regclass::text
+            ELSE pg_catalog.pg_describe_object(l.classid, l.objid, l.objsubid) END AS dependent,
+       pg_catalog.pg_describe_object(l.refclassid, l.refobjid, 0) AS uses
+  FROM located AS l
+  LEFT JOIN pg_catalog.pg_class AS c ON c.oid = l.relid
+  LEFT JOIN pg_catalog.pg_namespace AS rn ON rn.oid = c.relnamespace
+  LEFT JOIN pg_catalog.pg_namespace AS nn ON nn.oid = l.nspid
+ WHERE NOT COALESCE(rn.nspname = ANY(%(schemas)s), false)
+   AND NOT COALESCE(nn.nspname = ANY(%(schemas)s), false)
+   AND NOT (l.classid = 'pg_catalog.pg_type'::regclass AND l.nspid IS NULL)
+   AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_trigger AS g       -- pgrollup's capture triggers
+                    WHERE l.classid = 'pg_catalog.pg_trigger'::regclass AND g.oid = l.objid
+                      AND g.tgname LIKE 'pgrollup\\_%%'
+                      AND g.tgfoid IN (SELECT p.oid FROM pg_catalog.pg_proc AS p
+                                         JOIN pg_catalog.pg_namespace AS n ON n.oid = p.pronamespace
+                                        WHERE n.nspname = 'pgrollup_internal'))
+UNION
+SELECT pg_catalog.pg_describe_object('pg_catalog.pg_class'::regclass, c.oid, 0) || ' (owned by ' || c.relowner::regrole::text || ')',
+       'schema ' || n.nspname
+  FROM pg_catalog.pg_class AS c JOIN pg_catalog.pg_namespace AS n ON n.oid = c.relnamespace
+ WHERE n.nspname = ANY(%(schemas)s) AND c.relowner <> n.nspowner AND c.relkind IN ('r', 'p', 'v', 'm', 'f')
+UNION
+SELECT pg_catalog.pg_describe_object('pg_catalog.pg_proc'::regclass, p.oid, 0) || ' (owned by ' || p.proowner::regrole::text || ')',
+       'schema ' || n.nspname
+  FROM pg_catalog.pg_proc AS p JOIN pg_catalog.pg_namespace AS n ON n.oid = p.pronamespace
+ WHERE n.nspname = ANY(%(schemas)s) AND p.proowner <> n.nspowner
+ ORDER BY 1, 2
+"""
+
+# pgrollup's triggers on tables outside its schemas (what the modules' detach hooks drop)
+_OUR_TRIGGERS_SQL = """
+SELECT g.tgname, g.tgrelid::regclass::text
+  FROM pg_catalog.pg_trigger AS g
+  JOIN pg_catalog.pg_class AS c ON c.oid = g.tgrelid
+  JOIN pg_catalog.pg_namespace AS cn ON cn.oid = c.relnamespace
+  JOIN pg_catalog.pg_proc AS p ON p.oid = g.tgfoid
+  JOIN pg_catalog.pg_namespace AS pn ON pn.oid = p.pronamespace
+ WHERE pn.nspname = 'pgrollup_internal' AND cn.nspname <> ALL(%s) AND g.tgname LIKE 'pgrollup\\_%%'
+   AND NOT g.tgisinternal
+ ORDER BY 2, 1
+"""
+
+
+def application_dependents(conn: psycopg.Connection) -> list[tuple[str, str]]:
+    """(object, what of pgrollup's it uses) for every application object that dropping pgrollup's
+    schemas would drop too."""
+    return conn.execute(_DEPENDENTS_SQL, {"schemas": PGROLLUP_SCHEMAS}).fetchall()
+
+
+def _step(conn: psycopg.Connection, label: str, statement, params=None) -> None:
+    """One drop in its own savepoint: its own error is the one reported."""
     try:
         with conn.transaction():
-            _drop_everything(conn)
+            conn.execute(statement, params)
+    except psycopg.errors.LockNotAvailable:
+        raise
     except psycopg.errors.InsufficientPrivilege as exc:
-        raise UserError(f"permission denied: {first_line(exc)}") from None
-    messages.append("removed schemas pgrollup and pgrollup_internal and every pgrollup trigger")
+        raise UserError(f"permission denied while uninstalling ({label}): {first_line(exc)} "
+                        f"(run pgrollup uninstall as the owner of the database and of the source tables)") from None
+    except psycopg.Error as exc:
+        raise UserError(f"uninstall stopped at {label}: {first_line(exc)}") from None
+
+
+def _drop_in_transaction(conn: psycopg.Connection, lock_timeout: str) -> None:
+    conn.execute(sql.SQL("SET LOCAL lock_timeout = {}").format(sql.Literal(lock_timeout)))
+    for module in installed_modules(conn):
+        try:
+            with conn.transaction():
+                conn.execute("SELECT pgrollup_internal.module_call(%s, 'detach')", (module,))
+        except psycopg.errors.LockNotAvailable:
+            raise
+        except psycopg.Error:
+            pass          # a broken hook: its triggers are dropped from the catalog below
+    for tgname, rel in conn.execute(_OUR_TRIGGERS_SQL, (PGROLLUP_SCHEMAS,)).fetchall():
+        _step(conn, f"trigger {tgname} on {rel}",
+              sql.SQL("DROP TRIGGER IF EXISTS {} ON {}").format(sql.Identifier(tgname), sql.SQL(rel)))
+    for schema in PGROLLUP_SCHEMAS:
+        _step(conn, f"schema {schema}", sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(sql.Identifier(schema)))
+
+
+def _present_schemas(conn: psycopg.Connection) -> list[str]:
+    return [r[0] for r in conn.execute("SELECT nspname FROM pg_catalog.pg_namespace WHERE nspname = ANY(%s) ORDER BY 1",
+                                       (PGROLLUP_SCHEMAS,)).fetchall()]
+
+
+def uninstall(conn: psycopg.Connection, dsn: str, drop_roles: bool = False, drop_dependents: bool = False,
+              lock_timeout: str = "5s", retries: int = 5, cron_database: str | None = None) -> list[str]:
+    """Remove pgrollup from this database: its triggers on source tables, both schemas, its pg_cron
+    jobs (and, with drop_roles, this database's roles). Stops, changing nothing, when application
+    objects depend on pgrollup unless drop_dependents; never waits longer than lock_timeout for a
+    lock (retried); says "nothing to remove" when there is nothing left."""
+    messages = []
+    present = _present_schemas(conn)
+    role_names = roles.registered(conn)
+    expected_jobs = cron.expected_jobs(conn)
+    dependents = application_dependents(conn) if present else []
+    if dependents and not drop_dependents:
+        lines = [f"{obj} (uses {uses})" for obj, uses in dependents]
+        raise UserError(f"uninstall would also drop {len(lines)} application object(s) that depend on pgrollup; "
+                        f"nothing was changed:\n" + "\n".join(lines) +
+                        "\nhint: drop or change them first, or run pgrollup uninstall --drop-dependents to drop them "
+                        "(and whatever depends on them) with pgrollup")
+    if present:
+        attempt = 0
+        while True:
+            attempt += 1
+            try:
+                with conn.transaction():
+                    _drop_in_transaction(conn, lock_timeout)
+                break
+            except psycopg.errors.LockNotAvailable as exc:
+                if attempt > retries:
+                    raise UserError(f"gave up after {attempt} attempts: a table stayed locked longer than lock_timeout "
+                                    f"{lock_timeout} ({first_line(exc)}); nothing was changed; retry when the long "
+                                    f"transaction ends or raise --lock-timeout") from None
+                time.sleep(min(2.0, 0.25 * attempt))
+        for obj, _ in dependents:
+            messages.append(f"dropped dependent {obj}")
+        messages.append(f"removed schemas {' and '.join(present)} and every pgrollup trigger")
+
+    removed_jobs = []
+    info = cron.detect(conn, dsn, cron_database)
+    if info.available:
+        removed_jobs = cron.unschedule(conn, dsn, info)
+        messages += [f"removed pg_cron job {name}" for name in removed_jobs]
+    elif expected_jobs:
+        messages.append(f"could not remove pg_cron jobs {', '.join(expected_jobs)} ({info.reason}); in the pg_cron "
+                        f"database, their owner or a superuser runs: SELECT cron.unschedule(jobid) FROM cron.job "
+                        f"WHERE jobname IN ({', '.join(repr(j) for j in expected_jobs)});")
     if drop_roles:
         messages += roles.drop(conn, role_names)
+    if not present and not removed_jobs and not any(m.startswith("dropped role") for m in messages):
+        messages.insert(0, f"nothing to remove: pgrollup is not installed in {conn.info.dbname}")
     return messages
