@@ -99,14 +99,16 @@ def refresh(dsn, module, no_wait):
     if module:
         check_module_names([module])
     with connect(dsn) as conn:
-        rows = conn.execute("SELECT module, status, changes_applied, duration FROM pgrollup.refresh(%s, %s)",
-                            (module, not no_wait)).fetchall()
+        # the two steps of pgrollup.run_refresh: each attempt is committed (status running) before
+        # its work, so one cancelled by statement_timeout or a client stays on record
+        run_ids = [r[0] for r in conn.execute("SELECT pgrollup.refresh_begin(%s)", (module,)).fetchall()]
         failed = False
-        for m, st, n, d in rows:
+        for run_id in run_ids:
+            m, st, n, d = conn.execute("SELECT module, status, changes_applied, duration FROM pgrollup.refresh_run(%s, %s)",
+                                       (run_id, not no_wait)).fetchone()
             click.echo(f"{m}: {st}, {n} changes applied in {d.total_seconds():.3f}s")
             if st == "failed":
-                err = conn.execute("SELECT error FROM pgrollup.refresh_runs WHERE module = %s ORDER BY run_id DESC LIMIT 1",
-                                   (m,)).fetchone()
+                err = conn.execute("SELECT error FROM pgrollup.refresh_runs WHERE run_id = %s", (run_id,)).fetchone()
                 click.echo(f"pgrollup: {m} refresh failed: {err[0] if err else 'unknown error'}", err=True)
                 failed = True
     if failed:

@@ -124,7 +124,7 @@ def grant_statements(conn: psycopg.Connection, mods: list[Module], planned: bool
     out = [f"REVOKE ALL ON SCHEMA pgrollup_internal FROM {reader}, {admin};",
            f"GRANT USAGE ON SCHEMA pgrollup TO {reader}, {admin};",
            f"GRANT SELECT ON ALL TABLES IN SCHEMA pgrollup TO {reader};",
-           f"GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA pgrollup TO {admin};"]
+           f"GRANT EXECUTE ON ALL ROUTINES IN SCHEMA pgrollup TO {admin};"]
     for (sig,) in conn.execute(
             "SELECT p.oid::regprocedure::text FROM pg_catalog.pg_proc p "
             "JOIN pg_catalog.pg_namespace n ON n.oid = p.pronamespace "
@@ -173,7 +173,7 @@ def _migrate_legacy(conn: psycopg.Connection, found: dict[str, Role], may_grant:
             conn.execute(f"REVOKE ALL ON SCHEMA {schema} FROM {q_old}")
             conn.execute(f"REVOKE ALL ON ALL TABLES IN SCHEMA {schema} FROM {q_old}")
             conn.execute(f"REVOKE ALL ON ALL SEQUENCES IN SCHEMA {schema} FROM {q_old}")
-            conn.execute(f"REVOKE ALL ON ALL FUNCTIONS IN SCHEMA {schema} FROM {q_old}")
+            conn.execute(f"REVOKE ALL ON ALL ROUTINES IN SCHEMA {schema} FROM {q_old}")
         members = _members(conn, legacy[old], exclude)
         new = found[kind]
         text = (f"the shared role {old} of earlier versions no longer gives access in database {conn.info.dbname} "

@@ -29,8 +29,9 @@ from ..errors import UserError
 
 DEFAULT_SCHEDULE = "0 * * * *"
 APPLY_SCHEDULE = "* * * * *"
-COMMAND = "SELECT module, status, changes_applied FROM pgrollup.refresh()"
-APPLY_COMMAND = "SELECT * FROM pgrollup.refresh('reporting', false)"
+# run_refresh commits a record of each attempt before its work, so a cancelled run is on record
+COMMAND = "CALL pgrollup.run_refresh()"
+APPLY_COMMAND = "CALL pgrollup.run_refresh('reporting', false)"
 APPLY_MODULE = "reporting"
 CRON_DATABASE_ENV = "PGROLLUP_CRON_DATABASE"
 SCHEDULE_IN_DATABASE = "cron.schedule_in_database(text,text,text,text,text,boolean)"
