@@ -13,6 +13,16 @@ def cron_jobs(pg_cluster, dbname):
                          (dbname,)).fetchall()
 
 
+def wait_for_run(db, module, seconds):
+    """Whether a refresh of the module shows in refresh_runs within that many seconds."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if db.scalar("SELECT count(*) FROM pgrollup.refresh_runs WHERE module = %s AND status = 'ok'", (module,)):
+            return True
+        time.sleep(2)
+    return False
+
+
 def test_install_registers_one_hourly_job_idempotently(db, pg_cluster, cli):
     assert cli("install", "--dsn", db.dsn).returncode == 0
     assert cli("install", "--dsn", db.dsn).returncode == 0
@@ -47,14 +57,7 @@ def test_pg_cron_really_runs_the_refresh(db, pg_cluster, cli):
     add_fake_module(db)
     res = cli("schedule", "--dsn", db.dsn, "--cron", "* * * * *")
     assert res.returncode == 0, res.stderr
-    deadline = time.monotonic() + 80
-    runs = 0
-    while time.monotonic() < deadline:
-        runs = db.scalar("SELECT count(*) FROM pgrollup.refresh_runs WHERE module = 'fake' AND status = 'ok'")
-        if runs:
-            break
-        time.sleep(2)
-    assert runs >= 1, "pg_cron did not run pgrollup.refresh() within 80 s"
+    assert wait_for_run(db, "fake", 80), "pg_cron did not run pgrollup.refresh() within 80 s"
     with psycopg.connect(pg_cluster.dsn("postgres")) as c:
         status = c.execute("SELECT d.status FROM cron.job_run_details d JOIN cron.job j USING (jobid) "
                            "WHERE j.database = %s ORDER BY d.runid DESC LIMIT 1", (db.name,)).fetchone()
@@ -110,14 +113,7 @@ def test_non_superuser_owner_schedules_runs_monitors_and_unschedules(db, pg_clus
                         (f"pgrollup-refresh-{db.name}", "* * * * *", db.name, True)]
         with psycopg.connect(pg_cluster.dsn("postgres")) as c:
             assert {r[0] for r in c.execute("SELECT username FROM cron.job WHERE database = %s", (db.name,))} == {owner}
-        deadline = time.monotonic() + 90
-        runs = 0
-        while time.monotonic() < deadline:
-            runs = db.scalar("SELECT count(*) FROM pgrollup.refresh_runs WHERE module = 'reporting'")
-            if runs:
-                break
-            time.sleep(2)
-        assert runs >= 1, "pg_cron did not run the refresh within 90 s"
+        assert wait_for_run(db, "reporting", 90), "pg_cron did not run the refresh within 90 s"
         with psycopg.connect(pg_cluster.dsn("postgres", user=owner)) as c:   # the owner sees its own runs
             statuses = {r[0] for r in c.execute(
                 "SELECT d.status FROM cron.job_run_details d JOIN cron.job j USING (jobid) WHERE j.database = %s",

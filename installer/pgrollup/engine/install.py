@@ -135,39 +135,49 @@ def _code_statements(mods, schemas) -> list[tuple[str, str]]:
     return out
 
 
-def _apply_code(conn, mods, schemas, lock_timeout: str, retries: int) -> list[str]:
-    """Functions, views, source schemas and capture triggers in one transaction, retried when a
-    source table's lock cannot be had within lock_timeout."""
-    code = _code_statements(mods, schemas)
+def with_lock_retries(conn: psycopg.Connection, work, lock_timeout: str, retries: int, what: str,
+                      outcome: str = ""):
+    """work() in one transaction under lock_timeout, retried with a short back-off when a lock
+    cannot be had in time: nobody waits behind us longer than lock_timeout per attempt."""
     attempt = 0
     while True:
         attempt += 1
         try:
             with conn.transaction():
                 conn.execute(sql.SQL("SET LOCAL lock_timeout = {}").format(sql.Literal(lock_timeout)))
-                # objects are created with a search_path nothing can shadow
-                conn.execute("SET LOCAL search_path = pg_catalog, pg_temp")
-                for label, text in code:
-                    try:
-                        conn.execute(text)
-                    except psycopg.errors.LockNotAvailable:
-                        raise
-                    except psycopg.Error as exc:
-                        raise UserError(f"{label}: {first_line(exc)}") from None
-                for mod in mods:
-                    if mod.name == CORE:
-                        continue
-                    conn.execute("UPDATE pgrollup_internal.modules SET source_schema = %s WHERE module = %s",
-                                 (schemas[mod.name], mod.name))
-                    conn.execute("SELECT pgrollup_internal.module_call(%s, 'attach')", (mod.name,))
-                conn.execute("SELECT pgrollup_internal.refresh_timezone_names()")
-                return roles.apply(conn, mods)
+                return work()
         except psycopg.errors.LockNotAvailable as exc:
             if attempt > retries:
-                raise UserError(f"gave up after {attempt} attempts: a source table stayed locked longer than "
-                                f"lock_timeout {lock_timeout} ({first_line(exc)}); retry when the long transaction ends "
+                raise UserError(f"gave up after {attempt} attempts: {what} stayed locked longer than lock_timeout "
+                                f"{lock_timeout} ({first_line(exc)}){outcome}; retry when the long transaction ends "
                                 f"or raise --lock-timeout") from None
             time.sleep(min(2.0, 0.25 * attempt))
+
+
+def _apply_code(conn, mods, schemas, lock_timeout: str, retries: int) -> list[str]:
+    """Functions, views, source schemas and capture triggers in one transaction, retried when a
+    source table's lock cannot be had within lock_timeout."""
+    code = _code_statements(mods, schemas)
+
+    def work():
+        # objects are created with a search_path nothing can shadow
+        conn.execute("SET LOCAL search_path = pg_catalog, pg_temp")
+        for label, text in code:
+            try:
+                conn.execute(text)
+            except psycopg.errors.LockNotAvailable:
+                raise
+            except psycopg.Error as exc:
+                raise UserError(f"{label}: {first_line(exc)}") from None
+        for mod in mods:
+            if mod.name == CORE:
+                continue
+            conn.execute("UPDATE pgrollup_internal.modules SET source_schema = %s WHERE module = %s",
+                         (schemas[mod.name], mod.name))
+            conn.execute("SELECT pgrollup_internal.module_call(%s, 'attach')", (mod.name,))
+        conn.execute("SELECT pgrollup_internal.refresh_timezone_names()")
+        return roles.apply(conn, mods)
+    return with_lock_retries(conn, work, lock_timeout, retries, "a source table")
 
 
 def install(conn: psycopg.Connection, dsn: str, requested=(), source_schema=None, dry_run=False,
@@ -235,7 +245,7 @@ def install(conn: psycopg.Connection, dsn: str, requested=(), source_schema=None
         if cron_info.can_schedule:
             ids = cron.schedule(conn, dsn, cron_info, cron_expr)
             for name, jobid in ids.items():
-                what = (f"runs pgrollup.refresh() at '{cron_expr}'" if name == cron.job_name(conn.info.dbname)
+                what = (f"runs pgrollup.run_refresh() at '{cron_expr}'" if name == cron.job_name(conn.info.dbname)
                         else f"applies the {cron.APPLY_MODULE} change log every minute")
                 result.messages.append(f"pg_cron job {name} (id {jobid}) {what} (UTC) from database {cron_info.database}")
         else:
@@ -259,7 +269,8 @@ PGROLLUP_SCHEMAS = ["pgrollup", "pgrollup_internal"]
 
 # Objects outside pgrollup's schemas that depend on an object inside them (views over its views,
 # defaults, constraints, indexes, triggers, functions or columns using its functions or types...),
-# except pgrollup's own capture triggers; and objects inside its schemas that another role owns.
+# except pgrollup's own capture triggers; and objects inside its schemas that a role which did not
+# install pgrollup owns.
 _DEPENDENTS_SQL = """
 WITH ours AS (
     SELECT 'pg_catalog.pg_class'::regclass AS classid, c.oid AS objid
@@ -273,6 +284,12 @@ WITH ours AS (
     SELECT 'pg_catalog.pg_type'::regclass, t.oid
       FROM pg_catalog.pg_type AS t JOIN pg_catalog.pg_namespace AS n ON n.oid = t.typnamespace
      WHERE n.nspname = ANY(%(schemas)s)
+), installers AS (
+    -- roles that installed pgrollup: owners of its schemas and of its internal functions
+    SELECT n.nspowner AS owner FROM pg_catalog.pg_namespace AS n WHERE n.nspname = ANY(%(schemas)s)
+    UNION
+    SELECT p.proowner FROM pg_catalog.pg_proc AS p JOIN pg_catalog.pg_namespace AS n ON n.oid = p.pronamespace
+     WHERE n.nspname = 'pgrollup_internal'
 ), dependents AS (
     SELECT DISTINCT d.classid, d.objid, d.objsubid, d.refclassid, d.refobjid, d.refobjsubid
       FROM pg_catalog.pg_depend AS d
@@ -317,12 +334,13 @@ UNION
 SELECT pg_catalog.pg_describe_object('pg_catalog.pg_class'::regclass, c.oid, 0) || ' (owned by ' || c.relowner::regrole::text || ')',
        'schema ' || n.nspname
   FROM pg_catalog.pg_class AS c JOIN pg_catalog.pg_namespace AS n ON n.oid = c.relnamespace
- WHERE n.nspname = ANY(%(schemas)s) AND c.relowner <> n.nspowner AND c.relkind IN ('r', 'p', 'v', 'm', 'f')
+ WHERE n.nspname = ANY(%(schemas)s) AND c.relkind IN ('r', 'p', 'v', 'm', 'f')
+   AND c.relowner NOT IN (SELECT i.owner FROM installers AS i)
 UNION
 SELECT pg_catalog.pg_describe_object('pg_catalog.pg_proc'::regclass, p.oid, 0) || ' (owned by ' || p.proowner::regrole::text || ')',
        'schema ' || n.nspname
   FROM pg_catalog.pg_proc AS p JOIN pg_catalog.pg_namespace AS n ON n.oid = p.pronamespace
- WHERE n.nspname = ANY(%(schemas)s) AND p.proowner <> n.nspowner
+ WHERE n.nspname = ANY(%(schemas)s) AND p.proowner NOT IN (SELECT i.owner FROM installers AS i)
  ORDER BY 1, 2
 """
 
@@ -360,8 +378,7 @@ def _step(conn: psycopg.Connection, label: str, statement, params=None) -> None:
         raise UserError(f"uninstall stopped at {label}: {first_line(exc)}") from None
 
 
-def _drop_in_transaction(conn: psycopg.Connection, lock_timeout: str) -> None:
-    conn.execute(sql.SQL("SET LOCAL lock_timeout = {}").format(sql.Literal(lock_timeout)))
+def _drop_in_transaction(conn: psycopg.Connection) -> None:
     for module in installed_modules(conn):
         try:
             with conn.transaction():
@@ -400,19 +417,8 @@ def uninstall(conn: psycopg.Connection, dsn: str, drop_roles: bool = False, drop
                         "\nhint: drop or change them first, or run pgrollup uninstall --drop-dependents to drop them "
                         "(and whatever depends on them) with pgrollup")
     if present:
-        attempt = 0
-        while True:
-            attempt += 1
-            try:
-                with conn.transaction():
-                    _drop_in_transaction(conn, lock_timeout)
-                break
-            except psycopg.errors.LockNotAvailable as exc:
-                if attempt > retries:
-                    raise UserError(f"gave up after {attempt} attempts: a table stayed locked longer than lock_timeout "
-                                    f"{lock_timeout} ({first_line(exc)}); nothing was changed; retry when the long "
-                                    f"transaction ends or raise --lock-timeout") from None
-                time.sleep(min(2.0, 0.25 * attempt))
+        with_lock_retries(conn, lambda: _drop_in_transaction(conn), lock_timeout, retries, "a table",
+                          "; nothing was changed")
         for obj, _ in dependents:
             messages.append(f"dropped dependent {obj}")
         messages.append(f"removed schemas {' and '.join(present)} and every pgrollup trigger")
