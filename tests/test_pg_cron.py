@@ -146,7 +146,11 @@ def test_non_superuser_owner_without_cron_grants_is_told_the_grants(db, pg_clust
 
 
 def test_explicit_cron_database(db, pg_cluster, cli):
-    db.install()
+    res = cli("install", "--dsn", db.dsn, "--schedule", "0 * * * *", "--cron-database", "nosuchdb")
+    assert res.returncode == 1 and "nosuchdb" in res.stderr and res.stderr.count("\n") == 1
+    res = cli("install", "--dsn", db.dsn, "--cron-database", "postgres")
+    assert res.returncode == 0, res.stderr
+    assert cli("unschedule", "--dsn", db.dsn, "--cron-database", "postgres").returncode == 0
     res = cli("schedule", "--dsn", db.dsn, "--cron-database", "nosuchdb")
     assert res.returncode == 1 and "nosuchdb" in res.stderr and res.stderr.count("\n") == 1
     res = cli("schedule", "--dsn", db.dsn, env={"PGROLLUP_CRON_DATABASE": "postgres"})

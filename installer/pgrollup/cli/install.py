@@ -1,6 +1,7 @@
 """``pgrollup install`` and ``pgrollup uninstall`` (the work: pgrollup.engine.install)."""
 from __future__ import annotations
 
+import os
 import sys
 
 import click
@@ -28,12 +29,15 @@ from .schedule import cron_database_option
 @click.option("--lock-timeout", default="5s", show_default=True,
               help="lock_timeout for DDL on source tables (CREATE TRIGGER); retried on timeout.")
 @click.option("--retries", default=5, show_default=True, help="Attempts after a lock timeout.")
+@cron_database_option
 @user_errors
-def install(dsn, modules, source_schema, cron_expr, no_schedule, dry_run, lock_timeout, retries):
+def install(dsn, modules, source_schema, cron_expr, no_schedule, dry_run, lock_timeout, retries, cron_database):
     """Install or upgrade pgrollup in a database (idempotent)."""
     if cron_expr and no_schedule:
         raise UserError("--schedule and --no-schedule exclude each other")
     check_module_names(modules)
+    if cron_database:   # read by pg_cron detection (engine.schedule.detect)
+        os.environ[cron.CRON_DATABASE_ENV] = cron_database
     dsn = resolve_dsn(dsn)
     with connect(dsn) as conn:
         res = do_install(conn, dsn, modules, source_schema=source_schema, dry_run=dry_run,
