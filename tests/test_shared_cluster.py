@@ -145,3 +145,40 @@ def test_upgrade_from_the_shared_roles_of_earlier_versions(db, pg_cluster, cli, 
     finally:
         with db.connect() as conn:
             conn.execute("DROP OWNED BY pgrollup_reader, pgrollup_admin")
+
+
+def test_owner_without_createrole_upgrades_from_the_shared_roles(db, pg_cluster, cli, logins):
+    """The shared roles keep their access until this database's roles exist; then the owner, given
+    them WITH ADMIN OPTION by the printed statements, moves their members over."""
+    with database_owner(db, pg_cluster, sources=rs.create_source) as owner:
+        dsn = db.dsn_as(owner)
+        res = cli("install", "--dsn", dsn, "--no-schedule")
+        assert res.returncode == 0, res.stderr
+        stmts = [line for line in res.stdout.splitlines()
+                 if line.startswith(("CREATE ROLE", "COMMENT ON ROLE", "GRANT pgrollup_"))]
+        bi = logins(f"{db.name}_legacy_bi")
+        with psycopg.connect(pg_cluster.dsn("postgres"), autocommit=True) as c:
+            for r in ("pgrollup_reader", "pgrollup_admin"):
+                if not c.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", (r,)).fetchone():
+                    c.execute(f"CREATE ROLE {r} NOLOGIN")
+            c.execute(f"GRANT pgrollup_reader TO {bi}")
+        with db.connect(user=owner) as conn:     # what the earlier installer granted
+            conn.execute("GRANT USAGE ON SCHEMA pgrollup TO pgrollup_reader")
+            conn.execute("GRANT SELECT ON ALL TABLES IN SCHEMA pgrollup TO pgrollup_reader")
+        try:
+            res = cli("install", "--dsn", dsn, "--no-schedule")
+            assert res.returncode == 0, res.stderr
+            with db.connect(user=bi) as conn:    # not yet moved: the new roles do not exist
+                conn.execute("SELECT count(*) FROM pgrollup.reporting_events_rollups").fetchone()
+            with db.connect() as conn:
+                for stmt in stmts:
+                    conn.execute(stmt)
+            res = cli("install", "--dsn", dsn, "--no-schedule")
+            assert res.returncode == 0, res.stderr
+            assert f"its members now have {role_name(db.name, 'reader')}: {bi}" in res.stdout
+            assert not db.scalar("SELECT has_schema_privilege('pgrollup_reader', 'pgrollup', 'USAGE')")
+            with db.connect(user=bi) as conn:
+                conn.execute("SELECT count(*) FROM pgrollup.reporting_events_rollups").fetchone()
+        finally:
+            with db.connect() as conn:
+                conn.execute("DROP OWNED BY pgrollup_reader, pgrollup_admin")

@@ -178,7 +178,8 @@ def _migrate_legacy(conn: psycopg.Connection, found: dict[str, Role], may_grant:
         new = found[kind]
         text = (f"the shared role {old} of earlier versions no longer gives access in database {conn.info.dbname} "
                 f"(its grants here are revoked; {new.name} replaces it)")
-        if members and may_grant and new.exists:
+        if members and new.exists and (may_grant or conn.execute(
+                "SELECT pg_catalog.pg_has_role(current_user, %s, 'MEMBER WITH ADMIN OPTION')", (new.name,)).fetchone()[0]):
             for m in members:
                 conn.execute(f"GRANT {new.q} TO {quote_ident(m)}")
             text += f"; its members now have {new.name}: {', '.join(members)}"
