@@ -77,7 +77,7 @@ COMMENT ON VIEW pgrollup.rollup_health IS 'Freshness and alert state of every in
 COMMENT ON COLUMN pgrollup.rollup_health.module IS 'Module name.';
 COMMENT ON COLUMN pgrollup.rollup_health.mode IS 'Maintenance mode of the module (for example incremental, materialized_view, immediate, deferred).';
 COMMENT ON COLUMN pgrollup.rollup_health.last_success_at IS 'End of the last successful refresh, NULL when none.';
-COMMENT ON COLUMN pgrollup.rollup_health.last_status IS 'Status of the last refresh attempt (ok or failed), NULL when never refreshed.';
+COMMENT ON COLUMN pgrollup.rollup_health.last_status IS 'Status of the last refresh attempt (ok, failed, running or cancelled: see pgrollup.refresh_runs), NULL when never refreshed.';
 COMMENT ON COLUMN pgrollup.rollup_health.last_duration IS 'Duration of the last refresh attempt.';
 COMMENT ON COLUMN pgrollup.rollup_health.pending_changes IS 'Captured source changes not yet applied to the rollups (NULL when the mode does not track changes).';
 COMMENT ON COLUMN pgrollup.rollup_health.staleness IS 'How long committed source changes may have been missing from the rollups (0 when current).';
