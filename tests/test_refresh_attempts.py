@@ -96,7 +96,11 @@ def test_client_cancel_of_run_refresh(fakedb):
 def test_lock_timeout_while_another_refresh_runs(fakedb):
     t = threading.Thread(target=lambda: fakedb.rows("SELECT * FROM pgrollup.refresh('fake')"))
     t.start()
-    time.sleep(0.5)
+    deadline = time.monotonic() + 2.5
+    while time.monotonic() < deadline and not fakedb.scalar(
+            "SELECT count(*) FROM pg_stat_activity WHERE state = 'active' AND query LIKE 'SELECT * FROM pgrollup.refresh(%%'"):
+        time.sleep(0.05)
+    time.sleep(0.2)
     try:
         # while the other refresh runs, health does not call it unfinished
         level, alert, _ = health(fakedb)
@@ -113,10 +117,15 @@ def test_lock_timeout_while_another_refresh_runs(fakedb):
 
 
 def test_running_attempts_are_not_reported_as_unfinished(fakedb):
+    with fakedb.connect() as conn:
+        conn.execute("UPDATE fake.control SET sleep_seconds = 6")
     t = threading.Thread(target=lambda: fakedb.rows("CALL pgrollup.run_refresh('fake')"))
     t.start()
     try:
-        time.sleep(1)
+        deadline = time.monotonic() + 4
+        while not runs(fakedb) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        time.sleep(0.3)                                    # the attempt is now doing its work
         assert runs(fakedb) == [("running", True, None)]
         level, alert, last_status = health(fakedb)
         assert last_status == "running" and (alert is None or "did not finish" not in alert), alert
