@@ -112,6 +112,16 @@ def test_membership_for_one_database_gives_nothing_in_another(db, second_db, pg_
                 conn.execute(reads[0])
 
 
+def legacy_reader_member(pg_cluster, user):
+    """The shared roles of earlier versions (cluster-wide), with `user` a member of the reader."""
+    with psycopg.connect(pg_cluster.dsn("postgres"), autocommit=True) as c:
+        for r in ("pgrollup_reader", "pgrollup_admin"):
+            if not c.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", (r,)).fetchone():
+                c.execute(f"CREATE ROLE {r} NOLOGIN")
+        c.execute(f"GRANT pgrollup_reader TO {user}")
+    return user
+
+
 def test_upgrade_from_the_shared_roles_of_earlier_versions(db, pg_cluster, cli, logins):
     """An install made by an earlier version granted to pgrollup_reader / pgrollup_admin, shared by
     every database: the upgrade moves this database to its own roles, revokes the shared roles'
@@ -119,12 +129,7 @@ def test_upgrade_from_the_shared_roles_of_earlier_versions(db, pg_cluster, cli, 
     with db.connect() as conn:
         rs.create_source(conn)
     db.install()
-    bi = logins(f"{db.name}_legacy_bi")
-    with psycopg.connect(pg_cluster.dsn("postgres"), autocommit=True) as c:
-        for r in ("pgrollup_reader", "pgrollup_admin"):
-            if not c.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", (r,)).fetchone():
-                c.execute(f"CREATE ROLE {r} NOLOGIN")
-        c.execute(f"GRANT pgrollup_reader TO {bi}")
+    bi = legacy_reader_member(pg_cluster, logins(f"{db.name}_legacy_bi"))
     with db.connect() as conn:            # what the earlier installer granted
         conn.execute("GRANT USAGE ON SCHEMA pgrollup TO pgrollup_reader, pgrollup_admin")
         conn.execute("GRANT SELECT ON ALL TABLES IN SCHEMA pgrollup TO pgrollup_reader")
@@ -156,12 +161,7 @@ def test_owner_without_createrole_upgrades_from_the_shared_roles(db, pg_cluster,
         assert res.returncode == 0, res.stderr
         stmts = [line for line in res.stdout.splitlines()
                  if line.startswith(("CREATE ROLE", "COMMENT ON ROLE", "GRANT pgrollup_"))]
-        bi = logins(f"{db.name}_legacy_bi")
-        with psycopg.connect(pg_cluster.dsn("postgres"), autocommit=True) as c:
-            for r in ("pgrollup_reader", "pgrollup_admin"):
-                if not c.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", (r,)).fetchone():
-                    c.execute(f"CREATE ROLE {r} NOLOGIN")
-            c.execute(f"GRANT pgrollup_reader TO {bi}")
+        bi = legacy_reader_member(pg_cluster, logins(f"{db.name}_legacy_bi"))
         with db.connect(user=owner) as conn:     # what the earlier installer granted
             conn.execute("GRANT USAGE ON SCHEMA pgrollup TO pgrollup_reader")
             conn.execute("GRANT SELECT ON ALL TABLES IN SCHEMA pgrollup TO pgrollup_reader")
