@@ -64,6 +64,8 @@ def db(pg_cluster):
         if pg_cluster.has_cron:
             c.execute("SELECT cron.unschedule(jobid) FROM cron.job WHERE database = %s", (name,))
         c.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+        for kind in ("reader", "admin"):               # the database's own pgrollup roles
+            c.execute(f"DROP ROLE IF EXISTS pgrollup_{name}_{kind}")
 
 
 def run_cli(*args, env=None, input=None, timeout=600):

@@ -1,8 +1,14 @@
-"""Roles and least privilege: pgrollup_reader for BI tools, pgrollup_admin for operators."""
+"""Roles and least privilege: each database has its own reader (BI tools) and admin (operators)
+role, shown by pgrollup.access_roles; membership for one database gives nothing in another."""
 import psycopg
 import pytest
 
 from core_support import add_fake_module
+from pgrollup.engine.roles import marker, role_name
+
+
+def access_roles(db):
+    return dict(db.rows("SELECT role_kind, role_name FROM pgrollup.access_roles"))
 
 
 @pytest.fixture
@@ -10,9 +16,10 @@ def users(db, pg_cluster):
     bi, ops = f"{db.name}_bi", f"{db.name}_ops"
     db.install()
     add_fake_module(db)
+    roles = access_roles(db)
     with psycopg.connect(pg_cluster.dsn("postgres"), autocommit=True) as c:
-        c.execute(f"CREATE ROLE {bi} LOGIN IN ROLE pgrollup_reader")
-        c.execute(f"CREATE ROLE {ops} LOGIN IN ROLE pgrollup_admin")
+        c.execute(f"CREATE ROLE {bi} LOGIN IN ROLE {roles['reader']}")
+        c.execute(f"CREATE ROLE {ops} LOGIN IN ROLE {roles['admin']}")
     with db.connect() as conn:
         conn.execute(f"GRANT USAGE ON SCHEMA fake TO {ops}")          # the stand-in module's own schema
         conn.execute(f"GRANT ALL ON ALL TABLES IN SCHEMA fake TO {ops}")
@@ -24,10 +31,27 @@ def users(db, pg_cluster):
             c.execute(f"DROP ROLE {r}")
 
 
-def test_roles_exist_after_install(db):
+def test_roles_of_this_database_after_install(db):
     db.install()
-    assert {r[0] for r in db.rows("SELECT rolname FROM pg_roles WHERE rolname LIKE 'pgrollup_%'")} == \
-        {"pgrollup_reader", "pgrollup_admin"}
+    assert access_roles(db) == {"reader": f"pgrollup_{db.name}_reader", "admin": f"pgrollup_{db.name}_admin"}
+    for kind, name in access_roles(db).items():
+        assert db.scalar("SELECT shobj_description(oid, 'pg_authid') FROM pg_roles WHERE rolname = %s",
+                         (name,)) == marker(db.name, kind)
+    assert db.scalar("SELECT pg_typeof(role_name)::text FROM pgrollup.access_roles LIMIT 1") == "name"
+    assert db.scalar("SELECT obj_description('pgrollup.access_roles'::regclass)")
+    # the shared roles of earlier versions (they may exist in the cluster) get nothing here
+    assert db.scalar("SELECT count(*) FROM pg_roles WHERE rolname IN ('pgrollup_reader', 'pgrollup_admin') "
+                     "AND has_schema_privilege(oid, 'pgrollup', 'USAGE')") == 0
+
+
+def test_role_names_fit_in_63_bytes():
+    long = "ü" * 40
+    for kind in ("reader", "admin"):
+        name = role_name(long, kind)
+        assert len(name.encode()) <= 63 and name.endswith(f"_{kind}") and name.startswith("pgrollup_")
+        name.encode().decode()                         # no character cut in half
+    assert role_name(long, "reader") != role_name(long + "x", "reader")
+    assert role_name("app", "reader") == "pgrollup_app_reader"
 
 
 def test_reader_reads_and_nothing_else(db, users):
@@ -35,6 +59,7 @@ def test_reader_reads_and_nothing_else(db, users):
     with db.connect(user=bi) as conn:
         assert conn.execute("SELECT count(*) FROM pgrollup.rollup_health").fetchone()[0] == 1
         conn.execute("SELECT * FROM pgrollup.refresh_runs").fetchall()
+        assert conn.execute("SELECT count(*) FROM pgrollup.access_roles").fetchone()[0] == 2
         assert conn.execute("SELECT pgrollup.version()").fetchone()[0]
         for stmt in ("SELECT * FROM pgrollup.refresh()",
                      "UPDATE pgrollup.alert_thresholds SET failures_warning = 5",
@@ -59,7 +84,8 @@ def test_public_has_no_access(db, pg_cluster, users):
         c.execute(f"CREATE ROLE {nobody} LOGIN")
     try:
         with db.connect(user=nobody) as conn:
-            for stmt in ("SELECT * FROM pgrollup.rollup_health", "SELECT * FROM pgrollup.refresh()"):
+            for stmt in ("SELECT * FROM pgrollup.rollup_health", "SELECT * FROM pgrollup.refresh()",
+                         "SELECT * FROM pgrollup.access_roles"):
                 with pytest.raises(psycopg.errors.InsufficientPrivilege):
                     conn.execute(stmt)
     finally:
@@ -67,15 +93,33 @@ def test_public_has_no_access(db, pg_cluster, users):
             c.execute(f"DROP ROLE {nobody}")
 
 
+def test_a_role_pgrollup_did_not_create_is_not_trusted(db, pg_cluster, cli):
+    squatter = role_name(db.name, "reader")
+    with psycopg.connect(pg_cluster.dsn("postgres"), autocommit=True) as c:
+        c.execute(f"CREATE ROLE {squatter} NOLOGIN")
+    res = cli("install", "--dsn", db.dsn, "--no-schedule")
+    assert res.returncode == 1 and res.stderr.count("\n") == 1, res.stderr
+    assert squatter in res.stderr and "COMMENT ON ROLE" in res.stderr and "not trusted" in res.stderr
+    assert db.scalar("SELECT count(*) FROM pg_namespace WHERE nspname LIKE 'pgrollup%'") == 0
+    # a role marked for another database is not trusted either
+    with psycopg.connect(pg_cluster.dsn("postgres"), autocommit=True) as c:
+        c.execute(f"COMMENT ON ROLE {squatter} IS '{marker('otherdb', 'reader')}'")
+    assert cli("install", "--dsn", db.dsn, "--no-schedule").returncode == 1
+    # the fix the message names
+    with psycopg.connect(pg_cluster.dsn("postgres"), autocommit=True) as c:
+        c.execute(f"COMMENT ON ROLE {squatter} IS '{marker(db.name, 'reader')}'")
+    res = cli("install", "--dsn", db.dsn, "--no-schedule")
+    assert res.returncode == 0, res.stderr
+    assert access_roles(db)["reader"] == squatter
+
+
 def test_uninstall_drop_roles(db, cli):
     db.install()
+    names = access_roles(db)
     res = cli("uninstall", "--dsn", db.dsn, "--yes", "--drop-roles")
     assert res.returncode == 0, res.stderr
-    remaining = {r[0] for r in db.rows("SELECT rolname FROM pg_roles WHERE rolname LIKE 'pgrollup_%'")}
-    for role in ("pgrollup_reader", "pgrollup_admin"):
-        # dropped, unless another database of the cluster still grants it something (then it says so)
-        assert (role not in remaining and f"dropped role {role}" in res.stdout) or \
-            (role in remaining and f"kept role {role}" in res.stdout)
+    for role in names.values():
+        assert f"dropped role {role}" in res.stdout
+        assert db.scalar("SELECT count(*) FROM pg_roles WHERE rolname = %s", (role,)) == 0
     db.install()                                    # a later install creates them again
-    assert {r[0] for r in db.rows("SELECT rolname FROM pg_roles WHERE rolname LIKE 'pgrollup_%'")} == \
-        {"pgrollup_reader", "pgrollup_admin"}
+    assert access_roles(db) == names

@@ -242,7 +242,8 @@ def test_app_and_reader_roles_need_no_internal_grants(db):
     with db.connect() as conn:
         conn.execute("DO $$ BEGIN CREATE ROLE msg_app LOGIN; EXCEPTION WHEN duplicate_object THEN NULL; END $$")
         conn.execute("DO $$ BEGIN CREATE ROLE msg_bi LOGIN; EXCEPTION WHEN duplicate_object THEN NULL; END $$")
-        conn.execute("GRANT pgrollup_reader TO msg_bi")
+        reader = conn.execute("SELECT role_name FROM pgrollup.access_roles WHERE role_kind = 'reader'").fetchone()[0]
+        conn.execute(f'GRANT "{reader}" TO msg_bi')
         conn.execute("GRANT SELECT, INSERT, UPDATE, DELETE ON outbound_messages, message_events, campaign_transitions TO msg_app")
         conn.execute("GRANT USAGE ON ALL SEQUENCES IN SCHEMA public TO msg_app")
     with db.connect(user="msg_app") as app:

@@ -36,14 +36,18 @@ def roles(db, pg_cluster):
 
 def test_owner_installs_app_writes_reader_reads(db, pg_cluster, cli, roles):
     owner, app, bi = roles
-    with psycopg.connect(pg_cluster.dsn("postgres"), autocommit=True) as c:
-        # the cluster-wide roles, created once by whoever may (an owner without CREATEROLE may not)
-        for r in ("pgrollup_reader", "pgrollup_admin"):
-            if not c.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", (r,)).fetchone():
-                c.execute(f"CREATE ROLE {r} NOLOGIN")
+    # an owner without CREATEROLE is given the statements that create this database's roles; a
+    # role that may create roles runs them, and the next install grants to them
+    res = cli("install", "--dsn", db.dsn_as(owner), "--no-schedule")
+    assert res.returncode == 0, res.stderr
+    with psycopg.connect(db.dsn, autocommit=True) as c:
+        for line in res.stdout.splitlines():
+            if line.startswith(("CREATE ROLE", "COMMENT ON ROLE", "GRANT pgrollup_")):
+                c.execute(line)
     for _ in range(2):
         res = cli("install", "--dsn", db.dsn_as(owner), "--no-schedule")
         assert res.returncode == 0, res.stderr
+    reader = db.scalar("SELECT role_name FROM pgrollup.access_roles WHERE role_kind = 'reader'")
     with db.connect(user=owner) as conn:
         conn.execute("SELECT pgrollup.set_reporting_timezone(1, 'Asia/Kolkata')")
         conn.execute("SELECT pgrollup.set_tenant_timezone(1, 'America/St_Johns')")
@@ -59,7 +63,7 @@ def test_owner_installs_app_writes_reader_reads(db, pg_cluster, cli, roles):
         assert rs.rollup_mismatches(conn) == []
         ms.assert_exact(conn)
     with psycopg.connect(pg_cluster.dsn("postgres"), autocommit=True) as c:
-        c.execute(f"CREATE ROLE {bi} LOGIN IN ROLE pgrollup_reader")
+        c.execute(f"CREATE ROLE {bi} LOGIN IN ROLE {reader}")
     with db.connect(user=bi) as conn:
         assert conn.execute("SELECT count(*) FROM pgrollup.metrics_tenant_daily").fetchone()[0] > 0
         conn.execute("SELECT * FROM pgrollup.tenant_daily(1, '2026-01-01', '2026-12-31')").fetchall()

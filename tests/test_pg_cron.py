@@ -13,6 +13,16 @@ def cron_jobs(pg_cluster, dbname):
                          (dbname,)).fetchall()
 
 
+def wait_for_run(db, module, seconds):
+    """Whether a refresh of the module shows in refresh_runs within that many seconds."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if db.scalar("SELECT count(*) FROM pgrollup.refresh_runs WHERE module = %s AND status = 'ok'", (module,)):
+            return True
+        time.sleep(2)
+    return False
+
+
 def test_install_registers_one_hourly_job_idempotently(db, pg_cluster, cli):
     assert cli("install", "--dsn", db.dsn).returncode == 0
     assert cli("install", "--dsn", db.dsn).returncode == 0
@@ -47,14 +57,7 @@ def test_pg_cron_really_runs_the_refresh(db, pg_cluster, cli):
     add_fake_module(db)
     res = cli("schedule", "--dsn", db.dsn, "--cron", "* * * * *")
     assert res.returncode == 0, res.stderr
-    deadline = time.monotonic() + 80
-    runs = 0
-    while time.monotonic() < deadline:
-        runs = db.scalar("SELECT count(*) FROM pgrollup.refresh_runs WHERE module = 'fake' AND status = 'ok'")
-        if runs:
-            break
-        time.sleep(2)
-    assert runs >= 1, "pg_cron did not run pgrollup.refresh() within 80 s"
+    assert wait_for_run(db, "fake", 80), "pg_cron did not run pgrollup.refresh() within 80 s"
     with psycopg.connect(pg_cluster.dsn("postgres")) as c:
         status = c.execute("SELECT d.status FROM cron.job_run_details d JOIN cron.job j USING (jobid) "
                            "WHERE j.database = %s ORDER BY d.runid DESC LIMIT 1", (db.name,)).fetchone()
@@ -90,3 +93,66 @@ def test_health_sees_an_inactive_job_in_the_same_database(pg_cluster, cli):
             assert c.execute("SELECT pgrollup_internal.cron_job_state()").fetchone()[0] == "inactive"
     finally:
         assert cli("uninstall", "--dsn", dsn, "--yes").returncode == 0
+
+
+@pytest.mark.slow
+def test_non_superuser_owner_schedules_runs_monitors_and_unschedules(db, pg_cluster, cli):
+    """The managed-PostgreSQL path: the database owner (no superuser, no pg_read_all_settings) with
+    the documented pg_cron grants installs with scheduling, pg_cron runs the refresh as that owner,
+    status is ok, unschedule removes both jobs."""
+    import reporting_support as rs
+    from owner_support import database_owner
+
+    with database_owner(db, pg_cluster, sources=rs.create_source) as owner:
+        dsn = db.dsn_as(owner)
+        res = cli("install", "--dsn", dsn, "--schedule", "* * * * *")
+        assert res.returncode == 0, res.stderr
+        assert f"pgrollup-refresh-{db.name}" in res.stdout and f"pgrollup-apply-{db.name}" in res.stdout
+        jobs = sorted(cron_jobs(pg_cluster, db.name))
+        assert jobs == [(f"pgrollup-apply-{db.name}", "* * * * *", db.name, True),
+                        (f"pgrollup-refresh-{db.name}", "* * * * *", db.name, True)]
+        with psycopg.connect(pg_cluster.dsn("postgres")) as c:
+            assert {r[0] for r in c.execute("SELECT username FROM cron.job WHERE database = %s", (db.name,))} == {owner}
+        assert wait_for_run(db, "reporting", 90), "pg_cron did not run the refresh within 90 s"
+        with psycopg.connect(pg_cluster.dsn("postgres", user=owner)) as c:   # the owner sees its own runs
+            statuses = {r[0] for r in c.execute(
+                "SELECT d.status FROM cron.job_run_details d JOIN cron.job j USING (jobid) WHERE j.database = %s",
+                (db.name,))}
+        assert statuses and statuses <= {"succeeded", "running", "starting"}, statuses
+        res = cli("status", "--dsn", dsn)
+        assert res.returncode == 0, res.stdout + res.stderr
+        res = cli("schedule", "--dsn", dsn, "--cron", "0 * * * *")
+        assert res.returncode == 0, res.stderr
+        assert (f"pgrollup-refresh-{db.name}", "0 * * * *", db.name, True) in cron_jobs(pg_cluster, db.name)
+        res = cli("unschedule", "--dsn", dsn)
+        assert res.returncode == 0, res.stderr
+        assert "2" in res.stdout or (f"pgrollup-apply-{db.name}" in res.stdout and f"pgrollup-refresh-{db.name}" in res.stdout)
+        assert cron_jobs(pg_cluster, db.name) == []
+        res = cli("status", "--dsn", dsn)
+        assert res.returncode == 0, res.stdout + res.stderr
+
+
+def test_non_superuser_owner_without_cron_grants_is_told_the_grants(db, pg_cluster, cli):
+    from owner_support import database_owner
+
+    with database_owner(db, pg_cluster, cron_grants=False) as owner:
+        dsn = db.dsn_as(owner)
+        res = cli("schedule", "--dsn", dsn)
+        assert res.returncode == 1 and res.stderr.count("\n") == 1
+        assert f"GRANT USAGE ON SCHEMA cron TO {owner};" in res.stderr
+        res = cli("install", "--dsn", dsn)                # pg_cron optional: install goes on and says why
+        assert res.returncode == 0, res.stderr
+        assert "GRANT USAGE ON SCHEMA cron" in res.stdout and cron_jobs(pg_cluster, db.name) == []
+
+
+def test_explicit_cron_database(db, pg_cluster, cli):
+    res = cli("install", "--dsn", db.dsn, "--schedule", "0 * * * *", "--cron-database", "nosuchdb")
+    assert res.returncode == 1 and "nosuchdb" in res.stderr and res.stderr.count("\n") == 1
+    res = cli("install", "--dsn", db.dsn, "--cron-database", "postgres")
+    assert res.returncode == 0, res.stderr
+    assert cli("unschedule", "--dsn", db.dsn, "--cron-database", "postgres").returncode == 0
+    res = cli("schedule", "--dsn", db.dsn, "--cron-database", "nosuchdb")
+    assert res.returncode == 1 and "nosuchdb" in res.stderr and res.stderr.count("\n") == 1
+    res = cli("schedule", "--dsn", db.dsn, env={"PGROLLUP_CRON_DATABASE": "postgres"})
+    assert res.returncode == 0, res.stderr
+    assert cron_jobs(pg_cluster, db.name) == [(f"pgrollup-refresh-{db.name}", "0 * * * *", db.name, True)]

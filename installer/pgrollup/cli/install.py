@@ -1,6 +1,7 @@
 """``pgrollup install`` and ``pgrollup uninstall`` (the work: pgrollup.engine.install)."""
 from __future__ import annotations
 
+import os
 import sys
 
 import click
@@ -12,23 +13,7 @@ from ..engine.install import install as do_install, uninstall as do_uninstall
 from ..engine.cronexpr import check_lock_timeout
 from ..errors import UserError
 from .common import checked, cron_option, dsn_option, module_option, user_errors
-
-
-def _print_role_hint(msg: str) -> bool:
-    """The role-creation hint one statement per line, only the statements a role with CREATEROLE
-    can run (the grants on pgrollup's objects are re-applied by the next install)."""
-    head, sep, rest = msg.partition(" can run: ")
-    if not sep:
-        return False
-    stmts = [s.strip() + ";" for s in rest.split(";") if s.strip() and not s.strip().startswith("(")]
-    tail = rest[rest.rfind(";") + 1:].strip()
-    needed = [s for s in stmts if s.startswith("CREATE ROLE") or (s.startswith("GRANT") and " ON " not in s)]
-    click.echo(f"{head} can run:")
-    for stmt in needed or stmts:
-        click.echo(f"  {stmt}")
-    if tail:
-        click.echo(tail.strip("() "))
-    return True
+from .schedule import cron_database_option
 
 
 @click.command()
@@ -47,12 +32,16 @@ def _print_role_hint(msg: str) -> bool:
               help="lock_timeout for DDL on source tables (CREATE TRIGGER), e.g. 5s, 500ms; retried on timeout.")
 @click.option("--retries", default=5, show_default=True, type=click.IntRange(0, 100), metavar="N",
               help="Attempts after a lock timeout (0-100).")
+@cron_database_option
 @user_errors
-def install(dsn, modules, source_schema, cron_expr, no_schedule, dry_run, no_refresh, lock_timeout, retries):
+def install(dsn, modules, source_schema, cron_expr, no_schedule, dry_run, no_refresh, lock_timeout, retries,
+            cron_database):
     """Install or upgrade pgrollup in a database (idempotent). Every option and precondition is
     checked before anything changes."""
     if cron_expr and no_schedule:
         raise UserError("--schedule and --no-schedule exclude each other")
+    if cron_database:   # read by pg_cron detection (engine.schedule.detect)
+        os.environ[cron.CRON_DATABASE_ENV] = cron_database
     dsn = resolve_dsn(dsn)
     with connect(dsn) as conn:
         res = do_install(conn, dsn, modules, source_schema=source_schema, dry_run=dry_run,
@@ -77,8 +66,7 @@ def install(dsn, modules, source_schema, cron_expr, no_schedule, dry_run, no_ref
         click.echo(f"pgrollup {__version__} installed in {conn.info.dbname}: modules {mods}; "
                    f"{applied} migration{'s' if applied != 1 else ''} applied")
         for msg in res.messages:
-            if not _print_role_hint(msg):
-                click.echo(msg)
+            click.echo(msg)
         if res.next_steps:
             click.echo("next steps:")
             for step in res.next_steps:
@@ -88,10 +76,18 @@ def install(dsn, modules, source_schema, cron_expr, no_schedule, dry_run, no_ref
 @click.command()
 @dsn_option
 @click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
-@click.option("--drop-roles", is_flag=True, help="Also drop the roles pgrollup_reader and pgrollup_admin "
-              "(kept when another database still uses them).")
+@click.option("--drop-dependents", is_flag=True,
+              help="Also drop the application's objects that depend on pgrollup (listed, and uninstall stops, "
+                   "without this option).")
+@click.option("--drop-roles", is_flag=True, help="Also drop this database's reader and admin roles "
+              "(pgrollup.access_roles).")
+@click.option("--lock-timeout", default="5s", show_default=True, metavar="DURATION", callback=checked(check_lock_timeout),
+              help="lock_timeout for each attempt to drop pgrollup's triggers and schemas, e.g. 5s; retried on timeout.")
+@click.option("--retries", default=5, show_default=True, type=click.IntRange(0, 100), metavar="N",
+              help="Attempts after a lock timeout (0-100).")
+@cron_database_option
 @user_errors
-def uninstall(dsn, yes, drop_roles):
+def uninstall(dsn, yes, drop_dependents, drop_roles, lock_timeout, retries, cron_database):
     """Remove pgrollup's jobs, triggers and schemas (source tables are never touched)."""
     dsn = resolve_dsn(dsn)
     with connect(dsn) as conn:
@@ -99,5 +95,6 @@ def uninstall(dsn, yes, drop_roles):
             if not sys.stdin.isatty():
                 raise UserError("uninstall needs --yes when not run interactively")
             click.confirm(f"Remove pgrollup from {conn.info.dbname}?", abort=True)
-        for msg in do_uninstall(conn, dsn, drop_roles=drop_roles):
+        for msg in do_uninstall(conn, dsn, drop_roles=drop_roles, drop_dependents=drop_dependents,
+                                lock_timeout=lock_timeout, retries=retries, cron_database=cron_database):
             click.echo(msg)

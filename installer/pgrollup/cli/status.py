@@ -5,12 +5,14 @@ import json
 import sys
 
 import click
+import psycopg
 
 from ..engine import schedule as cron
 from ..engine.connection import connect, resolve_dsn
 from ..engine.install import installed_modules, missing_indexes
 from ..engine.sqlfiles import check_module_names, modules
 from .common import EXIT_BY_LEVEL, dsn_option, module_option, user_errors
+from .schedule import cron_database_option
 
 
 def _health(conn):
@@ -33,32 +35,29 @@ def _missing_indexes(conn):
             for ddl in missing_indexes(conn, shipped[name], schema)]
 
 
-def _cron_problem(conn, dsn):
-    """When pg_cron lives in another database, rollup_health cannot see the job: look there."""
-    row = conn.execute("SELECT value FROM pgrollup_internal.settings WHERE name = 'cron_job_name'").fetchone()
-    if not row or conn.execute("SELECT pg_catalog.to_regclass('cron.job') IS NOT NULL").fetchone()[0]:
-        return None
-    info = cron.detect(conn, dsn)
-    if not info.available:
-        return f"a pg_cron job is expected but pg_cron is not reachable ({info.reason})"
-    found = cron.jobs(conn, dsn, info)
-    if not found:
-        return f"pg_cron job {row[0]} is missing in database {info.database} (run pgrollup schedule)"
-    if not any(j["active"] for j in found):
-        return f"pg_cron job {row[0]} is inactive"
-    return None
+def _cron_problem(conn, dsn, cron_database=None):
+    """When pg_cron lives in another database (or shows the jobs to their owner only),
+    rollup_health cannot see the jobs: look them up in the pg_cron database."""
+    try:
+        state = conn.execute("SELECT pgrollup_internal.cron_job_state()").fetchone()[0]
+    except psycopg.errors.InsufficientPrivilege:
+        return None          # a monitoring role without access to the internals: rollup_health only
+    if state in (None, "missing", "inactive", "active"):
+        return None          # nothing expected, or rollup_health saw the jobs itself
+    return cron.problem(conn, dsn, cron_database)
 
 
 @click.command()
 @dsn_option
 @click.option("--json", "as_json", is_flag=True, help="Print JSON (intervals in seconds).")
+@cron_database_option
 @user_errors
-def status(dsn, as_json):
+def status(dsn, as_json, cron_database):
     """Print pgrollup.rollup_health; exit 0 ok, 1 warning, 2 critical."""
     dsn = resolve_dsn(dsn)
     with connect(dsn) as conn:
         rows = _health(conn)
-        cron_problem = _cron_problem(conn, dsn)
+        cron_problem = _cron_problem(conn, dsn, cron_database)
         indexes = _missing_indexes(conn)
     if cron_problem:
         for r in rows:
@@ -100,14 +99,16 @@ def refresh(dsn, module, no_wait):
     if module:
         check_module_names([module])
     with connect(dsn) as conn:
-        rows = conn.execute("SELECT module, status, changes_applied, duration FROM pgrollup.refresh(%s, %s)",
-                            (module, not no_wait)).fetchall()
+        # the two steps of pgrollup.run_refresh: each attempt is committed (status running) before
+        # its work, so one cancelled by statement_timeout or a client stays on record
+        run_ids = [r[0] for r in conn.execute("SELECT pgrollup.refresh_begin(%s)", (module,)).fetchall()]
         failed = False
-        for m, st, n, d in rows:
+        for run_id in run_ids:
+            m, st, n, d = conn.execute("SELECT module, status, changes_applied, duration FROM pgrollup.refresh_run(%s, %s)",
+                                       (run_id, not no_wait)).fetchone()
             click.echo(f"{m}: {st}, {n} changes applied in {d.total_seconds():.3f}s")
             if st == "failed":
-                err = conn.execute("SELECT error FROM pgrollup.refresh_runs WHERE module = %s ORDER BY run_id DESC LIMIT 1",
-                                   (m,)).fetchone()
+                err = conn.execute("SELECT error FROM pgrollup.refresh_runs WHERE run_id = %s", (run_id,)).fetchone()
                 click.echo(f"pgrollup: error: {m} refresh failed: {err[0] if err else 'unknown error'}", err=True)
                 failed = True
     if failed:

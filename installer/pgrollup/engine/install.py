@@ -267,63 +267,73 @@ def _code_statements(mods, schemas) -> list[tuple[str, str]]:
     return out
 
 
-def _apply_code(conn, mods, schemas, lock_timeout: str, retries: int) -> list[str]:
-    """Functions, views, source schemas and capture triggers in one transaction, retried when a
-    source table's lock cannot be had within lock_timeout."""
-    code = _code_statements(mods, schemas)
+def with_lock_retries(conn: psycopg.Connection, work, lock_timeout: str, retries: int, what: str,
+                      outcome: str = ""):
+    """work() in one transaction under lock_timeout, retried with a short back-off when a lock
+    cannot be had in time: nobody waits behind us longer than lock_timeout per attempt."""
     attempt = 0
     while True:
         attempt += 1
         try:
             with conn.transaction():
                 conn.execute(sql.SQL("SET LOCAL lock_timeout = {}").format(sql.Literal(lock_timeout)))
-                # objects are created with a search_path nothing can shadow
-                conn.execute("SET LOCAL search_path = pg_catalog, pg_temp")
-                for label, text in code:
-                    try:
-                        conn.execute(text)
-                    except (psycopg.errors.LockNotAvailable, psycopg.errors.InsufficientPrivilege):
-                        raise
-                    except psycopg.Error as exc:
-                        raise UserError(f"{label}: {first_line(exc)}") from None
-                for mod in mods:
-                    if mod.name == CORE:
-                        continue
-                    conn.execute("UPDATE pgrollup_internal.modules SET source_schema = %s WHERE module = %s",
-                                 (schemas[mod.name], mod.name))
-                    conn.execute("SELECT pgrollup_internal.module_call(%s, 'attach')", (mod.name,))
-                conn.execute("SELECT pgrollup_internal.refresh_timezone_names()")
-                return roles.apply(conn, mods)
+                return work()
         except psycopg.errors.LockNotAvailable as exc:
             if attempt > retries:
-                raise UserError(f"gave up after {attempt} attempts: a source table stayed locked longer than "
-                                f"lock_timeout {lock_timeout} ({first_line(exc)}); retry when the long transaction ends "
+                raise UserError(f"gave up after {attempt} attempts: {what} stayed locked longer than lock_timeout "
+                                f"{lock_timeout} ({first_line(exc)}){outcome}; retry when the long transaction ends "
                                 f"or raise --lock-timeout") from None
             time.sleep(min(2.0, 0.25 * attempt))
 
 
-def _cron_summary(conn, cron_info, cron_expr, schedule_mode) -> list[str]:
-    """What install would do about the pg_cron job (dry run)."""
+def _apply_code(conn, mods, schemas, lock_timeout: str, retries: int) -> list[str]:
+    """Functions, views, source schemas and capture triggers in one transaction, retried when a
+    source table's lock cannot be had within lock_timeout."""
+    code = _code_statements(mods, schemas)
+
+    def work():
+        # objects are created with a search_path nothing can shadow
+        conn.execute("SET LOCAL search_path = pg_catalog, pg_temp")
+        for label, text in code:
+            try:
+                conn.execute(text)
+            except (psycopg.errors.LockNotAvailable, psycopg.errors.InsufficientPrivilege):
+                raise
+            except psycopg.Error as exc:
+                raise UserError(f"{label}: {first_line(exc)}") from None
+        for mod in mods:
+            if mod.name == CORE:
+                continue
+            conn.execute("UPDATE pgrollup_internal.modules SET source_schema = %s WHERE module = %s",
+                         (schemas[mod.name], mod.name))
+            conn.execute("SELECT pgrollup_internal.module_call(%s, 'attach')", (mod.name,))
+        conn.execute("SELECT pgrollup_internal.refresh_timezone_names()")
+        return roles.apply(conn, mods)
+    return with_lock_retries(conn, work, lock_timeout, retries, "a source table")
+
+
+def _cron_summary(conn, cron_info, cron_expr, schedule_mode, mods) -> list[str]:
+    """What install would do about the pg_cron jobs (dry run)."""
     if schedule_mode is False:
         return ["pg_cron job: none (--no-schedule): run 'pgrollup refresh' from another scheduler"]
-    if not cron_info.available:
-        return [f"pg_cron job: none, pg_cron is not available ({cron_info.reason}): run 'pgrollup refresh' "
+    if not cron_info.can_schedule:
+        return [f"pg_cron job: none, pg_cron cannot be used ({cron_info.reason}): run 'pgrollup refresh' "
                 f"from another scheduler"]
     where = (f"registered in database {cron_info.database}" if cron_info.same_database
              else f"registered from the pg_cron database {cron_info.database}, runs in database {conn.info.dbname}")
-    return [f"pg_cron job: {cron.job_name(conn.info.dbname)}, schedule '{cron_expr}' (UTC), "
-            f"command: {cron.COMMAND}; {where}"]
+    return [f"pg_cron job: {name}, schedule '{expr}' (UTC), command: {command}; {where}"
+            for name, expr, command in cron.planned_jobs(conn.info.dbname, cron_expr,
+                                                         any(m.name == cron.APPLY_MODULE for m in mods))]
 
 
 def _role_summary(conn, mods) -> list[str]:
-    have = roles.existing(conn)
-    wanted = {roles.READER, roles.ADMIN}
-    if have >= wanted:
-        return [f"roles: {', '.join(sorted(wanted))} exist; install re-applies their grants"]
-    needed = [st for st in roles.create_statements()
-              if not (st.startswith("CREATE ROLE") and st.split()[2].rstrip(";") in have)]
-    if roles.can_create_roles(conn):
-        return [f"roles: install creates them (role {conn.info.user} may): "] + ["  " + st for st in needed]
+    names = [roles.role_name(conn.info.dbname, k) for k in roles.KINDS]
+    may = roles.can_create_roles(conn)
+    needed = roles.create_statements(conn, owner=None if may else conn.info.user)
+    if not needed:
+        return [f"roles: {', '.join(names)} exist; install re-applies their grants"]
+    if may:
+        return [f"roles: install creates them (role {conn.info.user} may):"] + ["  " + st for st in needed]
     return [f"roles: role {conn.info.user} may not create roles; a role with CREATEROLE must first run:"] + \
         ["  " + st for st in needed]
 
@@ -333,7 +343,7 @@ def _dry_run(conn, result, mods, schemas, cron_info, cron_expr, schedule_mode, f
     summary.append(f"database {conn.info.dbname}: modules " + (", ".join(
         f"{m.name} (source schema {schemas[m.name]})" for m in mods if m.name != CORE) or "none (core only)"))
     summary += list(result.skipped.values())
-    summary += _cron_summary(conn, cron_info, cron_expr, schedule_mode)
+    summary += _cron_summary(conn, cron_info, cron_expr, schedule_mode, mods)
     ddl = [d for m in mods if m.name != CORE for d in missing_indexes(conn, m, schemas[m.name])]
     if ddl:
         summary.append("recommended source indexes (pgrollup never creates them; the application adds them):")
@@ -357,19 +367,17 @@ def _dry_run(conn, result, mods, schemas, cron_info, cron_expr, schedule_mode, f
                 sql.Literal(schemas[mod.name]), sql.Literal(mod.name)).as_string(conn))
             result.sql.append(f"SELECT pgrollup_internal.module_call('{mod.name}', 'attach');")
     result.sql.append("SELECT pgrollup_internal.refresh_timezone_names();")
-    if roles.existing(conn) != {roles.READER, roles.ADMIN}:
-        result.sql += ["-- roles (when the installing role may create them)"] + roles.create_statements()
+    create = roles.create_statements(conn, owner=None if roles.can_create_roles(conn) else conn.info.user)
+    if create:
+        result.sql += ["-- roles of this database (run by a role with CREATEROLE when the installing role may not)"] + create
     result.sql.append("-- grants, re-applied on every install")
     result.sql += [g for g in roles.grant_statements(conn, mods, planned=True) if "FUNCTION pgrollup." not in g]
-    result.sql += [f"GRANT EXECUTE ON FUNCTION pgrollup.{f}(...) TO {roles.READER};  -- every overload"
+    reader = roles.quote_ident(roles.role_name(conn.info.dbname, "reader"))
+    result.sql += [f"GRANT EXECUTE ON FUNCTION pgrollup.{f}(...) TO {reader};  -- every overload"
                    for m in mods for f in m.reader_functions]
-    if cron_info and cron_info.available:
-        fn, extra = ("cron.schedule", "") if cron_info.same_database else \
-            ("cron.schedule_in_database", sql.SQL(", {}").format(sql.Literal(conn.info.dbname)).as_string(conn))
-        result.sql.append(f"-- in database {cron_info.database}\nSELECT {fn}("
-                          + sql.SQL("{}, {}, {}").format(sql.Literal(cron.job_name(conn.info.dbname)),
-                                                         sql.Literal(cron_expr), sql.Literal(cron.COMMAND)).as_string(conn)
-                          + f"{extra});")
+    if cron_info and cron_info.can_schedule:
+        result.sql += cron.planned_statements(conn.info.dbname, cron_info, cron_expr,
+                                              any(m.name == cron.APPLY_MODULE for m in mods))
     if first_refresh and any(m.name == "messaging" for m in mods):
         result.sql.append("SELECT * FROM pgrollup.refresh('messaging');")
     return result
@@ -451,9 +459,10 @@ def install(conn: psycopg.Connection, dsn: str, requested=(), source_schema=None
     mods, schemas, chosen, skipped = _select_modules(conn, list(requested), source_schema)
     result = InstallResult(modules=[m.name for m in mods if m.name != CORE], skipped=skipped)
     _check_citus(conn, mods, schemas)
+    roles.check(conn)
     fresh = not installed_modules(conn) and migrate.applied_ids(conn) is None
     cron_info = cron.detect(conn, dsn) if schedule_mode is not False else None
-    if schedule_mode is True and not cron_info.available:
+    if schedule_mode is True and not cron_info.can_schedule:
         raise UserError(f"cannot schedule: {cron_info.reason}; install without --schedule and run "
                         f"'pgrollup refresh' from another scheduler")
 
@@ -483,13 +492,15 @@ def install(conn: psycopg.Connection, dsn: str, requested=(), source_schema=None
 
     cron_line = "refresh: no pg_cron job (--no-schedule): run 'pgrollup refresh' regularly from another scheduler"
     if cron_info is not None:
-        if cron_info.available:
-            jobid = cron.schedule(conn, dsn, cron_info, cron_expr)
-            result.messages.append(f"pg_cron job {cron.job_name(conn.info.dbname)} (id {jobid}) runs pgrollup.refresh() "
-                                   f"at '{cron_expr}' (UTC) from database {cron_info.database}")
+        if cron_info.can_schedule:
+            ids = cron.schedule(conn, dsn, cron_info, cron_expr)
+            for name, jobid in ids.items():
+                what = (f"runs pgrollup.run_refresh() at '{cron_expr}'" if name == cron.job_name(conn.info.dbname)
+                        else f"applies the {cron.APPLY_MODULE} change log every minute")
+                result.messages.append(f"pg_cron job {name} (id {jobid}) {what} (UTC) from database {cron_info.database}")
             cron_line = f"refresh: scheduled with pg_cron at '{cron_expr}' (UTC); 'pgrollup status' shows health"
         else:
-            result.messages.append(f"pg_cron not available ({cron_info.reason}): run 'pgrollup refresh' "
+            result.messages.append(f"pg_cron cannot be used ({cron_info.reason}): run 'pgrollup refresh' "
                                    f"hourly from another scheduler (cron, systemd timer, Kubernetes CronJob)")
             cron_line = "refresh: not scheduled: run 'pgrollup refresh' regularly from another scheduler"
     if first_refresh:
@@ -509,19 +520,175 @@ def _drop_everything(conn: psycopg.Connection) -> None:
     conn.execute("DROP SCHEMA IF EXISTS pgrollup_internal CASCADE")
 
 
-def uninstall(conn: psycopg.Connection, dsn: str, drop_roles: bool = False) -> list[str]:
-    messages = []
-    info = cron.detect(conn, dsn)
-    if info.available:
-        n = cron.unschedule(conn, dsn, info)
-        if n:
-            messages.append(f"removed pg_cron job {cron.job_name(conn.info.dbname)}")
+PGROLLUP_SCHEMAS = ["pgrollup", "pgrollup_internal"]
+
+# Objects outside pgrollup's schemas that depend on an object inside them (views over its views,
+# defaults, constraints, indexes, triggers, functions or columns using its functions or types...),
+# except pgrollup's own capture triggers; and objects inside its schemas that a role which did not
+# install pgrollup owns.
+_DEPENDENTS_SQL = """
+WITH ours AS (
+    SELECT 'pg_catalog.pg_class'::regclass AS classid, c.oid AS objid
+      FROM pg_catalog.pg_class AS c JOIN pg_catalog.pg_namespace AS n ON n.oid = c.relnamespace
+     WHERE n.nspname = ANY(%(schemas)s)
+    UNION ALL
+    SELECT 'pg_catalog.pg_proc'::regclass, p.oid
+      FROM pg_catalog.pg_proc AS p JOIN pg_catalog.pg_namespace AS n ON n.oid = p.pronamespace
+     WHERE n.nspname = ANY(%(schemas)s)
+    UNION ALL
+    SELECT 'pg_catalog.pg_type'::regclass, t.oid
+      FROM pg_catalog.pg_type AS t JOIN pg_catalog.pg_namespace AS n ON n.oid = t.typnamespace
+     WHERE n.nspname = ANY(%(schemas)s)
+), installers AS (
+    -- roles that installed pgrollup: owners of its schemas and of its internal functions
+    SELECT n.nspowner AS owner FROM pg_catalog.pg_namespace AS n WHERE n.nspname = ANY(%(schemas)s)
+    UNION
+    SELECT p.proowner FROM pg_catalog.pg_proc AS p JOIN pg_catalog.pg_namespace AS n ON n.oid = p.pronamespace
+     WHERE n.nspname = 'pgrollup_internal'
+), dependents AS (
+    SELECT DISTINCT d.classid, d.objid, d.objsubid, d.refclassid, d.refobjid, d.refobjsubid
+      FROM pg_catalog.pg_depend AS d
+      JOIN ours AS o ON o.classid = d.refclassid AND o.objid = d.refobjid
+     WHERE d.deptype IN ('n', 'a')
+), located AS (
+    -- the relation (or namespace) each dependent lives in
+    SELECT x.*,
+           CASE x.classid
+             WHEN 'pg_catalog.pg_rewrite'::regclass THEN (SELECT r.ev_class FROM pg_catalog.pg_rewrite AS r WHERE r.oid = x.objid)
+             WHEN 'pg_catalog.pg_attrdef'::regclass THEN (SELECT a.adrelid FROM pg_catalog.pg_attrdef AS a WHERE a.oid = x.objid)
+             WHEN 'pg_catalog.pg_trigger'::regclass THEN (SELECT g.tgrelid FROM pg_catalog.pg_trigger AS g WHERE g.oid = x.objid)
+             WHEN 'pg_catalog.pg_constraint'::regclass THEN (SELECT NULLIF(k.conrelid, 0) FROM pg_catalog.pg_constraint AS k WHERE k.oid = x.objid)
+             WHEN 'pg_catalog.pg_policy'::regclass THEN (SELECT p.polrelid FROM pg_catalog.pg_policy AS p WHERE p.oid = x.objid)
+             WHEN 'pg_catalog.pg_class'::regclass THEN x.objid
+           END AS relid,
+           CASE x.classid
+             WHEN 'pg_catalog.pg_proc'::regclass THEN (SELECT p.pronamespace FROM pg_catalog.pg_proc AS p WHERE p.oid = x.objid)
+             WHEN 'pg_catalog.pg_type'::regclass THEN (SELECT t.typnamespace FROM pg_catalog.pg_type AS t WHERE t.oid = x.objid)
+             WHEN 'pg_catalog.pg_constraint'::regclass THEN (SELECT k.connamespace FROM pg_catalog.pg_constraint AS k WHERE k.oid = x.objid)
+           END AS nspid
+      FROM dependents AS x
+)
+SELECT CASE WHEN l.classid = 'pg_catalog.pg_rewrite'::regclass
+            THEN (CASE c.relkind WHEN 'm' THEN 'materialized view ' ELSE 'view ' END) || l.relid::regclass::text
+            ELSE pg_catalog.pg_describe_object(l.classid, l.objid, l.objsubid) END AS dependent,
+       pg_catalog.pg_describe_object(l.refclassid, l.refobjid, 0) AS uses
+  FROM located AS l
+  LEFT JOIN pg_catalog.pg_class AS c ON c.oid = l.relid
+  LEFT JOIN pg_catalog.pg_namespace AS rn ON rn.oid = c.relnamespace
+  LEFT JOIN pg_catalog.pg_namespace AS nn ON nn.oid = l.nspid
+ WHERE NOT COALESCE(rn.nspname = ANY(%(schemas)s), false)
+   AND NOT COALESCE(nn.nspname = ANY(%(schemas)s), false)
+   AND NOT (l.classid = 'pg_catalog.pg_type'::regclass AND l.nspid IS NULL)
+   AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_trigger AS g       -- pgrollup's capture triggers
+                    WHERE l.classid = 'pg_catalog.pg_trigger'::regclass AND g.oid = l.objid
+                      AND g.tgname LIKE 'pgrollup\\_%%'
+                      AND g.tgfoid IN (SELECT p.oid FROM pg_catalog.pg_proc AS p
+                                         JOIN pg_catalog.pg_namespace AS n ON n.oid = p.pronamespace
+                                        WHERE n.nspname = 'pgrollup_internal'))
+UNION
+SELECT pg_catalog.pg_describe_object('pg_catalog.pg_class'::regclass, c.oid, 0) || ' (owned by ' || c.relowner::regrole::text || ')',
+       'schema ' || n.nspname
+  FROM pg_catalog.pg_class AS c JOIN pg_catalog.pg_namespace AS n ON n.oid = c.relnamespace
+ WHERE n.nspname = ANY(%(schemas)s) AND c.relkind IN ('r', 'p', 'v', 'm', 'f')
+   AND c.relowner NOT IN (SELECT i.owner FROM installers AS i)
+UNION
+SELECT pg_catalog.pg_describe_object('pg_catalog.pg_proc'::regclass, p.oid, 0) || ' (owned by ' || p.proowner::regrole::text || ')',
+       'schema ' || n.nspname
+  FROM pg_catalog.pg_proc AS p JOIN pg_catalog.pg_namespace AS n ON n.oid = p.pronamespace
+ WHERE n.nspname = ANY(%(schemas)s) AND p.proowner NOT IN (SELECT i.owner FROM installers AS i)
+ ORDER BY 1, 2
+"""
+
+# pgrollup's triggers on tables outside its schemas (what the modules' detach hooks drop)
+_OUR_TRIGGERS_SQL = """
+SELECT g.tgname, g.tgrelid::regclass::text
+  FROM pg_catalog.pg_trigger AS g
+  JOIN pg_catalog.pg_class AS c ON c.oid = g.tgrelid
+  JOIN pg_catalog.pg_namespace AS cn ON cn.oid = c.relnamespace
+  JOIN pg_catalog.pg_proc AS p ON p.oid = g.tgfoid
+  JOIN pg_catalog.pg_namespace AS pn ON pn.oid = p.pronamespace
+ WHERE pn.nspname = 'pgrollup_internal' AND cn.nspname <> ALL(%s) AND g.tgname LIKE 'pgrollup\\_%%'
+   AND NOT g.tgisinternal
+ ORDER BY 2, 1
+"""
+
+
+def application_dependents(conn: psycopg.Connection) -> list[tuple[str, str]]:
+    """(object, what of pgrollup's it uses) for every application object that dropping pgrollup's
+    schemas would drop too."""
+    return conn.execute(_DEPENDENTS_SQL, {"schemas": PGROLLUP_SCHEMAS}).fetchall()
+
+
+def _step(conn: psycopg.Connection, label: str, statement, params=None) -> None:
+    """One drop in its own savepoint: its own error is the one reported."""
     try:
         with conn.transaction():
-            _drop_everything(conn)
+            conn.execute(statement, params)
+    except psycopg.errors.LockNotAvailable:
+        raise
     except psycopg.errors.InsufficientPrivilege as exc:
-        raise UserError(f"permission denied: {first_line(exc)}") from None
-    messages.append("removed schemas pgrollup and pgrollup_internal and every pgrollup trigger")
+        raise UserError(f"permission denied while uninstalling ({label}): {first_line(exc)} "
+                        f"(run pgrollup uninstall as the owner of the database and of the source tables)") from None
+    except psycopg.Error as exc:
+        raise UserError(f"uninstall stopped at {label}: {first_line(exc)}") from None
+
+
+def _drop_in_transaction(conn: psycopg.Connection) -> None:
+    for module in installed_modules(conn):
+        try:
+            with conn.transaction():
+                conn.execute("SELECT pgrollup_internal.module_call(%s, 'detach')", (module,))
+        except psycopg.errors.LockNotAvailable:
+            raise
+        except psycopg.Error:
+            pass          # a broken hook: its triggers are dropped from the catalog below
+    for tgname, rel in conn.execute(_OUR_TRIGGERS_SQL, (PGROLLUP_SCHEMAS,)).fetchall():
+        _step(conn, f"trigger {tgname} on {rel}",
+              sql.SQL("DROP TRIGGER IF EXISTS {} ON {}").format(sql.Identifier(tgname), sql.SQL(rel)))
+    for schema in PGROLLUP_SCHEMAS:
+        _step(conn, f"schema {schema}", sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(sql.Identifier(schema)))
+
+
+def _present_schemas(conn: psycopg.Connection) -> list[str]:
+    return [r[0] for r in conn.execute("SELECT nspname FROM pg_catalog.pg_namespace WHERE nspname = ANY(%s) ORDER BY 1",
+                                       (PGROLLUP_SCHEMAS,)).fetchall()]
+
+
+def uninstall(conn: psycopg.Connection, dsn: str, drop_roles: bool = False, drop_dependents: bool = False,
+              lock_timeout: str = "5s", retries: int = 5, cron_database: str | None = None) -> list[str]:
+    """Remove pgrollup from this database: its triggers on source tables, both schemas, its pg_cron
+    jobs (and, with drop_roles, this database's roles). Stops, changing nothing, when application
+    objects depend on pgrollup unless drop_dependents; never waits longer than lock_timeout for a
+    lock (retried); says "nothing to remove" when there is nothing left."""
+    messages = []
+    present = _present_schemas(conn)
+    role_names = roles.registered(conn)
+    expected_jobs = cron.expected_jobs(conn)
+    dependents = application_dependents(conn) if present else []
+    if dependents and not drop_dependents:
+        lines = [f"{obj} (uses {uses})" for obj, uses in dependents]
+        raise UserError(f"uninstall would also drop {len(lines)} application object(s) that depend on pgrollup; "
+                        f"nothing was changed:\n" + "\n".join(lines) +
+                        "\nhint: drop or change them first, or run pgrollup uninstall --drop-dependents to drop them "
+                        "(and whatever depends on them) with pgrollup")
+    if present:
+        with_lock_retries(conn, lambda: _drop_in_transaction(conn), lock_timeout, retries, "a table",
+                          "; nothing was changed")
+        for obj, _ in dependents:
+            messages.append(f"dropped dependent {obj}")
+        messages.append(f"removed schemas {' and '.join(present)} and every pgrollup trigger")
+
+    removed_jobs = []
+    info = cron.detect(conn, dsn, cron_database)
+    if info.available:
+        removed_jobs = cron.unschedule(conn, dsn, info)
+        messages += [f"removed pg_cron job {name}" for name in removed_jobs]
+    elif expected_jobs:
+        messages.append(f"could not remove pg_cron jobs {', '.join(expected_jobs)} ({info.reason}); in the pg_cron "
+                        f"database, their owner or a superuser runs: SELECT cron.unschedule(jobid) FROM cron.job "
+                        f"WHERE jobname IN ({', '.join(repr(j) for j in expected_jobs)});")
     if drop_roles:
-        messages += roles.drop(conn)
+        messages += roles.drop(conn, role_names)
+    if not present and not removed_jobs and not any(m.startswith("dropped role") for m in messages):
+        messages.insert(0, f"nothing to remove: pgrollup is not installed in {conn.info.dbname}")
     return messages

@@ -10,7 +10,7 @@ BEGIN
     SELECT s.value::interval INTO v_keep FROM pgrollup_internal.settings AS s
      WHERE s.name = 'refresh_runs_retention';
     DELETE FROM pgrollup_internal.refresh_runs AS r
-     WHERE r.finished_at < pg_catalog.now() - COALESCE(v_keep, interval '30 days');
+     WHERE COALESCE(r.finished_at, r.started_at) < pg_catalog.now() - COALESCE(v_keep, interval '30 days');
     GET DIAGNOSTICS v_deleted = ROW_COUNT;
     RETURN v_deleted;
 END;

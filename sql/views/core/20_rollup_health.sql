@@ -17,7 +17,8 @@ WITH base AS (
            m.installed_at,
            (SELECT s.value::interval FROM pgrollup_internal.settings AS s WHERE s.name = 'cron_interval') AS cron_interval,
            (SELECT s.value::timestamptz FROM pgrollup_internal.settings AS s WHERE s.name = 'cron_scheduled_at') AS cron_scheduled_at,
-           pgrollup_internal.cron_job_state() AS cron_state
+           pgrollup_internal.cron_job_state() AS cron_state,
+           pgrollup_internal.refresh_unfinished(m.module, COALESCE(t.duration_warning, d.duration_warning)) AS unfinished_since
       FROM pgrollup_internal.modules AS m
       CROSS JOIN LATERAL pgrollup_internal.module_health(m.module) AS h
       LEFT JOIN LATERAL (SELECT r.status, r.started_at, r.finished_at FROM pgrollup_internal.refresh_runs AS r
@@ -42,6 +43,10 @@ WITH base AS (
                   WHEN x.failures_24h >= (x.th).failures_warning
                   THEN 'warning:' || x.failures_24h::text || ' failed refreshes in 24h' END,
              CASE WHEN x.last_status = 'failed' THEN 'warning:last refresh failed' END,
+             CASE WHEN x.unfinished_since IS NOT NULL
+                  THEN 'warning:last refresh attempt (started ' || pg_catalog.date_trunc('second', x.unfinished_since)::text
+                       || ') did not finish: cancelled by statement_timeout, lock_timeout or a client, or its session ended; '
+                       || 'raise statement_timeout for the role that runs the refresh, or find the lock it waited for (pg_locks), then run pgrollup refresh' END,
              CASE WHEN x.cron_state = 'missing' THEN 'critical:pg_cron job is missing (run pgrollup schedule)'
                   WHEN x.cron_state = 'inactive' THEN 'critical:pg_cron job is inactive'
                   WHEN x.cron_interval IS NOT NULL
@@ -72,7 +77,7 @@ COMMENT ON VIEW pgrollup.rollup_health IS 'Freshness and alert state of every in
 COMMENT ON COLUMN pgrollup.rollup_health.module IS 'Module name.';
 COMMENT ON COLUMN pgrollup.rollup_health.mode IS 'Maintenance mode of the module (for example incremental, materialized_view, immediate, deferred).';
 COMMENT ON COLUMN pgrollup.rollup_health.last_success_at IS 'End of the last successful refresh, NULL when none.';
-COMMENT ON COLUMN pgrollup.rollup_health.last_status IS 'Status of the last refresh attempt (ok or failed), NULL when never refreshed.';
+COMMENT ON COLUMN pgrollup.rollup_health.last_status IS 'Status of the last refresh attempt (ok, failed, running or cancelled: see pgrollup.refresh_runs), NULL when never refreshed.';
 COMMENT ON COLUMN pgrollup.rollup_health.last_duration IS 'Duration of the last refresh attempt.';
 COMMENT ON COLUMN pgrollup.rollup_health.pending_changes IS 'Captured source changes not yet applied to the rollups (NULL when the mode does not track changes).';
 COMMENT ON COLUMN pgrollup.rollup_health.staleness IS 'How long committed source changes may have been missing from the rollups (0 when current).';
