@@ -36,7 +36,7 @@ def test_application_view_over_a_pgrollup_view_stops_uninstall(db, cli):
     assert res.returncode == 1, res.stdout
     lines = res.stderr.strip().splitlines()
     assert lines[0].startswith("pgrollup: error: uninstall would also drop 1 application object")
-    assert any(line.startswith("view app_daily (uses view pgrollup.metrics_tenant_daily)") for line in lines), lines
+    assert any(line.strip().startswith("view app_daily (uses view pgrollup.metrics_tenant_daily)") for line in lines), lines
     assert "--drop-dependents" in lines[-1]
     assert schemas(db) == {"pgrollup", "pgrollup_internal"} and our_triggers(db) == triggers
     assert db.scalar("SELECT count(*) FROM public.app_daily_2") == 0          # still there, still works

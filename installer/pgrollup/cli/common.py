@@ -31,8 +31,10 @@ def one_line(message: str) -> str:
     return text
 
 
-def fail(message: str, code: int = 1):
+def fail(message: str, code: int = 1, details=()):
     click.echo(f"{PREFIX}{one_line(message)}", err=True)
+    for line in details:
+        click.echo(f"  {line}", err=True)
     sys.exit(code)
 
 
@@ -58,7 +60,7 @@ def user_errors(fn):
         try:
             return fn(*args, **kwargs)
         except UserError as exc:
-            fail(str(exc), exc.exit_code)
+            fail(str(exc), exc.exit_code, exc.details)
         except psycopg.errors.InsufficientPrivilege as exc:
             fail(f"{first_line(exc)} ({permission_hint(kwargs.get('dsn'))})")
         except psycopg.errors.InvalidParameterValue as exc:

@@ -668,9 +668,9 @@ def uninstall(conn: psycopg.Connection, dsn: str, drop_roles: bool = False, drop
     if dependents and not drop_dependents:
         lines = [f"{obj} (uses {uses})" for obj, uses in dependents]
         raise UserError(f"uninstall would also drop {len(lines)} application object(s) that depend on pgrollup; "
-                        f"nothing was changed:\n" + "\n".join(lines) +
-                        "\nhint: drop or change them first, or run pgrollup uninstall --drop-dependents to drop them "
-                        "(and whatever depends on them) with pgrollup")
+                        f"nothing was changed",
+                        details=lines + ["hint: drop or change them first, or run pgrollup uninstall --drop-dependents "
+                                         "to drop them (and whatever depends on them) with pgrollup"])
     if present:
         with_lock_retries(conn, lambda: _drop_in_transaction(conn), lock_timeout, retries, "a table",
                           "; nothing was changed")
