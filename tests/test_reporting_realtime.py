@@ -254,3 +254,29 @@ def test_idle_refresh_is_a_cheap_no_op(rdb):
         assert (time.monotonic() - t0) / 20 < 0.05
         assert conn.execute("SELECT mode, pending_changes, staleness FROM pgrollup.rollup_health "
                             "WHERE module = 'reporting'").fetchone() == ("realtime", 0, dt.timedelta(0))
+
+
+def test_truncate_of_one_partition_restates_from_the_others(db):
+    """The capture function on a partition's TRUNCATE (the partition triggers themselves are
+    created by attach) drops exactly that partition's events from the rollups."""
+    with db.connect() as conn:
+        conn.execute("""CREATE TABLE reporting_events (
+            id bigint GENERATED ALWAYS AS IDENTITY, name varchar, value double precision,
+            value_in_business_hours double precision, account_id integer, inbox_id integer, user_id integer,
+            conversation_id integer, event_start_time timestamp, event_end_time timestamp,
+            created_at timestamp NOT NULL, updated_at timestamp NOT NULL DEFAULT now(),
+            PRIMARY KEY (id, created_at)) PARTITION BY RANGE (created_at)""")
+        conn.execute("CREATE TABLE re_jan PARTITION OF reporting_events FOR VALUES FROM ('2024-01-01') TO ('2024-02-01')")
+        conn.execute("CREATE TABLE re_feb PARTITION OF reporting_events FOR VALUES FROM ('2024-02-01') TO ('2024-03-01')")
+    db.install(modules=["reporting"])
+    with db.connect() as conn:
+        conn.execute("CREATE TRIGGER t AFTER TRUNCATE ON re_jan FOR EACH STATEMENT "
+                     "EXECUTE FUNCTION pgrollup_internal.reporting_capture()")
+        conn.execute("SELECT pgrollup.set_reporting_timezone(1, %s)", (NY,))
+        rs.insert(conn, [ev("reply_time", f"2024-{m:02d}-{d:02d} 12:00", value=d, conv=d)
+                         for m in (1, 2) for d in range(1, 28, 3)])
+        conn.execute("SELECT * FROM pgrollup.refresh('reporting')")
+        rs.insert(conn, [ev("conversation_bot_handoff", "2024-01-20 12:00"), ev("reply_time", "2024-02-20 12:00", value=1)])
+        conn.execute("TRUNCATE re_jan")
+        assert rs.rollup_mismatches(conn) == []
+        assert {r[0].month for r in conn.execute("SELECT date FROM pgrollup.reporting_events_rollups").fetchall()} == {2}

@@ -15,9 +15,20 @@ BEGIN
     -- because of a value it holds. No exception block here: a subtransaction per statement would
     -- cost every writing transaction an XID per statement.
     IF TG_OP = 'TRUNCATE' THEN
+        PERFORM pgrollup_internal.lock_module('reporting', true);
+        IF pg_catalog.pg_partition_root(TG_RELID) IS DISTINCT FROM TG_RELID
+           AND pg_catalog.pg_partition_root(TG_RELID) IS NOT NULL THEN
+            -- one partition emptied: restate every zoned account from the remaining rows (the
+            -- restatement reads raw and consumes the log in one snapshot, so writers of other
+            -- partitions stay exact and are not blocked)
+            PERFORM pgrollup_internal.reporting_restate(a.account_id, NULL, NULL)
+               FROM pgrollup_internal.reporting_accounts AS a
+              WHERE a.timezone IS NOT NULL
+              ORDER BY a.account_id;
+            RETURN NULL;
+        END IF;
         -- no transition table for TRUNCATE: every event is gone, so is every rollup (the source's
         -- ACCESS EXCLUSIVE lock means no writer of it is in progress)
-        PERFORM pgrollup_internal.lock_module('reporting', true);
         DELETE FROM pgrollup_internal.reporting_daily_rollups;
         DELETE FROM pgrollup_internal.reporting_handoffs;
         DELETE FROM pgrollup_internal.reporting_monthly_rollups;
@@ -85,4 +96,4 @@ BEGIN
 END;
 $$;
 REVOKE ALL ON FUNCTION pgrollup_internal.reporting_capture() FROM PUBLIC;
-COMMENT ON FUNCTION pgrollup_internal.reporting_capture() IS 'Capture trigger function on reporting_events (statement level, transition tables pgrollup_new / pgrollup_old): appends the changed events of registered names, of any account, to the change log; no lock, no shared row. When a column it reads has drifted it records a capture failure and lets the statement through; TRUNCATE clears every rollup.';
+COMMENT ON FUNCTION pgrollup_internal.reporting_capture() IS 'Capture trigger function on reporting_events (statement level, transition tables pgrollup_new / pgrollup_old): appends the changed events of registered names, of any account, to the change log; no lock, no shared row. When a column it reads has drifted it records a capture failure and lets the statement through; TRUNCATE of the table clears every rollup, TRUNCATE of one partition restates the zoned accounts.';
