@@ -8,20 +8,6 @@ CREATE SCHEMA pgrollup_internal;
 
 COMMENT ON SCHEMA pgrollup_internal IS 'pgrollup internals: change logs, rollup state, module registry. Not a stable interface.';
 
-CREATE TYPE pgrollup_internal.reporting_delta AS (
-	account_id bigint,
-	created_at timestamp with time zone,
-	name text,
-	user_id bigint,
-	inbox_id bigint,
-	conversation_id bigint,
-	value double precision,
-	value_bh double precision,
-	sign integer
-);
-
-COMMENT ON TYPE pgrollup_internal.reporting_delta IS 'One captured reporting event change: the event''s relevant columns and +1 (now present) or -1 (no longer present).';
-
 CREATE FUNCTION pgrollup.backfill_messaging(p_tenant_id bigint DEFAULT NULL::bigint, p_from date DEFAULT NULL::date, p_to date DEFAULT NULL::date) RETURNS bigint
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'pg_temp'
@@ -73,13 +59,12 @@ BEGIN
     END IF;
     IF pg_catalog.current_setting('transaction_isolation') <> 'read committed' THEN
         RAISE EXCEPTION USING ERRCODE = '25001',
-            MESSAGE = 'pgrollup.backfill_reporting must run in a READ COMMITTED transaction (its snapshot must be taken after its locks)';
+            MESSAGE = 'pgrollup.backfill_reporting must run in a READ COMMITTED transaction (its snapshot must be taken after the module lock)';
     END IF;
-    -- never races a refresh, another backfill or a timezone change (module lock), nor a writer of
-    -- this account (exclusive account lock: waits for writers in progress to commit, holds new
-    -- ones until this transaction ends); every statement after this point sees them committed
+    -- never races a refresh, another backfill or a timezone change (module lock); writers are
+    -- neither waited for nor blocked: the restatement reads the raw slice and consumes its
+    -- change-log rows in one snapshot taken after the lock
     PERFORM pgrollup_internal.lock_module('reporting', true);
-    PERFORM pgrollup_internal.reporting_lock_accounts(ARRAY[p_account_id], true);
     SELECT a.timezone INTO v_tz FROM pgrollup_internal.reporting_accounts AS a WHERE a.account_id = p_account_id;
     IF v_tz IS NULL THEN
         RAISE EXCEPTION USING ERRCODE = '22023',
@@ -772,29 +757,23 @@ CREATE FUNCTION pgrollup.set_reporting_mode(p_mode text) RETURNS void
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
-DECLARE
-    v_schema text;
 BEGIN
-    IF p_mode IS NULL OR p_mode NOT IN ('immediate', 'deferred') THEN
+    -- One mode is left: realtime (writers append to the change log, reads fold its tail in,
+    -- refresh applies it). The immediate and deferred modes were removed (docs/REPORTING.md).
+    IF p_mode IS NULL OR p_mode <> 'realtime' THEN
         RAISE EXCEPTION USING ERRCODE = '22023',
-            MESSAGE = pg_catalog.format('p_mode must be immediate or deferred, not %s', COALESCE(pg_catalog.quote_literal(p_mode), 'NULL'));
+            MESSAGE = pg_catalog.format('p_mode must be realtime (the only reporting mode; immediate and deferred were removed), not %s',
+                                        COALESCE(pg_catalog.quote_literal(p_mode), 'NULL'));
     END IF;
     PERFORM pgrollup_internal.lock_module('reporting', true);
-    -- wait for writers in progress (they may have captured in the old mode) and hold new ones
-    -- until the switch commits; then the log is drained so immediate mode is current at once
-    SELECT m.source_schema INTO v_schema FROM pgrollup_internal.modules AS m WHERE m.module = 'reporting';
-    EXECUTE pg_catalog.format('LOCK TABLE %I.%I IN SHARE MODE', v_schema, 'reporting_events');
     UPDATE pgrollup_internal.settings AS s SET value = p_mode WHERE s.name = 'reporting_mode';
     IF NOT FOUND THEN
         INSERT INTO pgrollup_internal.settings (name, value) VALUES ('reporting_mode', p_mode);
     END IF;
-    IF p_mode = 'immediate' THEN
-        PERFORM pgrollup_internal.reporting_refresh();
-    END IF;
 END;
 $$;
 
-COMMENT ON FUNCTION pgrollup.set_reporting_mode(p_mode text) IS 'Switches the reporting write path: immediate (default; rollups current when the writing transaction commits) or deferred (writers append to a change log, pgrollup.refresh(''reporting'') applies it).';
+COMMENT ON FUNCTION pgrollup.set_reporting_mode(p_mode text) IS 'Sets the reporting mode; realtime is the only one (writers append to a change log, every read folds the changes not applied yet in, pgrollup.refresh(''reporting'') applies them). Anything else raises 22023.';
 
 CREATE FUNCTION pgrollup.set_reporting_timezone(p_account_id bigint, p_timezone text) RETURNS void
     LANGUAGE plpgsql SECURITY DEFINER
@@ -815,8 +794,8 @@ BEGIN
         RAISE EXCEPTION USING ERRCODE = '25001',
             MESSAGE = 'pgrollup.set_reporting_timezone must run in a READ COMMITTED transaction';
     END IF;
+    -- serializes with refresh and backfills; writers never wait (see reporting_restate)
     PERFORM pgrollup_internal.lock_module('reporting', true);
-    PERFORM pgrollup_internal.reporting_lock_accounts(ARRAY[p_account_id], true);
     SELECT a.timezone INTO v_old FROM pgrollup_internal.reporting_accounts AS a WHERE a.account_id = p_account_id;
     INSERT INTO pgrollup_internal.reporting_accounts AS a (account_id, timezone)
     VALUES (p_account_id, v_tz)
@@ -2273,26 +2252,25 @@ $$;
 
 COMMENT ON FUNCTION pgrollup_internal.refresh_timezone_names() IS 'Re-copies pg_timezone_names into pgrollup_internal.timezone_names (after a tzdata update); called by pgrollup install.';
 
-CREATE FUNCTION pgrollup_internal.reporting_apply(p_rows pgrollup_internal.reporting_delta[]) RETURNS bigint
+CREATE FUNCTION pgrollup_internal.reporting_apply() RETURNS bigint
     LANGUAGE plpgsql
     SET search_path TO 'pg_catalog', 'pg_temp'
-    SET plan_cache_mode TO 'force_generic_plan'
     AS $$
 DECLARE
-    v_handoffs   pgrollup.reporting_events_rollups[];
+    v_handoffs   pgrollup_internal.reporting_daily_rollups[];
     v_gone       pgrollup_internal.reporting_handoffs[];
     v_turned     pgrollup_internal.reporting_handoffs[];
-    v_zero       pgrollup.reporting_events_rollups[];
+    v_zero       pgrollup_internal.reporting_daily_rollups[];
     v_zero_months pgrollup_internal.reporting_monthly_rollups[];
     v_zero_months_acct pgrollup_internal.reporting_monthly_rollups[];
     v_n_acct     bigint;
     v_n          bigint;
 BEGIN
-    -- Applies signed event rows to the rollups of accounts with a reporting timezone. The caller
-    -- holds the accounts' shared locks (writers) or the module lock (refresh).
-    IF p_rows IS NULL OR pg_catalog.cardinality(p_rows) = 0 THEN
-        RETURN 0;
-    END IF;
+    -- Applies the signed event rows staged in pgrollup_internal.reporting_batch (one batch of
+    -- the change log, or a backfill's raw events) to the rollups of accounts with a reporting
+    -- timezone, set-based; rows without account_id or created_at count toward nothing (the
+    -- refresh sets them aside). The caller holds the module lock, so no other apply, refresh or
+    -- restatement runs meanwhile; the arrays below hold at most one batch's keys.
 
     -- 1. distinct handoffs: presence rows per (account, local date, dimension, conversation).
     --    Concurrent inserters of one key serialize on its unique index entry, so a key turns
@@ -2301,9 +2279,9 @@ BEGIN
         SELECT r.account_id,
                (r.created_at AT TIME ZONE a.timezone)::date AS date,
                d.t, d.id, r.conversation_id AS conv, r.sign
-          FROM pg_catalog.unnest(p_rows) AS r
+          FROM pgrollup_internal.reporting_batch AS r
           JOIN pgrollup_internal.reporting_accounts AS a
-            ON a.account_id = r.account_id AND a.timezone IS NOT NULL
+            ON a.account_id = r.account_id AND a.timezone IS NOT NULL AND r.created_at IS NOT NULL
          CROSS JOIN LATERAL (VALUES ('account'::text, r.account_id), ('agent'::text, r.user_id), ('inbox'::text, r.inbox_id)) AS d(t, id)
          WHERE d.id IS NOT NULL AND r.conversation_id IS NOT NULL
            AND EXISTS (SELECT 1 FROM pgrollup.event_metrics AS m
@@ -2329,7 +2307,7 @@ BEGIN
           FROM up GROUP BY 1, 2, 3, 4
     )
     SELECT (SELECT pg_catalog.array_agg(ROW(k.account_id, k.date, k.dimension_type, k.dimension_id,
-                                            'bot_handoffs_count', k.c, 0, 0, NULL, NULL)::pgrollup.reporting_events_rollups)
+                                            'bot_handoffs_count', k.c, 0, 0, NULL, NULL)::pgrollup_internal.reporting_daily_rollups)
               FROM k WHERE k.c <> 0),
            (SELECT pg_catalog.array_agg(ROW(up.account_id, up.date, up.dimension_type, up.dimension_id,
                                             up.conversation_id, up.events)::pgrollup_internal.reporting_handoffs)
@@ -2347,16 +2325,8 @@ BEGIN
     END IF;
 
     -- repeats of the conversations whose set of handoff days changed: recomputed from their
-    -- presence rows under a lock per conversation taken here, before the statement that reads
-    -- them, so the last of several concurrent writers of one conversation sees the others'
-    -- committed days (writers apply at commit; a restatement holds the account exclusively).
-    -- The locks are 256 hash buckets taken in order: a batch of many conversations (a COPY, a
-    -- refresh) holds at most 256 locks, and unrelated writers rarely share one.
+    -- presence rows (the module lock keeps every other apply and restatement out)
     IF v_turned IS NOT NULL THEN
-        PERFORM pg_catalog.pg_advisory_xact_lock(1885827703, x.k)
-           FROM (SELECT DISTINCT pg_catalog.hashtext(pg_catalog.concat_ws('/', t.account_id, t.dimension_type,
-                                                                          t.dimension_id, t.conversation_id)) & 255 AS k
-                   FROM pg_catalog.unnest(v_turned) AS t ORDER BY 1) AS x;
         DELETE FROM pgrollup_internal.reporting_handoff_repeats AS r
          USING (SELECT DISTINCT t.account_id, t.dimension_type, t.dimension_id, t.conversation_id
                   FROM pg_catalog.unnest(v_turned) AS t) AS g
@@ -2380,9 +2350,9 @@ BEGIN
     --    committing transaction, a refresh), rows locked in a fixed order
     WITH e AS (
         SELECT r.*, a.timezone
-          FROM pg_catalog.unnest(p_rows) AS r
+          FROM pgrollup_internal.reporting_batch AS r
           JOIN pgrollup_internal.reporting_accounts AS a
-            ON a.account_id = r.account_id AND a.timezone IS NOT NULL
+            ON a.account_id = r.account_id AND a.timezone IS NOT NULL AND r.created_at IS NOT NULL
     ), x AS (
         SELECT e.account_id, (e.created_at AT TIME ZONE e.timezone)::date AS date, d.t, d.id,
                m.rollup_metric AS metric, e.sign::bigint AS dc,
@@ -2408,13 +2378,13 @@ BEGIN
          GROUP BY g.account_id, g.t, pg_catalog.date_trunc('month', g.date::timestamp)::date, g.id, g.metric
         HAVING pg_catalog.sum(g.dc) <> 0 OR pg_catalog.sum(g.dv) <> 0 OR pg_catalog.sum(g.db) <> 0
     ), up_dim AS (
-        INSERT INTO pgrollup.reporting_events_rollups AS r
+        INSERT INTO pgrollup_internal.reporting_daily_rollups AS r
                (account_id, date, dimension_type, dimension_id, metric, count, sum_value, sum_value_business_hours)
         SELECT g.account_id, g.date, g.t, g.id, g.metric, g.dc, g.dv, g.db
           FROM g
          WHERE (g.t = 'account') = false
          ORDER BY g.account_id, g.date, g.t, g.id, g.metric
-        ON CONFLICT ON CONSTRAINT reporting_events_rollups_key DO UPDATE
+        ON CONFLICT ON CONSTRAINT reporting_daily_rollups_key DO UPDATE
            SET count = r.count + EXCLUDED.count,
                sum_value = r.sum_value + EXCLUDED.sum_value,
                sum_value_business_hours = r.sum_value_business_hours + EXCLUDED.sum_value_business_hours,
@@ -2433,13 +2403,13 @@ BEGIN
                sum_value_business_hours = r.sum_value_business_hours + EXCLUDED.sum_value_business_hours
         RETURNING r.*
     ), up_acct AS (
-        INSERT INTO pgrollup.reporting_events_rollups AS r
+        INSERT INTO pgrollup_internal.reporting_daily_rollups AS r
                (account_id, date, dimension_type, dimension_id, metric, count, sum_value, sum_value_business_hours)
         SELECT g.account_id, g.date, g.t, g.id, g.metric, g.dc, g.dv, g.db
           FROM g
          WHERE (g.t = 'account') = true
          ORDER BY g.account_id, g.date, g.t, g.id, g.metric
-        ON CONFLICT ON CONSTRAINT reporting_events_rollups_key DO UPDATE
+        ON CONFLICT ON CONSTRAINT reporting_daily_rollups_key DO UPDATE
            SET count = r.count + EXCLUDED.count,
                sum_value = r.sum_value + EXCLUDED.sum_value,
                sum_value_business_hours = r.sum_value_business_hours + EXCLUDED.sum_value_business_hours,
@@ -2472,7 +2442,7 @@ BEGIN
     v_zero_months := v_zero_months || v_zero_months_acct;
 
     IF v_zero IS NOT NULL THEN
-        DELETE FROM pgrollup.reporting_events_rollups AS r
+        DELETE FROM pgrollup_internal.reporting_daily_rollups AS r
          USING pg_catalog.unnest(v_zero) AS z
          WHERE r.account_id = z.account_id AND r.date = z.date AND r.dimension_type = z.dimension_type
            AND r.dimension_id = z.dimension_id AND r.metric = z.metric AND r.count <= 0;
@@ -2487,7 +2457,7 @@ BEGIN
 END;
 $$;
 
-COMMENT ON FUNCTION pgrollup_internal.reporting_apply(p_rows pgrollup_internal.reporting_delta[]) IS 'Applies signed reporting event rows to reporting_events_rollups, the monthly totals, the handoff presence table and its repeats (accounts with a timezone only); returns the number of rollup rows touched.';
+COMMENT ON FUNCTION pgrollup_internal.reporting_apply() IS 'Applies the signed reporting event rows staged in reporting_batch to the daily rollups, the monthly totals, the handoff presence table and its repeats (accounts with a timezone only); returns the number of rollup rows touched.';
 
 CREATE FUNCTION pgrollup_internal.reporting_attach() RETURNS void
     LANGUAGE plpgsql
@@ -2498,16 +2468,6 @@ DECLARE
     v_table  regclass;
     v_def    record;
 BEGIN
-    -- immediate mode's commit-time flush (internal table, not a source table)
-    IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_trigger AS g
-                    WHERE g.tgrelid = 'pgrollup_internal.reporting_pending'::regclass
-                      AND g.tgname = 'pgrollup_reporting_flush') THEN
-        CREATE CONSTRAINT TRIGGER pgrollup_reporting_flush
-            AFTER INSERT ON pgrollup_internal.reporting_pending
-            DEFERRABLE INITIALLY DEFERRED
-            FOR EACH ROW WHEN (NEW.is_marker)
-            EXECUTE FUNCTION pgrollup_internal.reporting_flush();
-    END IF;
     SELECT m.source_schema INTO v_schema FROM pgrollup_internal.modules AS m WHERE m.module = 'reporting';
     v_table := pg_catalog.to_regclass(pg_catalog.format('%I.%I', v_schema, 'reporting_events'));
     IF v_table IS NULL THEN
@@ -2542,122 +2502,116 @@ COMMENT ON FUNCTION pgrollup_internal.reporting_bucket_date(p_date date, p_unit 
 CREATE FUNCTION pgrollup_internal.reporting_capture() RETURNS trigger
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'pg_temp'
-    SET plan_cache_mode TO 'force_generic_plan'
-    SET enable_seqscan TO 'off'
     AS $$
 DECLARE
-    v_deferred boolean;
-    v_marker   boolean;
+    v_problem text;
 BEGIN
-    -- Statement-level AFTER trigger with transition tables: one batch per statement, whatever the
-    -- number of rows. Only rows of registered event names of accounts with a zone matter. Rows go
-    -- straight from the transition table into the change log (deferred mode) or into this
-    -- transaction's buffer (immediate mode) in one statement.
+    -- Statement-level AFTER trigger with transition tables: one append to the change log per
+    -- statement, whatever the number of rows. Only the registry is read: no lock, no shared row,
+    -- no account setting (apply discards the changes of accounts without a zone and sets aside
+    -- what it cannot attribute), so the application's write never waits on pgrollup nor fails
+    -- because of a value it holds. No exception block here: a subtransaction per statement would
+    -- cost every writing transaction an XID per statement.
     IF TG_OP = 'TRUNCATE' THEN
-        -- no transition table for TRUNCATE: every event is gone, so is every rollup
         PERFORM pgrollup_internal.lock_module('reporting', true);
-        DELETE FROM pgrollup.reporting_events_rollups;
+        IF pg_catalog.pg_partition_root(TG_RELID) IS DISTINCT FROM TG_RELID
+           AND pg_catalog.pg_partition_root(TG_RELID) IS NOT NULL THEN
+            -- one partition emptied: restate every zoned account from the remaining rows (the
+            -- restatement reads raw and consumes the log in one snapshot, so writers of other
+            -- partitions stay exact and are not blocked)
+            PERFORM pgrollup_internal.reporting_restate(a.account_id, NULL, NULL)
+               FROM pgrollup_internal.reporting_accounts AS a
+              WHERE a.timezone IS NOT NULL
+              ORDER BY a.account_id;
+            RETURN NULL;
+        END IF;
+        -- no transition table for TRUNCATE: every event is gone, so is every rollup (the source's
+        -- ACCESS EXCLUSIVE lock means no writer of it is in progress)
+        DELETE FROM pgrollup_internal.reporting_daily_rollups;
         DELETE FROM pgrollup_internal.reporting_handoffs;
         DELETE FROM pgrollup_internal.reporting_monthly_rollups;
         DELETE FROM pgrollup_internal.reporting_handoff_repeats;
         DELETE FROM pgrollup_internal.reporting_changes;
-        UPDATE pgrollup_internal.reporting_pending AS p SET sign = 0     -- this transaction's earlier writes
-         WHERE p.txid = pg_catalog.pg_current_xact_id();
         RETURN NULL;
     END IF;
-    -- the touched accounts' shared locks first (a backfill or timezone change of an account holds
-    -- it exclusively), then, in the statements below (read after the locks), which of them have a zone
-    IF TG_OP = 'INSERT' THEN
-        PERFORM pgrollup_internal.reporting_lock_accounts(ARRAY(SELECT DISTINCT n.account_id::bigint FROM pgrollup_new AS n), false);
-    ELSIF TG_OP = 'DELETE' THEN
-        PERFORM pgrollup_internal.reporting_lock_accounts(ARRAY(SELECT DISTINCT o.account_id::bigint FROM pgrollup_old AS o), false);
-    ELSE
-        PERFORM pgrollup_internal.reporting_lock_accounts(ARRAY(SELECT n.account_id::bigint FROM pgrollup_new AS n
-                                                                UNION
-                                                                SELECT o.account_id::bigint FROM pgrollup_old AS o), false);
+    -- a column it reads renamed, dropped or retyped by an application migration: record it for
+    -- health and let the statement through without reading any column. source_drift() is the
+    -- authority and writes the message, but as a SQL function it is planned on every call
+    -- (about 0.1-0.5 ms, as much as the INSERT itself); this plan-cached range scan of the
+    -- relation's attributes checks the columns read below (the rows of
+    -- pgrollup_internal.source_columns for reporting, with the types their kinds accept) and
+    -- calls it only when one looks wrong.
+    IF (SELECT pg_catalog.count(*) FROM pg_catalog.pg_attribute AS a
+         WHERE a.attrelid = TG_RELID AND a.attnum > 0 AND NOT a.attisdropped
+           AND CASE WHEN a.attname = ANY ('{id,account_id,user_id,inbox_id,conversation_id}'::pg_catalog.name[])
+                    THEN a.atttypid = ANY ('{int2,int4,int8}'::pg_catalog.regtype[]::pg_catalog.oid[])
+                    WHEN a.attname = ANY ('{value,value_in_business_hours}'::pg_catalog.name[])
+                    THEN a.atttypid = ANY ('{int2,int4,int8,numeric,float4,float8}'::pg_catalog.regtype[]::pg_catalog.oid[])
+                    WHEN a.attname = 'name'
+                    THEN a.atttypid = ANY ('{text,varchar,bpchar,name}'::pg_catalog.regtype[]::pg_catalog.oid[])
+                    WHEN a.attname = 'created_at'
+                    THEN a.atttypid = ANY ('{timestamp,timestamptz}'::pg_catalog.regtype[]::pg_catalog.oid[])
+                    ELSE false END) <> 9 THEN
+        v_problem := pgrollup_internal.source_drift('reporting', 'reporting_events', TG_RELID);
     END IF;
-    v_deferred := EXISTS (SELECT 1 FROM pgrollup_internal.settings AS s
-                           WHERE s.name = 'reporting_mode' AND s.value = 'deferred');
-    -- immediate mode: the transaction's first buffered row is its marker, whose deferred
-    -- constraint trigger applies the whole buffer in one sorted batch at COMMIT. Rollup rows are
-    -- therefore locked only while the transaction commits, and a transaction writing many
-    -- statements cannot deadlock with another one on rollup rows.
-    v_marker := NOT v_deferred AND NOT EXISTS (SELECT 1 FROM pgrollup_internal.reporting_pending AS p
-                                                WHERE p.txid = pg_catalog.pg_current_xact_id());
+    IF v_problem IS NOT NULL THEN
+        INSERT INTO pgrollup_internal.capture_failures (module, relation, problem)
+        VALUES ('reporting', TG_RELID::regclass::text, v_problem);
+        RETURN NULL;
+    END IF;
     IF TG_OP = 'INSERT' THEN
-        WITH r AS NOT MATERIALIZED (   -- one copy per target below, only the mode's runs
-            SELECT n.account_id, pgrollup_internal.utc(n.created_at), n.name, n.user_id, n.inbox_id, n.conversation_id, n.value, n.value_in_business_hours, 1 AS sign
-              FROM pgrollup_new AS n
-             WHERE n.account_id IN (SELECT a.account_id FROM pgrollup_internal.reporting_accounts AS a
-                                     WHERE a.timezone IS NOT NULL)
-               AND n.name::text IN (SELECT m.event_name FROM pgrollup.event_metrics AS m)
-        ), c AS (
-            INSERT INTO pgrollup_internal.reporting_changes
-                   (account_id, created_at, name, user_id, inbox_id, conversation_id, value, value_bh, sign)
-            SELECT * FROM r WHERE v_deferred
-        )
-        INSERT INTO pgrollup_internal.reporting_pending
-               (is_marker, account_id, created_at, name, user_id, inbox_id, conversation_id, value, value_bh, sign)
-        SELECT v_marker AND pg_catalog.row_number() OVER () = 1, r.* FROM r WHERE NOT v_deferred;
+        INSERT INTO pgrollup_internal.reporting_changes
+               (account_id, created_at, name, user_id, inbox_id, conversation_id, value, value_bh, sign)
+        SELECT n.account_id::bigint, pgrollup_internal.utc(n.created_at), n.name::text, n.user_id::bigint,
+               n.inbox_id::bigint, n.conversation_id::bigint, n.value::double precision,
+               n.value_in_business_hours::double precision, 1
+          FROM pgrollup_new AS n
+         WHERE n.name::text IN (SELECT m.event_name FROM pgrollup.event_metrics AS m);
     ELSIF TG_OP = 'DELETE' THEN
-        WITH r AS NOT MATERIALIZED (   -- one copy per target below, only the mode's runs
-            SELECT o.account_id, pgrollup_internal.utc(o.created_at), o.name, o.user_id, o.inbox_id, o.conversation_id, o.value, o.value_in_business_hours, -1 AS sign
-              FROM pgrollup_old AS o
-             WHERE o.account_id IN (SELECT a.account_id FROM pgrollup_internal.reporting_accounts AS a
-                                     WHERE a.timezone IS NOT NULL)
-               AND o.name::text IN (SELECT m.event_name FROM pgrollup.event_metrics AS m)
-        ), c AS (
-            INSERT INTO pgrollup_internal.reporting_changes
-                   (account_id, created_at, name, user_id, inbox_id, conversation_id, value, value_bh, sign)
-            SELECT * FROM r WHERE v_deferred
-        )
-        INSERT INTO pgrollup_internal.reporting_pending
-               (is_marker, account_id, created_at, name, user_id, inbox_id, conversation_id, value, value_bh, sign)
-        SELECT v_marker AND pg_catalog.row_number() OVER () = 1, r.* FROM r WHERE NOT v_deferred;
+        INSERT INTO pgrollup_internal.reporting_changes
+               (account_id, created_at, name, user_id, inbox_id, conversation_id, value, value_bh, sign)
+        SELECT o.account_id::bigint, pgrollup_internal.utc(o.created_at), o.name::text, o.user_id::bigint,
+               o.inbox_id::bigint, o.conversation_id::bigint, o.value::double precision,
+               o.value_in_business_hours::double precision, -1
+          FROM pgrollup_old AS o
+         WHERE o.name::text IN (SELECT m.event_name FROM pgrollup.event_metrics AS m);
     ELSE
         -- rows whose relevant columns did not change (e.g. only updated_at) are skipped
-        WITH r AS NOT MATERIALIZED (   -- one copy per target below, only the mode's runs
-            SELECT o.account_id, pgrollup_internal.utc(o.created_at), o.name, o.user_id, o.inbox_id, o.conversation_id, o.value, o.value_in_business_hours, -1 AS sign
-              FROM pgrollup_old AS o
-             WHERE o.account_id IN (SELECT a.account_id FROM pgrollup_internal.reporting_accounts AS a
-                                     WHERE a.timezone IS NOT NULL)
-               AND o.name::text IN (SELECT m.event_name FROM pgrollup.event_metrics AS m)
-               AND NOT EXISTS (
-                   SELECT 1 FROM pgrollup_new AS n
-                    WHERE n.id = o.id
-                      AND (n.account_id, n.created_at, n.name, n.user_id, n.inbox_id, n.conversation_id,
-                           n.value, n.value_in_business_hours)
-                          IS NOT DISTINCT FROM
-                          (o.account_id, o.created_at, o.name, o.user_id, o.inbox_id, o.conversation_id,
-                           o.value, o.value_in_business_hours))
-            UNION ALL
-            SELECT n.account_id, pgrollup_internal.utc(n.created_at), n.name, n.user_id, n.inbox_id, n.conversation_id, n.value, n.value_in_business_hours, 1
-              FROM pgrollup_new AS n
-             WHERE n.account_id IN (SELECT a.account_id FROM pgrollup_internal.reporting_accounts AS a
-                                     WHERE a.timezone IS NOT NULL)
-               AND n.name::text IN (SELECT m.event_name FROM pgrollup.event_metrics AS m)
-               AND NOT EXISTS (
-                   SELECT 1 FROM pgrollup_old AS o
-                    WHERE o.id = n.id
-                      AND (n.account_id, n.created_at, n.name, n.user_id, n.inbox_id, n.conversation_id,
-                           n.value, n.value_in_business_hours)
-                          IS NOT DISTINCT FROM
-                          (o.account_id, o.created_at, o.name, o.user_id, o.inbox_id, o.conversation_id,
-                           o.value, o.value_in_business_hours))
-        ), c AS (
-            INSERT INTO pgrollup_internal.reporting_changes
-                   (account_id, created_at, name, user_id, inbox_id, conversation_id, value, value_bh, sign)
-            SELECT * FROM r WHERE v_deferred
-        )
-        INSERT INTO pgrollup_internal.reporting_pending
-               (is_marker, account_id, created_at, name, user_id, inbox_id, conversation_id, value, value_bh, sign)
-        SELECT v_marker AND pg_catalog.row_number() OVER () = 1, r.* FROM r WHERE NOT v_deferred;
+        INSERT INTO pgrollup_internal.reporting_changes
+               (account_id, created_at, name, user_id, inbox_id, conversation_id, value, value_bh, sign)
+        SELECT o.account_id::bigint, pgrollup_internal.utc(o.created_at), o.name::text, o.user_id::bigint,
+               o.inbox_id::bigint, o.conversation_id::bigint, o.value::double precision,
+               o.value_in_business_hours::double precision, -1
+          FROM pgrollup_old AS o
+         WHERE o.name::text IN (SELECT m.event_name FROM pgrollup.event_metrics AS m)
+           AND NOT EXISTS (
+               SELECT 1 FROM pgrollup_new AS n
+                WHERE n.id = o.id
+                  AND (n.account_id, n.created_at, n.name, n.user_id, n.inbox_id, n.conversation_id,
+                       n.value, n.value_in_business_hours)
+                      IS NOT DISTINCT FROM
+                      (o.account_id, o.created_at, o.name, o.user_id, o.inbox_id, o.conversation_id,
+                       o.value, o.value_in_business_hours))
+        UNION ALL
+        SELECT n.account_id::bigint, pgrollup_internal.utc(n.created_at), n.name::text, n.user_id::bigint,
+               n.inbox_id::bigint, n.conversation_id::bigint, n.value::double precision,
+               n.value_in_business_hours::double precision, 1
+          FROM pgrollup_new AS n
+         WHERE n.name::text IN (SELECT m.event_name FROM pgrollup.event_metrics AS m)
+           AND NOT EXISTS (
+               SELECT 1 FROM pgrollup_old AS o
+                WHERE o.id = n.id
+                  AND (n.account_id, n.created_at, n.name, n.user_id, n.inbox_id, n.conversation_id,
+                       n.value, n.value_in_business_hours)
+                      IS NOT DISTINCT FROM
+                      (o.account_id, o.created_at, o.name, o.user_id, o.inbox_id, o.conversation_id,
+                       o.value, o.value_in_business_hours));
     END IF;
     RETURN NULL;
 END;
 $$;
 
-COMMENT ON FUNCTION pgrollup_internal.reporting_capture() IS 'Capture trigger function on reporting_events (statement level, transition tables pgrollup_new / pgrollup_old): writes changed events of registered names of accounts with a zone to the change log (deferred mode) or to the transaction''s buffer (immediate mode), under the accounts'' shared locks.';
+COMMENT ON FUNCTION pgrollup_internal.reporting_capture() IS 'Capture trigger function on reporting_events (statement level, transition tables pgrollup_new / pgrollup_old): appends the changed events of registered names, of any account, to the change log; no lock, no shared row. When a column it reads has drifted it records a capture failure and lets the statement through; TRUNCATE of the table clears every rollup, TRUNCATE of one partition restates the zoned accounts.';
 
 CREATE FUNCTION pgrollup_internal.reporting_day_start(p_date date, p_timezone text) RETURNS timestamp with time zone
     LANGUAGE sql STABLE PARALLEL SAFE
@@ -2710,6 +2664,7 @@ DECLARE
     v_whole_from date;
     v_whole_to date;
     v_edge_month date;
+    v_tail_handoffs boolean;
 BEGIN
     -- Counts and value sums per dimension id, bucket and metric for events with
     -- p_since <= created_at < p_until: local days [p_day_from, p_day_to) from the rollups (and the
@@ -2729,6 +2684,20 @@ BEGIN
     -- (monthly totals included) minus the repeats of a conversation within those days, plus the
     -- raw-edge conversations absent from them; no presence scan
     v_sum_handoffs := COALESCE(p_unit IS NULL AND p_day_from < p_day_to AND 'bot_handoffs_count' = ANY (p_metrics), false);
+    -- Reads are current at commit: the change log not applied yet (its rows of this account in
+    -- the rollup days) is folded in like raw events weighted by their sign. A handoff change in
+    -- it makes the daily distinct counts, monthly totals and repeats inexact for its days, so
+    -- distinct handoffs are then counted from the presence rows plus the log's signed handoffs
+    -- per conversation (exact for inserts, updates and deletes alike).
+    v_tail_handoffs := COALESCE(p_day_from < p_day_to AND pg_catalog.cardinality(v_handoff_names) > 0, false)
+                       AND EXISTS (SELECT 1 FROM pgrollup_internal.reporting_changes AS c
+                                    WHERE c.account_id = p_account_id AND c.name = ANY (v_handoff_names)
+                                      AND c.conversation_id IS NOT NULL
+                                      AND c.created_at >= p_rollup_from AND c.created_at < p_rollup_to);
+    IF v_tail_handoffs THEN
+        v_daily := false;
+        v_sum_handoffs := false;
+    END IF;
     -- Rollup days [p_day_from, p_day_to) when buckets are months, years or the whole range: whole
     -- local months from the monthly totals; a partial month at either end either from its daily
     -- rows or, when fewer days lie outside the range than inside, as its monthly total minus the
@@ -2770,8 +2739,8 @@ BEGIN
                CASE WHEN p_unit IS NOT NULL AND p_unit <> 'hour'
                     THEN pgrollup_internal.reporting_bucket_date((x.ts AT TIME ZONE p_timezone)::date, p_unit) END AS bucket_date,
                CASE WHEN p_unit = 'hour' THEN pg_catalog.date_trunc('hour', x.ts, p_timezone) END AS bucket_hour,
-               m.rollup_metric AS metric, pg_catalog.count(*) AS c,
-               pg_catalog.sum(CASE WHEN m.payload_kind = 'duration'
+               m.rollup_metric AS metric, pg_catalog.sum(x.w)::bigint AS c,
+               pg_catalog.sum(x.w * CASE WHEN m.payload_kind = 'duration'
                                    THEN COALESCE(CASE WHEN p_business_hours THEN x.value_bh ELSE x.value END, 0)
                                    ELSE 0 END) AS v
           FROM (SELECT CASE p_dimension_type WHEN 'account' THEN e.account_id::bigint
@@ -2779,7 +2748,7 @@ BEGIN
                                              ELSE e.inbox_id::bigint END AS dimension_id,
                        e.name::text AS name, e.value::double precision AS value,
                        e.value_in_business_hours::double precision AS value_bh,
-                       pgrollup_internal.utc(e.created_at) AS ts
+                       pgrollup_internal.utc(e.created_at) AS ts, 1 AS w
                   FROM "public".reporting_events AS e
                  WHERE e.account_id = p_account_id AND e.name = ANY (v_names)
                    AND e.created_at >= p_since AND e.created_at < p_rollup_from
@@ -2788,10 +2757,19 @@ BEGIN
                                              WHEN 'agent' THEN e.user_id::bigint
                                              ELSE e.inbox_id::bigint END,
                        e.name::text, e.value::double precision, e.value_in_business_hours::double precision,
-                       pgrollup_internal.utc(e.created_at)
+                       pgrollup_internal.utc(e.created_at), 1
                   FROM "public".reporting_events AS e
                  WHERE e.account_id = p_account_id AND e.name = ANY (v_names)
-                   AND e.created_at >= p_rollup_to AND e.created_at < p_until) AS x
+                   AND e.created_at >= p_rollup_to AND e.created_at < p_until
+                UNION ALL
+                -- the change log not applied yet, within the rollup days: signed raw events
+                SELECT CASE p_dimension_type WHEN 'account' THEN c.account_id
+                                             WHEN 'agent' THEN c.user_id
+                                             ELSE c.inbox_id END,
+                       c.name, c.value, c.value_bh, c.created_at, c.sign
+                  FROM pgrollup_internal.reporting_changes AS c
+                 WHERE p_day_from < p_day_to AND c.account_id = p_account_id AND c.name = ANY (v_names)
+                   AND c.created_at >= p_rollup_from AND c.created_at < p_rollup_to) AS x
           JOIN pgrollup.event_metrics AS m
             ON m.event_name = x.name AND m.rollup_metric = ANY (p_metrics) AND m.rollup_metric <> 'bot_handoffs_count'
          WHERE x.dimension_id IS NOT NULL AND (p_dimension_id IS NULL OR x.dimension_id = p_dimension_id)
@@ -2802,14 +2780,14 @@ BEGIN
                NULL::timestamptz AS bucket_hour, r.metric, pg_catalog.sum(r.count)::bigint AS c,
                pg_catalog.sum(CASE WHEN p_business_hours THEN r.sum_value_business_hours ELSE r.sum_value END) AS v
           FROM (SELECT d.dimension_id, d.date, d.metric, d.count, d.sum_value, d.sum_value_business_hours
-                  FROM pgrollup.reporting_events_rollups AS d
+                  FROM pgrollup_internal.reporting_daily_rollups AS d
                  WHERE d.account_id = p_account_id AND d.dimension_type = p_dimension_type
                    AND d.date >= p_day_from AND d.date < v_plus1_to
                    AND d.metric = ANY (p_metrics) AND (d.metric <> 'bot_handoffs_count' OR v_daily OR v_sum_handoffs)
                    AND (p_dimension_id IS NULL OR d.dimension_id = p_dimension_id)
                 UNION ALL
                 SELECT d.dimension_id, d.date, d.metric, d.count, d.sum_value, d.sum_value_business_hours
-                  FROM pgrollup.reporting_events_rollups AS d
+                  FROM pgrollup_internal.reporting_daily_rollups AS d
                  WHERE d.account_id = p_account_id AND d.dimension_type = p_dimension_type
                    AND d.date >= v_plus2_from AND d.date < p_day_to
                    AND d.metric = ANY (p_metrics) AND (d.metric <> 'bot_handoffs_count' OR v_daily OR v_sum_handoffs)
@@ -2823,7 +2801,7 @@ BEGIN
                    AND (p_dimension_id IS NULL OR m.dimension_id = p_dimension_id)
                 UNION ALL
                 SELECT d.dimension_id, d.date, d.metric, -d.count, -d.sum_value, -d.sum_value_business_hours
-                  FROM pgrollup.reporting_events_rollups AS d
+                  FROM pgrollup_internal.reporting_daily_rollups AS d
                  WHERE d.account_id = p_account_id AND d.dimension_type = p_dimension_type
                    AND ((d.date >= v_minus1_from AND d.date < p_day_from) OR (d.date >= p_day_to AND d.date < v_minus2_to))
                    AND d.metric = ANY (p_metrics) AND (d.metric <> 'bot_handoffs_count' OR v_sum_handoffs)
@@ -2866,9 +2844,33 @@ BEGIN
                        CASE WHEN p_unit IS NOT NULL THEN pgrollup_internal.reporting_bucket_date(h.date, p_unit) END,
                        NULL::timestamptz, h.conversation_id
                   FROM pgrollup_internal.reporting_handoffs AS h
-                 WHERE NOT v_daily AND NOT v_sum_handoffs AND h.account_id = p_account_id AND h.dimension_type = p_dimension_type
+                 WHERE NOT v_daily AND NOT v_sum_handoffs AND NOT v_tail_handoffs
+                   AND h.account_id = p_account_id AND h.dimension_type = p_dimension_type
                    AND h.date >= p_day_from AND h.date < p_day_to
-                   AND (p_dimension_id IS NULL OR h.dimension_id = p_dimension_id)) AS y
+                   AND (p_dimension_id IS NULL OR h.dimension_id = p_dimension_id)
+                UNION ALL
+                -- whole days with handoff changes not applied yet: presence after the log
+                SELECT z.dimension_id,
+                       CASE WHEN p_unit IS NOT NULL THEN pgrollup_internal.reporting_bucket_date(z.date, p_unit) END,
+                       NULL::timestamptz, z.conv
+                  FROM (SELECT u.dimension_id, u.date, u.conv
+                          FROM (SELECT h.dimension_id, h.date, h.conversation_id AS conv, h.events AS ev
+                                  FROM pgrollup_internal.reporting_handoffs AS h
+                                 WHERE v_tail_handoffs AND h.account_id = p_account_id AND h.dimension_type = p_dimension_type
+                                   AND h.date >= p_day_from AND h.date < p_day_to
+                                   AND (p_dimension_id IS NULL OR h.dimension_id = p_dimension_id)
+                                UNION ALL
+                                SELECT CASE p_dimension_type WHEN 'account' THEN c.account_id
+                                                             WHEN 'agent' THEN c.user_id
+                                                             ELSE c.inbox_id END,
+                                       (c.created_at AT TIME ZONE p_timezone)::date, c.conversation_id, c.sign::bigint
+                                  FROM pgrollup_internal.reporting_changes AS c
+                                 WHERE v_tail_handoffs AND c.account_id = p_account_id AND c.name = ANY (v_handoff_names)
+                                   AND c.conversation_id IS NOT NULL
+                                   AND c.created_at >= p_rollup_from AND c.created_at < p_rollup_to) AS u
+                         WHERE u.dimension_id IS NOT NULL AND (p_dimension_id IS NULL OR u.dimension_id = p_dimension_id)
+                         GROUP BY 1, 2, 3
+                        HAVING pg_catalog.sum(u.ev) > 0) AS z) AS y
          WHERE pg_catalog.cardinality(v_handoff_names) > 0
          GROUP BY 1, 2, 3
     ), repeats AS (
@@ -2885,11 +2887,12 @@ BEGIN
     SELECT p.dimension_id, p.bucket_date, p.bucket_hour, p.metric, pg_catalog.sum(p.c)::bigint, pg_catalog.sum(p.v)
       FROM (SELECT * FROM raw_sums UNION ALL SELECT * FROM rollup_sums UNION ALL SELECT * FROM handoffs
             UNION ALL SELECT * FROM repeats) AS p
-     GROUP BY 1, 2, 3, 4;
+     GROUP BY 1, 2, 3, 4
+    HAVING pg_catalog.sum(p.c) <> 0;     -- an event of the rollups deleted in the log
 END;
 $$;
 
-COMMENT ON FUNCTION pgrollup_internal.reporting_facts(p_account_id bigint, p_since timestamp with time zone, p_until timestamp with time zone, p_day_from date, p_day_to date, p_rollup_from timestamp with time zone, p_rollup_to timestamp with time zone, p_timezone text, p_unit text, p_dimension_type text, p_dimension_id bigint, p_metrics text[], p_business_hours boolean) IS 'Read engine of report_summary and report_timeseries: event counts, value sums and distinct handoff conversations per dimension id, bucket and metric, whole local days from rollups (whole months from the monthly totals) and the rest from raw events.';
+COMMENT ON FUNCTION pgrollup_internal.reporting_facts(p_account_id bigint, p_since timestamp with time zone, p_until timestamp with time zone, p_day_from date, p_day_to date, p_rollup_from timestamp with time zone, p_rollup_to timestamp with time zone, p_timezone text, p_unit text, p_dimension_type text, p_dimension_id bigint, p_metrics text[], p_business_hours boolean) IS 'Read engine of report_summary and report_timeseries: event counts, value sums and distinct handoff conversations per dimension id, bucket and metric, whole local days from rollups (whole months from the monthly totals) plus the change log not applied yet, the rest from raw events.';
 
 CREATE FUNCTION pgrollup_internal.reporting_facts_serial(p_account_id bigint, p_since timestamp with time zone, p_until timestamp with time zone, p_day_from date, p_day_to date, p_rollup_from timestamp with time zone, p_rollup_to timestamp with time zone, p_timezone text, p_unit text, p_dimension_type text, p_dimension_id bigint, p_metrics text[], p_business_hours boolean) RETURNS TABLE(dimension_id bigint, bucket_date date, bucket_hour timestamp with time zone, metric text, count bigint, total double precision)
     LANGUAGE sql STABLE
@@ -2903,73 +2906,19 @@ $$;
 
 COMMENT ON FUNCTION pgrollup_internal.reporting_facts_serial(p_account_id bigint, p_since timestamp with time zone, p_until timestamp with time zone, p_day_from date, p_day_to date, p_rollup_from timestamp with time zone, p_rollup_to timestamp with time zone, p_timezone text, p_unit text, p_dimension_type text, p_dimension_id bigint, p_metrics text[], p_business_hours boolean) IS 'pgrollup_internal.reporting_facts without parallel workers: used when whole days come from rollups (sources rollup and hybrid), whose few thousand rows are read faster by one process; raw reads keep the server''s parallel settings.';
 
-CREATE FUNCTION pgrollup_internal.reporting_flush() RETURNS trigger
-    LANGUAGE plpgsql SECURITY DEFINER
-    SET search_path TO 'pg_catalog', 'pg_temp'
-    SET plan_cache_mode TO 'force_generic_plan'
-    SET enable_seqscan TO 'off'
-    AS $$
-DECLARE
-    v_rows pgrollup_internal.reporting_delta[];
-BEGIN
-    -- Deferred constraint trigger on the marker row of pgrollup_internal.reporting_pending: runs
-    -- when the writing transaction commits (or at SET CONSTRAINTS ... IMMEDIATE) and applies
-    -- everything the transaction captured in one batch. The transaction still holds its shared
-    -- account locks, so no backfill or timezone change of those accounts interleaves.
-    WITH d AS (
-        DELETE FROM pgrollup_internal.reporting_pending AS p
-         WHERE p.txid = pg_catalog.pg_current_xact_id()
-        RETURNING p.*
-    )
-    SELECT pg_catalog.array_agg(ROW(d.account_id, d.created_at, d.name, d.user_id, d.inbox_id, d.conversation_id,
-                                    d.value, d.value_bh, d.sign)::pgrollup_internal.reporting_delta)
-      INTO v_rows
-      FROM d;
-    IF v_rows IS NOT NULL THEN
-        PERFORM pgrollup_internal.reporting_apply(v_rows);
-    END IF;
-    RETURN NULL;
-END;
-$$;
-
-COMMENT ON FUNCTION pgrollup_internal.reporting_flush() IS 'Immediate mode commit-time flush: applies the rows a transaction buffered in reporting_pending to the rollups and removes them.';
-
 CREATE FUNCTION pgrollup_internal.reporting_health() RETURNS TABLE(mode text, pending_changes bigint, stale_since timestamp with time zone)
     LANGUAGE sql STABLE
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
-    SELECT COALESCE((SELECT s.value FROM pgrollup_internal.settings AS s WHERE s.name = 'reporting_mode'), 'immediate'),
+    -- reads fold the log in, so they are never stale: stale_since stays NULL. pending_changes is
+    -- what the next refresh applies and what every read of rollups folds in; it grows without
+    -- bound when refresh does not run (no pg_cron job), which the operator must see.
+    SELECT COALESCE((SELECT s.value FROM pgrollup_internal.settings AS s WHERE s.name = 'reporting_mode'), 'realtime'),
            (SELECT pg_catalog.count(*) FROM pgrollup_internal.reporting_changes),
-           (SELECT pg_catalog.min(c.captured_at) FROM pgrollup_internal.reporting_changes AS c);
+           NULL::timestamptz;
 $$;
 
-COMMENT ON FUNCTION pgrollup_internal.reporting_health() IS 'Health hook of the reporting module: mode (immediate or deferred), change-log rows not applied yet, and the capture time of the oldest of them (NULL when current).';
-
-CREATE FUNCTION pgrollup_internal.reporting_lock_accounts(p_accounts bigint[], p_exclusive boolean) RETURNS void
-    LANGUAGE plpgsql
-    SET search_path TO 'pg_catalog', 'pg_temp'
-    SET plan_cache_mode TO 'force_generic_plan'
-    AS $$
-DECLARE
-    v_key integer;
-BEGIN
-    -- one transaction advisory lock per account, taken in a fixed order (no deadlocks between
-    -- writers touching several accounts); writers share it, backfills and zone changes hold it
-    -- exclusively, so a rebuild never interleaves with a writer of the same account
-    FOR v_key IN
-        SELECT DISTINCT pg_catalog.hashint8(a.a) FROM pg_catalog.unnest(p_accounts) AS a(a)
-         WHERE a.a IS NOT NULL ORDER BY 1
-    LOOP
-        IF p_exclusive THEN
-            PERFORM pg_catalog.pg_advisory_xact_lock(1885827702, v_key);
-        ELSE
-            PERFORM pg_catalog.pg_advisory_xact_lock_shared(1885827702, v_key);
-        END IF;
-    END LOOP;
-END;
-$$;
-
-COMMENT ON FUNCTION pgrollup_internal.reporting_lock_accounts(p_accounts bigint[], p_exclusive boolean) IS 'Takes the per-account reporting locks (transaction advisory locks, in a fixed order): shared for writers, exclusive for backfills and timezone changes.';
+COMMENT ON FUNCTION pgrollup_internal.reporting_health() IS 'Health hook of the reporting module: mode (realtime), change-log rows not applied yet (every read folds them in; refresh applies them), and NULL staleness (reads are current at commit).';
 
 CREATE FUNCTION pgrollup_internal.reporting_plan(p_account_id bigint, p_since timestamp with time zone, p_until timestamp with time zone, p_timezone text, p_unit text, OUT timezone text, OUT day_from date, OUT day_to date, OUT rollup_from timestamp with time zone, OUT rollup_to timestamp with time zone, OUT source text) RETURNS record
     LANGUAGE plpgsql STABLE
@@ -3023,31 +2972,56 @@ CREATE FUNCTION pgrollup_internal.reporting_refresh() RETURNS bigint
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
 DECLARE
-    v_rows pgrollup_internal.reporting_delta[];
+    v_blocks bigint;
+    v_block  bigint := 0;
+    v_step   constant bigint := 1024;   -- blocks per batch: 8 MB of log, some 60k changes
+    v_n      bigint;
+    v_total  bigint := 0;
 BEGIN
-    -- Runs under the module lock (pgrollup.refresh, set_reporting_mode). DELETE ... RETURNING
-    -- consumes exactly the log rows committed before its snapshot; later ones stay for the next
-    -- run. In immediate mode the log is empty (except rows written just before a mode switch)
-    -- and this returns 0 at once.
+    -- Runs under the module lock (pgrollup.refresh), in the caller's transaction: a failure
+    -- rolls every batch back and leaves the log intact. The log is consumed in ranges of heap
+    -- blocks (TID range scans, each block read once): each DELETE ... RETURNING moves the rows of
+    -- its blocks committed before its snapshot into the staging table, which is applied
+    -- set-based; later rows stay for the next run. Memory stays bounded by one batch whatever
+    -- the size of the log. Idle: one look at an empty log.
     IF NOT EXISTS (SELECT 1 FROM pgrollup_internal.reporting_changes) THEN
         RETURN 0;
     END IF;
-    WITH d AS (
-        DELETE FROM pgrollup_internal.reporting_changes AS c RETURNING c.*
-    )
-    SELECT pg_catalog.array_agg(ROW(d.account_id, d.created_at, d.name, d.user_id, d.inbox_id, d.conversation_id,
-                                    d.value, d.value_bh, d.sign)::pgrollup_internal.reporting_delta)
-      INTO v_rows
-      FROM d;
-    IF v_rows IS NULL THEN
-        RETURN 0;
-    END IF;
-    PERFORM pgrollup_internal.reporting_apply(v_rows);
-    RETURN pg_catalog.cardinality(v_rows);
+    v_blocks := pg_catalog.pg_relation_size('pgrollup_internal.reporting_changes'::regclass)
+                / pg_catalog.current_setting('block_size')::bigint;
+    WHILE v_block < v_blocks LOOP
+        TRUNCATE pgrollup_internal.reporting_batch;
+        WITH d AS (
+            DELETE FROM pgrollup_internal.reporting_changes AS c
+             WHERE c.ctid >= pg_catalog.format('(%s,0)', v_block)::tid
+               AND c.ctid < pg_catalog.format('(%s,0)', v_block + v_step)::tid
+            RETURNING c.account_id, c.created_at, c.name, c.user_id, c.inbox_id, c.conversation_id,
+                      c.value, c.value_bh, c.sign
+        )
+        INSERT INTO pgrollup_internal.reporting_batch
+               (account_id, created_at, name, user_id, inbox_id, conversation_id, value, value_bh, sign)
+        SELECT * FROM d;
+        GET DIAGNOSTICS v_n = ROW_COUNT;
+        v_block := v_block + v_step;
+        CONTINUE WHEN v_n = 0;
+        -- changes that cannot be attributed to a rollup key are counted, not applied
+        INSERT INTO pgrollup_internal.rows_set_aside AS s (module, reason, rows, first_seen, last_seen)
+        SELECT 'reporting', x.reason, pg_catalog.count(*), pg_catalog.now(), pg_catalog.now()
+          FROM (SELECT CASE WHEN b.account_id IS NULL THEN 'reporting_events.account_id is NULL'
+                            ELSE 'reporting_events.created_at is NULL' END AS reason
+                  FROM pgrollup_internal.reporting_batch AS b
+                 WHERE b.account_id IS NULL OR b.created_at IS NULL) AS x
+         GROUP BY x.reason
+        ON CONFLICT (module, reason) DO UPDATE SET rows = s.rows + EXCLUDED.rows, last_seen = EXCLUDED.last_seen;
+        PERFORM pgrollup_internal.reporting_apply();
+        v_total := v_total + v_n;
+    END LOOP;
+    TRUNCATE pgrollup_internal.reporting_batch;
+    RETURN v_total;
 END;
 $$;
 
-COMMENT ON FUNCTION pgrollup_internal.reporting_refresh() IS 'Refresh hook of the reporting module: applies the deferred change log to the rollups; returns the number of changes applied (0 at once when there is nothing to do, as in immediate mode).';
+COMMENT ON FUNCTION pgrollup_internal.reporting_refresh() IS 'Refresh hook of the reporting module: applies the change log to the rollups in batches of heap blocks (bounded memory, one transaction), sets aside changes without account_id or created_at (pgrollup_internal.rows_set_aside); returns the number of changes consumed (0 at once when the log is empty).';
 
 CREATE FUNCTION pgrollup_internal.reporting_restate(p_account_id bigint, p_from date DEFAULT NULL::date, p_to date DEFAULT NULL::date) RETURNS bigint
     LANGUAGE plpgsql
@@ -3066,12 +3040,15 @@ DECLARE
     v_mto  date;
 BEGIN
     -- Rebuilds the account's local days p_from..p_to (NULL = unbounded) from raw events with
-    -- set-based statements. The caller holds the module lock and the account's exclusive lock
-    -- and runs in READ COMMITTED, so every statement below sees all writers of the account
-    -- committed (they hold the shared lock until they commit) and none in progress.
+    -- set-based statements. The caller holds the module lock (no refresh or other restatement
+    -- runs) and runs in READ COMMITTED; writers are never waited for nor blocked. One statement
+    -- reads the slice's raw events into the staging table and deletes the slice's change-log
+    -- rows, with one snapshot: every change committed before it is counted from raw and its log
+    -- row consumed, every later change (or one in progress) stays in the log for reads and the
+    -- next refresh. The rest is rebuilt from the staged events, never from the source again.
     SELECT a.timezone INTO v_tz FROM pgrollup_internal.reporting_accounts AS a WHERE a.account_id = p_account_id;
 
-    DELETE FROM pgrollup.reporting_events_rollups AS r
+    DELETE FROM pgrollup_internal.reporting_daily_rollups AS r
      WHERE r.account_id = p_account_id AND r.date >= v_from AND r.date <= v_to;
     DELETE FROM pgrollup_internal.reporting_handoffs AS h
      WHERE h.account_id = p_account_id AND h.date >= v_from AND h.date <= v_to;
@@ -3098,39 +3075,47 @@ BEGIN
                (account_id, dimension_type, month, dimension_id, metric, count, sum_value, sum_value_business_hours)
         SELECT p_account_id, r.dimension_type, pg_catalog.date_trunc('month', r.date::timestamp)::date, r.dimension_id, r.metric,
                pg_catalog.sum(r.count)::bigint, pg_catalog.sum(r.sum_value), pg_catalog.sum(r.sum_value_business_hours)
-          FROM pgrollup.reporting_events_rollups AS r
+          FROM pgrollup_internal.reporting_daily_rollups AS r
          WHERE r.account_id = p_account_id AND r.date >= v_mfrom AND r.date < v_mto
          GROUP BY 2, 3, 4, 5;
-        DELETE FROM pgrollup_internal.reporting_changes AS c WHERE c.account_id = p_account_id;
-        UPDATE pgrollup_internal.reporting_pending AS p SET sign = 0
-         WHERE p.txid = pg_catalog.pg_current_xact_id() AND p.account_id = p_account_id;
+        -- without a zone the account's changes count toward nothing (rows without created_at
+        -- stay for the refresh to set aside)
+        DELETE FROM pgrollup_internal.reporting_changes AS c
+         WHERE c.account_id = p_account_id AND c.created_at IS NOT NULL;
         RETURN 0;
     END IF;
 
     v_lo := CASE WHEN p_from IS NULL THEN '-infinity'::timestamptz ELSE pgrollup_internal.reporting_day_start(p_from, v_tz) END;
     v_hi := CASE WHEN p_to IS NULL THEN 'infinity'::timestamptz ELSE pgrollup_internal.reporting_day_start(p_to + 1, v_tz) END;
 
-    -- committed changes still in the deferred log are contained in the raw rows read below; so
-    -- are this transaction's own writes (visible to it), whose buffered rows are neutralised
-    -- (sign 0; the commit-time flush still runs, for the rows outside the range)
-    DELETE FROM pgrollup_internal.reporting_changes AS c
-     WHERE c.account_id = p_account_id AND c.created_at >= v_lo AND c.created_at < v_hi;
-    UPDATE pgrollup_internal.reporting_pending AS p SET sign = 0
-     WHERE p.txid = pg_catalog.pg_current_xact_id() AND p.account_id = p_account_id
-       AND p.created_at >= v_lo AND p.created_at < v_hi;
+    TRUNCATE pgrollup_internal.reporting_batch;
+    WITH consumed AS (
+        DELETE FROM pgrollup_internal.reporting_changes AS c
+         WHERE c.account_id = p_account_id AND c.created_at >= v_lo AND c.created_at < v_hi
+           AND (c.created_at AT TIME ZONE v_tz)::date >= v_from AND (c.created_at AT TIME ZONE v_tz)::date <= v_to
+    )
+    INSERT INTO pgrollup_internal.reporting_batch
+           (account_id, created_at, name, user_id, inbox_id, conversation_id, value, value_bh, sign)
+    SELECT p_account_id, x.ts, x.name, x.user_id, x.inbox_id, x.conversation_id, x.value, x.value_bh, 1
+      FROM (SELECT pgrollup_internal.utc(e.created_at) AS ts, e.name::text AS name,
+                   e.user_id::bigint AS user_id, e.inbox_id::bigint AS inbox_id,
+                   e.conversation_id::bigint AS conversation_id, e.value::double precision AS value,
+                   e.value_in_business_hours::double precision AS value_bh
+              FROM "public".reporting_events AS e
+             WHERE e.account_id = p_account_id
+               AND e.name = ANY (ARRAY(SELECT m.event_name FROM pgrollup.event_metrics AS m))
+               AND e.created_at >= v_lo AND e.created_at < v_hi) AS x
+     WHERE (x.ts AT TIME ZONE v_tz)::date >= v_from AND (x.ts AT TIME ZONE v_tz)::date <= v_to;
 
     INSERT INTO pgrollup_internal.reporting_handoffs (account_id, date, dimension_type, dimension_id, conversation_id, events)
     SELECT p_account_id, x.date, d.t, d.id, x.conversation_id, pg_catalog.count(*)
-      FROM (SELECT (pgrollup_internal.utc(e.created_at) AT TIME ZONE v_tz)::date AS date,
-                   e.user_id::bigint AS user_id, e.inbox_id::bigint AS inbox_id, e.conversation_id::bigint AS conversation_id
-              FROM "public".reporting_events AS e
-             WHERE e.account_id = p_account_id
-               AND e.name = ANY (ARRAY(SELECT m.event_name FROM pgrollup.event_metrics AS m
+      FROM (SELECT (b.created_at AT TIME ZONE v_tz)::date AS date, b.user_id, b.inbox_id, b.conversation_id
+              FROM pgrollup_internal.reporting_batch AS b
+             WHERE b.name = ANY (ARRAY(SELECT m.event_name FROM pgrollup.event_metrics AS m
                                         WHERE m.rollup_metric = 'bot_handoffs_count'))
-               AND e.created_at >= v_lo AND e.created_at < v_hi
-               AND e.conversation_id IS NOT NULL) AS x
+               AND b.conversation_id IS NOT NULL) AS x
      CROSS JOIN LATERAL (VALUES ('account'::text, p_account_id), ('agent'::text, x.user_id), ('inbox'::text, x.inbox_id)) AS d(t, id)
-     WHERE d.id IS NOT NULL AND x.date >= v_from AND x.date <= v_to
+     WHERE d.id IS NOT NULL
      GROUP BY x.date, d.t, d.id, x.conversation_id;
 
     -- the account's handoff repeats, from its rebuilt presence rows
@@ -3146,23 +3131,18 @@ BEGIN
      WHERE x.prev_date IS NOT NULL;
 
     WITH ins AS (
-    INSERT INTO pgrollup.reporting_events_rollups
+    INSERT INTO pgrollup_internal.reporting_daily_rollups
            (account_id, date, dimension_type, dimension_id, metric, count, sum_value, sum_value_business_hours)
     SELECT p_account_id, y.date, y.t, y.id, y.metric, pg_catalog.sum(y.c)::bigint, pg_catalog.sum(y.v), pg_catalog.sum(y.b)
       FROM (SELECT x.date, d.t, d.id, m.rollup_metric AS metric, 1 AS c,
                    CASE WHEN m.payload_kind = 'duration' THEN COALESCE(x.value, 0) ELSE 0 END AS v,
                    CASE WHEN m.payload_kind = 'duration' THEN COALESCE(x.value_bh, 0) ELSE 0 END AS b
-              FROM (SELECT (pgrollup_internal.utc(e.created_at) AT TIME ZONE v_tz)::date AS date, e.name::text AS name,
-                           e.user_id::bigint AS user_id, e.inbox_id::bigint AS inbox_id,
-                           e.value::double precision AS value, e.value_in_business_hours::double precision AS value_bh
-                      FROM "public".reporting_events AS e
-                     WHERE e.account_id = p_account_id
-                       AND e.name = ANY (ARRAY(SELECT m.event_name FROM pgrollup.event_metrics AS m
-                                                WHERE m.rollup_metric <> 'bot_handoffs_count'))
-                       AND e.created_at >= v_lo AND e.created_at < v_hi) AS x
+              FROM (SELECT (b.created_at AT TIME ZONE v_tz)::date AS date, b.name, b.user_id, b.inbox_id,
+                           b.value, b.value_bh
+                      FROM pgrollup_internal.reporting_batch AS b) AS x
               JOIN pgrollup.event_metrics AS m ON m.event_name = x.name AND m.rollup_metric <> 'bot_handoffs_count'
              CROSS JOIN LATERAL (VALUES ('account'::text, p_account_id), ('agent'::text, x.user_id), ('inbox'::text, x.inbox_id)) AS d(t, id)
-             WHERE d.id IS NOT NULL AND x.date >= v_from AND x.date <= v_to
+             WHERE d.id IS NOT NULL
             UNION ALL
             SELECT h.date, h.dimension_type, h.dimension_id, 'bot_handoffs_count', 1, 0, 0
               FROM pgrollup_internal.reporting_handoffs AS h
@@ -3181,17 +3161,47 @@ BEGIN
                   FROM ins
                 UNION ALL
                 SELECT r.date, r.dimension_type, r.dimension_id, r.metric, r.count, r.sum_value, r.sum_value_business_hours
-                  FROM pgrollup.reporting_events_rollups AS r
+                  FROM pgrollup_internal.reporting_daily_rollups AS r
                  WHERE r.account_id = p_account_id
                    AND ((r.date >= v_mfrom AND r.date < v_from) OR (r.date > v_to AND r.date < v_mto))) AS z
          GROUP BY 2, 3, 4, 5
     )
     SELECT pg_catalog.count(*) INTO v_n FROM ins;
+    TRUNCATE pgrollup_internal.reporting_batch;
     RETURN v_n;
 END;
 $$;
 
-COMMENT ON FUNCTION pgrollup_internal.reporting_restate(p_account_id bigint, p_from date, p_to date) IS 'Rebuilds an account''s rollup rows, monthly totals, handoff presence and repeats for local days p_from..p_to (NULL = unbounded) from raw events; callers hold the module lock and the account''s exclusive lock. Returns the rollup rows written.';
+COMMENT ON FUNCTION pgrollup_internal.reporting_restate(p_account_id bigint, p_from date, p_to date) IS 'Rebuilds an account''s rollup rows, monthly totals, handoff presence and repeats for local days p_from..p_to (NULL = unbounded) from raw events read in one snapshot with the consumption of the slice''s change-log rows (writers never wait); callers hold the module lock. Returns the rollup rows written.';
+
+CREATE FUNCTION pgrollup_internal.source_drift(p_module text, p_table text, p_relid oid) RETURNS text
+    LANGUAGE sql STABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+    -- NULL when every column the module reads from p_table exists on relation p_relid with an
+    -- accepted type; otherwise one line naming each problem. Called by capture triggers once per
+    -- statement (a few catalog index lookups) and by rollup_health.
+    SELECT pg_catalog.string_agg(
+               CASE WHEN a.attname IS NULL
+                    THEN pg_catalog.format('column %s.%s is missing (renamed or dropped)', p_relid::regclass, c.column_name)
+                    ELSE pg_catalog.format('column %s.%s has type %s, expected %s', p_relid::regclass, c.column_name,
+                                           pg_catalog.format_type(a.atttypid, a.atttypmod), c.kind) END,
+               '; ' ORDER BY c.column_name)
+      FROM pgrollup_internal.source_columns AS c
+      LEFT JOIN pg_catalog.pg_attribute AS a
+        ON a.attrelid = p_relid AND a.attname = c.column_name AND a.attnum > 0 AND NOT a.attisdropped
+     WHERE c.module = p_module AND c.table_name = p_table
+       AND (a.attname IS NULL
+            OR NOT CASE c.kind
+                   WHEN 'id' THEN a.atttypid IN ('int2'::regtype, 'int4'::regtype, 'int8'::regtype)
+                   WHEN 'text' THEN a.atttypid IN ('text'::regtype, 'varchar'::regtype, 'bpchar'::regtype, 'name'::regtype)
+                   WHEN 'number' THEN a.atttypid IN ('int2'::regtype, 'int4'::regtype, 'int8'::regtype, 'numeric'::regtype,
+                                                     'float4'::regtype, 'float8'::regtype)
+                   WHEN 'timestamp' THEN a.atttypid IN ('timestamp'::regtype, 'timestamptz'::regtype)
+                   ELSE true END);
+$$;
+
+COMMENT ON FUNCTION pgrollup_internal.source_drift(p_module text, p_table text, p_relid oid) IS 'Column drift of one source table or partition: NULL when every column a module reads (pgrollup_internal.source_columns) exists with an accepted type, else the problems in one line.';
 
 CREATE FUNCTION pgrollup_internal.source_drift(p_module text, p_table text, p_relid oid) RETURNS text
     LANGUAGE sql STABLE
@@ -3473,7 +3483,63 @@ COMMENT ON COLUMN pgrollup.refresh_runs.changes_applied IS 'Changes applied by t
 
 COMMENT ON COLUMN pgrollup.refresh_runs.error IS 'SQLSTATE and message of a failed run, else NULL.';
 
-CREATE TABLE pgrollup.reporting_events_rollups (
+CREATE TABLE pgrollup_internal.reporting_accounts (
+    account_id bigint NOT NULL,
+    timezone text,
+    rollup_reads boolean DEFAULT false NOT NULL,
+    restated_at timestamp with time zone,
+    updated_at timestamp with time zone DEFAULT now() NOT NULL
+);
+
+COMMENT ON TABLE pgrollup_internal.reporting_accounts IS 'Reporting settings per account (set with pgrollup.set_reporting_timezone and pgrollup.set_rollup_reads); accounts without a row have no timezone and reads off.';
+
+COMMENT ON COLUMN pgrollup_internal.reporting_accounts.account_id IS 'reporting_events.account_id.';
+
+COMMENT ON COLUMN pgrollup_internal.reporting_accounts.timezone IS 'Canonical IANA reporting timezone; NULL = no rollups for the account.';
+
+COMMENT ON COLUMN pgrollup_internal.reporting_accounts.rollup_reads IS 'Read-path flag: report functions may use rollups (default off). Writes do not depend on it.';
+
+COMMENT ON COLUMN pgrollup_internal.reporting_accounts.restated_at IS 'When the account''s rollups were last rebuilt in full (timezone set or changed).';
+
+COMMENT ON COLUMN pgrollup_internal.reporting_accounts.updated_at IS 'When the settings last changed.';
+
+CREATE TABLE pgrollup_internal.reporting_changes (
+    captured_at timestamp with time zone DEFAULT now() NOT NULL,
+    account_id bigint,
+    created_at timestamp with time zone,
+    name text,
+    user_id bigint,
+    inbox_id bigint,
+    conversation_id bigint,
+    value double precision,
+    value_bh double precision,
+    sign integer NOT NULL
+)
+WITH (autovacuum_vacuum_threshold='10000', autovacuum_vacuum_scale_factor='0', autovacuum_vacuum_insert_threshold='100000', autovacuum_vacuum_insert_scale_factor='0');
+
+COMMENT ON TABLE pgrollup_internal.reporting_changes IS 'Change log of reporting_events: append-only signed rows of every event whose name is registered, written by the capture trigger (no index, no sequence: a writer pays one heap row per event). Reads fold the rows not applied yet into the applied rollups; pgrollup.refresh(''reporting'') applies them in batches and removes them; backfills consume the rows of the slice they rebuild.';
+
+COMMENT ON COLUMN pgrollup_internal.reporting_changes.captured_at IS 'Start of the writing transaction.';
+
+COMMENT ON COLUMN pgrollup_internal.reporting_changes.account_id IS 'reporting_events.account_id (NULL: set aside by the refresh).';
+
+COMMENT ON COLUMN pgrollup_internal.reporting_changes.created_at IS 'reporting_events.created_at as timestamptz (NULL: set aside by the refresh).';
+
+COMMENT ON COLUMN pgrollup_internal.reporting_changes.name IS 'reporting_events.name (always a registered name when captured).';
+
+COMMENT ON COLUMN pgrollup_internal.reporting_changes.user_id IS 'reporting_events.user_id.';
+
+COMMENT ON COLUMN pgrollup_internal.reporting_changes.inbox_id IS 'reporting_events.inbox_id.';
+
+COMMENT ON COLUMN pgrollup_internal.reporting_changes.conversation_id IS 'reporting_events.conversation_id.';
+
+COMMENT ON COLUMN pgrollup_internal.reporting_changes.value IS 'reporting_events.value.';
+
+COMMENT ON COLUMN pgrollup_internal.reporting_changes.value_bh IS 'reporting_events.value_in_business_hours.';
+
+COMMENT ON COLUMN pgrollup_internal.reporting_changes.sign IS '+1 the event row now exists in this form, -1 it no longer does.';
+
+CREATE TABLE pgrollup_internal.reporting_daily_rollups (
     account_id bigint NOT NULL,
     date date NOT NULL,
     dimension_type text NOT NULL,
@@ -3487,7 +3553,186 @@ CREATE TABLE pgrollup.reporting_events_rollups (
     CONSTRAINT reporting_events_rollups_dimension_type_check CHECK ((dimension_type = ANY (ARRAY['account'::text, 'agent'::text, 'inbox'::text])))
 );
 
-COMMENT ON TABLE pgrollup.reporting_events_rollups IS 'Daily totals of reporting_events per account, local date (in the account''s reporting timezone), dimension and metric. Only accounts with a reporting timezone have rows; rows with count 0 do not exist. Maintained by pgrollup (immediate mode: current when the event''s transaction commits).';
+COMMENT ON TABLE pgrollup_internal.reporting_daily_rollups IS 'Applied daily totals of reporting_events per account, local date, dimension and metric, as of the last refresh or backfill; pgrollup.reporting_events_rollups adds the change log not applied yet. Rows with count 0 do not exist.';
+
+COMMENT ON COLUMN pgrollup_internal.reporting_daily_rollups.account_id IS 'reporting_events.account_id.';
+
+COMMENT ON COLUMN pgrollup_internal.reporting_daily_rollups.date IS 'Local date of created_at (UTC) in the account''s reporting timezone.';
+
+COMMENT ON COLUMN pgrollup_internal.reporting_daily_rollups.dimension_type IS 'account, agent (reporting_events.user_id) or inbox (reporting_events.inbox_id).';
+
+COMMENT ON COLUMN pgrollup_internal.reporting_daily_rollups.dimension_id IS 'The account id, user id or inbox id.';
+
+COMMENT ON COLUMN pgrollup_internal.reporting_daily_rollups.metric IS 'Rollup metric from pgrollup.event_metrics.';
+
+COMMENT ON COLUMN pgrollup_internal.reporting_daily_rollups.count IS 'Number of events; for bot_handoffs_count the number of distinct non-NULL conversation_id.';
+
+COMMENT ON COLUMN pgrollup_internal.reporting_daily_rollups.sum_value IS 'Sum of coalesce(value, 0) for duration metrics, 0 for count metrics.';
+
+COMMENT ON COLUMN pgrollup_internal.reporting_daily_rollups.sum_value_business_hours IS 'Sum of coalesce(value_in_business_hours, 0) for duration metrics, 0 for count metrics.';
+
+COMMENT ON COLUMN pgrollup_internal.reporting_daily_rollups.created_at IS 'When the row was first written.';
+
+COMMENT ON COLUMN pgrollup_internal.reporting_daily_rollups.updated_at IS 'When the row was last changed.';
+
+CREATE TABLE pgrollup_internal.reporting_handoffs (
+    account_id bigint NOT NULL,
+    date date NOT NULL,
+    dimension_type text NOT NULL,
+    dimension_id bigint NOT NULL,
+    conversation_id bigint NOT NULL,
+    events bigint NOT NULL
+);
+
+COMMENT ON TABLE pgrollup_internal.reporting_handoffs IS 'Presence of bot handoffs per account, local date, dimension and conversation: the rollup''s bot_handoffs_count is the number of rows per key, and reads over several days count distinct conversations here.';
+
+COMMENT ON COLUMN pgrollup_internal.reporting_handoffs.account_id IS 'reporting_events.account_id.';
+
+COMMENT ON COLUMN pgrollup_internal.reporting_handoffs.date IS 'Local date in the account''s reporting timezone.';
+
+COMMENT ON COLUMN pgrollup_internal.reporting_handoffs.dimension_type IS 'account, agent or inbox.';
+
+COMMENT ON COLUMN pgrollup_internal.reporting_handoffs.dimension_id IS 'The account id, user id or inbox id.';
+
+COMMENT ON COLUMN pgrollup_internal.reporting_handoffs.conversation_id IS 'reporting_events.conversation_id (handoffs without a conversation count toward nothing).';
+
+COMMENT ON COLUMN pgrollup_internal.reporting_handoffs.events IS 'Number of handoff events behind the row (the row is removed when it reaches 0).';
+
+CREATE VIEW pgrollup.reporting_events_rollups AS
+ WITH tail AS NOT MATERIALIZED (
+         SELECT c.account_id,
+            ((c.created_at AT TIME ZONE a.timezone))::date AS date,
+            d.t AS dimension_type,
+            d.id AS dimension_id,
+            m.rollup_metric AS metric,
+            c.conversation_id,
+            (c.sign)::bigint AS sign,
+                CASE
+                    WHEN (m.payload_kind = 'duration'::text) THEN ((c.sign)::double precision * COALESCE(c.value, (0)::double precision))
+                    ELSE (0)::double precision
+                END AS dv,
+                CASE
+                    WHEN (m.payload_kind = 'duration'::text) THEN ((c.sign)::double precision * COALESCE(c.value_bh, (0)::double precision))
+                    ELSE (0)::double precision
+                END AS db,
+            c.captured_at
+           FROM (((pgrollup_internal.reporting_changes c
+             JOIN pgrollup_internal.reporting_accounts a ON (((a.account_id = c.account_id) AND (a.timezone IS NOT NULL))))
+             JOIN pgrollup.event_metrics m ON ((m.event_name = c.name)))
+             CROSS JOIN LATERAL ( VALUES ('account'::text,c.account_id), ('agent'::text,c.user_id), ('inbox'::text,c.inbox_id)) d(t, id))
+          WHERE ((c.created_at IS NOT NULL) AND (d.id IS NOT NULL) AND ((m.rollup_metric <> 'bot_handoffs_count'::text) OR (c.conversation_id IS NOT NULL)))
+        )
+ SELECT s.account_id,
+    s.date,
+    s.dimension_type,
+    s.dimension_id,
+    s.metric,
+    s.count,
+    s.sum_value,
+    s.sum_value_business_hours,
+    s.created_at,
+    s.updated_at
+   FROM ( SELECT u.account_id,
+            u.date,
+            u.dimension_type,
+            u.dimension_id,
+            u.metric,
+            (sum(u.count))::bigint AS count,
+            sum(u.sum_value) AS sum_value,
+            sum(u.sum_value_business_hours) AS sum_value_business_hours,
+            min(u.created_at) AS created_at,
+            max(u.updated_at) AS updated_at
+           FROM ( SELECT r.account_id,
+                    r.date,
+                    r.dimension_type,
+                    r.dimension_id,
+                    r.metric,
+                    r.count,
+                    r.sum_value,
+                    r.sum_value_business_hours,
+                    r.created_at,
+                    r.updated_at
+                   FROM pgrollup_internal.reporting_daily_rollups r
+                  WHERE (r.metric <> 'bot_handoffs_count'::text)
+                UNION ALL
+                 SELECT t.account_id,
+                    t.date,
+                    t.dimension_type,
+                    t.dimension_id,
+                    t.metric,
+                    t.sign,
+                    t.dv,
+                    t.db,
+                    t.captured_at,
+                    t.captured_at
+                   FROM tail t
+                  WHERE (t.metric <> 'bot_handoffs_count'::text)) u
+          GROUP BY u.account_id, u.date, u.dimension_type, u.dimension_id, u.metric
+         HAVING (sum(u.count) <> (0)::numeric)
+        UNION ALL
+         SELECT r.account_id,
+            r.date,
+            r.dimension_type,
+            r.dimension_id,
+            r.metric,
+            r.count,
+            r.sum_value,
+            r.sum_value_business_hours,
+            r.created_at,
+            r.updated_at
+           FROM pgrollup_internal.reporting_daily_rollups r
+          WHERE ((r.metric = 'bot_handoffs_count'::text) AND (NOT (EXISTS ( SELECT 1
+                   FROM tail t
+                  WHERE ((t.metric = 'bot_handoffs_count'::text) AND (t.account_id = r.account_id) AND (t.date = r.date) AND (t.dimension_type = r.dimension_type) AND (t.dimension_id = r.dimension_id))))))
+        UNION ALL
+         SELECT p.account_id,
+            p.date,
+            p.dimension_type,
+            p.dimension_id,
+            'bot_handoffs_count'::text AS text,
+            count(*) AS count,
+            (0)::double precision AS float8,
+            (0)::double precision AS float8,
+            min(p.created_at) AS min,
+            max(p.updated_at) AS max
+           FROM ( SELECT v.account_id,
+                    v.date,
+                    v.dimension_type,
+                    v.dimension_id,
+                    min(v.created_at) AS created_at,
+                    max(v.updated_at) AS updated_at
+                   FROM ( SELECT h.account_id,
+                            h.date,
+                            h.dimension_type,
+                            h.dimension_id,
+                            h.conversation_id,
+                            h.events,
+                            r.created_at,
+                            r.updated_at
+                           FROM (pgrollup_internal.reporting_handoffs h
+                             LEFT JOIN pgrollup_internal.reporting_daily_rollups r ON (((r.account_id = h.account_id) AND (r.date = h.date) AND (r.dimension_type = h.dimension_type) AND (r.dimension_id = h.dimension_id) AND (r.metric = 'bot_handoffs_count'::text))))
+                          WHERE ((h.account_id, h.date, h.dimension_type, h.dimension_id) IN ( SELECT t.account_id,
+                                    t.date,
+                                    t.dimension_type,
+                                    t.dimension_id
+                                   FROM tail t
+                                  WHERE (t.metric = 'bot_handoffs_count'::text)))
+                        UNION ALL
+                         SELECT t.account_id,
+                            t.date,
+                            t.dimension_type,
+                            t.dimension_id,
+                            t.conversation_id,
+                            t.sign,
+                            t.captured_at,
+                            t.captured_at
+                           FROM tail t
+                          WHERE (t.metric = 'bot_handoffs_count'::text)) v
+                  GROUP BY v.account_id, v.date, v.dimension_type, v.dimension_id, v.conversation_id
+                 HAVING (sum(v.events) > (0)::numeric)) p
+          GROUP BY p.account_id, p.date, p.dimension_type, p.dimension_id) s;
+
+COMMENT ON VIEW pgrollup.reporting_events_rollups IS 'Daily totals of reporting_events per account, local date (in the account''s reporting timezone), dimension and metric; rows unique on (account_id, date, dimension_type, dimension_id, metric). Only accounts with a reporting timezone have rows; rows with count 0 do not exist. Current when the event''s transaction commits: the applied rows plus the change log not applied yet, folded in at read time.';
 
 COMMENT ON COLUMN pgrollup.reporting_events_rollups.account_id IS 'reporting_events.account_id.';
 
@@ -3505,9 +3750,9 @@ COMMENT ON COLUMN pgrollup.reporting_events_rollups.sum_value IS 'Sum of coalesc
 
 COMMENT ON COLUMN pgrollup.reporting_events_rollups.sum_value_business_hours IS 'Sum of coalesce(value_in_business_hours, 0) for duration metrics, 0 for count metrics.';
 
-COMMENT ON COLUMN pgrollup.reporting_events_rollups.created_at IS 'When the row was first written.';
+COMMENT ON COLUMN pgrollup.reporting_events_rollups.created_at IS 'When the row was first written (for a change not applied yet: when it was captured).';
 
-COMMENT ON COLUMN pgrollup.reporting_events_rollups.updated_at IS 'When the row was last changed.';
+COMMENT ON COLUMN pgrollup.reporting_events_rollups.updated_at IS 'When the row was last changed (applied, or captured in the change log).';
 
 CREATE TABLE pgrollup_internal.modules (
     module text NOT NULL,
@@ -3824,31 +4069,10 @@ ALTER TABLE pgrollup_internal.refresh_runs ALTER COLUMN run_id ADD GENERATED ALW
     CACHE 1
 );
 
-CREATE TABLE pgrollup_internal.reporting_accounts (
-    account_id bigint NOT NULL,
-    timezone text,
-    rollup_reads boolean DEFAULT false NOT NULL,
-    restated_at timestamp with time zone,
-    updated_at timestamp with time zone DEFAULT now() NOT NULL
-);
-
-COMMENT ON TABLE pgrollup_internal.reporting_accounts IS 'Reporting settings per account (set with pgrollup.set_reporting_timezone and pgrollup.set_rollup_reads); accounts without a row have no timezone and reads off.';
-
-COMMENT ON COLUMN pgrollup_internal.reporting_accounts.account_id IS 'reporting_events.account_id.';
-
-COMMENT ON COLUMN pgrollup_internal.reporting_accounts.timezone IS 'Canonical IANA reporting timezone; NULL = no rollups for the account.';
-
-COMMENT ON COLUMN pgrollup_internal.reporting_accounts.rollup_reads IS 'Read-path flag: report functions may use rollups (default off). Writes do not depend on it.';
-
-COMMENT ON COLUMN pgrollup_internal.reporting_accounts.restated_at IS 'When the account''s rollups were last rebuilt in full (timezone set or changed).';
-
-COMMENT ON COLUMN pgrollup_internal.reporting_accounts.updated_at IS 'When the settings last changed.';
-
-CREATE TABLE pgrollup_internal.reporting_changes (
-    captured_at timestamp with time zone DEFAULT now() NOT NULL,
-    account_id bigint NOT NULL,
-    created_at timestamp with time zone NOT NULL,
-    name text NOT NULL,
+CREATE UNLOGGED TABLE pgrollup_internal.reporting_batch (
+    account_id bigint,
+    created_at timestamp with time zone,
+    name text,
     user_id bigint,
     inbox_id bigint,
     conversation_id bigint,
@@ -3857,27 +4081,25 @@ CREATE TABLE pgrollup_internal.reporting_changes (
     sign integer NOT NULL
 );
 
-COMMENT ON TABLE pgrollup_internal.reporting_changes IS 'Deferred mode change log: append-only signed event rows, no index (writers pay one heap row per event), applied and removed as a whole by pgrollup.refresh(''reporting'').';
+COMMENT ON TABLE pgrollup_internal.reporting_batch IS 'Staging of one apply batch (a slice of the change log taken by the refresh, or the raw events a backfill read): used under the reporting module lock only, emptied at the start of each batch; unlogged.';
 
-COMMENT ON COLUMN pgrollup_internal.reporting_changes.captured_at IS 'Start of the writing transaction.';
+COMMENT ON COLUMN pgrollup_internal.reporting_batch.account_id IS 'reporting_events.account_id.';
 
-COMMENT ON COLUMN pgrollup_internal.reporting_changes.account_id IS 'reporting_events.account_id.';
+COMMENT ON COLUMN pgrollup_internal.reporting_batch.created_at IS 'reporting_events.created_at as timestamptz.';
 
-COMMENT ON COLUMN pgrollup_internal.reporting_changes.created_at IS 'reporting_events.created_at as timestamptz.';
+COMMENT ON COLUMN pgrollup_internal.reporting_batch.name IS 'reporting_events.name.';
 
-COMMENT ON COLUMN pgrollup_internal.reporting_changes.name IS 'reporting_events.name.';
+COMMENT ON COLUMN pgrollup_internal.reporting_batch.user_id IS 'reporting_events.user_id.';
 
-COMMENT ON COLUMN pgrollup_internal.reporting_changes.user_id IS 'reporting_events.user_id.';
+COMMENT ON COLUMN pgrollup_internal.reporting_batch.inbox_id IS 'reporting_events.inbox_id.';
 
-COMMENT ON COLUMN pgrollup_internal.reporting_changes.inbox_id IS 'reporting_events.inbox_id.';
+COMMENT ON COLUMN pgrollup_internal.reporting_batch.conversation_id IS 'reporting_events.conversation_id.';
 
-COMMENT ON COLUMN pgrollup_internal.reporting_changes.conversation_id IS 'reporting_events.conversation_id.';
+COMMENT ON COLUMN pgrollup_internal.reporting_batch.value IS 'reporting_events.value.';
 
-COMMENT ON COLUMN pgrollup_internal.reporting_changes.value IS 'reporting_events.value.';
+COMMENT ON COLUMN pgrollup_internal.reporting_batch.value_bh IS 'reporting_events.value_in_business_hours.';
 
-COMMENT ON COLUMN pgrollup_internal.reporting_changes.value_bh IS 'reporting_events.value_in_business_hours.';
-
-COMMENT ON COLUMN pgrollup_internal.reporting_changes.sign IS '+1 the event row now exists in this form, -1 it no longer does.';
+COMMENT ON COLUMN pgrollup_internal.reporting_batch.sign IS '+1 the event row exists in this form, -1 it no longer does.';
 
 CREATE TABLE pgrollup_internal.reporting_handoff_repeats (
     account_id bigint NOT NULL,
@@ -3901,29 +4123,6 @@ COMMENT ON COLUMN pgrollup_internal.reporting_handoff_repeats.conversation_id IS
 COMMENT ON COLUMN pgrollup_internal.reporting_handoff_repeats.date IS 'Local date of the presence row.';
 
 COMMENT ON COLUMN pgrollup_internal.reporting_handoff_repeats.prev_date IS 'The latest earlier local date with a presence row of the same account, dimension and conversation.';
-
-CREATE TABLE pgrollup_internal.reporting_handoffs (
-    account_id bigint NOT NULL,
-    date date NOT NULL,
-    dimension_type text NOT NULL,
-    dimension_id bigint NOT NULL,
-    conversation_id bigint NOT NULL,
-    events bigint NOT NULL
-);
-
-COMMENT ON TABLE pgrollup_internal.reporting_handoffs IS 'Presence of bot handoffs per account, local date, dimension and conversation: the rollup''s bot_handoffs_count is the number of rows per key, and reads over several days count distinct conversations here.';
-
-COMMENT ON COLUMN pgrollup_internal.reporting_handoffs.account_id IS 'reporting_events.account_id.';
-
-COMMENT ON COLUMN pgrollup_internal.reporting_handoffs.date IS 'Local date in the account''s reporting timezone.';
-
-COMMENT ON COLUMN pgrollup_internal.reporting_handoffs.dimension_type IS 'account, agent or inbox.';
-
-COMMENT ON COLUMN pgrollup_internal.reporting_handoffs.dimension_id IS 'The account id, user id or inbox id.';
-
-COMMENT ON COLUMN pgrollup_internal.reporting_handoffs.conversation_id IS 'reporting_events.conversation_id (handoffs without a conversation count toward nothing).';
-
-COMMENT ON COLUMN pgrollup_internal.reporting_handoffs.events IS 'Number of handoff events behind the row (the row is removed when it reaches 0).';
 
 CREATE TABLE pgrollup_internal.reporting_monthly_rollups (
     account_id bigint NOT NULL,
@@ -3954,44 +4153,43 @@ COMMENT ON COLUMN pgrollup_internal.reporting_monthly_rollups.sum_value IS 'Sum 
 
 COMMENT ON COLUMN pgrollup_internal.reporting_monthly_rollups.sum_value_business_hours IS 'Sum of the month''s daily sum_value_business_hours.';
 
-CREATE UNLOGGED TABLE pgrollup_internal.reporting_pending (
-    txid xid8 DEFAULT pg_current_xact_id() NOT NULL,
-    is_marker boolean DEFAULT false NOT NULL,
-    account_id bigint NOT NULL,
-    created_at timestamp with time zone NOT NULL,
-    name text NOT NULL,
-    user_id bigint,
-    inbox_id bigint,
-    conversation_id bigint,
-    value double precision,
-    value_bh double precision,
-    sign integer NOT NULL
-)
-WITH (autovacuum_vacuum_threshold='10000', autovacuum_vacuum_scale_factor='0');
+CREATE TABLE pgrollup_internal.rows_set_aside (
+    module text NOT NULL,
+    reason text NOT NULL,
+    rows bigint NOT NULL,
+    first_seen timestamp with time zone NOT NULL,
+    last_seen timestamp with time zone NOT NULL
+);
 
-COMMENT ON TABLE pgrollup_internal.reporting_pending IS 'Immediate mode: event rows captured by a writing transaction, applied to the rollups in one sorted batch when it commits (deferred constraint trigger on the transaction''s marker row) and removed. Rows are never visible to other sessions; unlogged (no WAL).';
+COMMENT ON TABLE pgrollup_internal.rows_set_aside IS 'Source rows (or changes) that a refresh could not attribute to a rollup key (for example a NULL account_id or created_at) and counted here instead of failing; written by the refresh only, read by rollup_health.';
 
-COMMENT ON COLUMN pgrollup_internal.reporting_pending.txid IS 'Writing transaction.';
+COMMENT ON COLUMN pgrollup_internal.rows_set_aside.module IS 'Module that set the rows aside.';
 
-COMMENT ON COLUMN pgrollup_internal.reporting_pending.is_marker IS 'True on the transaction''s first row: queues the commit-time flush.';
+COMMENT ON COLUMN pgrollup_internal.rows_set_aside.reason IS 'Why the rows could not be attributed (names the column).';
 
-COMMENT ON COLUMN pgrollup_internal.reporting_pending.account_id IS 'reporting_events.account_id.';
+COMMENT ON COLUMN pgrollup_internal.rows_set_aside.rows IS 'Rows (changes) set aside so far.';
 
-COMMENT ON COLUMN pgrollup_internal.reporting_pending.created_at IS 'reporting_events.created_at as timestamptz.';
+COMMENT ON COLUMN pgrollup_internal.rows_set_aside.first_seen IS 'First refresh that set such a row aside.';
 
-COMMENT ON COLUMN pgrollup_internal.reporting_pending.name IS 'reporting_events.name.';
+COMMENT ON COLUMN pgrollup_internal.rows_set_aside.last_seen IS 'Latest refresh that set such a row aside.';
 
-COMMENT ON COLUMN pgrollup_internal.reporting_pending.user_id IS 'reporting_events.user_id.';
+CREATE TABLE pgrollup_internal.source_columns (
+    module text NOT NULL,
+    table_name text NOT NULL,
+    column_name text NOT NULL,
+    kind text NOT NULL,
+    CONSTRAINT source_columns_kind_check CHECK ((kind = ANY (ARRAY['id'::text, 'text'::text, 'number'::text, 'timestamp'::text, 'any'::text])))
+);
 
-COMMENT ON COLUMN pgrollup_internal.reporting_pending.inbox_id IS 'reporting_events.inbox_id.';
+COMMENT ON TABLE pgrollup_internal.source_columns IS 'The source columns each module reads, with the kind of type it accepts; written by the module''s migrations, checked by the capture triggers and by rollup_health (column drift).';
 
-COMMENT ON COLUMN pgrollup_internal.reporting_pending.conversation_id IS 'reporting_events.conversation_id.';
+COMMENT ON COLUMN pgrollup_internal.source_columns.module IS 'Module that reads the column.';
 
-COMMENT ON COLUMN pgrollup_internal.reporting_pending.value IS 'reporting_events.value.';
+COMMENT ON COLUMN pgrollup_internal.source_columns.table_name IS 'Source table (in the module''s source schema).';
 
-COMMENT ON COLUMN pgrollup_internal.reporting_pending.value_bh IS 'reporting_events.value_in_business_hours.';
+COMMENT ON COLUMN pgrollup_internal.source_columns.column_name IS 'Column read.';
 
-COMMENT ON COLUMN pgrollup_internal.reporting_pending.sign IS '+1 the event row now exists in this form, -1 it no longer does.';
+COMMENT ON COLUMN pgrollup_internal.source_columns.kind IS 'Accepted types: id (smallint, integer, bigint), text (text, varchar, char), number (any numeric type), timestamp (timestamp or timestamptz), any.';
 
 CREATE TABLE pgrollup_internal.rows_set_aside (
     module text NOT NULL,
@@ -4054,9 +4252,6 @@ ALTER TABLE ONLY pgrollup.event_metrics
 ALTER TABLE ONLY pgrollup.message_event_metrics
     ADD CONSTRAINT message_event_metrics_pkey PRIMARY KEY (event_type);
 
-ALTER TABLE ONLY pgrollup.reporting_events_rollups
-    ADD CONSTRAINT reporting_events_rollups_key UNIQUE (account_id, date, dimension_type, dimension_id, metric);
-
 ALTER TABLE ONLY pgrollup_internal._yoyo_log
     ADD CONSTRAINT _yoyo_log_pkey PRIMARY KEY (id);
 
@@ -4099,6 +4294,9 @@ ALTER TABLE ONLY pgrollup_internal.refresh_runs
 ALTER TABLE ONLY pgrollup_internal.reporting_accounts
     ADD CONSTRAINT reporting_accounts_pkey PRIMARY KEY (account_id);
 
+ALTER TABLE ONLY pgrollup_internal.reporting_daily_rollups
+    ADD CONSTRAINT reporting_daily_rollups_key UNIQUE (account_id, date, dimension_type, dimension_id, metric);
+
 ALTER TABLE ONLY pgrollup_internal.reporting_handoff_repeats
     ADD CONSTRAINT reporting_handoff_repeats_pkey PRIMARY KEY (account_id, dimension_type, dimension_id, conversation_id, date);
 
@@ -4123,10 +4321,6 @@ ALTER TABLE ONLY pgrollup_internal.timezone_names
 ALTER TABLE ONLY pgrollup_internal.yoyo_lock
     ADD CONSTRAINT yoyo_lock_pkey PRIMARY KEY (locked);
 
-CREATE INDEX reporting_events_rollups_dimension_idx ON pgrollup.reporting_events_rollups USING btree (account_id, dimension_type, date);
-
-CREATE INDEX reporting_events_rollups_metric_idx ON pgrollup.reporting_events_rollups USING btree (account_id, metric, date);
-
 CREATE INDEX msg_campaign_daily_tenant_date_idx ON pgrollup_internal.msg_campaign_daily USING btree (tenant_id, date);
 
 CREATE INDEX msg_state_tenant_idx ON pgrollup_internal.msg_state USING btree (tenant_id);
@@ -4139,15 +4333,15 @@ CREATE INDEX refresh_runs_module_started_idx ON pgrollup_internal.refresh_runs U
 
 CREATE INDEX reporting_accounts_timezone_idx ON pgrollup_internal.reporting_accounts USING btree (timezone);
 
+CREATE INDEX reporting_daily_rollups_dimension_idx ON pgrollup_internal.reporting_daily_rollups USING btree (account_id, dimension_type, date);
+
+CREATE INDEX reporting_daily_rollups_metric_idx ON pgrollup_internal.reporting_daily_rollups USING btree (account_id, metric, date);
+
 CREATE INDEX reporting_handoff_repeats_date_idx ON pgrollup_internal.reporting_handoff_repeats USING btree (account_id, dimension_type, date) INCLUDE (dimension_id, prev_date);
 
 CREATE INDEX reporting_handoffs_conversation_idx ON pgrollup_internal.reporting_handoffs USING btree (account_id, dimension_type, dimension_id, conversation_id, date);
 
-CREATE INDEX reporting_pending_txid_idx ON pgrollup_internal.reporting_pending USING btree (txid);
-
 CREATE INDEX timezone_names_lower_idx ON pgrollup_internal.timezone_names USING btree (lower(name));
-
-CREATE CONSTRAINT TRIGGER pgrollup_reporting_flush AFTER INSERT ON pgrollup_internal.reporting_pending DEFERRABLE INITIALLY DEFERRED FOR EACH ROW WHEN (new.is_marker) EXECUTE FUNCTION pgrollup_internal.reporting_flush();
 
 GRANT USAGE ON SCHEMA pgrollup TO pgrollup_reader;
 GRANT USAGE ON SCHEMA pgrollup TO pgrollup_admin;
@@ -4267,7 +4461,7 @@ REVOKE ALL ON FUNCTION pgrollup_internal.range_buckets(p_since timestamp with ti
 
 REVOKE ALL ON FUNCTION pgrollup_internal.refresh_timezone_names() FROM PUBLIC;
 
-REVOKE ALL ON FUNCTION pgrollup_internal.reporting_apply(p_rows pgrollup_internal.reporting_delta[]) FROM PUBLIC;
+REVOKE ALL ON FUNCTION pgrollup_internal.reporting_apply() FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION pgrollup_internal.reporting_attach() FROM PUBLIC;
 
@@ -4279,11 +4473,7 @@ REVOKE ALL ON FUNCTION pgrollup_internal.reporting_facts(p_account_id bigint, p_
 
 REVOKE ALL ON FUNCTION pgrollup_internal.reporting_facts_serial(p_account_id bigint, p_since timestamp with time zone, p_until timestamp with time zone, p_day_from date, p_day_to date, p_rollup_from timestamp with time zone, p_rollup_to timestamp with time zone, p_timezone text, p_unit text, p_dimension_type text, p_dimension_id bigint, p_metrics text[], p_business_hours boolean) FROM PUBLIC;
 
-REVOKE ALL ON FUNCTION pgrollup_internal.reporting_flush() FROM PUBLIC;
-
 REVOKE ALL ON FUNCTION pgrollup_internal.reporting_health() FROM PUBLIC;
-
-REVOKE ALL ON FUNCTION pgrollup_internal.reporting_lock_accounts(p_accounts bigint[], p_exclusive boolean) FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION pgrollup_internal.reporting_plan(p_account_id bigint, p_since timestamp with time zone, p_until timestamp with time zone, p_timezone text, p_unit text, OUT timezone text, OUT day_from date, OUT day_to date, OUT rollup_from timestamp with time zone, OUT rollup_to timestamp with time zone, OUT source text) FROM PUBLIC;
 

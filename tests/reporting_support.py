@@ -107,7 +107,7 @@ def rollup_mismatches(conn, schema="public"):
         "FROM pgrollup_internal.reporting_monthly_rollups").fetchall()}
     want_m = {r[:5]: r[5:] for r in conn.execute(
         "SELECT account_id, date_trunc('month', date::timestamp)::date, dimension_type, dimension_id, metric, "
-        "sum(count)::bigint, sum(sum_value), sum(sum_value_business_hours) FROM pgrollup.reporting_events_rollups "
+        "sum(count)::bigint, sum(sum_value), sum(sum_value_business_hours) FROM pgrollup_internal.reporting_daily_rollups "
         "GROUP BY 1, 2, 3, 4, 5").fetchall()}
     for k in set(got_m) | set(want_m):
         g, w = got_m.get(k), want_m.get(k)

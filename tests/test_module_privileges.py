@@ -72,10 +72,13 @@ def test_owner_installs_app_writes_reader_reads(db, pg_cluster, cli, roles):
         conn.execute("SELECT * FROM pgrollup.report_summary(1, '2026-03-01', '2026-04-01', 'agent')").fetchall()
         conn.execute("SELECT * FROM pgrollup.report_timeseries(1, 'resolutions_count', '2026-03-01', '2026-04-01')").fetchall()
         conn.execute("SELECT * FROM pgrollup.reporting_events_rollups LIMIT 1").fetchall()
+        # a view over the applied rows and the change log: not writable by anyone
         for stmt in ("INSERT INTO pgrollup.reporting_events_rollups (account_id, date, dimension_type, dimension_id, metric, count) "
                      "VALUES (1, '2026-01-01', 'account', 1, 'x', 1)",
-                     "DELETE FROM pgrollup.reporting_events_rollups",
-                     "UPDATE pgrollup.event_metrics SET payload_kind = 'count'",
+                     "DELETE FROM pgrollup.reporting_events_rollups"):
+            with pytest.raises((psycopg.errors.InsufficientPrivilege, psycopg.errors.ObjectNotInPrerequisiteState)):
+                conn.execute(stmt)
+        for stmt in ("UPDATE pgrollup.event_metrics SET payload_kind = 'count'",
                      "INSERT INTO pgrollup.message_event_metrics VALUES ('sparkle', 'opens')",
                      "SELECT pgrollup.set_reporting_timezone(1, 'UTC')",
                      "SELECT pgrollup.set_tenant_timezone(1, 'UTC')",

@@ -36,17 +36,17 @@ def test_backfill_command_plan_dry_run_progress(db, cli):
     assert r.returncode == 1 and "no reporting timezone" in r.stderr and "Traceback" not in r.stderr
     with db.connect() as conn:
         conn.execute("SELECT pgrollup.set_reporting_timezone(1, 'Asia/Kolkata')")
-        conn.execute("UPDATE pgrollup.reporting_events_rollups SET count = 0")      # damage
+        conn.execute("UPDATE pgrollup_internal.reporting_daily_rollups SET count = 0")      # damage
     r = cli("backfill", "--dsn", db.dsn, "--module", "reporting", "--account", "1", "--dry-run")
     assert r.returncode == 0, r.stderr
     assert "plan: account 1 (Asia/Kolkata): local days 2024-01-01 .. 2024-03-11 (71 days)" in r.stdout
     assert "dry run" in r.stdout
-    assert db.scalar("SELECT max(count) FROM pgrollup.reporting_events_rollups") == 0
+    assert db.scalar("SELECT max(count) FROM pgrollup_internal.reporting_daily_rollups") == 0
     r = cli("backfill", "--dsn", db.dsn, "--module", "reporting", "--account", "1", "--from", "2024-01-15")
     assert r.returncode == 0, r.stderr
     assert "3 months, each atomic" in r.stdout
-    assert db.scalar("SELECT count(*) FROM pgrollup.reporting_events_rollups WHERE count = 0 AND date >= '2024-01-15'") == 0
-    assert db.scalar("SELECT count(*) FROM pgrollup.reporting_events_rollups WHERE count = 0 AND date < '2024-01-15'") > 0
+    assert db.scalar("SELECT count(*) FROM pgrollup_internal.reporting_daily_rollups WHERE count = 0 AND date >= '2024-01-15'") == 0
+    assert db.scalar("SELECT count(*) FROM pgrollup_internal.reporting_daily_rollups WHERE count = 0 AND date < '2024-01-15'") > 0
     r = cli("backfill", "--dsn", db.dsn, "--module", "reporting", "--account", "1",
             "--from", "2020-01-01", "--to", "2024-03-31", "--dry-run")
     assert "warning" in r.stderr and "more than 730" in r.stderr

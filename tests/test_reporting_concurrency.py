@@ -1,5 +1,5 @@
 """Reporting module under concurrency: writers, backfills and timezone changes racing must leave
-the rollups exact (immediate mode: at commit; deferred mode: after refresh)."""
+the rollups exact: at commit (the change log folded into reads) and after refresh."""
 from __future__ import annotations
 
 import random
@@ -32,7 +32,7 @@ def test_same_conversation_handoff_from_two_sessions_counts_once(rdb):
 
     def commit(c):
         barrier.wait()
-        c.commit()                             # the commit-time flushes meet on the presence key
+        c.commit()                             # a refresh later meets both on the presence key
 
     threads = [threading.Thread(target=commit, args=(c,)) for c in (a, b)]
     for t in threads:
@@ -45,6 +45,8 @@ def test_same_conversation_handoff_from_two_sessions_counts_once(rdb):
         got = conn.execute("SELECT dimension_type, dimension_id, count FROM pgrollup.reporting_events_rollups "
                            "WHERE metric = 'bot_handoffs_count' ORDER BY 1, 2").fetchall()
         assert got == [("account", 1, 1), ("agent", 5, 1), ("agent", 6, 1), ("inbox", 2, 1)]
+        assert rs.rollup_mismatches(conn) == []
+        conn.execute("SELECT * FROM pgrollup.refresh('reporting')")
         assert rs.rollup_mismatches(conn) == []
 
 
@@ -95,12 +97,11 @@ def _maintenance(dsn, seed, stop, errors, counter):
         errors.append(str(exc))
 
 
-@pytest.mark.parametrize("mode", ["immediate", "deferred"])
-def test_writers_backfills_and_zone_changes_race_then_exact(rdb, mode):
+@pytest.mark.parametrize("refresh", [False, True])
+def test_writers_backfills_and_zone_changes_race_then_exact(rdb, refresh):
     with rdb.connect() as conn:
         conn.execute("SELECT pgrollup.set_reporting_timezone(1, 'America/New_York')")
         conn.execute("SELECT pgrollup.set_reporting_timezone(2, 'Asia/Kolkata')")
-        conn.execute("SELECT pgrollup.set_reporting_mode(%s)", (mode,))
     stop, errors, writes, maint = threading.Event(), [], [], []
     threads = [threading.Thread(target=_writer, args=(rdb.dsn, i, stop, errors, writes)) for i in range(4)]
     threads.append(threading.Thread(target=_maintenance, args=(rdb.dsn, 99, stop, errors, maint)))
@@ -113,7 +114,7 @@ def test_writers_backfills_and_zone_changes_race_then_exact(rdb, mode):
     assert errors == [], "\n\n".join(errors)
     assert len(writes) > 100 and len(maint) > 5
     with rdb.connect() as conn:
-        if mode == "deferred":
+        if refresh:
             conn.execute("SELECT * FROM pgrollup.refresh('reporting')")
         assert conn.execute("SELECT count(*) FROM reporting_events").fetchone()[0] > 50
         assert rs.rollup_mismatches(conn) == []

@@ -37,7 +37,6 @@ op = st.one_of(
     st.tuples(st.just("delete"), st.integers(0, 6)),
     st.tuples(st.just("zone"), st.sampled_from([1, 2]), st.sampled_from(ZONES + PATH_ONLY_ZONES + [None])),
     st.tuples(st.just("backfill"), st.sampled_from([1, 2]), st.integers(0, 59), st.integers(0, 20)),
-    st.tuples(st.just("mode"), st.sampled_from(["immediate", "deferred"])),
     st.tuples(st.just("refresh")),
     st.tuples(st.just("txn"), st.lists(event, min_size=1, max_size=5), st.integers(0, 6), st.booleans()),
 )
@@ -69,7 +68,6 @@ def reset(conn):
 def test_rollups_equal_reference_after_random_workloads(rdb, zones, ops):
     with rdb.connect() as conn:
         reset(conn)
-        conn.execute("SELECT pgrollup.set_reporting_mode('immediate')")
         conn.execute("SELECT pgrollup.set_reporting_timezone(1, %s)", (zones[0],))
         conn.execute("SELECT pgrollup.set_reporting_timezone(2, %s)", (zones[1],))
         for o in ops:
@@ -87,8 +85,6 @@ def test_rollups_equal_reference_after_random_workloads(rdb, zones, ops):
                                 (o[1],)).fetchone()[0]:
                     d0 = (BASE + dt.timedelta(days=o[2])).date()
                     conn.execute("SELECT pgrollup.backfill_reporting(%s, %s, %s)", (o[1], d0, d0 + dt.timedelta(days=o[3])))
-            elif kind == "mode":
-                conn.execute("SELECT pgrollup.set_reporting_mode(%s)", (o[1],))
             elif kind == "refresh":
                 conn.execute("SELECT * FROM pgrollup.refresh('reporting')")
             elif kind == "txn":                      # several statements, committed or rolled back
@@ -98,7 +94,9 @@ def test_rollups_equal_reference_after_random_workloads(rdb, zones, ops):
                     rs.insert(conn, o[1][:1])
                     if o[3]:
                         raise_rollback(tx)
-        conn.execute("SELECT * FROM pgrollup.refresh('reporting')")     # deferred mode: apply the log
+        assert rs.rollup_mismatches(conn) == []     # current at commit: the log folded in
+        conn.execute("SELECT * FROM pgrollup.refresh('reporting')")
+        assert conn.execute("SELECT count(*) FROM pgrollup_internal.reporting_changes").fetchone()[0] == 0
         assert rs.rollup_mismatches(conn) == []
 
 
@@ -132,12 +130,21 @@ query = st.fixed_dictionaries(dict(
 @settings(max_examples=100, **SETTINGS)
 @given(zone=st.sampled_from(ZONES + PATH_ONLY_ZONES),
        events=st.lists(event, min_size=0, max_size=80),
+       split=st.integers(0, 80), tail_changes=st.booleans(),
        queries=st.lists(query, min_size=1, max_size=6))
-def test_reads_equal_reference_on_every_path(rdb, zone, events, queries):
+def test_reads_equal_reference_on_every_path(rdb, zone, events, split, tail_changes, queries):
+    """Events applied by a refresh and events still in the change log (inserts, and with
+    tail_changes updates and deletes of applied events) read the same on every path."""
     with rdb.connect() as conn:
         reset(conn)
         conn.execute("SELECT pgrollup.set_reporting_timezone(1, %s)", (zone,))
-        rs.insert(conn, events)
+        rs.insert(conn, events[:split])
+        conn.execute("SELECT * FROM pgrollup.refresh('reporting')")
+        rs.insert(conn, events[split:])
+        if tail_changes:
+            conn.execute("UPDATE reporting_events SET value = coalesce(value, 0) + 1, user_id = 3 - coalesce(user_id, 1), "
+                         "conversation_id = (coalesce(conversation_id, 0) + 1) % 5 WHERE id % 3 = 0")
+            conn.execute("DELETE FROM reporting_events WHERE id % 4 = 1")
         for q in queries:
             since, until = sorted([bound(conn, q["a"], zone), bound(conn, q["b"], zone)])
             if since == until:
@@ -183,19 +190,25 @@ handoff = st.fixed_dictionaries(dict(
 @given(zone=st.sampled_from(ZONES),
        events=st.lists(handoff, min_size=1, max_size=60),
        deletes=st.lists(st.integers(0, 59), max_size=5),
+       refresh_at=st.sampled_from(["never", "before deletes", "after deletes"]),
        ranges=st.lists(st.tuples(bound_spec, bound_spec, st.sampled_from(["account", "agent", "inbox"])),
                        min_size=1, max_size=6))
-def test_distinct_handoffs_over_ranges_equal_reference(rdb, zone, events, deletes, ranges):
+def test_distinct_handoffs_over_ranges_equal_reference(rdb, zone, events, deletes, refresh_at, ranges):
     """Conversations handed off on several days, in several dimensions, some deleted again: the
     distinct count of a summary over whole days (summed daily counts minus repeats), with partial
-    edge days from raw events (counted only when absent from the whole days), is exact."""
+    edge days from raw events (counted only when absent from the whole days), is exact, also
+    with handoffs (and deletions of applied ones) still in the change log."""
     with rdb.connect() as conn:
         reset(conn)
         conn.execute("SELECT pgrollup.set_reporting_timezone(1, %s)", (zone,))
         rs.insert(conn, events)
+        if refresh_at == "before deletes":
+            conn.execute("SELECT * FROM pgrollup.refresh('reporting')")
         for i in deletes:
             conn.execute("DELETE FROM reporting_events WHERE id = (SELECT id FROM reporting_events ORDER BY id "
                          "OFFSET %s LIMIT 1)", (i,))
+        if refresh_at == "after deletes":
+            conn.execute("SELECT * FROM pgrollup.refresh('reporting')")
         assert rs.rollup_mismatches(conn) == []
         for a, b, dim in ranges:
             since, until = sorted([bound(conn, a, zone), bound(conn, b, zone)])

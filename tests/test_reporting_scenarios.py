@@ -36,8 +36,8 @@ def test_registry_installed(rdb):
                     ("conversation_resolved", "resolutions_count", "count"),
                     ("first_response", "first_response", "duration"),
                     ("reply_time", "reply_time", "duration")]
-    idx = {r[0] for r in rdb.rows("SELECT indexdef FROM pg_indexes WHERE schemaname = 'pgrollup' "
-                                   "AND tablename = 'reporting_events_rollups'")}
+    idx = {r[0] for r in rdb.rows("SELECT indexdef FROM pg_indexes WHERE schemaname = 'pgrollup_internal' "
+                                   "AND tablename = 'reporting_daily_rollups'")}
     assert any("(account_id, metric, date)" in i for i in idx)
     assert any("(account_id, dimension_type, date)" in i for i in idx)
 
@@ -149,8 +149,10 @@ def test_backfill_idempotent_and_ranged(rdb):
         rs.insert(conn, [ev("reply_time", f"2024-01-{d:02d} 12:00", value=d, conv=d) for d in range(1, 20)]
                   + [ev("conversation_bot_handoff", f"2024-01-{d:02d} 12:00", conv=d % 3) for d in range(1, 20)])
         before = rollups(conn)
+        conn.execute("SELECT * FROM pgrollup.refresh('reporting')")
+        assert rollups(conn) == before
         # damage some rows behind pgrollup's back, then rebuild only part of the range
-        conn.execute("UPDATE pgrollup.reporting_events_rollups SET count = 999")
+        conn.execute("UPDATE pgrollup_internal.reporting_daily_rollups SET count = 999")
         n = conn.execute("SELECT pgrollup.backfill_reporting(1, '2024-01-05', '2024-01-07')").fetchone()[0]
         assert n > 0
         fixed = {r[0] for r in rollups(conn) if r[4] != 999}
@@ -171,12 +173,12 @@ def test_backfill_failure_keeps_old_rows(rdb):
         before = rollups(conn)
         conn.execute("""CREATE FUNCTION public.boom() RETURNS trigger LANGUAGE plpgsql AS
                         $$BEGIN RAISE EXCEPTION 'boom'; END$$""")
-        conn.execute("CREATE TRIGGER boom BEFORE INSERT ON pgrollup.reporting_events_rollups "
+        conn.execute("CREATE TRIGGER boom BEFORE INSERT ON pgrollup_internal.reporting_daily_rollups "
                      "FOR EACH ROW EXECUTE FUNCTION public.boom()")
         with pytest.raises(psycopg.errors.RaiseException, match="boom"):
             conn.execute("SELECT pgrollup.backfill_reporting(1)")
         assert rollups(conn) == before
-        conn.execute("DROP TRIGGER boom ON pgrollup.reporting_events_rollups")
+        conn.execute("DROP TRIGGER boom ON pgrollup_internal.reporting_daily_rollups")
 
 
 def test_bulk_statement_and_partitioned_timestamptz_source(db):
@@ -252,6 +254,7 @@ def test_whole_months_read_from_monthly_totals(rdb):
         # agent 9 only on days outside most ranges below: a month's total minus those days is 0 for it
         rs.insert(conn, [ev("reply_time", "2024-01-02 10:00", user=9, value=7),
                          ev("reply_time", "2024-05-28 10:00", user=9, value=8)])
+        conn.execute("SELECT * FROM pgrollup.refresh('reporting')")
         months = conn.execute("SELECT count(DISTINCT month) FROM pgrollup_internal.reporting_monthly_rollups "
                               "WHERE account_id = 1").fetchone()[0]
         assert months >= 5
@@ -312,28 +315,27 @@ def test_raw_path_uses_source_index(rdb):
         assert (dt.datetime.now() - t0).total_seconds() < 2
 
 
-def test_deferred_mode_and_health(rdb):
+def test_realtime_mode_and_health(rdb):
     with rdb.connect() as conn:
         conn.execute("SELECT pgrollup.set_reporting_timezone(1, %s)", (NY,))
-        conn.execute("SELECT pgrollup.set_reporting_mode('deferred')")
         rs.insert(conn, [ev("reply_time", "2024-01-10 12:00", value=5)])
-        assert rollups(conn) == []
+        assert rollups(conn) == [("2024-01-10", t, i, "reply_time", 1, 5.0, 0.0)
+                                 for t, i in (("account", 1), ("agent", 7), ("inbox", 3))]
         mode, pending, stale = conn.execute("SELECT mode, pending_changes, staleness FROM pgrollup.rollup_health "
                                             "WHERE module = 'reporting'").fetchone()
-        assert (mode, pending) == ("deferred", 1)
+        assert (mode, pending, stale) == ("realtime", 1, dt.timedelta(0))
         res = conn.execute("SELECT status, changes_applied FROM pgrollup.refresh('reporting')").fetchone()
         assert res == ("ok", 1)
+        assert conn.execute("SELECT status, changes_applied FROM pgrollup.refresh('reporting')").fetchone() == ("ok", 0)
         assert rs.rollup_mismatches(conn) == []
         rs.insert(conn, [ev("reply_time", "2024-01-11 12:00", value=5)])
         conn.execute("SELECT pgrollup.backfill_reporting(1)")     # log rows contained in the backfill
         assert conn.execute("SELECT count(*) FROM pgrollup_internal.reporting_changes").fetchone()[0] == 0
         assert rs.rollup_mismatches(conn) == []
-        rs.insert(conn, [ev("reply_time", "2024-01-12 12:00", value=5)])
-        conn.execute("SELECT pgrollup.set_reporting_mode('immediate')")   # drains the log
-        assert rs.rollup_mismatches(conn) == []
-        assert conn.execute("SELECT mode, pending_changes FROM pgrollup.rollup_health WHERE module = 'reporting'").fetchone() == ("immediate", 0)
-        with pytest.raises(psycopg.errors.InvalidParameterValue, match="p_mode"):
-            conn.execute("SELECT pgrollup.set_reporting_mode('lazy')")
+        conn.execute("SELECT pgrollup.set_reporting_mode('realtime')")
+        for gone in ("immediate", "deferred", "lazy"):
+            with pytest.raises(psycopg.errors.InvalidParameterValue, match="p_mode must be realtime"):
+                conn.execute("SELECT pgrollup.set_reporting_mode(%s)", (gone,))
 
 
 def test_truncate_clears(rdb):
@@ -404,7 +406,8 @@ def test_savepoints_and_rollbacks_keep_rollups_exact(rdb):
     with rdb.connect() as conn:
         assert rs.rollup_mismatches(conn) == []
         assert {r[0] for r in rollups(conn)} == {"2024-01-10", "2024-01-13"}
-        assert conn.execute("SELECT count(*) FROM pgrollup_internal.reporting_pending").fetchone()[0] == 0
+        conn.execute("SELECT * FROM pgrollup.refresh('reporting')")
+        assert rs.rollup_mismatches(conn) == []
         with pytest.raises(psycopg.errors.InvalidParameterValue, match="p_until"):
             conn.execute("SELECT * FROM pgrollup.report_timeseries(1, 'avg_reply_time', now(), 'infinity')")
 
@@ -412,9 +415,7 @@ def test_savepoints_and_rollbacks_keep_rollups_exact(rdb):
 def test_write_then_backfill_in_one_transaction_counts_once(rdb):
     with rdb.connect() as conn:
         conn.execute("SELECT pgrollup.set_reporting_timezone(1, 'UTC')")
-    for mode in ("immediate", "deferred"):
-        with rdb.connect() as conn:
-            conn.execute("SELECT pgrollup.set_reporting_mode(%s)", (mode,))
+    for refresh in (False, True):
         with rdb.connect(autocommit=False) as conn:
             rs.insert(conn, [ev("reply_time", "2024-01-10 12:00", value=1), ev("reply_time", "2024-02-10 12:00", value=2)])
             conn.execute("SELECT pgrollup.backfill_reporting(1, '2024-01-01', '2024-01-31')")
@@ -422,7 +423,8 @@ def test_write_then_backfill_in_one_transaction_counts_once(rdb):
             rs.insert(conn, [ev("conversation_bot_handoff", "2024-01-11 12:00", conv=3)])
             conn.commit()
         with rdb.connect() as conn:
-            conn.execute("SELECT * FROM pgrollup.refresh('reporting')")
+            if refresh:
+                conn.execute("SELECT * FROM pgrollup.refresh('reporting')")
             assert rs.rollup_mismatches(conn) == []
             conn.execute("SELECT pgrollup.set_reporting_timezone(1, 'UTC')")
 

@@ -1,24 +1,23 @@
-CREATE OR REPLACE FUNCTION pgrollup_internal.reporting_apply(p_rows pgrollup_internal.reporting_delta[])
+CREATE OR REPLACE FUNCTION pgrollup_internal.reporting_apply()
 RETURNS bigint
 LANGUAGE plpgsql VOLATILE
 SET search_path = pg_catalog, pg_temp
-SET plan_cache_mode = force_generic_plan   -- write path: plan once per session, not per statement
 AS $$
 DECLARE
-    v_handoffs   pgrollup.reporting_events_rollups[];
+    v_handoffs   pgrollup_internal.reporting_daily_rollups[];
     v_gone       pgrollup_internal.reporting_handoffs[];
     v_turned     pgrollup_internal.reporting_handoffs[];
-    v_zero       pgrollup.reporting_events_rollups[];
+    v_zero       pgrollup_internal.reporting_daily_rollups[];
     v_zero_months pgrollup_internal.reporting_monthly_rollups[];
     v_zero_months_acct pgrollup_internal.reporting_monthly_rollups[];
     v_n_acct     bigint;
     v_n          bigint;
 BEGIN
-    -- Applies signed event rows to the rollups of accounts with a reporting timezone. The caller
-    -- holds the accounts' shared locks (writers) or the module lock (refresh).
-    IF p_rows IS NULL OR pg_catalog.cardinality(p_rows) = 0 THEN
-        RETURN 0;
-    END IF;
+    -- Applies the signed event rows staged in pgrollup_internal.reporting_batch (one batch of
+    -- the change log, or a backfill's raw events) to the rollups of accounts with a reporting
+    -- timezone, set-based; rows without account_id or created_at count toward nothing (the
+    -- refresh sets them aside). The caller holds the module lock, so no other apply, refresh or
+    -- restatement runs meanwhile; the arrays below hold at most one batch's keys.
 
     -- 1. distinct handoffs: presence rows per (account, local date, dimension, conversation).
     --    Concurrent inserters of one key serialize on its unique index entry, so a key turns
@@ -27,9 +26,9 @@ BEGIN
         SELECT r.account_id,
                (r.created_at AT TIME ZONE a.timezone)::date AS date,
                d.t, d.id, r.conversation_id AS conv, r.sign
-          FROM pg_catalog.unnest(p_rows) AS r
+          FROM pgrollup_internal.reporting_batch AS r
           JOIN pgrollup_internal.reporting_accounts AS a
-            ON a.account_id = r.account_id AND a.timezone IS NOT NULL
+            ON a.account_id = r.account_id AND a.timezone IS NOT NULL AND r.created_at IS NOT NULL
          CROSS JOIN LATERAL (VALUES ('account'::text, r.account_id), ('agent'::text, r.user_id), ('inbox'::text, r.inbox_id)) AS d(t, id)
          WHERE d.id IS NOT NULL AND r.conversation_id IS NOT NULL
            AND EXISTS (SELECT 1 FROM pgrollup.event_metrics AS m
@@ -55,7 +54,7 @@ BEGIN
           FROM up GROUP BY 1, 2, 3, 4
     )
     SELECT (SELECT pg_catalog.array_agg(ROW(k.account_id, k.date, k.dimension_type, k.dimension_id,
-                                            'bot_handoffs_count', k.c, 0, 0, NULL, NULL)::pgrollup.reporting_events_rollups)
+                                            'bot_handoffs_count', k.c, 0, 0, NULL, NULL)::pgrollup_internal.reporting_daily_rollups)
               FROM k WHERE k.c <> 0),
            (SELECT pg_catalog.array_agg(ROW(up.account_id, up.date, up.dimension_type, up.dimension_id,
                                             up.conversation_id, up.events)::pgrollup_internal.reporting_handoffs)
@@ -73,16 +72,8 @@ BEGIN
     END IF;
 
     -- repeats of the conversations whose set of handoff days changed: recomputed from their
-    -- presence rows under a lock per conversation taken here, before the statement that reads
-    -- them, so the last of several concurrent writers of one conversation sees the others'
-    -- committed days (writers apply at commit; a restatement holds the account exclusively).
-    -- The locks are 256 hash buckets taken in order: a batch of many conversations (a COPY, a
-    -- refresh) holds at most 256 locks, and unrelated writers rarely share one.
+    -- presence rows (the module lock keeps every other apply and restatement out)
     IF v_turned IS NOT NULL THEN
-        PERFORM pg_catalog.pg_advisory_xact_lock(1885827703, x.k)
-           FROM (SELECT DISTINCT pg_catalog.hashtext(pg_catalog.concat_ws('/', t.account_id, t.dimension_type,
-                                                                          t.dimension_id, t.conversation_id)) & 255 AS k
-                   FROM pg_catalog.unnest(v_turned) AS t ORDER BY 1) AS x;
         DELETE FROM pgrollup_internal.reporting_handoff_repeats AS r
          USING (SELECT DISTINCT t.account_id, t.dimension_type, t.dimension_id, t.conversation_id
                   FROM pg_catalog.unnest(v_turned) AS t) AS g
@@ -106,9 +97,9 @@ BEGIN
     --    committing transaction, a refresh), rows locked in a fixed order
     WITH e AS (
         SELECT r.*, a.timezone
-          FROM pg_catalog.unnest(p_rows) AS r
+          FROM pgrollup_internal.reporting_batch AS r
           JOIN pgrollup_internal.reporting_accounts AS a
-            ON a.account_id = r.account_id AND a.timezone IS NOT NULL
+            ON a.account_id = r.account_id AND a.timezone IS NOT NULL AND r.created_at IS NOT NULL
     ), x AS (
         SELECT e.account_id, (e.created_at AT TIME ZONE e.timezone)::date AS date, d.t, d.id,
                m.rollup_metric AS metric, e.sign::bigint AS dc,
@@ -134,13 +125,13 @@ BEGIN
          GROUP BY g.account_id, g.t, pg_catalog.date_trunc('month', g.date::timestamp)::date, g.id, g.metric
         HAVING pg_catalog.sum(g.dc) <> 0 OR pg_catalog.sum(g.dv) <> 0 OR pg_catalog.sum(g.db) <> 0
     ), up_dim AS (
-        INSERT INTO pgrollup.reporting_events_rollups AS r
+        INSERT INTO pgrollup_internal.reporting_daily_rollups AS r
                (account_id, date, dimension_type, dimension_id, metric, count, sum_value, sum_value_business_hours)
         SELECT g.account_id, g.date, g.t, g.id, g.metric, g.dc, g.dv, g.db
           FROM g
          WHERE (g.t = 'account') = false
          ORDER BY g.account_id, g.date, g.t, g.id, g.metric
-        ON CONFLICT ON CONSTRAINT reporting_events_rollups_key DO UPDATE
+        ON CONFLICT ON CONSTRAINT reporting_daily_rollups_key DO UPDATE
            SET count = r.count + EXCLUDED.count,
                sum_value = r.sum_value + EXCLUDED.sum_value,
                sum_value_business_hours = r.sum_value_business_hours + EXCLUDED.sum_value_business_hours,
@@ -159,13 +150,13 @@ BEGIN
                sum_value_business_hours = r.sum_value_business_hours + EXCLUDED.sum_value_business_hours
         RETURNING r.*
     ), up_acct AS (
-        INSERT INTO pgrollup.reporting_events_rollups AS r
+        INSERT INTO pgrollup_internal.reporting_daily_rollups AS r
                (account_id, date, dimension_type, dimension_id, metric, count, sum_value, sum_value_business_hours)
         SELECT g.account_id, g.date, g.t, g.id, g.metric, g.dc, g.dv, g.db
           FROM g
          WHERE (g.t = 'account') = true
          ORDER BY g.account_id, g.date, g.t, g.id, g.metric
-        ON CONFLICT ON CONSTRAINT reporting_events_rollups_key DO UPDATE
+        ON CONFLICT ON CONSTRAINT reporting_daily_rollups_key DO UPDATE
            SET count = r.count + EXCLUDED.count,
                sum_value = r.sum_value + EXCLUDED.sum_value,
                sum_value_business_hours = r.sum_value_business_hours + EXCLUDED.sum_value_business_hours,
@@ -198,7 +189,7 @@ BEGIN
     v_zero_months := v_zero_months || v_zero_months_acct;
 
     IF v_zero IS NOT NULL THEN
-        DELETE FROM pgrollup.reporting_events_rollups AS r
+        DELETE FROM pgrollup_internal.reporting_daily_rollups AS r
          USING pg_catalog.unnest(v_zero) AS z
          WHERE r.account_id = z.account_id AND r.date = z.date AND r.dimension_type = z.dimension_type
            AND r.dimension_id = z.dimension_id AND r.metric = z.metric AND r.count <= 0;
@@ -212,5 +203,5 @@ BEGIN
     RETURN v_n;
 END;
 $$;
-REVOKE ALL ON FUNCTION pgrollup_internal.reporting_apply(pgrollup_internal.reporting_delta[]) FROM PUBLIC;
-COMMENT ON FUNCTION pgrollup_internal.reporting_apply(pgrollup_internal.reporting_delta[]) IS 'Applies signed reporting event rows to reporting_events_rollups, the monthly totals, the handoff presence table and its repeats (accounts with a timezone only); returns the number of rollup rows touched.';
+REVOKE ALL ON FUNCTION pgrollup_internal.reporting_apply() FROM PUBLIC;
+COMMENT ON FUNCTION pgrollup_internal.reporting_apply() IS 'Applies the signed reporting event rows staged in reporting_batch to the daily rollups, the monthly totals, the handoff presence table and its repeats (accounts with a timezone only); returns the number of rollup rows touched.';

@@ -16,12 +16,15 @@ DECLARE
     v_mto  date;
 BEGIN
     -- Rebuilds the account's local days p_from..p_to (NULL = unbounded) from raw events with
-    -- set-based statements. The caller holds the module lock and the account's exclusive lock
-    -- and runs in READ COMMITTED, so every statement below sees all writers of the account
-    -- committed (they hold the shared lock until they commit) and none in progress.
+    -- set-based statements. The caller holds the module lock (no refresh or other restatement
+    -- runs) and runs in READ COMMITTED; writers are never waited for nor blocked. One statement
+    -- reads the slice's raw events into the staging table and deletes the slice's change-log
+    -- rows, with one snapshot: every change committed before it is counted from raw and its log
+    -- row consumed, every later change (or one in progress) stays in the log for reads and the
+    -- next refresh. The rest is rebuilt from the staged events, never from the source again.
     SELECT a.timezone INTO v_tz FROM pgrollup_internal.reporting_accounts AS a WHERE a.account_id = p_account_id;
 
-    DELETE FROM pgrollup.reporting_events_rollups AS r
+    DELETE FROM pgrollup_internal.reporting_daily_rollups AS r
      WHERE r.account_id = p_account_id AND r.date >= v_from AND r.date <= v_to;
     DELETE FROM pgrollup_internal.reporting_handoffs AS h
      WHERE h.account_id = p_account_id AND h.date >= v_from AND h.date <= v_to;
@@ -48,39 +51,47 @@ BEGIN
                (account_id, dimension_type, month, dimension_id, metric, count, sum_value, sum_value_business_hours)
         SELECT p_account_id, r.dimension_type, pg_catalog.date_trunc('month', r.date::timestamp)::date, r.dimension_id, r.metric,
                pg_catalog.sum(r.count)::bigint, pg_catalog.sum(r.sum_value), pg_catalog.sum(r.sum_value_business_hours)
-          FROM pgrollup.reporting_events_rollups AS r
+          FROM pgrollup_internal.reporting_daily_rollups AS r
          WHERE r.account_id = p_account_id AND r.date >= v_mfrom AND r.date < v_mto
          GROUP BY 2, 3, 4, 5;
-        DELETE FROM pgrollup_internal.reporting_changes AS c WHERE c.account_id = p_account_id;
-        UPDATE pgrollup_internal.reporting_pending AS p SET sign = 0
-         WHERE p.txid = pg_catalog.pg_current_xact_id() AND p.account_id = p_account_id;
+        -- without a zone the account's changes count toward nothing (rows without created_at
+        -- stay for the refresh to set aside)
+        DELETE FROM pgrollup_internal.reporting_changes AS c
+         WHERE c.account_id = p_account_id AND c.created_at IS NOT NULL;
         RETURN 0;
     END IF;
 
     v_lo := CASE WHEN p_from IS NULL THEN '-infinity'::timestamptz ELSE pgrollup_internal.reporting_day_start(p_from, v_tz) END;
     v_hi := CASE WHEN p_to IS NULL THEN 'infinity'::timestamptz ELSE pgrollup_internal.reporting_day_start(p_to + 1, v_tz) END;
 
-    -- committed changes still in the deferred log are contained in the raw rows read below; so
-    -- are this transaction's own writes (visible to it), whose buffered rows are neutralised
-    -- (sign 0; the commit-time flush still runs, for the rows outside the range)
-    DELETE FROM pgrollup_internal.reporting_changes AS c
-     WHERE c.account_id = p_account_id AND c.created_at >= v_lo AND c.created_at < v_hi;
-    UPDATE pgrollup_internal.reporting_pending AS p SET sign = 0
-     WHERE p.txid = pg_catalog.pg_current_xact_id() AND p.account_id = p_account_id
-       AND p.created_at >= v_lo AND p.created_at < v_hi;
+    TRUNCATE pgrollup_internal.reporting_batch;
+    WITH consumed AS (
+        DELETE FROM pgrollup_internal.reporting_changes AS c
+         WHERE c.account_id = p_account_id AND c.created_at >= v_lo AND c.created_at < v_hi
+           AND (c.created_at AT TIME ZONE v_tz)::date >= v_from AND (c.created_at AT TIME ZONE v_tz)::date <= v_to
+    )
+    INSERT INTO pgrollup_internal.reporting_batch
+           (account_id, created_at, name, user_id, inbox_id, conversation_id, value, value_bh, sign)
+    SELECT p_account_id, x.ts, x.name, x.user_id, x.inbox_id, x.conversation_id, x.value, x.value_bh, 1
+      FROM (SELECT pgrollup_internal.utc(e.created_at) AS ts, e.name::text AS name,
+                   e.user_id::bigint AS user_id, e.inbox_id::bigint AS inbox_id,
+                   e.conversation_id::bigint AS conversation_id, e.value::double precision AS value,
+                   e.value_in_business_hours::double precision AS value_bh
+              FROM @source_schema@.reporting_events AS e
+             WHERE e.account_id = p_account_id
+               AND e.name = ANY (ARRAY(SELECT m.event_name FROM pgrollup.event_metrics AS m))
+               AND e.created_at >= v_lo AND e.created_at < v_hi) AS x
+     WHERE (x.ts AT TIME ZONE v_tz)::date >= v_from AND (x.ts AT TIME ZONE v_tz)::date <= v_to;
 
     INSERT INTO pgrollup_internal.reporting_handoffs (account_id, date, dimension_type, dimension_id, conversation_id, events)
     SELECT p_account_id, x.date, d.t, d.id, x.conversation_id, pg_catalog.count(*)
-      FROM (SELECT (pgrollup_internal.utc(e.created_at) AT TIME ZONE v_tz)::date AS date,
-                   e.user_id::bigint AS user_id, e.inbox_id::bigint AS inbox_id, e.conversation_id::bigint AS conversation_id
-              FROM @source_schema@.reporting_events AS e
-             WHERE e.account_id = p_account_id
-               AND e.name = ANY (ARRAY(SELECT m.event_name FROM pgrollup.event_metrics AS m
+      FROM (SELECT (b.created_at AT TIME ZONE v_tz)::date AS date, b.user_id, b.inbox_id, b.conversation_id
+              FROM pgrollup_internal.reporting_batch AS b
+             WHERE b.name = ANY (ARRAY(SELECT m.event_name FROM pgrollup.event_metrics AS m
                                         WHERE m.rollup_metric = 'bot_handoffs_count'))
-               AND e.created_at >= v_lo AND e.created_at < v_hi
-               AND e.conversation_id IS NOT NULL) AS x
+               AND b.conversation_id IS NOT NULL) AS x
      CROSS JOIN LATERAL (VALUES ('account'::text, p_account_id), ('agent'::text, x.user_id), ('inbox'::text, x.inbox_id)) AS d(t, id)
-     WHERE d.id IS NOT NULL AND x.date >= v_from AND x.date <= v_to
+     WHERE d.id IS NOT NULL
      GROUP BY x.date, d.t, d.id, x.conversation_id;
 
     -- the account's handoff repeats, from its rebuilt presence rows
@@ -96,23 +107,18 @@ BEGIN
      WHERE x.prev_date IS NOT NULL;
 
     WITH ins AS (
-    INSERT INTO pgrollup.reporting_events_rollups
+    INSERT INTO pgrollup_internal.reporting_daily_rollups
            (account_id, date, dimension_type, dimension_id, metric, count, sum_value, sum_value_business_hours)
     SELECT p_account_id, y.date, y.t, y.id, y.metric, pg_catalog.sum(y.c)::bigint, pg_catalog.sum(y.v), pg_catalog.sum(y.b)
       FROM (SELECT x.date, d.t, d.id, m.rollup_metric AS metric, 1 AS c,
                    CASE WHEN m.payload_kind = 'duration' THEN COALESCE(x.value, 0) ELSE 0 END AS v,
                    CASE WHEN m.payload_kind = 'duration' THEN COALESCE(x.value_bh, 0) ELSE 0 END AS b
-              FROM (SELECT (pgrollup_internal.utc(e.created_at) AT TIME ZONE v_tz)::date AS date, e.name::text AS name,
-                           e.user_id::bigint AS user_id, e.inbox_id::bigint AS inbox_id,
-                           e.value::double precision AS value, e.value_in_business_hours::double precision AS value_bh
-                      FROM @source_schema@.reporting_events AS e
-                     WHERE e.account_id = p_account_id
-                       AND e.name = ANY (ARRAY(SELECT m.event_name FROM pgrollup.event_metrics AS m
-                                                WHERE m.rollup_metric <> 'bot_handoffs_count'))
-                       AND e.created_at >= v_lo AND e.created_at < v_hi) AS x
+              FROM (SELECT (b.created_at AT TIME ZONE v_tz)::date AS date, b.name, b.user_id, b.inbox_id,
+                           b.value, b.value_bh
+                      FROM pgrollup_internal.reporting_batch AS b) AS x
               JOIN pgrollup.event_metrics AS m ON m.event_name = x.name AND m.rollup_metric <> 'bot_handoffs_count'
              CROSS JOIN LATERAL (VALUES ('account'::text, p_account_id), ('agent'::text, x.user_id), ('inbox'::text, x.inbox_id)) AS d(t, id)
-             WHERE d.id IS NOT NULL AND x.date >= v_from AND x.date <= v_to
+             WHERE d.id IS NOT NULL
             UNION ALL
             SELECT h.date, h.dimension_type, h.dimension_id, 'bot_handoffs_count', 1, 0, 0
               FROM pgrollup_internal.reporting_handoffs AS h
@@ -131,14 +137,15 @@ BEGIN
                   FROM ins
                 UNION ALL
                 SELECT r.date, r.dimension_type, r.dimension_id, r.metric, r.count, r.sum_value, r.sum_value_business_hours
-                  FROM pgrollup.reporting_events_rollups AS r
+                  FROM pgrollup_internal.reporting_daily_rollups AS r
                  WHERE r.account_id = p_account_id
                    AND ((r.date >= v_mfrom AND r.date < v_from) OR (r.date > v_to AND r.date < v_mto))) AS z
          GROUP BY 2, 3, 4, 5
     )
     SELECT pg_catalog.count(*) INTO v_n FROM ins;
+    TRUNCATE pgrollup_internal.reporting_batch;
     RETURN v_n;
 END;
 $$;
 REVOKE ALL ON FUNCTION pgrollup_internal.reporting_restate(bigint, date, date) FROM PUBLIC;
-COMMENT ON FUNCTION pgrollup_internal.reporting_restate(bigint, date, date) IS 'Rebuilds an account''s rollup rows, monthly totals, handoff presence and repeats for local days p_from..p_to (NULL = unbounded) from raw events; callers hold the module lock and the account''s exclusive lock. Returns the rollup rows written.';
+COMMENT ON FUNCTION pgrollup_internal.reporting_restate(bigint, date, date) IS 'Rebuilds an account''s rollup rows, monthly totals, handoff presence and repeats for local days p_from..p_to (NULL = unbounded) from raw events read in one snapshot with the consumption of the slice''s change-log rows (writers never wait); callers hold the module lock. Returns the rollup rows written.';

@@ -17,13 +17,12 @@ BEGIN
     END IF;
     IF pg_catalog.current_setting('transaction_isolation') <> 'read committed' THEN
         RAISE EXCEPTION USING ERRCODE = '25001',
-            MESSAGE = 'pgrollup.backfill_reporting must run in a READ COMMITTED transaction (its snapshot must be taken after its locks)';
+            MESSAGE = 'pgrollup.backfill_reporting must run in a READ COMMITTED transaction (its snapshot must be taken after the module lock)';
     END IF;
-    -- never races a refresh, another backfill or a timezone change (module lock), nor a writer of
-    -- this account (exclusive account lock: waits for writers in progress to commit, holds new
-    -- ones until this transaction ends); every statement after this point sees them committed
+    -- never races a refresh, another backfill or a timezone change (module lock); writers are
+    -- neither waited for nor blocked: the restatement reads the raw slice and consumes its
+    -- change-log rows in one snapshot taken after the lock
     PERFORM pgrollup_internal.lock_module('reporting', true);
-    PERFORM pgrollup_internal.reporting_lock_accounts(ARRAY[p_account_id], true);
     SELECT a.timezone INTO v_tz FROM pgrollup_internal.reporting_accounts AS a WHERE a.account_id = p_account_id;
     IF v_tz IS NULL THEN
         RAISE EXCEPTION USING ERRCODE = '22023',

@@ -19,8 +19,8 @@ BEGIN
         RAISE EXCEPTION USING ERRCODE = '25001',
             MESSAGE = 'pgrollup.set_reporting_timezone must run in a READ COMMITTED transaction';
     END IF;
+    -- serializes with refresh and backfills; writers never wait (see reporting_restate)
     PERFORM pgrollup_internal.lock_module('reporting', true);
-    PERFORM pgrollup_internal.reporting_lock_accounts(ARRAY[p_account_id], true);
     SELECT a.timezone INTO v_old FROM pgrollup_internal.reporting_accounts AS a WHERE a.account_id = p_account_id;
     INSERT INTO pgrollup_internal.reporting_accounts AS a (account_id, timezone)
     VALUES (p_account_id, v_tz)

@@ -8,16 +8,6 @@ DECLARE
     v_table  regclass;
     v_def    record;
 BEGIN
-    -- immediate mode's commit-time flush (internal table, not a source table)
-    IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_trigger AS g
-                    WHERE g.tgrelid = 'pgrollup_internal.reporting_pending'::regclass
-                      AND g.tgname = 'pgrollup_reporting_flush') THEN
-        CREATE CONSTRAINT TRIGGER pgrollup_reporting_flush
-            AFTER INSERT ON pgrollup_internal.reporting_pending
-            DEFERRABLE INITIALLY DEFERRED
-            FOR EACH ROW WHEN (NEW.is_marker)
-            EXECUTE FUNCTION pgrollup_internal.reporting_flush();
-    END IF;
     SELECT m.source_schema INTO v_schema FROM pgrollup_internal.modules AS m WHERE m.module = 'reporting';
     v_table := pg_catalog.to_regclass(pg_catalog.format('%I.%I', v_schema, 'reporting_events'));
     IF v_table IS NULL THEN

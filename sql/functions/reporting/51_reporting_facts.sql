@@ -25,6 +25,7 @@ DECLARE
     v_whole_from date;
     v_whole_to date;
     v_edge_month date;
+    v_tail_handoffs boolean;
 BEGIN
     -- Counts and value sums per dimension id, bucket and metric for events with
     -- p_since <= created_at < p_until: local days [p_day_from, p_day_to) from the rollups (and the
@@ -44,6 +45,20 @@ BEGIN
     -- (monthly totals included) minus the repeats of a conversation within those days, plus the
     -- raw-edge conversations absent from them; no presence scan
     v_sum_handoffs := COALESCE(p_unit IS NULL AND p_day_from < p_day_to AND 'bot_handoffs_count' = ANY (p_metrics), false);
+    -- Reads are current at commit: the change log not applied yet (its rows of this account in
+    -- the rollup days) is folded in like raw events weighted by their sign. A handoff change in
+    -- it makes the daily distinct counts, monthly totals and repeats inexact for its days, so
+    -- distinct handoffs are then counted from the presence rows plus the log's signed handoffs
+    -- per conversation (exact for inserts, updates and deletes alike).
+    v_tail_handoffs := COALESCE(p_day_from < p_day_to AND pg_catalog.cardinality(v_handoff_names) > 0, false)
+                       AND EXISTS (SELECT 1 FROM pgrollup_internal.reporting_changes AS c
+                                    WHERE c.account_id = p_account_id AND c.name = ANY (v_handoff_names)
+                                      AND c.conversation_id IS NOT NULL
+                                      AND c.created_at >= p_rollup_from AND c.created_at < p_rollup_to);
+    IF v_tail_handoffs THEN
+        v_daily := false;
+        v_sum_handoffs := false;
+    END IF;
     -- Rollup days [p_day_from, p_day_to) when buckets are months, years or the whole range: whole
     -- local months from the monthly totals; a partial month at either end either from its daily
     -- rows or, when fewer days lie outside the range than inside, as its monthly total minus the
@@ -85,8 +100,8 @@ BEGIN
                CASE WHEN p_unit IS NOT NULL AND p_unit <> 'hour'
                     THEN pgrollup_internal.reporting_bucket_date((x.ts AT TIME ZONE p_timezone)::date, p_unit) END AS bucket_date,
                CASE WHEN p_unit = 'hour' THEN pg_catalog.date_trunc('hour', x.ts, p_timezone) END AS bucket_hour,
-               m.rollup_metric AS metric, pg_catalog.count(*) AS c,
-               pg_catalog.sum(CASE WHEN m.payload_kind = 'duration'
+               m.rollup_metric AS metric, pg_catalog.sum(x.w)::bigint AS c,
+               pg_catalog.sum(x.w * CASE WHEN m.payload_kind = 'duration'
                                    THEN COALESCE(CASE WHEN p_business_hours THEN x.value_bh ELSE x.value END, 0)
                                    ELSE 0 END) AS v
           FROM (SELECT CASE p_dimension_type WHEN 'account' THEN e.account_id::bigint
@@ -94,7 +109,7 @@ BEGIN
                                              ELSE e.inbox_id::bigint END AS dimension_id,
                        e.name::text AS name, e.value::double precision AS value,
                        e.value_in_business_hours::double precision AS value_bh,
-                       pgrollup_internal.utc(e.created_at) AS ts
+                       pgrollup_internal.utc(e.created_at) AS ts, 1 AS w
                   FROM @source_schema@.reporting_events AS e
                  WHERE e.account_id = p_account_id AND e.name = ANY (v_names)
                    AND e.created_at >= p_since AND e.created_at < p_rollup_from
@@ -103,10 +118,19 @@ BEGIN
                                              WHEN 'agent' THEN e.user_id::bigint
                                              ELSE e.inbox_id::bigint END,
                        e.name::text, e.value::double precision, e.value_in_business_hours::double precision,
-                       pgrollup_internal.utc(e.created_at)
+                       pgrollup_internal.utc(e.created_at), 1
                   FROM @source_schema@.reporting_events AS e
                  WHERE e.account_id = p_account_id AND e.name = ANY (v_names)
-                   AND e.created_at >= p_rollup_to AND e.created_at < p_until) AS x
+                   AND e.created_at >= p_rollup_to AND e.created_at < p_until
+                UNION ALL
+                -- the change log not applied yet, within the rollup days: signed raw events
+                SELECT CASE p_dimension_type WHEN 'account' THEN c.account_id
+                                             WHEN 'agent' THEN c.user_id
+                                             ELSE c.inbox_id END,
+                       c.name, c.value, c.value_bh, c.created_at, c.sign
+                  FROM pgrollup_internal.reporting_changes AS c
+                 WHERE p_day_from < p_day_to AND c.account_id = p_account_id AND c.name = ANY (v_names)
+                   AND c.created_at >= p_rollup_from AND c.created_at < p_rollup_to) AS x
           JOIN pgrollup.event_metrics AS m
             ON m.event_name = x.name AND m.rollup_metric = ANY (p_metrics) AND m.rollup_metric <> 'bot_handoffs_count'
          WHERE x.dimension_id IS NOT NULL AND (p_dimension_id IS NULL OR x.dimension_id = p_dimension_id)
@@ -117,14 +141,14 @@ BEGIN
                NULL::timestamptz AS bucket_hour, r.metric, pg_catalog.sum(r.count)::bigint AS c,
                pg_catalog.sum(CASE WHEN p_business_hours THEN r.sum_value_business_hours ELSE r.sum_value END) AS v
           FROM (SELECT d.dimension_id, d.date, d.metric, d.count, d.sum_value, d.sum_value_business_hours
-                  FROM pgrollup.reporting_events_rollups AS d
+                  FROM pgrollup_internal.reporting_daily_rollups AS d
                  WHERE d.account_id = p_account_id AND d.dimension_type = p_dimension_type
                    AND d.date >= p_day_from AND d.date < v_plus1_to
                    AND d.metric = ANY (p_metrics) AND (d.metric <> 'bot_handoffs_count' OR v_daily OR v_sum_handoffs)
                    AND (p_dimension_id IS NULL OR d.dimension_id = p_dimension_id)
                 UNION ALL
                 SELECT d.dimension_id, d.date, d.metric, d.count, d.sum_value, d.sum_value_business_hours
-                  FROM pgrollup.reporting_events_rollups AS d
+                  FROM pgrollup_internal.reporting_daily_rollups AS d
                  WHERE d.account_id = p_account_id AND d.dimension_type = p_dimension_type
                    AND d.date >= v_plus2_from AND d.date < p_day_to
                    AND d.metric = ANY (p_metrics) AND (d.metric <> 'bot_handoffs_count' OR v_daily OR v_sum_handoffs)
@@ -138,7 +162,7 @@ BEGIN
                    AND (p_dimension_id IS NULL OR m.dimension_id = p_dimension_id)
                 UNION ALL
                 SELECT d.dimension_id, d.date, d.metric, -d.count, -d.sum_value, -d.sum_value_business_hours
-                  FROM pgrollup.reporting_events_rollups AS d
+                  FROM pgrollup_internal.reporting_daily_rollups AS d
                  WHERE d.account_id = p_account_id AND d.dimension_type = p_dimension_type
                    AND ((d.date >= v_minus1_from AND d.date < p_day_from) OR (d.date >= p_day_to AND d.date < v_minus2_to))
                    AND d.metric = ANY (p_metrics) AND (d.metric <> 'bot_handoffs_count' OR v_sum_handoffs)
@@ -181,9 +205,33 @@ BEGIN
                        CASE WHEN p_unit IS NOT NULL THEN pgrollup_internal.reporting_bucket_date(h.date, p_unit) END,
                        NULL::timestamptz, h.conversation_id
                   FROM pgrollup_internal.reporting_handoffs AS h
-                 WHERE NOT v_daily AND NOT v_sum_handoffs AND h.account_id = p_account_id AND h.dimension_type = p_dimension_type
+                 WHERE NOT v_daily AND NOT v_sum_handoffs AND NOT v_tail_handoffs
+                   AND h.account_id = p_account_id AND h.dimension_type = p_dimension_type
                    AND h.date >= p_day_from AND h.date < p_day_to
-                   AND (p_dimension_id IS NULL OR h.dimension_id = p_dimension_id)) AS y
+                   AND (p_dimension_id IS NULL OR h.dimension_id = p_dimension_id)
+                UNION ALL
+                -- whole days with handoff changes not applied yet: presence after the log
+                SELECT z.dimension_id,
+                       CASE WHEN p_unit IS NOT NULL THEN pgrollup_internal.reporting_bucket_date(z.date, p_unit) END,
+                       NULL::timestamptz, z.conv
+                  FROM (SELECT u.dimension_id, u.date, u.conv
+                          FROM (SELECT h.dimension_id, h.date, h.conversation_id AS conv, h.events AS ev
+                                  FROM pgrollup_internal.reporting_handoffs AS h
+                                 WHERE v_tail_handoffs AND h.account_id = p_account_id AND h.dimension_type = p_dimension_type
+                                   AND h.date >= p_day_from AND h.date < p_day_to
+                                   AND (p_dimension_id IS NULL OR h.dimension_id = p_dimension_id)
+                                UNION ALL
+                                SELECT CASE p_dimension_type WHEN 'account' THEN c.account_id
+                                                             WHEN 'agent' THEN c.user_id
+                                                             ELSE c.inbox_id END,
+                                       (c.created_at AT TIME ZONE p_timezone)::date, c.conversation_id, c.sign::bigint
+                                  FROM pgrollup_internal.reporting_changes AS c
+                                 WHERE v_tail_handoffs AND c.account_id = p_account_id AND c.name = ANY (v_handoff_names)
+                                   AND c.conversation_id IS NOT NULL
+                                   AND c.created_at >= p_rollup_from AND c.created_at < p_rollup_to) AS u
+                         WHERE u.dimension_id IS NOT NULL AND (p_dimension_id IS NULL OR u.dimension_id = p_dimension_id)
+                         GROUP BY 1, 2, 3
+                        HAVING pg_catalog.sum(u.ev) > 0) AS z) AS y
          WHERE pg_catalog.cardinality(v_handoff_names) > 0
          GROUP BY 1, 2, 3
     ), repeats AS (
@@ -200,8 +248,9 @@ BEGIN
     SELECT p.dimension_id, p.bucket_date, p.bucket_hour, p.metric, pg_catalog.sum(p.c)::bigint, pg_catalog.sum(p.v)
       FROM (SELECT * FROM raw_sums UNION ALL SELECT * FROM rollup_sums UNION ALL SELECT * FROM handoffs
             UNION ALL SELECT * FROM repeats) AS p
-     GROUP BY 1, 2, 3, 4;
+     GROUP BY 1, 2, 3, 4
+    HAVING pg_catalog.sum(p.c) <> 0;     -- an event of the rollups deleted in the log
 END;
 $$;
 REVOKE ALL ON FUNCTION pgrollup_internal.reporting_facts(bigint, timestamptz, timestamptz, date, date, timestamptz, timestamptz, text, text, text, bigint, text[], boolean) FROM PUBLIC;
-COMMENT ON FUNCTION pgrollup_internal.reporting_facts(bigint, timestamptz, timestamptz, date, date, timestamptz, timestamptz, text, text, text, bigint, text[], boolean) IS 'Read engine of report_summary and report_timeseries: event counts, value sums and distinct handoff conversations per dimension id, bucket and metric, whole local days from rollups (whole months from the monthly totals) and the rest from raw events.';
+COMMENT ON FUNCTION pgrollup_internal.reporting_facts(bigint, timestamptz, timestamptz, date, date, timestamptz, timestamptz, text, text, text, bigint, text[], boolean) IS 'Read engine of report_summary and report_timeseries: event counts, value sums and distinct handoff conversations per dimension id, bucket and metric, whole local days from rollups (whole months from the monthly totals) plus the change log not applied yet, the rest from raw events.';
