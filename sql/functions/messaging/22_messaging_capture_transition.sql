@@ -4,7 +4,20 @@ LANGUAGE plpgsql
 SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
+DECLARE
+    v_drift text;
 BEGIN
+    -- do no harm: when a column this trigger reads was renamed, dropped or retyped, record it and
+    -- let the application's statement through (health turns critical; the repair is a backfill)
+    v_drift := pgrollup_internal.source_drift('messaging', 'campaign_transitions', TG_RELID);
+    IF v_drift IS NOT NULL THEN
+        INSERT INTO pgrollup_internal.capture_failures (module, relation, problem, seen_at)
+        SELECT 'messaging', TG_RELID::regclass::text, v_drift, pg_catalog.now()
+         WHERE NOT EXISTS (SELECT 1 FROM pgrollup_internal.capture_failures AS f   -- one record per problem
+                            WHERE f.module = 'messaging' AND f.relation = TG_RELID::regclass::text
+                              AND f.problem = v_drift);
+        RETURN NULL;
+    END IF;
     IF TG_OP = 'INSERT' THEN
         INSERT INTO pgrollup_internal.msg_changes (transition_id)
         SELECT DISTINCT n.id FROM pgr_new AS n;
@@ -27,4 +40,4 @@ BEGIN
 END;
 $$;
 REVOKE ALL ON FUNCTION pgrollup_internal.messaging_capture_transition() FROM PUBLIC;
-COMMENT ON FUNCTION pgrollup_internal.messaging_capture_transition() IS 'Capture trigger (statement level, transition tables) on campaign_transitions: appends the ids of inserted, deleted and updated transitions to the messaging change log.';
+COMMENT ON FUNCTION pgrollup_internal.messaging_capture_transition() IS 'Capture trigger (statement level, transition tables) on campaign_transitions and its partitions: appends the ids of inserted, deleted and updated transitions to the messaging change log. When a column it reads has drifted it records a capture failure instead and never fails the statement.';
