@@ -38,6 +38,9 @@ BEGIN
         BEGIN
             -- the exception block is a subtransaction: a failure undoes exactly the module's work
             v_proc := pgrollup_internal.module_function(v_module, 'refresh');
+            -- partitions created, attached, detached, dropped or truncated since the last run:
+            -- capture triggers on the new ones (busy ones are skipped), restatements
+            PERFORM pgrollup_internal.cover_partitions(v_module, true);
             EXECUTE pg_catalog.format('SELECT %s()', v_proc::oid::regproc) INTO v_changes;
             v_status := 'ok';
         EXCEPTION WHEN OTHERS THEN
@@ -61,4 +64,4 @@ BEGIN
 END;
 $$;
 REVOKE ALL ON FUNCTION pgrollup.refresh(text, boolean) FROM PUBLIC;
-COMMENT ON FUNCTION pgrollup.refresh(text, boolean) IS 'Applies pending changes to the rollups of one module (or of every installed module when p_module is NULL) under a per-module lock. status: ok, skipped (another refresh holds the lock and p_wait is false) or failed (its work rolled back, the error recorded in pgrollup.refresh_runs). Safe to call from many sessions at once.';
+COMMENT ON FUNCTION pgrollup.refresh(text, boolean) IS 'Applies pending changes to the rollups of one module (or of every installed module when p_module is NULL) under a per-module lock, after covering new partitions of its source tables with capture triggers and restating partitions that were attached filled, detached, dropped or truncated. status: ok, skipped (another refresh holds the lock and p_wait is false) or failed (its work rolled back, the error recorded in pgrollup.refresh_runs). Safe to call from many sessions at once.';

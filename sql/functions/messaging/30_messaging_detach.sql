@@ -17,7 +17,11 @@ BEGIN
     LOOP
         EXECUTE pg_catalog.format('DROP TRIGGER IF EXISTS %I ON %s', v_trigger.tgname, v_trigger.rel);
     END LOOP;
+    -- the core's partition TRUNCATE triggers and its record of covered partitions
+    IF pg_catalog.to_regprocedure('pgrollup_internal.detach_capture(text)') IS NOT NULL THEN
+        PERFORM pgrollup_internal.detach_capture('messaging');
+    END IF;
 END;
 $$;
 REVOKE ALL ON FUNCTION pgrollup_internal.messaging_detach() FROM PUBLIC;
-COMMENT ON FUNCTION pgrollup_internal.messaging_detach() IS 'messaging detach hook: drops every capture trigger the module put on source tables.';
+COMMENT ON FUNCTION pgrollup_internal.messaging_detach() IS 'messaging detach hook: drops every capture trigger the module put on source tables and partitions (and the core''s partition TRUNCATE triggers for it).';
