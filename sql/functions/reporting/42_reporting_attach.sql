@@ -6,9 +6,18 @@ AS $$
 DECLARE
     v_schema text;
 BEGIN
-    -- the commit-time flush trigger of the former immediate mode, where its table still exists
-    IF pg_catalog.to_regclass('pgrollup_internal.reporting_pending') IS NOT NULL THEN
-        DROP TRIGGER IF EXISTS pgrollup_reporting_flush ON pgrollup_internal.reporting_pending;
+    -- immediate mode's commit-time flush (internal table, not a source table): only while that
+    -- mode's buffer table and flush function exist
+    IF pg_catalog.to_regclass('pgrollup_internal.reporting_pending') IS NOT NULL
+       AND pg_catalog.to_regprocedure('pgrollup_internal.reporting_flush()') IS NOT NULL
+       AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_trigger AS g
+                        WHERE g.tgrelid = pg_catalog.to_regclass('pgrollup_internal.reporting_pending')
+                          AND g.tgname = 'pgrollup_reporting_flush') THEN
+        EXECUTE 'CREATE CONSTRAINT TRIGGER pgrollup_reporting_flush'
+                ' AFTER INSERT ON pgrollup_internal.reporting_pending'
+                ' DEFERRABLE INITIALLY DEFERRED'
+                ' FOR EACH ROW WHEN (NEW.is_marker)'
+                ' EXECUTE FUNCTION pgrollup_internal.reporting_flush()';
     END IF;
     SELECT m.source_schema INTO v_schema FROM pgrollup_internal.modules AS m WHERE m.module = 'reporting';
     IF pg_catalog.to_regclass(pg_catalog.format('%I.%I', v_schema, 'reporting_events')) IS NULL THEN
