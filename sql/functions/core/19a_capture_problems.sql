@@ -17,11 +17,15 @@ AS $$
          WHERE m.module = p_module AND (c.modes IS NULL OR p_mode = ANY (c.modes))
          GROUP BY c.table_name, m.source_schema
     ), members AS (
-        SELECT t.table_name, t.root, p.relid, p.relid = t.root AS is_root
+        -- the table itself (pg_partition_tree lists nothing for a plain table) and its partitions
+        SELECT t.table_name, t.root, t.root AS relid, true AS is_root
+          FROM tabs AS t WHERE t.root IS NOT NULL
+        UNION ALL
+        SELECT t.table_name, t.root, p.relid, false
           FROM tabs AS t
          CROSS JOIN LATERAL pg_catalog.pg_partition_tree(t.root) AS p
           JOIN pg_catalog.pg_class AS k ON k.oid = p.relid
-         WHERE t.root IS NOT NULL AND k.relkind IN ('r', 'p')
+         WHERE t.root IS NOT NULL AND p.relid <> t.root AND k.relkind IN ('r', 'p')
     ), expected AS (
         SELECT mb.table_name, mb.relid, mb.is_root, c.trigger_name
           FROM members AS mb
