@@ -280,6 +280,7 @@ DECLARE
 BEGIN
     -- the module's declared capture triggers (pgrollup_internal.capture_triggers) on each source
     -- table, then on every partition of it; idempotent
+    PERFORM pgrollup_internal.lock_module(p_module, true);   -- never races a refresh covering partitions
     SELECT m.source_schema INTO v_schema FROM pgrollup_internal.modules AS m WHERE m.module = p_module;
     FOR v_spec IN
         SELECT c.* FROM pgrollup_internal.capture_triggers AS c
