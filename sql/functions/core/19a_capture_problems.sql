@@ -1,13 +1,16 @@
 CREATE OR REPLACE FUNCTION pgrollup_internal.capture_problems(p_module text, p_mode text)
 RETURNS text[]
-LANGUAGE sql STABLE
+LANGUAGE plpgsql STABLE
 SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
+BEGIN
+    -- PL/pgSQL so the query below is planned once per session (rollup_health is polled).
     -- Findings ('critical:...' / 'warning:...') about a module's capture, for rollup_health: the
     -- source tables, their partitions and triggers as the module declared them
     -- (pgrollup_internal.capture_triggers, for the modes listed there), column drift, statements
     -- whose capture was skipped, and source rows set aside. Catalog lookups only.
+    RETURN (
     WITH tabs AS (
         SELECT c.table_name,
                pg_catalog.to_regclass(pg_catalog.format('%I.%I', m.source_schema, c.table_name)) AS root,
@@ -78,7 +81,8 @@ AS $$
           FROM pgrollup_internal.rows_set_aside AS r
          WHERE r.module = p_module AND r.rows > 0
     )
-    SELECT COALESCE(pg_catalog.array_agg(x.f ORDER BY x.f), '{}'::text[]) FROM findings AS x;
+    SELECT COALESCE(pg_catalog.array_agg(x.f ORDER BY x.f), '{}'::text[]) FROM findings AS x);
+END;
 $$;
 -- executable by everyone, like module_health: rollup_health calls it with the reader's privileges
 -- (it reveals only findings that rollup_health shows anyway)
