@@ -1081,13 +1081,16 @@ $_$;
 COMMENT ON FUNCTION pgrollup_internal.capture_partition_truncate() IS 'BEFORE TRUNCATE trigger on each partition of a source table (arguments: module, source table): queues the slices the partition''s rows contribute to in pgrollup_internal.partition_restates, for the module''s next refresh to restate. Never fails the statement.';
 
 CREATE FUNCTION pgrollup_internal.capture_problems(p_module text, p_mode text) RETURNS text[]
-    LANGUAGE sql STABLE SECURITY DEFINER
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
+BEGIN
+    -- PL/pgSQL so the query below is planned once per session (rollup_health is polled).
     -- Findings ('critical:...' / 'warning:...') about a module's capture, for rollup_health: the
     -- source tables, their partitions and triggers as the module declared them
     -- (pgrollup_internal.capture_triggers, for the modes listed there), column drift, statements
     -- whose capture was skipped, and source rows set aside. Catalog lookups only.
+    RETURN (
     WITH tabs AS (
         SELECT c.table_name,
                pg_catalog.to_regclass(pg_catalog.format('%I.%I', m.source_schema, c.table_name)) AS root,
@@ -1158,10 +1161,31 @@ CREATE FUNCTION pgrollup_internal.capture_problems(p_module text, p_mode text) R
           FROM pgrollup_internal.rows_set_aside AS r
          WHERE r.module = p_module AND r.rows > 0
     )
-    SELECT COALESCE(pg_catalog.array_agg(x.f ORDER BY x.f), '{}'::text[]) FROM findings AS x;
+    SELECT COALESCE(pg_catalog.array_agg(x.f ORDER BY x.f), '{}'::text[]) FROM findings AS x);
+END;
 $$;
 
 COMMENT ON FUNCTION pgrollup_internal.capture_problems(p_module text, p_mode text) IS 'Findings about a module''s capture for rollup_health (''critical:...'' or ''warning:...''): missing source tables, tables dropped and recreated, column drift, missing or disabled capture triggers on a source table or any partition, uncovered partitions, statements whose capture was skipped, and source rows set aside, each with its repair.';
+
+CREATE FUNCTION pgrollup_internal.capture_skipped(p_module text, p_table text, p_relid oid) RETURNS boolean
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+DECLARE
+    v_drift text := pgrollup_internal.source_drift(p_module, p_table, p_relid);
+BEGIN
+    IF v_drift IS NULL THEN
+        RETURN false;
+    END IF;
+    INSERT INTO pgrollup_internal.capture_failures (module, relation, problem, seen_at)
+    SELECT p_module, p_relid::regclass::text, v_drift, pg_catalog.now()
+     WHERE NOT EXISTS (SELECT 1 FROM pgrollup_internal.capture_failures AS f
+                        WHERE f.module = p_module AND f.relation = p_relid::regclass::text AND f.problem = v_drift);
+    RETURN true;
+END;
+$$;
+
+COMMENT ON FUNCTION pgrollup_internal.capture_skipped(p_module text, p_table text, p_relid oid) IS 'Guard for capture triggers: true (after recording the problem once in pgrollup_internal.capture_failures) when a column the module reads from the table has drifted on the relation written to, so the trigger skips capture instead of failing the statement.';
 
 CREATE FUNCTION pgrollup_internal.check_timezone(p_timezone text, p_argument text DEFAULT 'p_timezone'::text) RETURNS text
     LANGUAGE plpgsql STABLE
@@ -1253,6 +1277,11 @@ BEGIN
              ORDER BY t.level, t.relid
         LOOP
             v_missing := false;
+            -- a covered partition that lost a trigger (dropped or disabled by hand) is not repaired
+            -- silently by a refresh: what was written meanwhile is missing, health says so, and
+            -- the repair is install (which re-creates it) and a backfill
+            CONTINUE WHEN p_nowait AND EXISTS (SELECT 1 FROM pgrollup_internal.source_partitions AS p
+                                                WHERE p.module = p_module AND p.relid = v_member.relid);
             BEGIN
                 IF p_nowait THEN
                     PERFORM pg_catalog.set_config('lock_timeout', '200ms', true);
@@ -1837,18 +1866,11 @@ CREATE FUNCTION pgrollup_internal.messaging_capture_event() RETURNS trigger
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
-DECLARE
-    v_drift text;
 BEGIN
-    -- do no harm: when a column this trigger reads was renamed, dropped or retyped, record it and
-    -- let the application's statement through (health turns critical; the repair is a backfill)
-    v_drift := pgrollup_internal.source_drift('messaging', 'message_events', TG_RELID);
-    IF v_drift IS NOT NULL THEN
-        INSERT INTO pgrollup_internal.capture_failures (module, relation, problem, seen_at)
-        SELECT 'messaging', TG_RELID::regclass::text, v_drift, pg_catalog.now()
-         WHERE NOT EXISTS (SELECT 1 FROM pgrollup_internal.capture_failures AS f   -- one record per problem
-                            WHERE f.module = 'messaging' AND f.relation = TG_RELID::regclass::text
-                              AND f.problem = v_drift);
+    -- do no harm: when a column this trigger reads was renamed, dropped or retyped, the problem is
+    -- recorded and the application's statement goes through (health turns critical; the repair is
+    -- to fix the column or re-run install, then backfill)
+    IF pgrollup_internal.capture_skipped('messaging', 'message_events', TG_RELID) THEN
         RETURN NULL;
     END IF;
     -- only events whose type is mapped can change a rollup (registry edits are followed by a backfill).
@@ -1902,18 +1924,11 @@ CREATE FUNCTION pgrollup_internal.messaging_capture_message() RETURNS trigger
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
-DECLARE
-    v_drift text;
 BEGIN
-    -- do no harm: when a column this trigger reads was renamed, dropped or retyped, record it and
-    -- let the application's statement through (health turns critical; the repair is a backfill)
-    v_drift := pgrollup_internal.source_drift('messaging', 'outbound_messages', TG_RELID);
-    IF v_drift IS NOT NULL THEN
-        INSERT INTO pgrollup_internal.capture_failures (module, relation, problem, seen_at)
-        SELECT 'messaging', TG_RELID::regclass::text, v_drift, pg_catalog.now()
-         WHERE NOT EXISTS (SELECT 1 FROM pgrollup_internal.capture_failures AS f   -- one record per problem
-                            WHERE f.module = 'messaging' AND f.relation = TG_RELID::regclass::text
-                              AND f.problem = v_drift);
+    -- do no harm: when a column this trigger reads was renamed, dropped or retyped, the problem is
+    -- recorded and the application's statement goes through (health turns critical; the repair is
+    -- to fix the column or re-run install, then backfill)
+    IF pgrollup_internal.capture_skipped('messaging', 'outbound_messages', TG_RELID) THEN
         RETURN NULL;
     END IF;
     -- statement-level, transition tables pgr_new / pgr_old; append-only (writers never wait on each other)
@@ -1945,18 +1960,11 @@ CREATE FUNCTION pgrollup_internal.messaging_capture_transition() RETURNS trigger
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
-DECLARE
-    v_drift text;
 BEGIN
-    -- do no harm: when a column this trigger reads was renamed, dropped or retyped, record it and
-    -- let the application's statement through (health turns critical; the repair is a backfill)
-    v_drift := pgrollup_internal.source_drift('messaging', 'campaign_transitions', TG_RELID);
-    IF v_drift IS NOT NULL THEN
-        INSERT INTO pgrollup_internal.capture_failures (module, relation, problem, seen_at)
-        SELECT 'messaging', TG_RELID::regclass::text, v_drift, pg_catalog.now()
-         WHERE NOT EXISTS (SELECT 1 FROM pgrollup_internal.capture_failures AS f   -- one record per problem
-                            WHERE f.module = 'messaging' AND f.relation = TG_RELID::regclass::text
-                              AND f.problem = v_drift);
+    -- do no harm: when a column this trigger reads was renamed, dropped or retyped, the problem is
+    -- recorded and the application's statement goes through (health turns critical; the repair is
+    -- to fix the column or re-run install, then backfill)
+    IF pgrollup_internal.capture_skipped('messaging', 'campaign_transitions', TG_RELID) THEN
         RETURN NULL;
     END IF;
     IF TG_OP = 'INSERT' THEN
@@ -2811,7 +2819,7 @@ $$;
 COMMENT ON FUNCTION pgrollup_internal.module_function(p_module text, p_kind text) IS 'Resolves one of a module''s registered hook functions (refresh, health, attach, detach) to its regprocedure; 22023 for an unknown module.';
 
 CREATE FUNCTION pgrollup_internal.module_health(p_module text) RETURNS TABLE(mode text, pending_changes bigint, stale_since timestamp with time zone)
-    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    LANGUAGE plpgsql STABLE SECURITY DEFINER ROWS 1
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
 BEGIN
@@ -3910,30 +3918,48 @@ $_$;
 COMMENT ON FUNCTION pgrollup_internal.restate_slices(p_module text, p_slices jsonb) IS 'Calls a module''s restate hook for some slices (NULL: everything); 0 when the module has none.';
 
 CREATE FUNCTION pgrollup_internal.source_drift(p_module text, p_table text, p_relid oid) RETURNS text
-    LANGUAGE sql STABLE
+    LANGUAGE plpgsql STABLE
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
-    -- NULL when every column the module reads from p_table exists on relation p_relid with an
-    -- accepted type; otherwise one line naming each problem. Called by capture triggers once per
-    -- statement (a few catalog index lookups) and by rollup_health.
-    SELECT pg_catalog.string_agg(
-               CASE WHEN a.attname IS NULL
-                    THEN pg_catalog.format('column %s.%s is missing (renamed or dropped)', p_relid::regclass, c.column_name)
-                    ELSE pg_catalog.format('column %s.%s has type %s, expected %s', p_relid::regclass, c.column_name,
-                                           pg_catalog.format_type(a.atttypid, a.atttypmod), c.kind) END,
-               '; ' ORDER BY c.column_name)
+DECLARE
+    v_expected integer;
+    v_good     integer;
+BEGIN
+    SELECT pg_catalog.count(*)::integer,
+           pg_catalog.count(a.attname)::integer
+      INTO v_expected, v_good
       FROM pgrollup_internal.source_columns AS c
       LEFT JOIN pg_catalog.pg_attribute AS a
         ON a.attrelid = p_relid AND a.attname = c.column_name AND a.attnum > 0 AND NOT a.attisdropped
-     WHERE c.module = p_module AND c.table_name = p_table
-       AND (a.attname IS NULL
-            OR NOT CASE c.kind
-                   WHEN 'id' THEN a.atttypid IN ('int2'::regtype, 'int4'::regtype, 'int8'::regtype)
-                   WHEN 'text' THEN a.atttypid IN ('text'::regtype, 'varchar'::regtype, 'bpchar'::regtype, 'name'::regtype)
-                   WHEN 'number' THEN a.atttypid IN ('int2'::regtype, 'int4'::regtype, 'int8'::regtype, 'numeric'::regtype,
-                                                     'float4'::regtype, 'float8'::regtype)
-                   WHEN 'timestamp' THEN a.atttypid IN ('timestamp'::regtype, 'timestamptz'::regtype)
-                   ELSE true END);
+       AND CASE c.kind
+           WHEN 'id' THEN a.atttypid IN (21, 23, 20)                                 -- int2, int4, int8
+           WHEN 'text' THEN a.atttypid IN (25, 1043, 1042, 19)                       -- text, varchar, bpchar, name
+           WHEN 'number' THEN a.atttypid IN (21, 23, 20, 1700, 700, 701)             -- ints, numeric, float4, float8
+           WHEN 'timestamp' THEN a.atttypid IN (1114, 1184)                          -- timestamp, timestamptz
+           ELSE true END
+     WHERE c.module = p_module AND c.table_name = p_table;
+    IF v_expected = v_good THEN
+        RETURN NULL;
+    END IF;
+    RETURN (
+        SELECT pg_catalog.string_agg(
+                   CASE WHEN a.attname IS NULL
+                        THEN pg_catalog.format('column %s.%s is missing (renamed or dropped)', p_relid::regclass, c.column_name)
+                        ELSE pg_catalog.format('column %s.%s has type %s, expected %s', p_relid::regclass, c.column_name,
+                                               pg_catalog.format_type(a.atttypid, a.atttypmod), c.kind) END,
+                   '; ' ORDER BY c.column_name)
+          FROM pgrollup_internal.source_columns AS c
+          LEFT JOIN pg_catalog.pg_attribute AS a
+            ON a.attrelid = p_relid AND a.attname = c.column_name AND a.attnum > 0 AND NOT a.attisdropped
+         WHERE c.module = p_module AND c.table_name = p_table
+           AND (a.attname IS NULL
+                OR NOT CASE c.kind
+                       WHEN 'id' THEN a.atttypid IN (21, 23, 20)
+                       WHEN 'text' THEN a.atttypid IN (25, 1043, 1042, 19)
+                       WHEN 'number' THEN a.atttypid IN (21, 23, 20, 1700, 700, 701)
+                       WHEN 'timestamp' THEN a.atttypid IN (1114, 1184)
+                       ELSE true END));
+END;
 $$;
 
 COMMENT ON FUNCTION pgrollup_internal.source_drift(p_module text, p_table text, p_relid oid) IS 'Column drift of one source table or partition: NULL when every column a module reads (pgrollup_internal.source_columns) exists with an accepted type, else the problems in one line.';
@@ -5055,6 +5081,8 @@ GRANT ALL ON FUNCTION pgrollup.version() TO pgrollup_reader;
 REVOKE ALL ON FUNCTION pgrollup_internal.attach_capture(p_module text) FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION pgrollup_internal.capture_partition_truncate() FROM PUBLIC;
+
+REVOKE ALL ON FUNCTION pgrollup_internal.capture_skipped(p_module text, p_table text, p_relid oid) FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION pgrollup_internal.cover_partitions(p_module text, p_nowait boolean) FROM PUBLIC;
 

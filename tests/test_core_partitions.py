@@ -225,3 +225,19 @@ def test_messaging_partition_lifecycle_is_exact(mdb):
         assert_exact(conn)
         assert _health(conn, "messaging")[0] == "ok", _health(conn, "messaging")
         assert conn.execute("SELECT count(*) FROM pgrollup.metrics_tenant_daily").fetchone()[0] > 0
+
+
+def test_trigger_dropped_from_a_covered_partition_stays_critical_until_install(rdb):
+    with rdb.connect() as conn:
+        _refresh_all(conn)
+        conn.execute("DROP TRIGGER pgrollup_reporting_insert ON reporting_events_2024_01")
+        _rep_rows(conn, "reporting_events_2024_01", 1, 10)          # not captured
+        _refresh_all(conn)                                            # does not hide the loss
+        level, alert = _health(conn, "reporting")
+        assert level == "critical" and "reporting_events_2024_01" in alert and "pgrollup_reporting_insert" in alert, alert
+    rdb.install(modules=["reporting"])
+    with rdb.connect() as conn:
+        assert _health(conn, "reporting")[0] == "ok"
+        for account in (1, 2, 3):
+            conn.execute("SELECT pgrollup.backfill_reporting(%s)", (account,))
+        assert not _rep_mismatches(conn)

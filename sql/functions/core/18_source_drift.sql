@@ -50,3 +50,29 @@ END;
 $$;
 REVOKE ALL ON FUNCTION pgrollup_internal.source_drift(text, text, oid) FROM PUBLIC;
 COMMENT ON FUNCTION pgrollup_internal.source_drift(text, text, oid) IS 'Column drift of one source table or partition: NULL when every column a module reads (pgrollup_internal.source_columns) exists with an accepted type, else the problems in one line.';
+
+CREATE OR REPLACE FUNCTION pgrollup_internal.capture_skipped(p_module text, p_table text, p_relid oid)
+RETURNS boolean
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+-- The guard a capture trigger calls before it reads a statement's rows: true when a column the
+-- module reads from p_table has drifted on relation p_relid (renamed, dropped, retyped), after
+-- recording it once per problem in pgrollup_internal.capture_failures; the trigger then returns
+-- without reading anything, so the application's statement goes through. No exception block
+-- (a subtransaction per statement would overflow the subtransaction cache of big transactions).
+DECLARE
+    v_drift text := pgrollup_internal.source_drift(p_module, p_table, p_relid);
+BEGIN
+    IF v_drift IS NULL THEN
+        RETURN false;
+    END IF;
+    INSERT INTO pgrollup_internal.capture_failures (module, relation, problem, seen_at)
+    SELECT p_module, p_relid::regclass::text, v_drift, pg_catalog.now()
+     WHERE NOT EXISTS (SELECT 1 FROM pgrollup_internal.capture_failures AS f
+                        WHERE f.module = p_module AND f.relation = p_relid::regclass::text AND f.problem = v_drift);
+    RETURN true;
+END;
+$$;
+REVOKE ALL ON FUNCTION pgrollup_internal.capture_skipped(text, text, oid) FROM PUBLIC;
+COMMENT ON FUNCTION pgrollup_internal.capture_skipped(text, text, oid) IS 'Guard for capture triggers: true (after recording the problem once in pgrollup_internal.capture_failures) when a column the module reads from the table has drifted on the relation written to, so the trigger skips capture instead of failing the statement.';

@@ -177,6 +177,11 @@ BEGIN
              ORDER BY t.level, t.relid
         LOOP
             v_missing := false;
+            -- a covered partition that lost a trigger (dropped or disabled by hand) is not repaired
+            -- silently by a refresh: what was written meanwhile is missing, health says so, and
+            -- the repair is install (which re-creates it) and a backfill
+            CONTINUE WHEN p_nowait AND EXISTS (SELECT 1 FROM pgrollup_internal.source_partitions AS p
+                                                WHERE p.module = p_module AND p.relid = v_member.relid);
             BEGIN
                 IF p_nowait THEN
                     PERFORM pg_catalog.set_config('lock_timeout', '200ms', true);

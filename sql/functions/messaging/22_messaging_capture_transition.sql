@@ -4,18 +4,11 @@ LANGUAGE plpgsql
 SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
-DECLARE
-    v_drift text;
 BEGIN
-    -- do no harm: when a column this trigger reads was renamed, dropped or retyped, record it and
-    -- let the application's statement through (health turns critical; the repair is a backfill)
-    v_drift := pgrollup_internal.source_drift('messaging', 'campaign_transitions', TG_RELID);
-    IF v_drift IS NOT NULL THEN
-        INSERT INTO pgrollup_internal.capture_failures (module, relation, problem, seen_at)
-        SELECT 'messaging', TG_RELID::regclass::text, v_drift, pg_catalog.now()
-         WHERE NOT EXISTS (SELECT 1 FROM pgrollup_internal.capture_failures AS f   -- one record per problem
-                            WHERE f.module = 'messaging' AND f.relation = TG_RELID::regclass::text
-                              AND f.problem = v_drift);
+    -- do no harm: when a column this trigger reads was renamed, dropped or retyped, the problem is
+    -- recorded and the application's statement goes through (health turns critical; the repair is
+    -- to fix the column or re-run install, then backfill)
+    IF pgrollup_internal.capture_skipped('messaging', 'campaign_transitions', TG_RELID) THEN
         RETURN NULL;
     END IF;
     IF TG_OP = 'INSERT' THEN
