@@ -152,3 +152,20 @@ def test_renamed_column_never_fails_writes_and_is_critical_until_repaired(mdb, c
         assert conn.execute("SELECT count(*) FROM pgrollup_internal.capture_failures").fetchone()[0] == 0
         assert _health(conn)[0] == "ok", _health(conn)
         assert_exact(conn)
+
+
+def test_materialized_view_mode_survives_null_columns(mdb):
+    with mdb.connect() as conn:
+        conn.execute("SELECT pgrollup.set_messaging_mode('materialized_view')")
+        good = _message(conn, 1)
+        _event(conn, good, "open", "2024-03-10 08:00")
+        bad = _message(conn, 3, contact=None)
+        _event(conn, bad, "open", "2024-03-10 08:00", tenant=3)
+        _event(conn, good, "click", None)
+        _event(conn, None, "click", "2024-03-10 08:00")
+        _refresh(conn)
+        _refresh(conn)
+        conn.execute("UPDATE outbound_messages SET contact_id = 4 WHERE id = %s", (bad,))
+        conn.execute("DELETE FROM message_events WHERE occurred_at IS NULL OR message_id IS NULL")
+        _refresh(conn)
+        assert_exact(conn)
