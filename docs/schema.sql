@@ -3911,11 +3911,22 @@ BEGIN
         RETURN 0;
     END IF;
     EXECUTE pg_catalog.format('SELECT %s($1)', v_fn::oid::regproc) INTO v_n USING p_slices;
+    -- everything restated from source with no column drift left: statements whose capture was
+    -- skipped are accounted for, so their record goes
+    IF p_slices IS NULL AND NOT EXISTS (
+           SELECT 1
+             FROM pgrollup_internal.modules AS m
+             JOIN pgrollup_internal.source_columns AS c ON c.module = m.module
+            WHERE m.module = p_module
+              AND pgrollup_internal.source_drift(p_module, c.table_name,
+                      pg_catalog.to_regclass(pg_catalog.format('%I.%I', m.source_schema, c.table_name))::oid) IS NOT NULL) THEN
+        DELETE FROM pgrollup_internal.capture_failures AS f WHERE f.module = p_module;
+    END IF;
     RETURN COALESCE(v_n, 0);
 END;
 $_$;
 
-COMMENT ON FUNCTION pgrollup_internal.restate_slices(p_module text, p_slices jsonb) IS 'Calls a module''s restate hook for some slices (NULL: everything); 0 when the module has none.';
+COMMENT ON FUNCTION pgrollup_internal.restate_slices(p_module text, p_slices jsonb) IS 'Calls a module''s restate hook for some slices (NULL: everything, after which the module''s capture failures are cleared when no column drift is left); 0 when the module has none.';
 
 CREATE FUNCTION pgrollup_internal.source_drift(p_module text, p_table text, p_relid oid) RETURNS text
     LANGUAGE plpgsql STABLE
