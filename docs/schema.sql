@@ -1044,11 +1044,13 @@ BEGIN
                                                              v_spec.function_name, v_spec.old_table, v_spec.new_table);
         END IF;
     END LOOP;
-    PERFORM pgrollup_internal.cover_partitions(p_module, false);
+    -- partitions: busy ones are skipped (and reported) rather than failing the install; the next
+    -- refresh covers them
+    PERFORM pgrollup_internal.cover_partitions(p_module, true, true);
 END;
 $$;
 
-COMMENT ON FUNCTION pgrollup_internal.attach_capture(p_module text) IS 'Creates a module''s declared capture triggers on its source tables and on every partition of them (waiting for locks), idempotently; called by the module''s attach hook.';
+COMMENT ON FUNCTION pgrollup_internal.attach_capture(p_module text) IS 'Creates a module''s declared capture triggers on its source tables (waiting for locks) and on every partition of them (skipping busy ones, which the next refresh covers), idempotently; called by the module''s attach hook.';
 
 CREATE FUNCTION pgrollup_internal.capture_partition_truncate() RETURNS trigger
     LANGUAGE plpgsql SECURITY DEFINER
@@ -1220,7 +1222,7 @@ $$;
 
 COMMENT ON FUNCTION pgrollup_internal.check_timezone(p_timezone text, p_argument text) IS 'Validates an IANA time zone name (as listed in pg_timezone_names; abbreviations, offsets and POSIX strings are refused) and returns its canonical spelling; raises SQLSTATE 22023 naming the bad value and the argument.';
 
-CREATE FUNCTION pgrollup_internal.cover_partitions(p_module text, p_nowait boolean DEFAULT true) RETURNS bigint
+CREATE FUNCTION pgrollup_internal.cover_partitions(p_module text, p_nowait boolean DEFAULT true, p_repair boolean DEFAULT false) RETURNS bigint
     LANGUAGE plpgsql
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
@@ -1280,7 +1282,7 @@ BEGIN
             -- a covered partition that lost a trigger (dropped or disabled by hand) is not repaired
             -- silently by a refresh: what was written meanwhile is missing, health says so, and
             -- the repair is install (which re-creates it) and a backfill
-            CONTINUE WHEN p_nowait AND EXISTS (SELECT 1 FROM pgrollup_internal.source_partitions AS p
+            CONTINUE WHEN NOT p_repair AND EXISTS (SELECT 1 FROM pgrollup_internal.source_partitions AS p
                                                 WHERE p.module = p_module AND p.relid = v_member.relid);
             BEGIN
                 IF p_nowait THEN
@@ -1371,7 +1373,7 @@ BEGIN
 END;
 $$;
 
-COMMENT ON FUNCTION pgrollup_internal.cover_partitions(p_module text, p_nowait boolean) IS 'Keeps a module''s capture in step with the partition trees of its source tables: puts the root''s capture triggers on new partitions (p_nowait: skipping busy ones), restates what partitions held before they were covered, after a DETACH, DROP or TRUNCATE, and forgets detached ones. Called by refresh and attach with the module lock held; returns the number of restatements.';
+COMMENT ON FUNCTION pgrollup_internal.cover_partitions(p_module text, p_nowait boolean, p_repair boolean) IS 'Keeps a module''s capture in step with the partition trees of its source tables: puts the root''s capture triggers on new partitions (p_nowait: skipping busy ones; p_repair: also on known partitions that lost one), restates what partitions held before they were covered, after a DETACH, DROP or TRUNCATE, and forgets detached ones. Called by refresh and attach with the module lock held; returns the number of restatements.';
 
 CREATE FUNCTION pgrollup_internal.create_capture_trigger(p_rel regclass, p_name text, p_event text, p_function text, p_old_table text, p_new_table text) RETURNS void
     LANGUAGE plpgsql
@@ -5095,7 +5097,7 @@ REVOKE ALL ON FUNCTION pgrollup_internal.capture_partition_truncate() FROM PUBLI
 
 REVOKE ALL ON FUNCTION pgrollup_internal.capture_skipped(p_module text, p_table text, p_relid oid) FROM PUBLIC;
 
-REVOKE ALL ON FUNCTION pgrollup_internal.cover_partitions(p_module text, p_nowait boolean) FROM PUBLIC;
+REVOKE ALL ON FUNCTION pgrollup_internal.cover_partitions(p_module text, p_nowait boolean, p_repair boolean) FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION pgrollup_internal.create_capture_trigger(p_rel regclass, p_name text, p_event text, p_function text, p_old_table text, p_new_table text) FROM PUBLIC;
 

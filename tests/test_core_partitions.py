@@ -241,3 +241,29 @@ def test_trigger_dropped_from_a_covered_partition_stays_critical_until_install(r
         for account in (1, 2, 3):
             conn.execute("SELECT pgrollup.backfill_reporting(%s)", (account,))
         assert not _rep_mismatches(conn)
+
+
+def test_busy_partition_is_skipped_by_install_and_covered_by_a_later_refresh(db):
+    with db.connect() as conn:
+        conn.execute(REPORTING_DDL)
+    with db.connect(autocommit=False) as app:
+        # a long application transaction writing into one partition holds a lock CREATE TRIGGER needs
+        app.execute("LOCK TABLE reporting_events_2024_02 IN ROW EXCLUSIVE MODE")
+        result = db.install(modules=["reporting"])
+        assert any("reporting_events_2024_02" in m for m in result.messages), result.messages
+        with db.connect() as conn:
+            conn.execute("SELECT pgrollup.set_reporting_timezone(1, 'UTC')")
+            assert _triggers(conn, "reporting_events_2024_01") != []
+            assert _triggers(conn, "reporting_events_2024_02") == []
+            level, alert = _health(conn, "reporting")
+            assert level == "critical" and "reporting_events_2024_02" in alert, alert
+            _refresh_all(conn)                     # still busy: skipped, not failed
+            assert _health(conn, "reporting")[0] == "critical"
+        app.execute("INSERT INTO reporting_events_2024_02 (name, account_id, created_at) "
+                    "VALUES ('conversation_resolved', 1, '2024-02-03 10:00')")
+        app.commit()
+    with db.connect() as conn:
+        _refresh_all(conn)                         # covers it and restates what it holds
+        assert _health(conn, "reporting")[0] == "ok", _health(conn, "reporting")
+        assert not _rep_mismatches(conn)
+        assert conn.execute("SELECT count(*) FROM pgrollup.reporting_events_rollups").fetchone()[0] > 0

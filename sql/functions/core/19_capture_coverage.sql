@@ -116,7 +116,10 @@ $$;
 REVOKE ALL ON FUNCTION pgrollup_internal.relation_slices(text, text, oid) FROM PUBLIC;
 COMMENT ON FUNCTION pgrollup_internal.relation_slices(text, text, oid) IS 'The slices the rows of one source table member contribute to, from the module''s slices hook; NULL (everything) when unknown.';
 
-CREATE OR REPLACE FUNCTION pgrollup_internal.cover_partitions(p_module text, p_nowait boolean DEFAULT true)
+-- (an earlier two-argument version; the call below would be ambiguous next to it)
+DROP FUNCTION IF EXISTS pgrollup_internal.cover_partitions(text, boolean);
+
+CREATE OR REPLACE FUNCTION pgrollup_internal.cover_partitions(p_module text, p_nowait boolean DEFAULT true, p_repair boolean DEFAULT false)
 RETURNS bigint
 LANGUAGE plpgsql VOLATILE
 SET search_path = pg_catalog, pg_temp
@@ -125,8 +128,9 @@ AS $$
 -- refresh of the module and by its attach hook at install and mode switches; the caller holds the
 -- module lock). Statement triggers fire only for the table a statement names, and partitions do
 -- not inherit them, so every member of the tree carries the triggers its root carries:
---  * a member without them gets them (p_nowait: with a short lock_timeout; a busy partition, or one
---    pgrollup may not put triggers on, is skipped with a warning and stays reported by health);
+--  * a new member without them gets them (p_nowait: with a short lock_timeout; a busy partition,
+--    or one pgrollup may not put triggers on, is skipped with a warning and stays reported by
+--    health); a known member that lost one gets it back only with p_repair (install);
 --    a new member that already holds rows (ATTACH of a filled table, direct writes before its
 --    triggers existed) has the slices it holds restated;
 --  * a member that left the tree is restated: a detached table by the slices it holds (and loses
@@ -191,7 +195,7 @@ BEGIN
             -- a covered partition that lost a trigger (dropped or disabled by hand) is not repaired
             -- silently by a refresh: what was written meanwhile is missing, health says so, and
             -- the repair is install (which re-creates it) and a backfill
-            CONTINUE WHEN p_nowait AND EXISTS (SELECT 1 FROM pgrollup_internal.source_partitions AS p
+            CONTINUE WHEN NOT p_repair AND EXISTS (SELECT 1 FROM pgrollup_internal.source_partitions AS p
                                                 WHERE p.module = p_module AND p.relid = v_member.relid);
             BEGIN
                 IF p_nowait THEN
@@ -281,8 +285,8 @@ BEGIN
     RETURN v_restated;
 END;
 $$;
-REVOKE ALL ON FUNCTION pgrollup_internal.cover_partitions(text, boolean) FROM PUBLIC;
-COMMENT ON FUNCTION pgrollup_internal.cover_partitions(text, boolean) IS 'Keeps a module''s capture in step with the partition trees of its source tables: puts the root''s capture triggers on new partitions (p_nowait: skipping busy ones), restates what partitions held before they were covered, after a DETACH, DROP or TRUNCATE, and forgets detached ones. Called by refresh and attach with the module lock held; returns the number of restatements.';
+REVOKE ALL ON FUNCTION pgrollup_internal.cover_partitions(text, boolean, boolean) FROM PUBLIC;
+COMMENT ON FUNCTION pgrollup_internal.cover_partitions(text, boolean, boolean) IS 'Keeps a module''s capture in step with the partition trees of its source tables: puts the root''s capture triggers on new partitions (p_nowait: skipping busy ones; p_repair: also on known partitions that lost one), restates what partitions held before they were covered, after a DETACH, DROP or TRUNCATE, and forgets detached ones. Called by refresh and attach with the module lock held; returns the number of restatements.';
 
 CREATE OR REPLACE FUNCTION pgrollup_internal.attach_capture(p_module text)
 RETURNS void
@@ -312,11 +316,13 @@ BEGIN
                                                              v_spec.function_name, v_spec.old_table, v_spec.new_table);
         END IF;
     END LOOP;
-    PERFORM pgrollup_internal.cover_partitions(p_module, false);
+    -- partitions: busy ones are skipped (and reported) rather than failing the install; the next
+    -- refresh covers them
+    PERFORM pgrollup_internal.cover_partitions(p_module, true, true);
 END;
 $$;
 REVOKE ALL ON FUNCTION pgrollup_internal.attach_capture(text) FROM PUBLIC;
-COMMENT ON FUNCTION pgrollup_internal.attach_capture(text) IS 'Creates a module''s declared capture triggers on its source tables and on every partition of them (waiting for locks), idempotently; called by the module''s attach hook.';
+COMMENT ON FUNCTION pgrollup_internal.attach_capture(text) IS 'Creates a module''s declared capture triggers on its source tables (waiting for locks) and on every partition of them (skipping busy ones, which the next refresh covers), idempotently; called by the module''s attach hook.';
 
 CREATE OR REPLACE FUNCTION pgrollup_internal.detach_capture(p_module text)
 RETURNS void
