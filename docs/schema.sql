@@ -1440,18 +1440,22 @@ CREATE FUNCTION pgrollup_internal.detach_capture(p_module text) RETURNS void
 DECLARE
     v_trigger record;
 BEGIN
-    -- every trigger of the module's declared names or of the core's partition TRUNCATE trigger for
-    -- this module, on whatever relation it is (partitions and detached tables included)
+    -- every trigger of the module's declared names and functions, and the core's partition
+    -- TRUNCATE triggers for this module, on whatever relation it is (partitions and detached tables
+    -- included)
+    FOR v_trigger IN
+        SELECT DISTINCT c.trigger_name, pg_catalog.to_regprocedure(c.function_name || '()') AS fn
+          FROM pgrollup_internal.capture_triggers AS c WHERE c.module = p_module
+    LOOP
+        IF v_trigger.fn IS NOT NULL THEN
+            PERFORM pgrollup_internal.drop_triggers_of(v_trigger.fn, v_trigger.trigger_name);
+        END IF;
+    END LOOP;
     FOR v_trigger IN
         SELECT t.tgname, t.tgrelid::regclass AS rel
           FROM pg_catalog.pg_trigger AS t
-         WHERE NOT t.tgisinternal
-           AND ((t.tgname IN (SELECT c.trigger_name FROM pgrollup_internal.capture_triggers AS c WHERE c.module = p_module)
-                 AND t.tgfoid IN (SELECT pg_catalog.to_regprocedure(c.function_name || '()')
-                                    FROM pgrollup_internal.capture_triggers AS c WHERE c.module = p_module))
-                OR (t.tgfoid = 'pgrollup_internal.capture_partition_truncate()'::regprocedure
-                    AND pg_catalog.split_part(pg_catalog.encode(t.tgargs, 'escape'), '\000', 1) = p_module))
-         ORDER BY t.tgrelid, t.tgname
+         WHERE t.tgfoid = 'pgrollup_internal.capture_partition_truncate()'::regprocedure
+           AND pg_catalog.split_part(pg_catalog.encode(t.tgargs, 'escape'), '\000', 1) = p_module
     LOOP
         EXECUTE pg_catalog.format('DROP TRIGGER IF EXISTS %I ON %s', v_trigger.tgname, v_trigger.rel);
     END LOOP;
@@ -1461,6 +1465,34 @@ END;
 $$;
 
 COMMENT ON FUNCTION pgrollup_internal.detach_capture(p_module text) IS 'Drops every capture trigger of a module (declared in pgrollup_internal.capture_triggers, and the core''s partition TRUNCATE triggers for it) from source tables, partitions and detached tables, and forgets the covered partitions.';
+
+CREATE FUNCTION pgrollup_internal.drop_triggers_of(p_function regprocedure, p_name text DEFAULT NULL::text, p_partitions_only boolean DEFAULT false) RETURNS bigint
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+DECLARE
+    v_trigger record;
+    v_n bigint := 0;
+BEGIN
+    -- every trigger calling p_function (named p_name, when given; on partitions only, when asked),
+    -- on whatever relation it is
+    FOR v_trigger IN
+        SELECT t.tgname, t.tgrelid::regclass AS rel
+          FROM pg_catalog.pg_trigger AS t
+          JOIN pg_catalog.pg_class AS c ON c.oid = t.tgrelid
+         WHERE t.tgfoid = p_function AND NOT t.tgisinternal
+           AND (p_name IS NULL OR t.tgname = p_name)
+           AND (NOT p_partitions_only OR c.relispartition)
+         ORDER BY t.tgrelid, t.tgname
+    LOOP
+        EXECUTE pg_catalog.format('DROP TRIGGER IF EXISTS %I ON %s', v_trigger.tgname, v_trigger.rel);
+        v_n := v_n + 1;
+    END LOOP;
+    RETURN v_n;
+END;
+$$;
+
+COMMENT ON FUNCTION pgrollup_internal.drop_triggers_of(p_function regprocedure, p_name text, p_partitions_only boolean) IS 'Drops the triggers that call a function (optionally only those of one name, or only on partitions) from every relation; returns how many. Used by the modules'' attach and detach hooks.';
 
 CREATE FUNCTION pgrollup_internal.lock_module(p_module text, p_wait boolean DEFAULT true) RETURNS boolean
     LANGUAGE plpgsql SECURITY DEFINER
@@ -2175,18 +2207,14 @@ CREATE FUNCTION pgrollup_internal.messaging_detach() RETURNS void
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
 DECLARE
-    v_trigger record;
+    v_fn regprocedure;
 BEGIN
-    FOR v_trigger IN
-        SELECT t.tgname, t.tgrelid::regclass AS rel
-          FROM pg_catalog.pg_trigger AS t
-         WHERE t.tgfoid IN ('pgrollup_internal.messaging_capture_message()'::regprocedure,
-                            'pgrollup_internal.messaging_capture_event()'::regprocedure,
-                            'pgrollup_internal.messaging_capture_transition()'::regprocedure,
-                            'pgrollup_internal.messaging_capture_truncate()'::regprocedure)
-         ORDER BY t.tgrelid, t.tgname
+    FOREACH v_fn IN ARRAY ARRAY['pgrollup_internal.messaging_capture_message()'::regprocedure,
+                                'pgrollup_internal.messaging_capture_event()'::regprocedure,
+                                'pgrollup_internal.messaging_capture_transition()'::regprocedure,
+                                'pgrollup_internal.messaging_capture_truncate()'::regprocedure]
     LOOP
-        EXECUTE pg_catalog.format('DROP TRIGGER IF EXISTS %I ON %s', v_trigger.tgname, v_trigger.rel);
+        PERFORM pgrollup_internal.drop_triggers_of(v_fn);
     END LOOP;
     -- the core's partition TRUNCATE triggers and its record of covered partitions
     IF pg_catalog.to_regprocedure('pgrollup_internal.detach_capture(text)') IS NOT NULL THEN
@@ -3150,7 +3178,8 @@ BEGIN
            restate_function = 'pgrollup_internal.reporting_restate_slices'
      WHERE m.module = 'reporting';
     -- a TRUNCATE trigger of reporting_capture on a partition would empty every rollup
-    PERFORM pgrollup_internal.reporting_drop_partition_truncate();
+    PERFORM pgrollup_internal.drop_triggers_of('pgrollup_internal.reporting_capture()'::regprocedure,
+                                               'pgrollup_reporting_truncate', true);
     PERFORM pgrollup_internal.attach_capture('reporting');
 END;
 $$;
@@ -3293,20 +3322,9 @@ CREATE FUNCTION pgrollup_internal.reporting_detach() RETURNS void
     LANGUAGE plpgsql
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
-DECLARE
-    v_trigger record;
 BEGIN
     -- the capture triggers on reporting_events, its partitions and former partitions
-    FOR v_trigger IN
-        SELECT t.tgname, t.tgrelid::regclass AS rel
-          FROM pg_catalog.pg_trigger AS t
-         WHERE t.tgname IN ('pgrollup_reporting_insert', 'pgrollup_reporting_update',
-                            'pgrollup_reporting_delete', 'pgrollup_reporting_truncate')
-           AND t.tgfoid = 'pgrollup_internal.reporting_capture()'::regprocedure
-         ORDER BY t.tgrelid, t.tgname
-    LOOP
-        EXECUTE pg_catalog.format('DROP TRIGGER IF EXISTS %I ON %s', v_trigger.tgname, v_trigger.rel);
-    END LOOP;
+    PERFORM pgrollup_internal.drop_triggers_of('pgrollup_internal.reporting_capture()'::regprocedure);
     -- the core's partition TRUNCATE triggers and its record of covered partitions
     IF pg_catalog.to_regprocedure('pgrollup_internal.detach_capture(text)') IS NOT NULL THEN
         PERFORM pgrollup_internal.detach_capture('reporting');
@@ -3315,27 +3333,6 @@ END;
 $$;
 
 COMMENT ON FUNCTION pgrollup_internal.reporting_detach() IS 'Detach hook of the reporting module: drops its capture triggers from reporting_events, its partitions and former partitions (and the core''s partition TRUNCATE triggers for it).';
-
-CREATE FUNCTION pgrollup_internal.reporting_drop_partition_truncate() RETURNS void
-    LANGUAGE plpgsql
-    SET search_path TO 'pg_catalog', 'pg_temp'
-    AS $$
-DECLARE
-    v_trigger record;
-BEGIN
-    FOR v_trigger IN
-        SELECT t.tgname, t.tgrelid::regclass AS rel
-          FROM pg_catalog.pg_trigger AS t
-          JOIN pg_catalog.pg_class AS c ON c.oid = t.tgrelid
-         WHERE t.tgname = 'pgrollup_reporting_truncate' AND c.relispartition
-           AND t.tgfoid = 'pgrollup_internal.reporting_capture()'::regprocedure
-    LOOP
-        EXECUTE pg_catalog.format('DROP TRIGGER IF EXISTS %I ON %s', v_trigger.tgname, v_trigger.rel);
-    END LOOP;
-END;
-$$;
-
-COMMENT ON FUNCTION pgrollup_internal.reporting_drop_partition_truncate() IS 'Drops reporting_capture TRUNCATE triggers from partitions (the capture function empties every rollup on TRUNCATE, right only for the whole table).';
 
 CREATE FUNCTION pgrollup_internal.reporting_facts(p_account_id bigint, p_since timestamp with time zone, p_until timestamp with time zone, p_day_from date, p_day_to date, p_rollup_from timestamp with time zone, p_rollup_to timestamp with time zone, p_timezone text, p_unit text, p_dimension_type text, p_dimension_id bigint, p_metrics text[], p_business_hours boolean) RETURNS TABLE(dimension_id bigint, bucket_date date, bucket_hour timestamp with time zone, metric text, count bigint, total double precision)
     LANGUAGE plpgsql STABLE
@@ -5103,6 +5100,8 @@ REVOKE ALL ON FUNCTION pgrollup_internal.create_capture_trigger(p_rel regclass, 
 
 REVOKE ALL ON FUNCTION pgrollup_internal.detach_capture(p_module text) FROM PUBLIC;
 
+REVOKE ALL ON FUNCTION pgrollup_internal.drop_triggers_of(p_function regprocedure, p_name text, p_partitions_only boolean) FROM PUBLIC;
+
 REVOKE ALL ON FUNCTION pgrollup_internal.lock_module(p_module text, p_wait boolean) FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION pgrollup_internal.messaging_add_events() FROM PUBLIC;
@@ -5174,8 +5173,6 @@ REVOKE ALL ON FUNCTION pgrollup_internal.reporting_attach() FROM PUBLIC;
 REVOKE ALL ON FUNCTION pgrollup_internal.reporting_capture() FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION pgrollup_internal.reporting_detach() FROM PUBLIC;
-
-REVOKE ALL ON FUNCTION pgrollup_internal.reporting_drop_partition_truncate() FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION pgrollup_internal.reporting_facts(p_account_id bigint, p_since timestamp with time zone, p_until timestamp with time zone, p_day_from date, p_day_to date, p_rollup_from timestamp with time zone, p_rollup_to timestamp with time zone, p_timezone text, p_unit text, p_dimension_type text, p_dimension_id bigint, p_metrics text[], p_business_hours boolean) FROM PUBLIC;
 

@@ -31,6 +31,36 @@ $$;
 REVOKE ALL ON FUNCTION pgrollup_internal.create_capture_trigger(regclass, text, text, text, text, text) FROM PUBLIC;
 COMMENT ON FUNCTION pgrollup_internal.create_capture_trigger(regclass, text, text, text, text, text) IS 'Creates one statement-level AFTER capture trigger (with its transition tables) on a source table or partition.';
 
+CREATE OR REPLACE FUNCTION pgrollup_internal.drop_triggers_of(p_function regprocedure, p_name text DEFAULT NULL,
+                                                              p_partitions_only boolean DEFAULT false)
+RETURNS bigint
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    v_trigger record;
+    v_n bigint := 0;
+BEGIN
+    -- every trigger calling p_function (named p_name, when given; on partitions only, when asked),
+    -- on whatever relation it is
+    FOR v_trigger IN
+        SELECT t.tgname, t.tgrelid::regclass AS rel
+          FROM pg_catalog.pg_trigger AS t
+          JOIN pg_catalog.pg_class AS c ON c.oid = t.tgrelid
+         WHERE t.tgfoid = p_function AND NOT t.tgisinternal
+           AND (p_name IS NULL OR t.tgname = p_name)
+           AND (NOT p_partitions_only OR c.relispartition)
+         ORDER BY t.tgrelid, t.tgname
+    LOOP
+        EXECUTE pg_catalog.format('DROP TRIGGER IF EXISTS %I ON %s', v_trigger.tgname, v_trigger.rel);
+        v_n := v_n + 1;
+    END LOOP;
+    RETURN v_n;
+END;
+$$;
+REVOKE ALL ON FUNCTION pgrollup_internal.drop_triggers_of(regprocedure, text, boolean) FROM PUBLIC;
+COMMENT ON FUNCTION pgrollup_internal.drop_triggers_of(regprocedure, text, boolean) IS 'Drops the triggers that call a function (optionally only those of one name, or only on partitions) from every relation; returns how many. Used by the modules'' attach and detach hooks.';
+
 CREATE OR REPLACE FUNCTION pgrollup_internal.capture_partition_truncate()
 RETURNS trigger
 LANGUAGE plpgsql
@@ -332,18 +362,22 @@ AS $$
 DECLARE
     v_trigger record;
 BEGIN
-    -- every trigger of the module's declared names or of the core's partition TRUNCATE trigger for
-    -- this module, on whatever relation it is (partitions and detached tables included)
+    -- every trigger of the module's declared names and functions, and the core's partition
+    -- TRUNCATE triggers for this module, on whatever relation it is (partitions and detached tables
+    -- included)
+    FOR v_trigger IN
+        SELECT DISTINCT c.trigger_name, pg_catalog.to_regprocedure(c.function_name || '()') AS fn
+          FROM pgrollup_internal.capture_triggers AS c WHERE c.module = p_module
+    LOOP
+        IF v_trigger.fn IS NOT NULL THEN
+            PERFORM pgrollup_internal.drop_triggers_of(v_trigger.fn, v_trigger.trigger_name);
+        END IF;
+    END LOOP;
     FOR v_trigger IN
         SELECT t.tgname, t.tgrelid::regclass AS rel
           FROM pg_catalog.pg_trigger AS t
-         WHERE NOT t.tgisinternal
-           AND ((t.tgname IN (SELECT c.trigger_name FROM pgrollup_internal.capture_triggers AS c WHERE c.module = p_module)
-                 AND t.tgfoid IN (SELECT pg_catalog.to_regprocedure(c.function_name || '()')
-                                    FROM pgrollup_internal.capture_triggers AS c WHERE c.module = p_module))
-                OR (t.tgfoid = 'pgrollup_internal.capture_partition_truncate()'::regprocedure
-                    AND pg_catalog.split_part(pg_catalog.encode(t.tgargs, 'escape'), '\000', 1) = p_module))
-         ORDER BY t.tgrelid, t.tgname
+         WHERE t.tgfoid = 'pgrollup_internal.capture_partition_truncate()'::regprocedure
+           AND pg_catalog.split_part(pg_catalog.encode(t.tgargs, 'escape'), '\000', 1) = p_module
     LOOP
         EXECUTE pg_catalog.format('DROP TRIGGER IF EXISTS %I ON %s', v_trigger.tgname, v_trigger.rel);
     END LOOP;

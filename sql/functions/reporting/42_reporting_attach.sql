@@ -42,34 +42,16 @@ BEGIN
            restate_function = 'pgrollup_internal.reporting_restate_slices'
      WHERE m.module = 'reporting';
     -- a TRUNCATE trigger of reporting_capture on a partition would empty every rollup
-    PERFORM pgrollup_internal.reporting_drop_partition_truncate();
+    PERFORM pgrollup_internal.drop_triggers_of('pgrollup_internal.reporting_capture()'::regprocedure,
+                                               'pgrollup_reporting_truncate', true);
     PERFORM pgrollup_internal.attach_capture('reporting');
 END;
 $$;
 REVOKE ALL ON FUNCTION pgrollup_internal.reporting_attach() FROM PUBLIC;
 COMMENT ON FUNCTION pgrollup_internal.reporting_attach() IS 'Attach hook of the reporting module: declares its capture triggers and partition hooks to the core and creates the statement-level capture triggers (INSERT, UPDATE, DELETE with transition tables, and TRUNCATE) on reporting_events and, when it is partitioned, the INSERT, UPDATE and DELETE ones on every partition at any depth (a partition''s TRUNCATE is covered by the core''s pgrollup_partition_truncate trigger); idempotent.';
 
-CREATE OR REPLACE FUNCTION pgrollup_internal.reporting_drop_partition_truncate()
-RETURNS void
-LANGUAGE plpgsql VOLATILE
-SET search_path = pg_catalog, pg_temp
-AS $$
-DECLARE
-    v_trigger record;
-BEGIN
-    FOR v_trigger IN
-        SELECT t.tgname, t.tgrelid::regclass AS rel
-          FROM pg_catalog.pg_trigger AS t
-          JOIN pg_catalog.pg_class AS c ON c.oid = t.tgrelid
-         WHERE t.tgname = 'pgrollup_reporting_truncate' AND c.relispartition
-           AND t.tgfoid = 'pgrollup_internal.reporting_capture()'::regprocedure
-    LOOP
-        EXECUTE pg_catalog.format('DROP TRIGGER IF EXISTS %I ON %s', v_trigger.tgname, v_trigger.rel);
-    END LOOP;
-END;
-$$;
-REVOKE ALL ON FUNCTION pgrollup_internal.reporting_drop_partition_truncate() FROM PUBLIC;
-COMMENT ON FUNCTION pgrollup_internal.reporting_drop_partition_truncate() IS 'Drops reporting_capture TRUNCATE triggers from partitions (the capture function empties every rollup on TRUNCATE, right only for the whole table).';
+-- (replaced by pgrollup_internal.drop_triggers_of)
+DROP FUNCTION IF EXISTS pgrollup_internal.reporting_drop_partition_truncate();
 
 CREATE OR REPLACE FUNCTION pgrollup_internal.reporting_partition_slices(p_table text, p_relid oid)
 RETURNS jsonb
