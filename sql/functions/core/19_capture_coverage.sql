@@ -68,25 +68,18 @@ SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
-    v_module text := TG_ARGV[0];
-    v_table  text := TG_ARGV[1];
-    v_fn     regprocedure;
     v_slices jsonb;
 BEGIN
     -- BEFORE TRUNCATE of a partition (TG_ARGV: module, source table): its rows are still there;
     -- note the slices they contribute to, which the module's next refresh restates. Never fails the
     -- application's statement: without a slices function or with column drift, everything is
     -- restated instead.
-    SELECT pg_catalog.to_regprocedure(m.slices_function || '(text,oid)') INTO v_fn
-      FROM pgrollup_internal.modules AS m WHERE m.module = v_module;
-    IF v_fn IS NOT NULL AND pgrollup_internal.source_drift(v_module, v_table, TG_RELID) IS NULL THEN
-        EXECUTE pg_catalog.format('SELECT %s($1, $2)', v_fn::oid::regproc) INTO v_slices USING v_table, TG_RELID;
-        IF v_slices IS NULL OR v_slices = '[]'::jsonb THEN
-            RETURN NULL;                       -- an empty partition: nothing to restate
-        END IF;
+    v_slices := pgrollup_internal.relation_slices(TG_ARGV[0], TG_ARGV[1], TG_RELID);
+    IF v_slices = '[]'::jsonb THEN
+        RETURN NULL;                           -- an empty partition: nothing to restate
     END IF;
     INSERT INTO pgrollup_internal.partition_restates (module, relation, slices)
-    VALUES (v_module, TG_RELID::regclass::text, v_slices);
+    VALUES (TG_ARGV[0], TG_RELID::regclass::text, v_slices);
     RETURN NULL;
 END;
 $$;
