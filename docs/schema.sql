@@ -27,7 +27,14 @@ BEGIN
         RETURN pgrollup_internal.messaging_refresh_mvs();
     END IF;
     IF p_tenant_id IS NULL AND p_from IS NULL AND p_to IS NULL THEN
-        RETURN pgrollup_internal.messaging_rebuild();
+        v_n := pgrollup_internal.messaging_rebuild();
+        PERFORM pgrollup_internal.messaging_note_set_aside();
+        -- every rollup restated from source: statements whose capture was skipped (column drift)
+        -- are accounted for, so their record is cleared once no drift is left
+        IF pgrollup_internal.messaging_drift() IS NULL THEN
+            DELETE FROM pgrollup_internal.capture_failures AS f WHERE f.module = 'messaging';
+        END IF;
+        RETURN v_n;
     END IF;
     IF p_tenant_id IS NOT NULL THEN
         PERFORM pgrollup_internal.messaging_sync_transitions(NULL, p_tenant_id, false);
@@ -36,11 +43,12 @@ BEGIN
     END IF;
     PERFORM pgrollup_internal.messaging_backfill_keys(p_tenant_id, p_from, p_to);
     v_n := pgrollup_internal.messaging_restate();
+    PERFORM pgrollup_internal.messaging_note_set_aside();
     RETURN v_n;
 END;
 $$;
 
-COMMENT ON FUNCTION pgrollup.backfill_messaging(p_tenant_id bigint, p_from date, p_to date) IS 'Restates a slice of the messaging rollups from the source tables: one tenant (NULL = all) and local dates p_from..p_to inclusive (NULL = open); every message contributing to the slice is recomputed. Run it after editing pgrollup.message_event_metrics. Atomic, serialized with refreshes, safe while writes continue. Returns the number of messages restated (in materialized_view mode: refreshes the materialized views and returns the number of messages).';
+COMMENT ON FUNCTION pgrollup.backfill_messaging(p_tenant_id bigint, p_from date, p_to date) IS 'Restates a slice of the messaging rollups from the source tables: one tenant (NULL = all) and local dates p_from..p_to inclusive (NULL = open); every message contributing to the slice is recomputed. Run it after editing pgrollup.message_event_metrics, and without arguments after a capture failure (column drift): a full backfill with no drift left clears the capture-failure record. Atomic, serialized with refreshes, safe while writes continue. Returns the number of messages restated (in materialized_view mode: refreshes the materialized views and returns the number of messages).';
 
 CREATE FUNCTION pgrollup.backfill_reporting(p_account_id bigint, p_from date DEFAULT NULL::date, p_to date DEFAULT NULL::date) RETURNS bigint
     LANGUAGE plpgsql SECURITY DEFINER
@@ -432,14 +440,8 @@ CREATE FUNCTION pgrollup.refresh(p_module text DEFAULT NULL::text, p_wait boolea
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
 DECLARE
-    v_module   text;
-    v_proc     regprocedure;
-    v_started  timestamptz;
-    v_finished timestamptz;
-    v_changes  bigint;
-    v_status   text;
-    v_error    text;
-    v_state    text;
+    v_module text;
+    v_result record;
 BEGIN
     IF p_wait IS NULL THEN
         RAISE EXCEPTION USING ERRCODE = '22023', MESSAGE = 'p_wait must be true or false, not NULL';
@@ -452,43 +454,67 @@ BEGIN
          WHERE p_module IS NULL OR m.module = p_module
          ORDER BY m.module
     LOOP
+        SELECT * INTO v_result FROM pgrollup_internal.refresh_module(v_module, p_wait);
         module := v_module;
-        IF NOT pgrollup_internal.lock_module(v_module, p_wait) THEN
-            status := 'skipped';
-            changes_applied := 0;
-            duration := interval '0';
-            RETURN NEXT;
-            CONTINUE;
-        END IF;
-        v_started := pg_catalog.clock_timestamp();
-        v_error := NULL;
-        BEGIN
-            -- the exception block is a subtransaction: a failure undoes exactly the module's work
-            v_proc := pgrollup_internal.module_function(v_module, 'refresh');
-            EXECUTE pg_catalog.format('SELECT %s()', v_proc::oid::regproc) INTO v_changes;
-            v_status := 'ok';
-        EXCEPTION WHEN OTHERS THEN
-            GET STACKED DIAGNOSTICS v_state = RETURNED_SQLSTATE, v_error = MESSAGE_TEXT;
-            v_error := v_state || ': ' || v_error;
-            v_status := 'failed';
-            v_changes := 0;
-        END;
-        v_finished := pg_catalog.clock_timestamp();
-        INSERT INTO pgrollup_internal.refresh_runs (module, started_at, finished_at, status, changes_applied, error)
-        VALUES (v_module, v_started, v_finished, v_status, COALESCE(v_changes, 0), v_error);
-        IF v_status = 'failed' THEN
-            RAISE WARNING 'pgrollup: refresh of module % failed: %', v_module, v_error;
-        END IF;
-        status := v_status;
-        changes_applied := COALESCE(v_changes, 0);
-        duration := v_finished - v_started;
+        status := v_result.status;
+        changes_applied := v_result.changes_applied;
+        duration := v_result.duration;
         RETURN NEXT;
     END LOOP;
     PERFORM pgrollup_internal.prune_refresh_runs();
 END;
 $$;
 
-COMMENT ON FUNCTION pgrollup.refresh(p_module text, p_wait boolean) IS 'Applies pending changes to the rollups of one module (or of every installed module when p_module is NULL) under a per-module lock. status: ok, skipped (another refresh holds the lock and p_wait is false) or failed (its work rolled back, the error recorded in pgrollup.refresh_runs). Safe to call from many sessions at once.';
+COMMENT ON FUNCTION pgrollup.refresh(p_module text, p_wait boolean) IS 'Applies pending changes to the rollups of one module (or of every installed module when p_module is NULL) under a per-module lock, after covering new partitions of its source tables with capture triggers and restating partitions that were attached filled, detached, dropped or truncated. status: ok, skipped (another refresh holds the lock and p_wait is false) or failed (its work rolled back, the error recorded in pgrollup.refresh_runs). Safe to call from many sessions at once. An attempt cancelled by statement_timeout, lock_timeout or a client shows in rollup_health at once and in refresh_runs (cancelled) from the next refresh; CALL pgrollup.run_refresh() records it at once.';
+
+CREATE FUNCTION pgrollup.refresh_begin(p_module text DEFAULT NULL::text) RETURNS SETOF bigint
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+BEGIN
+    IF p_module IS NOT NULL THEN
+        PERFORM pgrollup_internal.module_function(p_module, 'refresh');  -- 22023 for an unknown module
+    END IF;
+    PERFORM pgrollup_internal.prune_refresh_runs();
+    RETURN QUERY
+    INSERT INTO pgrollup_internal.refresh_runs (module, started_at, finished_at, status, changes_applied, pid)
+    SELECT m.module, pg_catalog.clock_timestamp(), NULL, 'running', 0, pg_catalog.pg_backend_pid()
+      FROM pgrollup_internal.modules AS m
+     WHERE p_module IS NULL OR m.module = p_module
+     ORDER BY m.module
+    RETURNING run_id;
+END;
+$$;
+
+COMMENT ON FUNCTION pgrollup.refresh_begin(p_module text) IS 'First step of pgrollup.run_refresh: records a running attempt per module (one, or every installed module when p_module is NULL) and returns their run ids; the caller commits before pgrollup.refresh_run does the work, so a cancelled attempt keeps its record.';
+
+CREATE FUNCTION pgrollup.refresh_run(p_run_id bigint, p_wait boolean DEFAULT true) RETURNS TABLE(module text, status text, changes_applied bigint, duration interval)
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+DECLARE
+    v_module text;
+    v_result record;
+BEGIN
+    IF p_wait IS NULL THEN
+        RAISE EXCEPTION USING ERRCODE = '22023', MESSAGE = 'p_wait must be true or false, not NULL';
+    END IF;
+    SELECT r.module INTO v_module FROM pgrollup_internal.refresh_runs AS r
+     WHERE r.run_id = p_run_id AND r.status = 'running';
+    IF v_module IS NULL THEN
+        RAISE EXCEPTION USING ERRCODE = '22023',
+            MESSAGE = pg_catalog.format('p_run_id %s is not a running refresh attempt (see pgrollup.refresh_begin)', p_run_id);
+    END IF;
+    SELECT * INTO v_result FROM pgrollup_internal.refresh_module(v_module, p_wait, p_run_id);
+    module := v_module;
+    status := v_result.status;
+    changes_applied := v_result.changes_applied;
+    duration := v_result.duration;
+    RETURN NEXT;
+END;
+$$;
+
+COMMENT ON FUNCTION pgrollup.refresh_run(p_run_id bigint, p_wait boolean) IS 'Second step of pgrollup.run_refresh: refreshes the module of the attempt p_run_id (recorded by pgrollup.refresh_begin and committed) and completes its record; status ok, failed, or skipped (p_wait false and another refresh holds the module: the record is removed).';
 
 CREATE FUNCTION pgrollup.report_summary(p_account_id bigint, p_since timestamp with time zone, p_until timestamp with time zone, p_dimension_type text DEFAULT 'account'::text, p_business_hours boolean DEFAULT false) RETURNS TABLE(dimension_id bigint, resolutions_count bigint, avg_resolution_time double precision, avg_first_response_time double precision, avg_reply_time double precision, bot_resolutions_count bigint, bot_handoffs_count bigint, source text)
     LANGUAGE plpgsql STABLE SECURITY DEFINER
@@ -706,6 +732,25 @@ END;
 $$;
 
 COMMENT ON FUNCTION pgrollup.reporting_backfill_plan(p_account_id bigint, p_from date, p_to date, p_timezone text) IS 'What a reporting backfill (or a timezone change, with p_timezone) would rebuild for an account: the zone, the first and last local day (defaults: those with registered events), the number of days and of registered events. Changes nothing.';
+
+CREATE PROCEDURE pgrollup.run_refresh(IN p_module text DEFAULT NULL::text, IN p_wait boolean DEFAULT true, INOUT p_run_ids bigint[] DEFAULT NULL::bigint[])
+    LANGUAGE plpgsql
+    AS $$
+DECLARE
+    v_run_id bigint;
+BEGIN
+    -- No SECURITY DEFINER and no SET search_path: a procedure with either may not COMMIT. It names
+    -- nothing unqualified; the two steps it calls are definers with a pinned search_path.
+    p_run_ids := ARRAY(SELECT pgrollup.refresh_begin(p_module));
+    COMMIT;                                -- the attempts are on record before any work
+    FOREACH v_run_id IN ARRAY p_run_ids LOOP
+        PERFORM pgrollup.refresh_run(v_run_id, p_wait);
+        COMMIT;
+    END LOOP;
+END;
+$$;
+
+COMMENT ON PROCEDURE pgrollup.run_refresh(IN p_module text, IN p_wait boolean, INOUT p_run_ids bigint[]) IS 'Refresh for schedulers (pg_cron runs it, so does pgrollup refresh): like pgrollup.refresh, but each module''s attempt is committed to pgrollup.refresh_runs (status running) before its work and completed after, so an attempt cancelled by statement_timeout, lock_timeout or a client stays on record. CALL it outside a transaction block. Returns the run ids (a skipped module''s record is removed).';
 
 CREATE FUNCTION pgrollup.set_messaging_mode(p_mode text) RETURNS void
     LANGUAGE plpgsql SECURITY DEFINER
@@ -985,6 +1030,171 @@ CREATE FUNCTION pgrollup.version() RETURNS text
 
 COMMENT ON FUNCTION pgrollup.version() IS 'Version of the installed pgrollup SQL (functions and views are re-applied on every install, so this is the version of the last install).';
 
+CREATE FUNCTION pgrollup_internal.attach_capture(p_module text) RETURNS void
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+DECLARE
+    v_schema text;
+    v_spec   record;
+    v_root   regclass;
+BEGIN
+    -- the module's declared capture triggers (pgrollup_internal.capture_triggers) on each source
+    -- table, then on every partition of it; idempotent
+    PERFORM pgrollup_internal.lock_module(p_module, true);   -- never races a refresh covering partitions
+    SELECT m.source_schema INTO v_schema FROM pgrollup_internal.modules AS m WHERE m.module = p_module;
+    FOR v_spec IN
+        SELECT c.* FROM pgrollup_internal.capture_triggers AS c
+         WHERE c.module = p_module ORDER BY c.table_name, c.trigger_name
+    LOOP
+        v_root := pg_catalog.to_regclass(pg_catalog.format('%I.%I', v_schema, v_spec.table_name));
+        IF v_root IS NULL THEN
+            RAISE EXCEPTION USING ERRCODE = '42P01',
+                MESSAGE = pg_catalog.format('%s: source table %I.%I does not exist', p_module, v_schema, v_spec.table_name);
+        END IF;
+        IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_trigger AS t WHERE t.tgrelid = v_root AND t.tgname = v_spec.trigger_name) THEN
+            PERFORM pgrollup_internal.create_capture_trigger(v_root, v_spec.trigger_name, v_spec.event,
+                                                             v_spec.function_name, v_spec.old_table, v_spec.new_table);
+        END IF;
+    END LOOP;
+    -- partitions: busy ones are skipped (and reported) rather than failing the install; the next
+    -- refresh covers them
+    PERFORM pgrollup_internal.cover_partitions(p_module, true, true);
+END;
+$$;
+
+COMMENT ON FUNCTION pgrollup_internal.attach_capture(p_module text) IS 'Creates a module''s declared capture triggers on its source tables (waiting for locks) and on every partition of them (skipping busy ones, which the next refresh covers), idempotently; called by the module''s attach hook.';
+
+CREATE FUNCTION pgrollup_internal.capture_partition_truncate() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+DECLARE
+    v_slices jsonb;
+BEGIN
+    -- BEFORE TRUNCATE of a partition (TG_ARGV: module, source table): its rows are still there;
+    -- note the slices they contribute to, which the module's next refresh restates. Never fails the
+    -- application's statement: without a slices function or with column drift, everything is
+    -- restated instead.
+    v_slices := pgrollup_internal.relation_slices(TG_ARGV[0], TG_ARGV[1], TG_RELID);
+    IF v_slices = '[]'::jsonb THEN
+        RETURN NULL;                           -- an empty partition: nothing to restate
+    END IF;
+    INSERT INTO pgrollup_internal.partition_restates (module, relation, slices)
+    VALUES (TG_ARGV[0], TG_RELID::regclass::text, v_slices);
+    RETURN NULL;
+END;
+$$;
+
+COMMENT ON FUNCTION pgrollup_internal.capture_partition_truncate() IS 'BEFORE TRUNCATE trigger on each partition of a source table (arguments: module, source table): queues the slices the partition''s rows contribute to in pgrollup_internal.partition_restates, for the module''s next refresh to restate. Never fails the statement.';
+
+CREATE FUNCTION pgrollup_internal.capture_problems(p_module text, p_mode text) RETURNS text[]
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+BEGIN
+    -- PL/pgSQL so the query below is planned once per session (rollup_health is polled).
+    -- Findings ('critical:...' / 'warning:...') about a module's capture, for rollup_health: the
+    -- source tables, their partitions and triggers as the module declared them
+    -- (pgrollup_internal.capture_triggers, for the modes listed there), column drift, statements
+    -- whose capture was skipped, and source rows set aside. Catalog lookups only.
+    RETURN (
+    WITH tabs AS (
+        SELECT c.table_name,
+               pg_catalog.to_regclass(pg_catalog.format('%I.%I', m.source_schema, c.table_name)) AS root,
+               pg_catalog.format('%I.%I', m.source_schema, c.table_name) AS qualified
+          FROM pgrollup_internal.modules AS m
+          JOIN pgrollup_internal.capture_triggers AS c ON c.module = m.module
+         WHERE m.module = p_module AND (c.modes IS NULL OR p_mode = ANY (c.modes))
+         GROUP BY c.table_name, m.source_schema
+    ), members AS (
+        -- the table itself (pg_partition_tree lists nothing for a plain table) and its partitions
+        SELECT t.table_name, t.root, t.root AS relid, true AS is_root
+          FROM tabs AS t WHERE t.root IS NOT NULL
+        UNION ALL
+        SELECT t.table_name, t.root, p.relid, false
+          FROM tabs AS t
+         CROSS JOIN LATERAL pg_catalog.pg_partition_tree(t.root) AS p
+          JOIN pg_catalog.pg_class AS k ON k.oid = p.relid
+         WHERE t.root IS NOT NULL AND p.relid <> t.root AND k.relkind IN ('r', 'p')
+    ), expected AS (
+        SELECT mb.table_name, mb.relid, mb.is_root, c.trigger_name
+          FROM members AS mb
+          JOIN pgrollup_internal.capture_triggers AS c
+            ON c.module = p_module AND c.table_name = mb.table_name
+           AND (c.modes IS NULL OR p_mode = ANY (c.modes)) AND (mb.is_root OR NOT c.root_only)
+        UNION ALL
+        SELECT mb.table_name, mb.relid, false, 'pgrollup_partition_truncate'
+          FROM members AS mb
+         WHERE NOT mb.is_root
+           AND EXISTS (SELECT 1 FROM pgrollup_internal.modules AS m WHERE m.module = p_module AND m.slices_function IS NOT NULL)
+    ), trig AS (
+        SELECT e.relid, e.is_root,
+               pg_catalog.string_agg(e.trigger_name, ', ' ORDER BY e.trigger_name) FILTER (WHERE g.oid IS NULL) AS missing,
+               pg_catalog.string_agg(e.trigger_name, ', ' ORDER BY e.trigger_name) FILTER (WHERE g.tgenabled = 'D') AS disabled
+          FROM expected AS e
+          LEFT JOIN pg_catalog.pg_trigger AS g ON g.tgrelid = e.relid AND g.tgname = e.trigger_name
+         GROUP BY e.relid, e.is_root
+    ), findings AS (
+        SELECT 'critical:source table ' || t.qualified || ' is missing: recreate it, re-run pgrollup install, then backfill' AS f
+          FROM tabs AS t WHERE t.root IS NULL
+        UNION ALL
+        SELECT 'critical:source table ' || t.qualified || ' was dropped and recreated (its capture triggers went with it): re-run pgrollup install (it restates everything)'
+          FROM tabs AS t
+          JOIN pgrollup_internal.source_partitions AS p ON p.module = p_module AND p.table_name = t.table_name AND p.is_root
+         WHERE t.root IS NOT NULL AND p.relid <> t.root::oid
+        UNION ALL
+        SELECT 'critical:' || d.drift || ': capture of that table is skipped; fix the column (or re-run pgrollup install after the application migration), then backfill'
+          FROM tabs AS t
+         CROSS JOIN LATERAL (SELECT pgrollup_internal.source_drift(p_module, t.table_name, t.root) AS drift) AS d
+         WHERE t.root IS NOT NULL AND d.drift IS NOT NULL
+        UNION ALL
+        SELECT 'critical:capture triggers missing on ' || r.relid::regclass::text || ' (' || r.missing || ')'
+               || CASE WHEN r.is_root THEN ': writes are not captured; re-run pgrollup install, then backfill'
+                       ELSE ': partition not covered by capture; the next refresh covers it (if this stays, pgrollup may lack the TRIGGER privilege on it or it is always locked), or re-run pgrollup install' END
+          FROM trig AS r WHERE r.missing IS NOT NULL
+        UNION ALL
+        SELECT 'critical:capture triggers disabled on ' || r.relid::regclass::text || ' (' || r.disabled || '): ALTER TABLE '
+               || r.relid::regclass::text || ' ENABLE TRIGGER ...; then backfill what was written meanwhile'
+          FROM trig AS r WHERE r.disabled IS NOT NULL
+        UNION ALL
+        SELECT 'critical:capture skipped on ' || f.relation || ' since ' || pg_catalog.min(f.seen_at)::text || ' (' || f.problem
+               || '): fix the column or re-run pgrollup install, then backfill (a full backfill clears this)'
+          FROM pgrollup_internal.capture_failures AS f
+         WHERE f.module = p_module
+         GROUP BY f.relation, f.problem
+        UNION ALL
+        SELECT 'warning:' || r.rows::text || ' source row(s) set aside since ' || r.first_seen::text || ' (' || r.reason
+               || '): they count toward nothing; fix those rows (the next refresh counts them) or backfill'
+          FROM pgrollup_internal.rows_set_aside AS r
+         WHERE r.module = p_module AND r.rows > 0
+    )
+    SELECT COALESCE(pg_catalog.array_agg(x.f ORDER BY x.f), '{}'::text[]) FROM findings AS x);
+END;
+$$;
+
+COMMENT ON FUNCTION pgrollup_internal.capture_problems(p_module text, p_mode text) IS 'Findings about a module''s capture for rollup_health (''critical:...'' or ''warning:...''): missing source tables, tables dropped and recreated, column drift, missing or disabled capture triggers on a source table or any partition, uncovered partitions, statements whose capture was skipped, and source rows set aside, each with its repair.';
+
+CREATE FUNCTION pgrollup_internal.capture_skipped(p_module text, p_table text, p_relid oid) RETURNS boolean
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+DECLARE
+    v_drift text := pgrollup_internal.source_drift(p_module, p_table, p_relid);
+BEGIN
+    IF v_drift IS NULL THEN
+        RETURN false;
+    END IF;
+    INSERT INTO pgrollup_internal.capture_failures (module, relation, problem, seen_at)
+    SELECT p_module, p_relid::regclass::text, v_drift, pg_catalog.now()
+     WHERE NOT EXISTS (SELECT 1 FROM pgrollup_internal.capture_failures AS f
+                        WHERE f.module = p_module AND f.relation = p_relid::regclass::text AND f.problem = v_drift);
+    RETURN true;
+END;
+$$;
+
+COMMENT ON FUNCTION pgrollup_internal.capture_skipped(p_module text, p_table text, p_relid oid) IS 'Guard for capture triggers: true (after recording the problem once in pgrollup_internal.capture_failures) when a column the module reads from the table has drifted on the relation written to, so the trigger skips capture instead of failing the statement.';
+
 CREATE FUNCTION pgrollup_internal.check_read_size(p_function text, p_unit text, p_buckets numeric) RETURNS void
     LANGUAGE plpgsql STABLE
     SET search_path TO 'pg_catalog', 'pg_temp'
@@ -1057,48 +1267,328 @@ $$;
 
 COMMENT ON FUNCTION pgrollup_internal.check_timezone(p_timezone text, p_argument text) IS 'Validates an IANA time zone region name (as listed in pg_timezone_names, links such as US/Eastern, UTC and Etc/* included; abbreviations, offsets, POSIX strings, localtime, posixrules, Factory and the posix/, right/, SystemV/ copies are refused) and returns its canonical spelling; raises SQLSTATE 22023 naming the argument and the bad value (its first 100 characters when longer).';
 
+CREATE FUNCTION pgrollup_internal.cover_partitions(p_module text, p_nowait boolean DEFAULT true, p_repair boolean DEFAULT false) RETURNS bigint
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+DECLARE
+    v_schema    text;
+    v_table     text;
+    v_root      oid;
+    v_old_root  oid;
+    v_first     boolean;
+    v_member    record;
+    v_spec      record;
+    v_gone      record;
+    v_queued    record;
+    v_has_slices boolean;
+    v_missing   boolean;
+    v_restated  bigint := 0;
+    v_timeout   text := pg_catalog.current_setting('lock_timeout');
+BEGIN
+    SELECT m.source_schema, m.slices_function IS NOT NULL INTO v_schema, v_has_slices
+      FROM pgrollup_internal.modules AS m WHERE m.module = p_module;
+    FOR v_table IN
+        SELECT DISTINCT c.table_name FROM pgrollup_internal.capture_triggers AS c
+         WHERE c.module = p_module ORDER BY 1
+    LOOP
+        v_root := pg_catalog.to_regclass(pg_catalog.format('%I.%I', v_schema, v_table));
+        SELECT p.relid INTO v_old_root FROM pgrollup_internal.source_partitions AS p
+         WHERE p.module = p_module AND p.table_name = v_table AND p.is_root;
+        -- no source table, or not captured in this mode (the root carries none of the triggers; a
+        -- recreated table has none until install attaches them again)
+        CONTINUE WHEN v_root IS NULL;
+        CONTINUE WHEN NOT EXISTS (SELECT 1 FROM pgrollup_internal.capture_triggers AS c
+                                    JOIN pg_catalog.pg_trigger AS t ON t.tgrelid = v_root AND t.tgname = c.trigger_name
+                                   WHERE c.module = p_module AND c.table_name = v_table);
+        v_first := v_old_root IS NULL;     -- first coverage (install): the module builds from source anyway
+        IF v_old_root IS DISTINCT FROM v_root THEN
+            IF NOT v_first THEN
+                -- dropped and recreated: what was captured from the old table is gone with it
+                DELETE FROM pgrollup_internal.source_partitions AS p
+                 WHERE p.module = p_module AND p.table_name = v_table;
+                v_restated := v_restated + 1;
+                PERFORM pgrollup_internal.restate_slices(p_module, NULL);
+                v_first := true;           -- everything was restated: no member needs it again
+            END IF;
+            INSERT INTO pgrollup_internal.source_partitions (module, table_name, relid, relation, is_root)
+            VALUES (p_module, v_table, v_root, v_root::regclass::text, true)
+            ON CONFLICT (module, relid) DO UPDATE SET relation = excluded.relation, is_root = true;
+        END IF;
+
+        FOR v_member IN
+            SELECT t.relid::oid AS relid, t.relid AS rel
+              FROM pg_catalog.pg_partition_tree(v_root::regclass) AS t
+              JOIN pg_catalog.pg_class AS k ON k.oid = t.relid
+             WHERE t.relid <> v_root::regclass AND k.relkind IN ('r', 'p')
+             ORDER BY t.level, t.relid
+        LOOP
+            v_missing := false;
+            -- a covered partition that lost a trigger (dropped or disabled by hand) is not repaired
+            -- silently by a refresh: what was written meanwhile is missing, health says so, and
+            -- the repair is install (which re-creates it) and a backfill
+            CONTINUE WHEN NOT p_repair AND EXISTS (SELECT 1 FROM pgrollup_internal.source_partitions AS p
+                                                WHERE p.module = p_module AND p.relid = v_member.relid);
+            BEGIN
+                IF p_nowait THEN
+                    PERFORM pg_catalog.set_config('lock_timeout', '200ms', true);
+                END IF;
+                FOR v_spec IN
+                    SELECT c.* FROM pgrollup_internal.capture_triggers AS c
+                     WHERE c.module = p_module AND c.table_name = v_table AND NOT c.root_only
+                       AND EXISTS (SELECT 1 FROM pg_catalog.pg_trigger AS t WHERE t.tgrelid = v_root AND t.tgname = c.trigger_name)
+                       AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_trigger AS t WHERE t.tgrelid = v_member.relid AND t.tgname = c.trigger_name)
+                     ORDER BY c.trigger_name
+                LOOP
+                    PERFORM pgrollup_internal.create_capture_trigger(v_member.rel, v_spec.trigger_name, v_spec.event,
+                                                                     v_spec.function_name, v_spec.old_table, v_spec.new_table);
+                END LOOP;
+                IF v_has_slices AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_trigger AS t
+                                                 WHERE t.tgrelid = v_member.relid AND t.tgname = 'pgrollup_partition_truncate') THEN
+                    EXECUTE pg_catalog.format('CREATE TRIGGER pgrollup_partition_truncate BEFORE TRUNCATE ON %s FOR EACH STATEMENT '
+                                              'EXECUTE FUNCTION pgrollup_internal.capture_partition_truncate(%L, %L)',
+                                              v_member.rel, p_module, v_table);
+                END IF;
+                PERFORM pg_catalog.set_config('lock_timeout', v_timeout, true);
+            EXCEPTION WHEN lock_not_available OR insufficient_privilege OR object_in_use THEN
+                v_missing := true;
+                PERFORM pg_catalog.set_config('lock_timeout', v_timeout, true);
+                RAISE WARNING 'pgrollup: could not put % capture triggers on partition % yet (%): the next refresh retries; until then health reports it',
+                              p_module, v_member.rel, SQLERRM;
+            END;
+            CONTINUE WHEN v_missing;
+            IF NOT EXISTS (SELECT 1 FROM pgrollup_internal.source_partitions AS p
+                            WHERE p.module = p_module AND p.relid = v_member.relid) THEN
+                INSERT INTO pgrollup_internal.source_partitions (module, table_name, relid, relation, is_root)
+                VALUES (p_module, v_table, v_member.relid, v_member.rel::text, false);
+                -- rows it held before its triggers existed (a filled table attached, direct writes):
+                -- restate the slices they contribute to (rows that came through the parent were
+                -- captured already; restating them again changes nothing)
+                IF NOT v_first THEN
+                    IF pg_catalog.pg_relation_size(v_member.rel) > 0 OR EXISTS (
+                           SELECT 1 FROM pg_catalog.pg_partition_tree(v_member.rel) AS t
+                            WHERE t.isleaf AND pg_catalog.pg_relation_size(t.relid) > 0) THEN
+                        v_restated := v_restated + 1;
+                        PERFORM pgrollup_internal.restate_slices(p_module,
+                            pgrollup_internal.relation_slices(p_module, v_table, v_member.relid));
+                    END IF;
+                END IF;
+            END IF;
+        END LOOP;
+
+        -- members that left the tree: DETACH PARTITION (the table is still there) or DROP
+        FOR v_gone IN
+            SELECT p.relid, p.relation FROM pgrollup_internal.source_partitions AS p
+             WHERE p.module = p_module AND p.table_name = v_table AND NOT p.is_root
+               AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_partition_tree(v_root::regclass) AS t WHERE t.relid::oid = p.relid)
+             ORDER BY p.relid
+        LOOP
+            v_restated := v_restated + 1;
+            IF EXISTS (SELECT 1 FROM pg_catalog.pg_class AS k WHERE k.oid = v_gone.relid) THEN
+                PERFORM pgrollup_internal.restate_slices(p_module,
+                    pgrollup_internal.relation_slices(p_module, v_table, v_gone.relid));
+                -- no longer a source: pgrollup's triggers go
+                FOR v_spec IN
+                    SELECT t.tgname FROM pg_catalog.pg_trigger AS t
+                     WHERE t.tgrelid = v_gone.relid
+                       AND (t.tgname = 'pgrollup_partition_truncate'
+                            OR t.tgname IN (SELECT c.trigger_name FROM pgrollup_internal.capture_triggers AS c
+                                             WHERE c.module = p_module AND c.table_name = v_table))
+                LOOP
+                    EXECUTE pg_catalog.format('DROP TRIGGER IF EXISTS %I ON %s', v_spec.tgname, v_gone.relid::regclass);
+                END LOOP;
+            ELSE
+                PERFORM pgrollup_internal.restate_slices(p_module, NULL);   -- dropped: what it held is unknown
+            END IF;
+            DELETE FROM pgrollup_internal.source_partitions AS p
+             WHERE p.module = p_module AND p.relid = v_gone.relid;
+        END LOOP;
+    END LOOP;
+
+    -- TRUNCATEs of partitions since the last run
+    FOR v_queued IN
+        WITH q AS (DELETE FROM pgrollup_internal.partition_restates AS r WHERE r.module = p_module
+                   RETURNING r.restate_id, r.slices)
+        SELECT q.slices FROM q ORDER BY q.restate_id
+    LOOP
+        v_restated := v_restated + 1;
+        PERFORM pgrollup_internal.restate_slices(p_module, v_queued.slices);
+    END LOOP;
+    RETURN v_restated;
+END;
+$$;
+
+COMMENT ON FUNCTION pgrollup_internal.cover_partitions(p_module text, p_nowait boolean, p_repair boolean) IS 'Keeps a module''s capture in step with the partition trees of its source tables: puts the root''s capture triggers on new partitions (p_nowait: skipping busy ones; p_repair: also on known partitions that lost one), restates what partitions held before they were covered, after a DETACH, DROP or TRUNCATE, and forgets detached ones. Called by refresh and attach with the module lock held; returns the number of restatements.';
+
+CREATE FUNCTION pgrollup_internal.create_capture_trigger(p_rel regclass, p_name text, p_event text, p_function text, p_old_table text, p_new_table text) RETURNS void
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+DECLARE
+    v_proc regprocedure := pg_catalog.to_regprocedure(p_function || '()');
+    v_ref  text := '';
+BEGIN
+    IF v_proc IS NULL THEN
+        RAISE EXCEPTION USING ERRCODE = '42883', MESSAGE = pg_catalog.format('capture trigger function %s() does not exist', p_function);
+    END IF;
+    IF p_event NOT IN ('INSERT', 'UPDATE', 'DELETE', 'TRUNCATE') THEN
+        RAISE EXCEPTION USING ERRCODE = '22023', MESSAGE = pg_catalog.format('invalid trigger event %L', p_event);
+    END IF;
+    IF p_old_table IS NOT NULL THEN
+        v_ref := pg_catalog.format(' OLD TABLE AS %I', p_old_table);
+    END IF;
+    IF p_new_table IS NOT NULL THEN
+        v_ref := v_ref || pg_catalog.format(' NEW TABLE AS %I', p_new_table);
+    END IF;
+    IF v_ref <> '' THEN
+        v_ref := ' REFERENCING' || v_ref;
+    END IF;
+    -- p_event is one of four keywords (checked above); the rest is quoted by format
+    EXECUTE pg_catalog.format('CREATE TRIGGER %I AFTER %s ON %s%s FOR EACH STATEMENT EXECUTE FUNCTION %s()',
+                              p_name, p_event, p_rel, v_ref, v_proc::oid::regproc);
+END;
+$$;
+
+COMMENT ON FUNCTION pgrollup_internal.create_capture_trigger(p_rel regclass, p_name text, p_event text, p_function text, p_old_table text, p_new_table text) IS 'Creates one statement-level AFTER capture trigger (with its transition tables) on a source table or partition.';
+
+CREATE FUNCTION pgrollup_internal.create_refresh_trace(p_module text) RETURNS void
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+BEGIN
+    EXECUTE pg_catalog.format('CREATE SEQUENCE IF NOT EXISTS pgrollup_internal.%I MINVALUE %s NO CYCLE',
+                              'refresh_trace_' || p_module, -9223372036854775807);
+    EXECUTE pg_catalog.format('COMMENT ON SEQUENCE pgrollup_internal.%I IS %L', 'refresh_trace_' || p_module,
+                              'Non-transactional trace of the last direct refresh attempt of module ' || p_module
+                              || ': (epoch seconds << 22 | backend pid), positive from its start, negative once it reached its end.');
+END;
+$$;
+
+COMMENT ON FUNCTION pgrollup_internal.create_refresh_trace(p_module text) IS 'Creates the refresh trace sequence of a module (idempotent); defined in migration core_0005_refresh_attempts, called when a module is registered.';
+
 CREATE FUNCTION pgrollup_internal.cron_job_state() RETURNS text
     LANGUAGE plpgsql STABLE SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $_$
 DECLARE
-    v_job_name text;
-    v_active boolean;
+    v_job_names text[];
+    v_found     integer;
+    v_inactive  integer;
 BEGIN
-    SELECT s.value INTO v_job_name FROM pgrollup_internal.settings AS s WHERE s.name = 'cron_job_name';
-    IF v_job_name IS NULL THEN
+    -- the refresh job, and the apply job when one was scheduled
+    SELECT pg_catalog.array_agg(s.value ORDER BY s.name) INTO v_job_names
+      FROM pgrollup_internal.settings AS s WHERE s.name IN ('cron_job_name', 'cron_apply_job_name');
+    IF v_job_names IS NULL THEN
         RETURN NULL;                       -- no pg_cron job expected
     END IF;
-    IF to_regclass('cron.job') IS NULL THEN
+    IF pg_catalog.to_regclass('cron.job') IS NULL THEN
         RETURN 'unknown';                  -- pg_cron lives in another database: not visible from here
     END IF;
     BEGIN
-        EXECUTE 'SELECT j.active FROM cron.job AS j WHERE j.jobname = $1 ORDER BY j.jobid LIMIT 1'
-           INTO v_active USING v_job_name;
+        -- pg_cron shows a role its own jobs only (row security on cron.job)
+        EXECUTE 'SELECT pg_catalog.count(DISTINCT j.jobname)::integer, '
+                '       pg_catalog.count(DISTINCT j.jobname) FILTER (WHERE NOT j.active)::integer '
+                '  FROM cron.job AS j WHERE j.jobname OPERATOR(pg_catalog.=) ANY ($1) '
+                '   AND j.database OPERATOR(pg_catalog.=) pg_catalog.current_database()'
+           INTO v_found, v_inactive USING v_job_names;
     EXCEPTION WHEN insufficient_privilege THEN
         RETURN 'unknown';
     END;
-    RETURN CASE WHEN v_active IS NULL THEN 'missing' WHEN v_active THEN 'active' ELSE 'inactive' END;
+    RETURN CASE WHEN v_found < pg_catalog.cardinality(v_job_names) THEN 'missing'
+                WHEN v_inactive > 0 THEN 'inactive'
+                ELSE 'active' END;
 END;
 $_$;
 
-COMMENT ON FUNCTION pgrollup_internal.cron_job_state() IS 'State of the pgrollup pg_cron job as seen from this database: active, inactive, missing, unknown (pg_cron in another database), or NULL when no job is expected.';
+COMMENT ON FUNCTION pgrollup_internal.cron_job_state() IS 'State of this database''s pgrollup pg_cron jobs (the refresh job, and the reporting apply job when scheduled) as seen from this database: missing (one of them is), inactive, active, unknown (pg_cron in another database, or not visible to the owner), or NULL when no job is expected.';
 
-CREATE FUNCTION pgrollup_internal.lock_module(p_module text, p_wait boolean DEFAULT true) RETURNS boolean
+CREATE FUNCTION pgrollup_internal.detach_capture(p_module text) RETURNS void
     LANGUAGE plpgsql
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
+DECLARE
+    v_trigger record;
 BEGIN
-    -- transaction-scoped: released when the caller's transaction ends, also on error
-    IF p_wait THEN
-        PERFORM pg_catalog.pg_advisory_xact_lock(1885827701, pg_catalog.hashtext(p_module));
-        RETURN true;
-    END IF;
-    RETURN pg_catalog.pg_try_advisory_xact_lock(1885827701, pg_catalog.hashtext(p_module));
+    -- every trigger of the module's declared names and functions, and the core's partition
+    -- TRUNCATE triggers for this module, on whatever relation it is (partitions and detached tables
+    -- included)
+    FOR v_trigger IN
+        SELECT DISTINCT c.trigger_name, pg_catalog.to_regprocedure(c.function_name || '()') AS fn
+          FROM pgrollup_internal.capture_triggers AS c WHERE c.module = p_module
+    LOOP
+        IF v_trigger.fn IS NOT NULL THEN
+            PERFORM pgrollup_internal.drop_triggers_of(v_trigger.fn, v_trigger.trigger_name);
+        END IF;
+    END LOOP;
+    FOR v_trigger IN
+        SELECT t.tgname, t.tgrelid::regclass AS rel
+          FROM pg_catalog.pg_trigger AS t
+         WHERE t.tgfoid = 'pgrollup_internal.capture_partition_truncate()'::regprocedure
+           AND pg_catalog.split_part(pg_catalog.encode(t.tgargs, 'escape'), '\000', 1) = p_module
+    LOOP
+        EXECUTE pg_catalog.format('DROP TRIGGER IF EXISTS %I ON %s', v_trigger.tgname, v_trigger.rel);
+    END LOOP;
+    DELETE FROM pgrollup_internal.source_partitions AS p WHERE p.module = p_module;
+    DELETE FROM pgrollup_internal.partition_restates AS r WHERE r.module = p_module;
 END;
 $$;
 
-COMMENT ON FUNCTION pgrollup_internal.lock_module(p_module text, p_wait boolean) IS 'Takes the per-module maintenance lock (transaction advisory lock) held by refresh and backfill; with p_wait false returns false instead of waiting.';
+COMMENT ON FUNCTION pgrollup_internal.detach_capture(p_module text) IS 'Drops every capture trigger of a module (declared in pgrollup_internal.capture_triggers, and the core''s partition TRUNCATE triggers for it) from source tables, partitions and detached tables, and forgets the covered partitions.';
+
+CREATE FUNCTION pgrollup_internal.drop_triggers_of(p_function regprocedure, p_name text DEFAULT NULL::text, p_partitions_only boolean DEFAULT false) RETURNS bigint
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+DECLARE
+    v_trigger record;
+    v_n bigint := 0;
+BEGIN
+    -- every trigger calling p_function (named p_name, when given; on partitions only, when asked),
+    -- on whatever relation it is
+    FOR v_trigger IN
+        SELECT t.tgname, t.tgrelid::regclass AS rel
+          FROM pg_catalog.pg_trigger AS t
+          JOIN pg_catalog.pg_class AS c ON c.oid = t.tgrelid
+         WHERE t.tgfoid = p_function AND NOT t.tgisinternal
+           AND (p_name IS NULL OR t.tgname = p_name)
+           AND (NOT p_partitions_only OR c.relispartition)
+         ORDER BY t.tgrelid, t.tgname
+    LOOP
+        EXECUTE pg_catalog.format('DROP TRIGGER IF EXISTS %I ON %s', v_trigger.tgname, v_trigger.rel);
+        v_n := v_n + 1;
+    END LOOP;
+    RETURN v_n;
+END;
+$$;
+
+COMMENT ON FUNCTION pgrollup_internal.drop_triggers_of(p_function regprocedure, p_name text, p_partitions_only boolean) IS 'Drops the triggers that call a function (optionally only those of one name, or only on partitions) from every relation; returns how many. Used by the modules'' attach and detach hooks.';
+
+CREATE FUNCTION pgrollup_internal.lock_module(p_module text, p_wait boolean DEFAULT true) RETURNS boolean
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+DECLARE
+    v_module text;
+BEGIN
+    -- A row lock on the module's row of pgrollup's own registry (no advisory-lock keys: those are
+    -- one namespace shared by every role, so any role that can connect could take them and block
+    -- every refresh). Only roles that may update pgrollup_internal.modules can take this lock,
+    -- hence SECURITY DEFINER. Transaction-scoped: released when the caller's transaction ends,
+    -- also on error. A module without a row (never installed) has nothing to serialize.
+    IF p_wait THEN
+        PERFORM 1 FROM pgrollup_internal.modules AS m WHERE m.module = p_module FOR UPDATE;
+        RETURN true;
+    END IF;
+    SELECT m.module INTO v_module FROM pgrollup_internal.modules AS m
+     WHERE m.module = p_module FOR UPDATE SKIP LOCKED;
+    IF FOUND THEN
+        RETURN true;
+    END IF;
+    RETURN NOT EXISTS (SELECT 1 FROM pgrollup_internal.modules AS m WHERE m.module = p_module);
+END;
+$$;
+
+COMMENT ON FUNCTION pgrollup_internal.lock_module(p_module text, p_wait boolean) IS 'Takes the per-module maintenance lock held by refresh, backfill and mode switches: a row lock (FOR UPDATE) on the module''s row of pgrollup_internal.modules, which no role outside pgrollup can take; transaction-scoped. With p_wait false returns false instead of waiting.';
 
 CREATE FUNCTION pgrollup_internal.messaging_add_events() RETURNS bigint
     LANGUAGE plpgsql
@@ -1144,7 +1634,8 @@ BEGIN
       JOIN pgrollup_internal.msg_state AS s ON s.message_id = f.message_id
       JOIN "public".message_events AS e ON e.id = f.event_id
       JOIN pgrollup.message_event_metrics AS r ON r.event_type = e.event_type
-     WHERE e.message_id = f.message_id;
+     WHERE e.message_id = f.message_id
+       AND e.occurred_at IS NOT NULL;   -- (an event updated to NULL since: its update restates the message)
 
     -- 2. per message: the new counts, the earliest new open and click
     DROP TABLE IF EXISTS pg_temp.pgr_msg_fast_msg;
@@ -1349,12 +1840,31 @@ CREATE FUNCTION pgrollup_internal.messaging_attach() RETURNS void
     AS $$
 DECLARE
     v_schema  text;
-    v_spec    record;
-    v_rel     regclass;
     v_trigger record;
 BEGIN
     SELECT m.source_schema INTO v_schema FROM pgrollup_internal.modules AS m WHERE m.module = 'messaging';
-    -- triggers left on tables of another schema (reinstall with another --source-schema), or any in MV mode
+    -- what capture needs (incremental mode), declared for the core: it covers partitions created
+    -- or attached later at every refresh and reports missing or disabled triggers in rollup_health
+    DELETE FROM pgrollup_internal.capture_triggers AS c WHERE c.module = 'messaging';
+    INSERT INTO pgrollup_internal.capture_triggers
+           (module, table_name, trigger_name, event, function_name, old_table, new_table, modes, root_only)
+    SELECT 'messaging', s.tbl, t.name, t.event, 'pgrollup_internal.' || CASE WHEN t.event = 'TRUNCATE' THEN 'messaging_capture_truncate' ELSE s.fn END,
+           t.old_table, t.new_table, ARRAY['incremental'], t.event = 'TRUNCATE'
+      FROM (VALUES ('outbound_messages', 'messaging_capture_message'),
+                   ('message_events', 'messaging_capture_event'),
+                   ('campaign_transitions', 'messaging_capture_transition')) AS s(tbl, fn)
+     CROSS JOIN (VALUES ('pgrollup_messaging_insert', 'INSERT', NULL, 'pgr_new'),
+                        ('pgrollup_messaging_update', 'UPDATE', 'pgr_old', 'pgr_new'),
+                        ('pgrollup_messaging_delete', 'DELETE', 'pgr_old', NULL),
+                        ('pgrollup_messaging_truncate', 'TRUNCATE', NULL, NULL)) AS t(name, event, old_table, new_table);
+    -- a partition's TRUNCATE, DETACH or DROP restates the tenants it held (not everything)
+    UPDATE pgrollup_internal.modules AS m
+       SET slices_function = 'pgrollup_internal.messaging_partition_slices',
+           restate_function = 'pgrollup_internal.messaging_restate_slices'
+     WHERE m.module = 'messaging';
+
+    -- triggers left on tables of another schema (reinstall with another --source-schema), or any in
+    -- MV mode; the full TRUNCATE rebuild trigger only on the source tables themselves
     FOR v_trigger IN
         SELECT t.tgname, t.tgrelid::regclass AS rel
           FROM pg_catalog.pg_trigger AS t
@@ -1364,47 +1874,23 @@ BEGIN
                             'pgrollup_internal.messaging_capture_event()'::regprocedure,
                             'pgrollup_internal.messaging_capture_transition()'::regprocedure,
                             'pgrollup_internal.messaging_capture_truncate()'::regprocedure)
-           AND (n.nspname IS DISTINCT FROM v_schema OR pgrollup_internal.messaging_mode() <> 'incremental')
+           AND (n.nspname IS DISTINCT FROM v_schema OR pgrollup_internal.messaging_mode() <> 'incremental'
+                OR (t.tgfoid = 'pgrollup_internal.messaging_capture_truncate()'::regprocedure AND c.relispartition))
     LOOP
         EXECUTE pg_catalog.format('DROP TRIGGER IF EXISTS %I ON %s', v_trigger.tgname, v_trigger.rel);
     END LOOP;
     IF pgrollup_internal.messaging_mode() <> 'incremental' THEN
+        PERFORM pgrollup_internal.detach_capture('messaging');
         RETURN;
     END IF;
-    FOR v_spec IN
-        SELECT s.tbl, s.fn, r.relid
-          FROM (VALUES ('outbound_messages', 'messaging_capture_message'),
-                       ('message_events', 'messaging_capture_event'),
-                       ('campaign_transitions', 'messaging_capture_transition')) AS s(tbl, fn)
-          -- the table itself and, when it is partitioned, every partition: statement triggers fire
-          -- for the table a statement names, so writes aimed at a partition directly are captured too
-          CROSS JOIN LATERAL (
-                SELECT pg_catalog.format('%I.%I', v_schema, s.tbl)::regclass AS relid, 0 AS level
-                UNION
-                SELECT p.relid, p.level
-                  FROM pg_catalog.pg_partition_tree(pg_catalog.format('%I.%I', v_schema, s.tbl)::regclass) AS p
-                 WHERE p.level > 0) AS r
-         WHERE (SELECT c.relkind FROM pg_catalog.pg_class AS c WHERE c.oid = r.relid) IN ('r', 'p')
-         ORDER BY r.level, r.relid
-    LOOP
-        v_rel := v_spec.relid;
-        IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_trigger AS t WHERE t.tgrelid = v_rel AND t.tgname = 'pgrollup_messaging_insert') THEN
-            EXECUTE pg_catalog.format('CREATE TRIGGER pgrollup_messaging_insert AFTER INSERT ON %s REFERENCING NEW TABLE AS pgr_new FOR EACH STATEMENT EXECUTE FUNCTION pgrollup_internal.%I()', v_rel, v_spec.fn);
-        END IF;
-        IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_trigger AS t WHERE t.tgrelid = v_rel AND t.tgname = 'pgrollup_messaging_update') THEN
-            EXECUTE pg_catalog.format('CREATE TRIGGER pgrollup_messaging_update AFTER UPDATE ON %s REFERENCING OLD TABLE AS pgr_old NEW TABLE AS pgr_new FOR EACH STATEMENT EXECUTE FUNCTION pgrollup_internal.%I()', v_rel, v_spec.fn);
-        END IF;
-        IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_trigger AS t WHERE t.tgrelid = v_rel AND t.tgname = 'pgrollup_messaging_delete') THEN
-            EXECUTE pg_catalog.format('CREATE TRIGGER pgrollup_messaging_delete AFTER DELETE ON %s REFERENCING OLD TABLE AS pgr_old FOR EACH STATEMENT EXECUTE FUNCTION pgrollup_internal.%I()', v_rel, v_spec.fn);
-        END IF;
-        IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_trigger AS t WHERE t.tgrelid = v_rel AND t.tgname = 'pgrollup_messaging_truncate') THEN
-            EXECUTE pg_catalog.format('CREATE TRIGGER pgrollup_messaging_truncate AFTER TRUNCATE ON %s FOR EACH STATEMENT EXECUTE FUNCTION pgrollup_internal.messaging_capture_truncate()', v_rel);
-        END IF;
-    END LOOP;
+    -- the three source tables and, when partitioned, every partition at any depth: statement
+    -- triggers fire for the table a statement names, so writes aimed at a partition directly are
+    -- captured too
+    PERFORM pgrollup_internal.attach_capture('messaging');
 END;
 $$;
 
-COMMENT ON FUNCTION pgrollup_internal.messaging_attach() IS 'messaging attach hook: in incremental mode creates the statement-level capture triggers (insert, update, delete with transition tables; truncate) on the three source tables and, when partitioned, on each of their partitions, idempotently; in materialized_view mode makes sure none are left.';
+COMMENT ON FUNCTION pgrollup_internal.messaging_attach() IS 'messaging attach hook: declares the capture triggers and partition hooks to the core; in incremental mode creates the statement-level capture triggers (insert, update, delete with transition tables; truncate) on the three source tables and on every partition of them (a partition''s TRUNCATE is covered by the core''s pgrollup_partition_truncate trigger), idempotently; in materialized_view mode makes sure none are left.';
 
 CREATE FUNCTION pgrollup_internal.messaging_backfill_keys(p_tenant_id bigint, p_from date, p_to date) RETURNS bigint
     LANGUAGE plpgsql
@@ -1484,11 +1970,22 @@ CREATE FUNCTION pgrollup_internal.messaging_capture_event() RETURNS trigger
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
 BEGIN
-    -- only events whose type is mapped can change a rollup (registry edits are followed by a backfill)
+    -- do no harm: when a column this trigger reads was renamed, dropped or retyped, the problem is
+    -- recorded and the application's statement goes through (health turns critical; the repair is
+    -- to fix the column or re-run install, then backfill)
+    IF pgrollup_internal.capture_skipped('messaging', 'message_events', TG_RELID) THEN
+        RETURN NULL;
+    END IF;
+    -- only events whose type is mapped can change a rollup (registry edits are followed by a backfill).
+    -- Events without a message_id are logged as a row with message_id NULL and their ids: the
+    -- refresh counts them as set aside (and forgets them once they are fixed or deleted).
     IF TG_OP = 'INSERT' THEN
         -- one row per message with the ids of its new events: a refresh can add just those events
+        -- (not when one has no occurred_at: the message is restated, which sets that event aside)
         INSERT INTO pgrollup_internal.msg_changes (message_id, event_ids)
-        SELECT n.message_id, pg_catalog.array_agg(n.id)
+        SELECT n.message_id,
+               CASE WHEN n.message_id IS NULL OR pg_catalog.bool_and(n.occurred_at IS NOT NULL)
+                    THEN pg_catalog.array_agg(n.id) END
           FROM pgr_new AS n
          WHERE EXISTS (SELECT 1 FROM pgrollup.message_event_metrics AS r WHERE r.event_type = n.event_type)
          GROUP BY n.message_id;
@@ -1498,30 +1995,45 @@ BEGIN
           FROM pgr_new AS n LEFT JOIN pgr_old AS o ON o.id = n.id
          WHERE (o.id IS NULL
                 OR ROW(o.message_id, o.event_type, o.occurred_at) IS DISTINCT FROM ROW(n.message_id, n.event_type, n.occurred_at))
+           AND n.message_id IS NOT NULL
            AND EXISTS (SELECT 1 FROM pgrollup.message_event_metrics AS r WHERE r.event_type = n.event_type)
         UNION
         SELECT o.message_id
           FROM pgr_old AS o LEFT JOIN pgr_new AS n ON n.id = o.id
          WHERE (n.id IS NULL
                 OR ROW(o.message_id, o.event_type, o.occurred_at) IS DISTINCT FROM ROW(n.message_id, n.event_type, n.occurred_at))
+           AND o.message_id IS NOT NULL
            AND EXISTS (SELECT 1 FROM pgrollup.message_event_metrics AS r WHERE r.event_type = o.event_type);
+        INSERT INTO pgrollup_internal.msg_changes (message_id, event_ids)
+        SELECT NULL, pg_catalog.array_agg(x.id)
+          FROM (SELECT n.id FROM pgr_new AS n WHERE n.message_id IS NULL
+                UNION
+                SELECT o.id FROM pgr_old AS o WHERE o.message_id IS NULL) AS x
+        HAVING pg_catalog.count(*) > 0;
     ELSIF TG_OP = 'DELETE' THEN
-        INSERT INTO pgrollup_internal.msg_changes (message_id)
-        SELECT DISTINCT o.message_id
+        INSERT INTO pgrollup_internal.msg_changes (message_id, event_ids)
+        SELECT o.message_id, CASE WHEN o.message_id IS NULL THEN pg_catalog.array_agg(o.id) END
           FROM pgr_old AS o
-         WHERE EXISTS (SELECT 1 FROM pgrollup.message_event_metrics AS r WHERE r.event_type = o.event_type);
+         WHERE EXISTS (SELECT 1 FROM pgrollup.message_event_metrics AS r WHERE r.event_type = o.event_type)
+         GROUP BY o.message_id;
     END IF;
     RETURN NULL;
 END;
 $$;
 
-COMMENT ON FUNCTION pgrollup_internal.messaging_capture_event() IS 'Capture trigger (statement level, transition tables) on message_events: appends the message ids of inserted, deleted and materially updated mapped events to the messaging change log (for inserts, one row per message with the ids of its new events).';
+COMMENT ON FUNCTION pgrollup_internal.messaging_capture_event() IS 'Capture trigger (statement level, transition tables) on message_events and its partitions: appends the message ids of inserted, deleted and materially updated mapped events to the messaging change log (for inserts, one row per message with the ids of its new events; events without a message_id as one row with message_id NULL and their ids). When a column it reads has drifted it records a capture failure instead and never fails the statement.';
 
 CREATE FUNCTION pgrollup_internal.messaging_capture_message() RETURNS trigger
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
 BEGIN
+    -- do no harm: when a column this trigger reads was renamed, dropped or retyped, the problem is
+    -- recorded and the application's statement goes through (health turns critical; the repair is
+    -- to fix the column or re-run install, then backfill)
+    IF pgrollup_internal.capture_skipped('messaging', 'outbound_messages', TG_RELID) THEN
+        RETURN NULL;
+    END IF;
     -- statement-level, transition tables pgr_new / pgr_old; append-only (writers never wait on each other)
     IF TG_OP = 'INSERT' THEN
         INSERT INTO pgrollup_internal.msg_changes (message_id)
@@ -1545,13 +2057,19 @@ BEGIN
 END;
 $$;
 
-COMMENT ON FUNCTION pgrollup_internal.messaging_capture_message() IS 'Capture trigger (statement level, transition tables) on outbound_messages: appends the ids of inserted, deleted and materially updated messages to the messaging change log.';
+COMMENT ON FUNCTION pgrollup_internal.messaging_capture_message() IS 'Capture trigger (statement level, transition tables) on outbound_messages and its partitions: appends the ids of inserted, deleted and materially updated messages to the messaging change log. When a column it reads has drifted it records a capture failure instead and never fails the statement.';
 
 CREATE FUNCTION pgrollup_internal.messaging_capture_transition() RETURNS trigger
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
 BEGIN
+    -- do no harm: when a column this trigger reads was renamed, dropped or retyped, the problem is
+    -- recorded and the application's statement goes through (health turns critical; the repair is
+    -- to fix the column or re-run install, then backfill)
+    IF pgrollup_internal.capture_skipped('messaging', 'campaign_transitions', TG_RELID) THEN
+        RETURN NULL;
+    END IF;
     IF TG_OP = 'INSERT' THEN
         INSERT INTO pgrollup_internal.msg_changes (transition_id)
         SELECT DISTINCT n.id FROM pgr_new AS n;
@@ -1574,7 +2092,7 @@ BEGIN
 END;
 $$;
 
-COMMENT ON FUNCTION pgrollup_internal.messaging_capture_transition() IS 'Capture trigger (statement level, transition tables) on campaign_transitions: appends the ids of inserted, deleted and updated transitions to the messaging change log.';
+COMMENT ON FUNCTION pgrollup_internal.messaging_capture_transition() IS 'Capture trigger (statement level, transition tables) on campaign_transitions and its partitions: appends the ids of inserted, deleted and updated transitions to the messaging change log. When a column it reads has drifted it records a capture failure instead and never fails the statement.';
 
 CREATE FUNCTION pgrollup_internal.messaging_capture_truncate() RETURNS trigger
     LANGUAGE plpgsql SECURITY DEFINER
@@ -1588,6 +2106,41 @@ END;
 $$;
 
 COMMENT ON FUNCTION pgrollup_internal.messaging_capture_truncate() IS 'Capture trigger for TRUNCATE of a messaging source table: asks the next refresh for a full rebuild.';
+
+CREATE FUNCTION pgrollup_internal.messaging_check_orphans(p_event_ids bigint[]) RETURNS bigint
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+DECLARE
+    v_n bigint;
+BEGIN
+    IF p_event_ids IS NULL THEN
+        DELETE FROM pgrollup_internal.msg_set_aside AS a
+         WHERE a.source_table = 'message_events' AND a.reason = 'message_events.message_id is NULL';
+        INSERT INTO pgrollup_internal.msg_set_aside (source_table, row_id, message_id, reason)
+        SELECT 'message_events', e.id, NULL, 'message_events.message_id is NULL'
+          FROM "public".message_events AS e
+         WHERE e.message_id IS NULL
+           AND EXISTS (SELECT 1 FROM pgrollup.message_event_metrics AS r WHERE r.event_type = e.event_type)
+        ON CONFLICT (source_table, row_id, reason) DO NOTHING;
+    ELSE
+        DELETE FROM pgrollup_internal.msg_set_aside AS a
+         WHERE a.source_table = 'message_events' AND a.reason = 'message_events.message_id is NULL'
+           AND a.row_id = ANY (p_event_ids);
+        INSERT INTO pgrollup_internal.msg_set_aside (source_table, row_id, message_id, reason)
+        SELECT 'message_events', e.id, NULL, 'message_events.message_id is NULL'
+          FROM "public".message_events AS e
+         WHERE e.id = ANY (p_event_ids)
+           AND e.message_id IS NULL
+           AND EXISTS (SELECT 1 FROM pgrollup.message_event_metrics AS r WHERE r.event_type = e.event_type)
+        ON CONFLICT (source_table, row_id, reason) DO NOTHING;
+    END IF;
+    GET DIAGNOSTICS v_n = ROW_COUNT;
+    RETURN v_n;
+END;
+$$;
+
+COMMENT ON FUNCTION pgrollup_internal.messaging_check_orphans(p_event_ids bigint[]) IS 'Re-examines message_events rows without a message_id (the listed ids, or all when NULL): the mapped ones are recorded as set aside in msg_set_aside, fixed or deleted ones leave it. Callers hold the module lock.';
 
 CREATE FUNCTION pgrollup_internal.messaging_create_mvs() RETURNS void
     LANGUAGE plpgsql
@@ -1723,23 +2276,40 @@ CREATE FUNCTION pgrollup_internal.messaging_detach() RETURNS void
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
 DECLARE
-    v_trigger record;
+    v_fn regprocedure;
 BEGIN
-    FOR v_trigger IN
-        SELECT t.tgname, t.tgrelid::regclass AS rel
-          FROM pg_catalog.pg_trigger AS t
-         WHERE t.tgfoid IN ('pgrollup_internal.messaging_capture_message()'::regprocedure,
-                            'pgrollup_internal.messaging_capture_event()'::regprocedure,
-                            'pgrollup_internal.messaging_capture_transition()'::regprocedure,
-                            'pgrollup_internal.messaging_capture_truncate()'::regprocedure)
-         ORDER BY t.tgrelid, t.tgname
+    FOREACH v_fn IN ARRAY ARRAY['pgrollup_internal.messaging_capture_message()'::regprocedure,
+                                'pgrollup_internal.messaging_capture_event()'::regprocedure,
+                                'pgrollup_internal.messaging_capture_transition()'::regprocedure,
+                                'pgrollup_internal.messaging_capture_truncate()'::regprocedure]
     LOOP
-        EXECUTE pg_catalog.format('DROP TRIGGER IF EXISTS %I ON %s', v_trigger.tgname, v_trigger.rel);
+        PERFORM pgrollup_internal.drop_triggers_of(v_fn);
     END LOOP;
+    -- the core's partition TRUNCATE triggers and its record of covered partitions
+    IF pg_catalog.to_regprocedure('pgrollup_internal.detach_capture(text)') IS NOT NULL THEN
+        PERFORM pgrollup_internal.detach_capture('messaging');
+    END IF;
 END;
 $$;
 
-COMMENT ON FUNCTION pgrollup_internal.messaging_detach() IS 'messaging detach hook: drops every capture trigger the module put on source tables.';
+COMMENT ON FUNCTION pgrollup_internal.messaging_detach() IS 'messaging detach hook: drops every capture trigger the module put on source tables and partitions (and the core''s partition TRUNCATE triggers for it).';
+
+CREATE FUNCTION pgrollup_internal.messaging_drift() RETURNS text
+    LANGUAGE sql STABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+    -- drift of the three source tables (not of their partitions: a partition always has its
+    -- parent's columns); a dropped table is drift too
+    SELECT pg_catalog.string_agg(COALESCE(pgrollup_internal.source_drift('messaging', t.tbl, r.relid),
+                                          CASE WHEN r.relid IS NULL THEN pg_catalog.format('table %I.%I is missing', m.source_schema, t.tbl) END),
+                                 '; ' ORDER BY t.tbl)
+      FROM pgrollup_internal.modules AS m
+     CROSS JOIN (VALUES ('campaign_transitions'), ('message_events'), ('outbound_messages')) AS t(tbl)
+     CROSS JOIN LATERAL (SELECT pg_catalog.to_regclass(pg_catalog.format('%I.%I', m.source_schema, t.tbl))::oid AS relid) AS r
+     WHERE m.module = 'messaging';
+$$;
+
+COMMENT ON FUNCTION pgrollup_internal.messaging_drift() IS 'Column drift of the messaging source tables (pgrollup_internal.source_drift of each, or a missing table), NULL when none.';
 
 CREATE FUNCTION pgrollup_internal.messaging_drop_mvs() RETURNS void
     LANGUAGE plpgsql
@@ -1805,6 +2375,62 @@ $$;
 
 COMMENT ON FUNCTION pgrollup_internal.messaging_mode() IS 'Current messaging mode: incremental (capture triggers, change log) or materialized_view.';
 
+CREATE FUNCTION pgrollup_internal.messaging_note_set_aside() RETURNS bigint
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+DECLARE
+    v_total bigint;
+BEGIN
+    DELETE FROM pgrollup_internal.rows_set_aside AS r
+     WHERE r.module = 'messaging'
+       AND NOT EXISTS (SELECT 1 FROM pgrollup_internal.msg_set_aside AS a WHERE a.reason = r.reason);
+    INSERT INTO pgrollup_internal.rows_set_aside AS r (module, reason, rows, first_seen, last_seen)
+    SELECT 'messaging', a.reason, pg_catalog.count(*), pg_catalog.min(a.seen_at), pg_catalog.now()
+      FROM pgrollup_internal.msg_set_aside AS a
+     GROUP BY a.reason
+    ON CONFLICT (module, reason) DO UPDATE
+       SET rows = excluded.rows, first_seen = excluded.first_seen,
+           last_seen = CASE WHEN r.rows = excluded.rows THEN r.last_seen ELSE excluded.last_seen END;
+    SELECT COALESCE(pg_catalog.sum(r.rows), 0)::bigint INTO v_total
+      FROM pgrollup_internal.rows_set_aside AS r WHERE r.module = 'messaging';
+    RETURN v_total;
+END;
+$$;
+
+COMMENT ON FUNCTION pgrollup_internal.messaging_note_set_aside() IS 'Writes the messaging rows currently set aside (msg_set_aside), counted per reason, to pgrollup_internal.rows_set_aside; returns their total. Called at the end of every refresh and backfill.';
+
+CREATE FUNCTION pgrollup_internal.messaging_partition_slices(p_table text, p_relid oid) RETURNS jsonb
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $_$
+DECLARE
+    v_slices jsonb;
+BEGIN
+    IF p_table = 'message_events' THEN
+        EXECUTE pg_catalog.format(
+            'SELECT pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object(''key'', x.tenant_id) ORDER BY x.tenant_id)
+               FROM (SELECT s.tenant_id FROM %1$s AS e JOIN pgrollup_internal.msg_state AS s ON s.message_id = e.message_id
+                     UNION
+                     SELECT o.tenant_id::bigint FROM %1$s AS e JOIN %2$I.outbound_messages AS o ON o.id = e.message_id
+                      WHERE o.tenant_id IS NOT NULL) AS x',
+            p_relid::regclass, (SELECT m.source_schema FROM pgrollup_internal.modules AS m WHERE m.module = 'messaging'))
+           INTO v_slices;
+    ELSIF p_table IN ('outbound_messages', 'campaign_transitions') THEN
+        EXECUTE pg_catalog.format(
+            'SELECT pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object(''key'', x.tenant_id) ORDER BY x.tenant_id)
+               FROM (SELECT DISTINCT t.tenant_id::bigint AS tenant_id FROM %s AS t WHERE t.tenant_id IS NOT NULL) AS x',
+            p_relid::regclass)
+           INTO v_slices;
+    ELSE
+        RETURN NULL;
+    END IF;
+    RETURN COALESCE(v_slices, '[]'::jsonb);
+END;
+$_$;
+
+COMMENT ON FUNCTION pgrollup_internal.messaging_partition_slices(p_table text, p_relid oid) IS 'messaging slices hook: the tenants the rows of one source table member (partition or detached table) count toward, as a jsonb array of {"key": tenant_id}.';
+
 CREATE FUNCTION pgrollup_internal.messaging_rebuild() RETURNS bigint
     LANGUAGE plpgsql
     SET search_path TO 'pg_catalog', 'pg_temp'
@@ -1820,6 +2446,8 @@ BEGIN
     DELETE FROM pgrollup_internal.msg_tenant_daily;
     DELETE FROM pgrollup_internal.msg_contrib;
     DELETE FROM pgrollup_internal.msg_state;
+    DELETE FROM pgrollup_internal.msg_set_aside AS a WHERE a.source_table <> 'campaign_transitions';
+    PERFORM pgrollup_internal.messaging_check_orphans(NULL);
     PERFORM pgrollup_internal.messaging_keys_table();
     INSERT INTO pg_temp.pgr_msg_keys (message_id)
     SELECT o.id FROM "public".outbound_messages AS o;
@@ -1838,11 +2466,21 @@ CREATE FUNCTION pgrollup_internal.messaging_refresh() RETURNS bigint
     AS $$
 DECLARE
     v_changes bigint;
+    v_drift   text;
 BEGIN
     IF pgrollup_internal.messaging_mode() = 'materialized_view' THEN
         DELETE FROM pgrollup_internal.msg_changes;   -- nothing is tracked in this mode
         PERFORM pgrollup_internal.messaging_refresh_mvs();
         RETURN 0;
+    END IF;
+
+    -- a source column messaging reads was renamed, dropped or retyped: fail loudly (the change log
+    -- stays; health names the column; the repair is to fix it, re-run install and backfill)
+    v_drift := pgrollup_internal.messaging_drift();
+    IF v_drift IS NOT NULL THEN
+        RAISE EXCEPTION USING ERRCODE = '42703',
+            MESSAGE = pg_catalog.format('messaging source drift: %s', v_drift),
+            HINT = 'Fix the column (or re-run pgrollup install after the application migration), then run pgrollup.backfill_messaging().';
     END IF;
 
     -- consume the change log in one snapshot: rows committed after this statement stay for the next run
@@ -1860,9 +2498,20 @@ BEGIN
     END IF;
 
     IF EXISTS (SELECT 1 FROM pg_temp.pgr_msg_log AS l
-                WHERE l.message_id IS NULL AND l.transition_id IS NULL AND l.tenant_id IS NULL) THEN
+                WHERE l.message_id IS NULL AND l.transition_id IS NULL AND l.tenant_id IS NULL
+                  AND l.event_ids IS NULL) THEN
         PERFORM pgrollup_internal.messaging_rebuild();   -- after install, TRUNCATE, mode switch
+        PERFORM pgrollup_internal.messaging_note_set_aside();
         RETURN v_changes;
+    END IF;
+
+    -- events without a message_id (inserted, or updated / deleted from or to one): set aside or cleared
+    IF EXISTS (SELECT 1 FROM pg_temp.pgr_msg_log AS l WHERE l.message_id IS NULL AND l.event_ids IS NOT NULL) THEN
+        PERFORM pgrollup_internal.messaging_check_orphans(
+            ARRAY(SELECT DISTINCT u.event_id
+                    FROM pg_temp.pgr_msg_log AS l
+                   CROSS JOIN LATERAL pg_catalog.unnest(l.event_ids) AS u(event_id)
+                   WHERE l.message_id IS NULL AND l.event_ids IS NOT NULL));
     END IF;
 
     PERFORM pgrollup_internal.messaging_sync_transitions(
@@ -1887,10 +2536,11 @@ BEGIN
     SELECT DISTINCT l.message_id, u.event_id
       FROM pg_temp.pgr_msg_log AS l
      CROSS JOIN LATERAL pg_catalog.unnest(l.event_ids) AS u(event_id)
-     WHERE l.event_ids IS NOT NULL
+     WHERE l.event_ids IS NOT NULL AND l.message_id IS NOT NULL
        AND NOT EXISTS (SELECT 1 FROM pg_temp.pgr_msg_keys AS k WHERE k.message_id = l.message_id);
     PERFORM pgrollup_internal.messaging_add_events();
     PERFORM pgrollup_internal.messaging_restate();
+    PERFORM pgrollup_internal.messaging_note_set_aside();
     RETURN v_changes;
 END;
 $$;
@@ -1965,13 +2615,18 @@ BEGIN
           FROM pg_temp.pgr_msg_keys AS k
           JOIN "public".outbound_messages AS o ON o.id = k.message_id
           LEFT JOIN pgrollup_internal.msg_tenants AS z ON z.tenant_id = o.tenant_id
+         -- do no harm: a message without tenant, contact or channel cannot be attributed; it is
+         -- set aside (step 8) and counts toward nothing, its events neither, until it is fixed
+         WHERE o.tenant_id IS NOT NULL AND o.contact_id IS NOT NULL AND o.channel IS NOT NULL
     )
     SELECT m.message_id, m.tenant_id, m.campaign_id, m.contact_id, m.channel, m.sent_at, m.timezone,
-           NULL::text AS metric, NULL::timestamptz AS at
+           NULL::text AS metric, NULL::timestamptz AS at, NULL::bigint AS event_id
       FROM m
     UNION ALL
+    -- (a mapped event without occurred_at stays here with at NULL: it counts toward nothing and is
+    -- set aside in step 8)
     SELECT m.message_id, m.tenant_id, m.campaign_id, m.contact_id, m.channel, m.sent_at, m.timezone,
-           r.metric, pgrollup_internal.utc(e.occurred_at)
+           r.metric, pgrollup_internal.utc(e.occurred_at), e.id::bigint
       FROM m
       JOIN "public".message_events AS e ON e.message_id = m.message_id
       JOIN pgrollup.message_event_metrics AS r ON r.event_type = e.event_type;
@@ -1980,11 +2635,11 @@ BEGIN
     DROP TABLE IF EXISTS pg_temp.pgr_msg_new_state;
     CREATE TEMP TABLE pgr_msg_new_state ON COMMIT DROP AS
     SELECT p.message_id, p.tenant_id, p.campaign_id, p.contact_id, p.channel, p.sent_at, p.timezone,
-           pg_catalog.count(*) FILTER (WHERE p.metric = 'delivered')    AS delivered,
-           pg_catalog.count(*) FILTER (WHERE p.metric = 'opens')        AS opens,
-           pg_catalog.count(*) FILTER (WHERE p.metric = 'clicks')       AS clicks,
-           pg_catalog.count(*) FILTER (WHERE p.metric = 'bounces')      AS bounces,
-           pg_catalog.count(*) FILTER (WHERE p.metric = 'unsubscribes') AS unsubscribes,
+           pg_catalog.count(*) FILTER (WHERE p.metric = 'delivered' AND p.at IS NOT NULL)    AS delivered,
+           pg_catalog.count(*) FILTER (WHERE p.metric = 'opens' AND p.at IS NOT NULL)        AS opens,
+           pg_catalog.count(*) FILTER (WHERE p.metric = 'clicks' AND p.at IS NOT NULL)       AS clicks,
+           pg_catalog.count(*) FILTER (WHERE p.metric = 'bounces' AND p.at IS NOT NULL)      AS bounces,
+           pg_catalog.count(*) FILTER (WHERE p.metric = 'unsubscribes' AND p.at IS NOT NULL) AS unsubscribes,
            pg_catalog.min(p.at) FILTER (WHERE p.metric = 'opens')       AS first_opened_at,
            pg_catalog.min(p.at) FILTER (WHERE p.metric = 'clicks')      AS first_clicked_at
       FROM pg_temp.pgr_msg_pts AS p
@@ -1999,7 +2654,7 @@ BEGIN
           FROM pg_temp.pgr_msg_new_state AS s WHERE s.sent_at IS NOT NULL
         UNION ALL
         SELECT p.message_id, p.tenant_id, p.campaign_id, p.contact_id, p.channel, p.timezone, p.at, p.metric
-          FROM pg_temp.pgr_msg_pts AS p WHERE p.metric IS NOT NULL
+          FROM pg_temp.pgr_msg_pts AS p WHERE p.metric IS NOT NULL AND p.at IS NOT NULL
         UNION ALL
         SELECT s.message_id, s.tenant_id, s.campaign_id, s.contact_id, s.channel, s.timezone,
                s.first_opened_at, 'unique_opens'
@@ -2067,11 +2722,53 @@ BEGIN
        SET event_ids = NULL
       FROM pg_temp.pgr_msg_keys AS k
      WHERE c.message_id = k.message_id AND c.event_ids IS NOT NULL;
+
+    -- 8. the rows of these messages that count toward nothing because a column is NULL: set aside
+    -- (recorded per source row, summarized into pgrollup_internal.rows_set_aside by the caller)
+    DELETE FROM pgrollup_internal.msg_set_aside AS a
+     USING pg_temp.pgr_msg_keys AS k
+     WHERE a.message_id = k.message_id;
+    INSERT INTO pgrollup_internal.msg_set_aside (source_table, row_id, message_id, reason)
+    SELECT 'outbound_messages', o.id, o.id, v.reason
+      FROM pg_temp.pgr_msg_keys AS k
+      JOIN "public".outbound_messages AS o ON o.id = k.message_id
+     CROSS JOIN LATERAL (VALUES (o.tenant_id IS NULL, 'outbound_messages.tenant_id is NULL'),
+                                (o.contact_id IS NULL, 'outbound_messages.contact_id is NULL'),
+                                (o.channel IS NULL, 'outbound_messages.channel is NULL')) AS v(bad, reason)
+     WHERE (o.tenant_id IS NULL OR o.contact_id IS NULL OR o.channel IS NULL) AND v.bad
+    UNION ALL
+    SELECT 'message_events', p.event_id, p.message_id, 'message_events.occurred_at is NULL'
+      FROM pg_temp.pgr_msg_pts AS p
+     WHERE p.metric IS NOT NULL AND p.at IS NULL
+    ON CONFLICT (source_table, row_id, reason) DO UPDATE SET message_id = excluded.message_id;
     RETURN v_keys;
 END;
 $$;
 
-COMMENT ON FUNCTION pgrollup_internal.messaging_restate() IS 'Restates the messages listed in pg_temp.pgr_msg_keys from source: applies new minus old contribution to the bucket rollups and replaces their per-message state; returns the number of messages restated. Idempotent; callers hold the module lock.';
+COMMENT ON FUNCTION pgrollup_internal.messaging_restate() IS 'Restates the messages listed in pg_temp.pgr_msg_keys from source: applies new minus old contribution to the bucket rollups and replaces their per-message state; messages without tenant, contact or channel and mapped events without occurred_at count toward nothing and are recorded in msg_set_aside. Returns the number of messages restated. Idempotent; callers hold the module lock.';
+
+CREATE FUNCTION pgrollup_internal.messaging_restate_slices(p_slices jsonb) RETURNS bigint
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+DECLARE
+    v_tenant bigint;
+    v_n bigint := 0;
+BEGIN
+    IF p_slices IS NULL THEN
+        RETURN pgrollup.backfill_messaging(NULL, NULL, NULL);
+    END IF;
+    FOR v_tenant IN
+        SELECT DISTINCT (s.value ->> 'key')::bigint FROM pg_catalog.jsonb_array_elements(p_slices) AS s(value)
+         WHERE s.value ->> 'key' IS NOT NULL ORDER BY 1
+    LOOP
+        v_n := v_n + pgrollup.backfill_messaging(v_tenant, NULL, NULL);
+    END LOOP;
+    RETURN v_n;
+END;
+$$;
+
+COMMENT ON FUNCTION pgrollup_internal.messaging_restate_slices(p_slices jsonb) IS 'messaging restate hook: restates the whole history of each tenant listed as {"key": tenant_id} in p_slices (NULL: every tenant) with pgrollup.backfill_messaging; returns the messages restated.';
 
 CREATE FUNCTION pgrollup_internal.messaging_route() RETURNS text
     LANGUAGE plpgsql
@@ -2110,18 +2807,21 @@ CREATE FUNCTION pgrollup_internal.messaging_sync_transitions(p_ids bigint[] DEFA
     AS $$
 DECLARE
     v_n bigint;
+    v_ids bigint[];
 BEGIN
     IF p_all THEN
         DELETE FROM pgrollup_internal.msg_transitions;
         INSERT INTO pgrollup_internal.msg_transitions (id, tenant_id, campaign_id, transitioned_at, to_status)
         SELECT t.id, t.tenant_id, t.campaign_id, pgrollup_internal.utc(t.transitioned_at), t.to_status
-          FROM "public".campaign_transitions AS t;
+          FROM "public".campaign_transitions AS t
+         WHERE t.tenant_id IS NOT NULL AND t.campaign_id IS NOT NULL AND t.transitioned_at IS NOT NULL AND t.to_status IS NOT NULL;
     ELSIF p_tenant_id IS NOT NULL THEN
         DELETE FROM pgrollup_internal.msg_transitions AS m WHERE m.tenant_id = p_tenant_id;
         INSERT INTO pgrollup_internal.msg_transitions (id, tenant_id, campaign_id, transitioned_at, to_status)
         SELECT t.id, t.tenant_id, t.campaign_id, pgrollup_internal.utc(t.transitioned_at), t.to_status
           FROM "public".campaign_transitions AS t
          WHERE t.tenant_id = p_tenant_id
+           AND t.campaign_id IS NOT NULL AND t.transitioned_at IS NOT NULL AND t.to_status IS NOT NULL
         ON CONFLICT (id) DO UPDATE
            SET tenant_id = excluded.tenant_id, campaign_id = excluded.campaign_id,
                transitioned_at = excluded.transitioned_at, to_status = excluded.to_status;
@@ -2130,11 +2830,42 @@ BEGIN
         INSERT INTO pgrollup_internal.msg_transitions (id, tenant_id, campaign_id, transitioned_at, to_status)
         SELECT t.id, t.tenant_id, t.campaign_id, pgrollup_internal.utc(t.transitioned_at), t.to_status
           FROM "public".campaign_transitions AS t
-         WHERE t.id = ANY (p_ids);
+         WHERE t.id = ANY (p_ids)
+           AND t.tenant_id IS NOT NULL AND t.campaign_id IS NOT NULL AND t.transitioned_at IS NOT NULL AND t.to_status IS NOT NULL;
     ELSE
         RETURN 0;
     END IF;
     GET DIAGNOSTICS v_n = ROW_COUNT;
+    -- do no harm: transitions with a NULL in a column the status lookup needs count toward nothing
+    -- and are set aside (kept in step with the rows synchronized here)
+    IF p_all THEN
+        DELETE FROM pgrollup_internal.msg_set_aside AS a WHERE a.source_table = 'campaign_transitions';
+        INSERT INTO pgrollup_internal.msg_set_aside (source_table, row_id, message_id, reason)
+        SELECT 'campaign_transitions', t.id, NULL, v.reason
+          FROM "public".campaign_transitions AS t
+         CROSS JOIN LATERAL (VALUES (t.tenant_id IS NULL, 'campaign_transitions.tenant_id is NULL'),
+                                    (t.campaign_id IS NULL, 'campaign_transitions.campaign_id is NULL'),
+                                    (t.to_status IS NULL, 'campaign_transitions.to_status is NULL'),
+                                    (t.transitioned_at IS NULL, 'campaign_transitions.transitioned_at is NULL')) AS v(bad, reason)
+         WHERE (t.tenant_id IS NULL OR t.campaign_id IS NULL OR t.to_status IS NULL OR t.transitioned_at IS NULL)
+           AND v.bad;
+    ELSE
+        v_ids := CASE WHEN p_tenant_id IS NOT NULL
+                      THEN ARRAY(SELECT t.id::bigint FROM "public".campaign_transitions AS t WHERE t.tenant_id = p_tenant_id)
+                      ELSE p_ids END;
+        DELETE FROM pgrollup_internal.msg_set_aside AS a
+         WHERE a.source_table = 'campaign_transitions' AND a.row_id = ANY (v_ids);
+        INSERT INTO pgrollup_internal.msg_set_aside (source_table, row_id, message_id, reason)
+        SELECT 'campaign_transitions', t.id, NULL, v.reason
+          FROM "public".campaign_transitions AS t
+         CROSS JOIN LATERAL (VALUES (t.tenant_id IS NULL, 'campaign_transitions.tenant_id is NULL'),
+                                    (t.campaign_id IS NULL, 'campaign_transitions.campaign_id is NULL'),
+                                    (t.to_status IS NULL, 'campaign_transitions.to_status is NULL'),
+                                    (t.transitioned_at IS NULL, 'campaign_transitions.transitioned_at is NULL')) AS v(bad, reason)
+         WHERE t.id = ANY (v_ids)
+           AND (t.tenant_id IS NULL OR t.campaign_id IS NULL OR t.to_status IS NULL OR t.transitioned_at IS NULL)
+           AND v.bad;
+    END IF;
     RETURN v_n;
 END;
 $$;
@@ -2187,7 +2918,7 @@ $$;
 COMMENT ON FUNCTION pgrollup_internal.module_function(p_module text, p_kind text) IS 'Resolves one of a module''s registered hook functions (refresh, health, attach, detach) to its regprocedure; 22023 for an unknown module.';
 
 CREATE FUNCTION pgrollup_internal.module_health(p_module text) RETURNS TABLE(mode text, pending_changes bigint, stale_since timestamp with time zone)
-    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    LANGUAGE plpgsql STABLE SECURITY DEFINER ROWS 1
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
 BEGIN
@@ -2197,6 +2928,18 @@ END;
 $$;
 
 COMMENT ON FUNCTION pgrollup_internal.module_health(p_module text) IS 'Calls a module''s health hook: its mode, pending changes and the time since which committed source changes may be missing from its rollups.';
+
+CREATE FUNCTION pgrollup_internal.modules_registered() RETURNS trigger
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+BEGIN
+    PERFORM pgrollup_internal.create_refresh_trace(NEW.module);
+    RETURN NULL;
+END;
+$$;
+
+COMMENT ON FUNCTION pgrollup_internal.modules_registered() IS 'Trigger on pgrollup_internal.modules: creates the refresh trace sequence of a newly registered module.';
 
 CREATE FUNCTION pgrollup_internal.prune_refresh_runs() RETURNS bigint
     LANGUAGE plpgsql
@@ -2209,7 +2952,7 @@ BEGIN
     SELECT s.value::interval INTO v_keep FROM pgrollup_internal.settings AS s
      WHERE s.name = 'refresh_runs_retention';
     DELETE FROM pgrollup_internal.refresh_runs AS r
-     WHERE r.finished_at < pg_catalog.now() - COALESCE(v_keep, interval '30 days');
+     WHERE COALESCE(r.finished_at, r.started_at) < pg_catalog.now() - COALESCE(v_keep, interval '30 days');
     GET DIAGNOSTICS v_deleted = ROW_COUNT;
     RETURN v_deleted;
 END;
@@ -2232,6 +2975,126 @@ $$;
 
 COMMENT ON FUNCTION pgrollup_internal.range_buckets(p_since timestamp with time zone, p_until timestamp with time zone, p_unit text) IS 'Upper bound of the hour, day, week, month or year buckets a time range overlaps in any zone (shortest bucket: a 23-hour DST day); used to bound reads before they run.';
 
+CREATE FUNCTION pgrollup_internal.refresh_attempt_live(p_pid integer, p_started timestamp with time zone, p_grace interval DEFAULT NULL::interval) RETURNS boolean
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+    -- the backend still runs the statement that made the attempt; a backend whose state this role
+    -- may not see counts as running (for p_grace after the start, when given)
+    SELECT EXISTS (
+        SELECT 1 FROM pg_catalog.pg_stat_activity AS a
+         WHERE a.pid OPERATOR(pg_catalog.=) p_pid
+           AND CASE WHEN a.state IS NULL
+                    THEN p_grace IS NULL OR p_started OPERATOR(pg_catalog.>) (pg_catalog.now() OPERATOR(pg_catalog.-) p_grace)
+                    ELSE (a.state OPERATOR(pg_catalog.=) 'active')
+                         AND (pg_catalog.date_trunc('second', a.query_start) OPERATOR(pg_catalog.<=) p_started) END)
+$$;
+
+COMMENT ON FUNCTION pgrollup_internal.refresh_attempt_live(p_pid integer, p_started timestamp with time zone, p_grace interval) IS 'Whether the refresh attempt started at p_started by backend p_pid is still running (its statement is still active); a backend whose state is hidden from the owner counts as running, for p_grace when given.';
+
+CREATE FUNCTION pgrollup_internal.refresh_module(p_module text, p_wait boolean, p_run_id bigint DEFAULT NULL::bigint) RETURNS TABLE(status text, changes_applied bigint, duration interval)
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+DECLARE
+    v_proc     regprocedure;
+    v_started  timestamptz;
+    v_finished timestamptz;
+    v_changes  bigint;
+    v_status   text;
+    v_error    text;
+    v_state    text;
+    v_trace    bigint;
+BEGIN
+    v_trace := pgrollup_internal.refresh_trace(p_module);   -- an earlier direct attempt's, maybe unfinished
+    IF p_run_id IS NULL THEN
+        -- a direct call cannot commit a record before the work: leave a trace a cancel cannot undo
+        PERFORM pgrollup_internal.refresh_trace(p_module, false);
+    END IF;
+    IF NOT pgrollup_internal.lock_module(p_module, p_wait) THEN
+        IF p_run_id IS NULL THEN
+            PERFORM pgrollup_internal.refresh_trace(p_module, true);
+        ELSE
+            DELETE FROM pgrollup_internal.refresh_runs AS r WHERE r.run_id = p_run_id;   -- skipped: not an attempt
+        END IF;
+        status := 'skipped';
+        changes_applied := 0;
+        duration := interval '0';
+        RETURN NEXT;
+        RETURN;
+    END IF;
+    PERFORM pgrollup_internal.refresh_record_lost(p_module, v_trace, p_run_id);
+    v_started := pg_catalog.clock_timestamp();
+    BEGIN
+        -- the exception block is a subtransaction: a failure undoes exactly the module's work
+        v_proc := pgrollup_internal.module_function(p_module, 'refresh');
+        -- partitions created, attached, detached, dropped or truncated since the last run:
+        -- capture triggers on the new ones (busy ones are skipped), restatements
+        PERFORM pgrollup_internal.cover_partitions(p_module, true);
+        EXECUTE pg_catalog.format('SELECT %s()', v_proc::oid::regproc) INTO v_changes;
+        v_status := 'ok';
+    EXCEPTION WHEN OTHERS THEN
+        GET STACKED DIAGNOSTICS v_state = RETURNED_SQLSTATE, v_error = MESSAGE_TEXT;
+        v_error := v_state || ': ' || v_error;
+        v_status := 'failed';
+        v_changes := 0;
+    END;
+    v_finished := pg_catalog.clock_timestamp();
+    IF p_run_id IS NULL THEN
+        INSERT INTO pgrollup_internal.refresh_runs (module, started_at, finished_at, status, changes_applied, error, pid)
+        VALUES (p_module, v_started, v_finished, v_status, COALESCE(v_changes, 0), v_error, pg_catalog.pg_backend_pid());
+        PERFORM pgrollup_internal.refresh_trace(p_module, true);
+    ELSE
+        UPDATE pgrollup_internal.refresh_runs AS r
+           SET started_at = v_started, finished_at = v_finished, status = v_status,
+               changes_applied = COALESCE(v_changes, 0), error = v_error
+         WHERE r.run_id = p_run_id;
+    END IF;
+    IF v_status = 'failed' THEN
+        RAISE WARNING 'pgrollup: refresh of module % failed: %', p_module, v_error;
+    END IF;
+    status := v_status;
+    changes_applied := COALESCE(v_changes, 0);
+    duration := v_finished - v_started;
+    RETURN NEXT;
+END;
+$$;
+
+COMMENT ON FUNCTION pgrollup_internal.refresh_module(p_module text, p_wait boolean, p_run_id bigint) IS 'One refresh attempt of one module under its lock: records earlier attempts that did not finish, runs the module''s refresh in a subtransaction and records the outcome (a new refresh_runs row, or the row p_run_id that run_refresh committed before the work). A direct attempt (p_run_id NULL) also leaves a non-transactional trace so a cancel is seen.';
+
+CREATE FUNCTION pgrollup_internal.refresh_record_lost(p_module text, p_trace bigint, p_run_id bigint) RETURNS integer
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+DECLARE
+    v_error   constant text := 'did not finish: cancelled (statement_timeout, lock_timeout or a client cancel) or its session ended';
+    v_started timestamptz;
+    v_pid     integer;
+    v_count   integer;
+BEGIN
+    -- called under the module lock: no other attempt of this module is doing work now
+    UPDATE pgrollup_internal.refresh_runs AS r
+       SET status = 'cancelled', error = v_error
+     WHERE r.module = p_module AND r.status = 'running' AND r.run_id IS DISTINCT FROM p_run_id
+       AND NOT pgrollup_internal.refresh_attempt_live(r.pid, r.started_at);
+    GET DIAGNOSTICS v_count = ROW_COUNT;
+    IF p_trace > 0 THEN
+        v_started := pg_catalog.to_timestamp((p_trace >> 22)::double precision);
+        v_pid := (p_trace & 4194303)::integer;
+        IF NOT EXISTS (SELECT 1 FROM pgrollup_internal.refresh_runs AS r
+                        WHERE r.module = p_module AND r.pid = v_pid AND r.started_at >= v_started)
+           AND NOT pgrollup_internal.refresh_attempt_live(v_pid, v_started) THEN
+            INSERT INTO pgrollup_internal.refresh_runs (module, started_at, finished_at, status, changes_applied, error, pid)
+            VALUES (p_module, v_started, NULL, 'cancelled', 0, v_error, v_pid);
+            v_count := v_count + 1;
+        END IF;
+    END IF;
+    RETURN v_count;
+END;
+$$;
+
+COMMENT ON FUNCTION pgrollup_internal.refresh_record_lost(p_module text, p_trace bigint, p_run_id bigint) IS 'Under the module lock, records the module''s earlier attempts that did not finish as cancelled: run_refresh rows left running and an unfinished trace of a direct refresh (p_trace, read before this attempt replaced it). Returns how many.';
+
 CREATE FUNCTION pgrollup_internal.refresh_timezone_names() RETURNS bigint
     LANGUAGE plpgsql
     SET search_path TO 'pg_catalog', 'pg_temp'
@@ -2251,6 +3114,94 @@ END;
 $$;
 
 COMMENT ON FUNCTION pgrollup_internal.refresh_timezone_names() IS 'Re-copies pg_timezone_names into pgrollup_internal.timezone_names (after a tzdata update); called by pgrollup install.';
+
+CREATE FUNCTION pgrollup_internal.refresh_trace(p_module text, p_finished boolean DEFAULT NULL::boolean) RETURNS bigint
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+DECLARE
+    v_seq   regclass := pg_catalog.to_regclass(pg_catalog.format('pgrollup_internal.%I', 'refresh_trace_' || p_module));
+    v_value bigint;
+BEGIN
+    IF v_seq IS NULL THEN
+        RETURN NULL;                       -- a module registered without its trace (never in an install)
+    END IF;
+    EXECUTE pg_catalog.format('SELECT CASE WHEN s.is_called THEN s.last_value END FROM %s AS s', v_seq) INTO v_value;
+    IF p_finished IS NULL THEN
+        RETURN v_value;                    -- read only
+    END IF;
+    IF p_finished THEN
+        v_value := -pg_catalog.abs(COALESCE(v_value, 0));
+    ELSE
+        v_value := (pg_catalog.floor(pg_catalog.date_part('epoch', pg_catalog.clock_timestamp()))::bigint << 22)
+                   | pg_catalog.pg_backend_pid();
+    END IF;
+    -- setval is never rolled back: the trace survives a cancel of the attempt's transaction
+    PERFORM pg_catalog.setval(v_seq, v_value, true);
+    RETURN v_value;
+END;
+$$;
+
+COMMENT ON FUNCTION pgrollup_internal.refresh_trace(p_module text, p_finished boolean) IS 'Non-transactional trace of a module''s last direct refresh attempt (its sequence refresh_trace_<module>): p_finished false marks the start (epoch seconds << 22 | backend pid, positive), true marks the end (negative), NULL only reads. Returns the value.';
+
+CREATE FUNCTION pgrollup_internal.refresh_unfinished(p_module text, p_grace interval DEFAULT NULL::interval) RETURNS timestamp with time zone
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+DECLARE
+    v_trace    bigint := pgrollup_internal.refresh_trace(p_module);
+    v_started  timestamptz;
+    v_pid      integer;
+    v_lost     timestamptz;
+    v_finished timestamptz;
+BEGIN
+    -- a direct SELECT pgrollup.refresh() that started and never reached its end
+    IF v_trace > 0 THEN
+        v_started := pg_catalog.to_timestamp((v_trace >> 22)::double precision);
+        v_pid := (v_trace & 4194303)::integer;
+        IF NOT EXISTS (SELECT 1 FROM pgrollup_internal.refresh_runs AS r
+                        WHERE r.module = p_module AND r.pid = v_pid AND r.started_at >= v_started)
+           AND NOT pgrollup_internal.refresh_attempt_live(v_pid, v_started, p_grace) THEN
+            v_lost := v_started;
+        END IF;
+    END IF;
+    -- a run_refresh attempt recorded as running whose statement is gone
+    SELECT pg_catalog.max(r.started_at) INTO v_started
+      FROM pgrollup_internal.refresh_runs AS r
+     WHERE r.module = p_module AND r.status = 'running'
+       AND NOT pgrollup_internal.refresh_attempt_live(r.pid, r.started_at, p_grace);
+    v_lost := GREATEST(v_lost, v_started);
+    IF v_lost IS NULL THEN
+        RETURN NULL;
+    END IF;
+    SELECT pg_catalog.max(r.started_at) INTO v_finished
+      FROM pgrollup_internal.refresh_runs AS r
+     WHERE r.module = p_module AND r.status IN ('ok', 'failed');
+    RETURN CASE WHEN v_finished IS NULL OR v_lost > v_finished THEN v_lost END;
+END;
+$$;
+
+COMMENT ON FUNCTION pgrollup_internal.refresh_unfinished(p_module text, p_grace interval) IS 'Start of the module''s last refresh attempt when it did not finish (cancelled by statement_timeout, lock_timeout or a client, or its session ended) and no later attempt finished; NULL otherwise. Read by rollup_health.';
+
+CREATE FUNCTION pgrollup_internal.relation_slices(p_module text, p_table text, p_relid oid) RETURNS jsonb
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $_$
+DECLARE
+    v_fn regprocedure;
+    v_slices jsonb;
+BEGIN
+    SELECT pg_catalog.to_regprocedure(m.slices_function || '(text,oid)') INTO v_fn
+      FROM pgrollup_internal.modules AS m WHERE m.module = p_module;
+    IF v_fn IS NULL OR pgrollup_internal.source_drift(p_module, p_table, p_relid) IS NOT NULL THEN
+        RETURN NULL;                           -- unknown: everything
+    END IF;
+    EXECUTE pg_catalog.format('SELECT %s($1, $2)', v_fn::oid::regproc) INTO v_slices USING p_table, p_relid;
+    RETURN COALESCE(v_slices, '[]'::jsonb);
+END;
+$_$;
+
+COMMENT ON FUNCTION pgrollup_internal.relation_slices(p_module text, p_table text, p_relid oid) IS 'The slices the rows of one source table member contribute to, from the module''s slices hook; NULL (everything) when unknown.';
 
 CREATE FUNCTION pgrollup_internal.reporting_apply() RETURNS bigint
     LANGUAGE plpgsql
@@ -2465,33 +3416,37 @@ CREATE FUNCTION pgrollup_internal.reporting_attach() RETURNS void
     AS $$
 DECLARE
     v_schema text;
-    v_table  regclass;
-    v_def    record;
 BEGIN
     SELECT m.source_schema INTO v_schema FROM pgrollup_internal.modules AS m WHERE m.module = 'reporting';
-    v_table := pg_catalog.to_regclass(pg_catalog.format('%I.%I', v_schema, 'reporting_events'));
-    IF v_table IS NULL THEN
+    IF pg_catalog.to_regclass(pg_catalog.format('%I.%I', v_schema, 'reporting_events')) IS NULL THEN
         RAISE EXCEPTION USING ERRCODE = '42P01',
             MESSAGE = pg_catalog.format('reporting: source table %I.reporting_events does not exist', v_schema);
     END IF;
-    -- one trigger per event: a trigger with transition tables can only fire on one event
-    FOR v_def IN
-        SELECT * FROM (VALUES
-            ('pgrollup_reporting_insert', 'AFTER INSERT', 'REFERENCING NEW TABLE AS pgrollup_new'),
-            ('pgrollup_reporting_update', 'AFTER UPDATE', 'REFERENCING OLD TABLE AS pgrollup_old NEW TABLE AS pgrollup_new'),
-            ('pgrollup_reporting_delete', 'AFTER DELETE', 'REFERENCING OLD TABLE AS pgrollup_old'),
-            ('pgrollup_reporting_truncate', 'AFTER TRUNCATE', '')) AS t(name, timing, referencing)
-    LOOP
-        IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_trigger AS g
-                        WHERE g.tgrelid = v_table AND g.tgname = v_def.name) THEN
-            EXECUTE pg_catalog.format('CREATE TRIGGER %I %s ON %s %s FOR EACH STATEMENT EXECUTE FUNCTION pgrollup_internal.reporting_capture()',
-                                      v_def.name, v_def.timing, v_table, v_def.referencing);
-        END IF;
-    END LOOP;
+    -- what capture needs in every mode, declared for the core (which covers partitions created or
+    -- attached later at every refresh and reports missing or disabled triggers in rollup_health):
+    -- one trigger per event, as a trigger with transition tables can only fire on one event. The
+    -- TRUNCATE trigger (every event gone) only on the table itself: a partition's TRUNCATE is
+    -- handled by the core's pgrollup_partition_truncate trigger, which restates the partition's
+    -- accounts and days
+    DELETE FROM pgrollup_internal.capture_triggers AS c WHERE c.module = 'reporting';
+    INSERT INTO pgrollup_internal.capture_triggers
+           (module, table_name, trigger_name, event, function_name, old_table, new_table, modes, root_only)
+    VALUES ('reporting', 'reporting_events', 'pgrollup_reporting_insert', 'INSERT', 'pgrollup_internal.reporting_capture', NULL, 'pgrollup_new', NULL, false),
+           ('reporting', 'reporting_events', 'pgrollup_reporting_update', 'UPDATE', 'pgrollup_internal.reporting_capture', 'pgrollup_old', 'pgrollup_new', NULL, false),
+           ('reporting', 'reporting_events', 'pgrollup_reporting_delete', 'DELETE', 'pgrollup_internal.reporting_capture', 'pgrollup_old', NULL, NULL, false),
+           ('reporting', 'reporting_events', 'pgrollup_reporting_truncate', 'TRUNCATE', 'pgrollup_internal.reporting_capture', NULL, NULL, NULL, true);
+    UPDATE pgrollup_internal.modules AS m
+       SET slices_function = 'pgrollup_internal.reporting_partition_slices',
+           restate_function = 'pgrollup_internal.reporting_restate_slices'
+     WHERE m.module = 'reporting';
+    -- a TRUNCATE trigger of reporting_capture on a partition would empty every rollup
+    PERFORM pgrollup_internal.drop_triggers_of('pgrollup_internal.reporting_capture()'::regprocedure,
+                                               'pgrollup_reporting_truncate', true);
+    PERFORM pgrollup_internal.attach_capture('reporting');
 END;
 $$;
 
-COMMENT ON FUNCTION pgrollup_internal.reporting_attach() IS 'Attach hook of the reporting module: creates the statement-level capture triggers (INSERT, UPDATE, DELETE with transition tables, and TRUNCATE) on reporting_events; idempotent.';
+COMMENT ON FUNCTION pgrollup_internal.reporting_attach() IS 'Attach hook of the reporting module: declares its capture triggers and partition hooks to the core and creates the statement-level capture triggers (INSERT, UPDATE, DELETE with transition tables, and TRUNCATE) on reporting_events and, when it is partitioned, the INSERT, UPDATE and DELETE ones on every partition at any depth (a partition''s TRUNCATE is covered by the core''s pgrollup_partition_truncate trigger); idempotent.';
 
 CREATE FUNCTION pgrollup_internal.reporting_bucket_date(p_date date, p_unit text) RETURNS date
     LANGUAGE sql IMMUTABLE PARALLEL SAFE
@@ -2514,19 +3469,10 @@ BEGIN
     -- cost every writing transaction an XID per statement.
     IF TG_OP = 'TRUNCATE' THEN
         PERFORM pgrollup_internal.lock_module('reporting', true);
-        IF pg_catalog.pg_partition_root(TG_RELID) IS DISTINCT FROM TG_RELID
-           AND pg_catalog.pg_partition_root(TG_RELID) IS NOT NULL THEN
-            -- one partition emptied: restate every zoned account from the remaining rows (the
-            -- restatement reads raw and consumes the log in one snapshot, so writers of other
-            -- partitions stay exact and are not blocked)
-            PERFORM pgrollup_internal.reporting_restate(a.account_id, NULL, NULL)
-               FROM pgrollup_internal.reporting_accounts AS a
-              WHERE a.timezone IS NOT NULL
-              ORDER BY a.account_id;
-            RETURN NULL;
-        END IF;
-        -- no transition table for TRUNCATE: every event is gone, so is every rollup (the source's
-        -- ACCESS EXCLUSIVE lock means no writer of it is in progress)
+        -- on the source table itself only (a partition's TRUNCATE is queued by the core's
+        -- partition trigger and restated by the next refresh). No transition table for TRUNCATE:
+        -- every event is gone, so is every rollup (the source's ACCESS EXCLUSIVE lock means no
+        -- writer of it is in progress)
         DELETE FROM pgrollup_internal.reporting_daily_rollups;
         DELETE FROM pgrollup_internal.reporting_handoffs;
         DELETE FROM pgrollup_internal.reporting_monthly_rollups;
@@ -2623,25 +3569,17 @@ CREATE FUNCTION pgrollup_internal.reporting_detach() RETURNS void
     LANGUAGE plpgsql
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
-DECLARE
-    v_schema text;
-    v_table  regclass;
-    v_name   text;
 BEGIN
-    SELECT m.source_schema INTO v_schema FROM pgrollup_internal.modules AS m WHERE m.module = 'reporting';
-    v_table := pg_catalog.to_regclass(pg_catalog.format('%I.%I', v_schema, 'reporting_events'));
-    IF v_table IS NULL THEN
-        RETURN;
+    -- the capture triggers on reporting_events, its partitions and former partitions
+    PERFORM pgrollup_internal.drop_triggers_of('pgrollup_internal.reporting_capture()'::regprocedure);
+    -- the core's partition TRUNCATE triggers and its record of covered partitions
+    IF pg_catalog.to_regprocedure('pgrollup_internal.detach_capture(text)') IS NOT NULL THEN
+        PERFORM pgrollup_internal.detach_capture('reporting');
     END IF;
-    FOREACH v_name IN ARRAY ARRAY['pgrollup_reporting_insert', 'pgrollup_reporting_update',
-                                  'pgrollup_reporting_delete', 'pgrollup_reporting_truncate']
-    LOOP
-        EXECUTE pg_catalog.format('DROP TRIGGER IF EXISTS %I ON %s', v_name, v_table);
-    END LOOP;
 END;
 $$;
 
-COMMENT ON FUNCTION pgrollup_internal.reporting_detach() IS 'Detach hook of the reporting module: drops its capture triggers from reporting_events.';
+COMMENT ON FUNCTION pgrollup_internal.reporting_detach() IS 'Detach hook of the reporting module: drops its capture triggers from reporting_events, its partitions and former partitions (and the core''s partition TRUNCATE triggers for it).';
 
 CREATE FUNCTION pgrollup_internal.reporting_facts(p_account_id bigint, p_since timestamp with time zone, p_until timestamp with time zone, p_day_from date, p_day_to date, p_rollup_from timestamp with time zone, p_rollup_to timestamp with time zone, p_timezone text, p_unit text, p_dimension_type text, p_dimension_id bigint, p_metrics text[], p_business_hours boolean) RETURNS TABLE(dimension_id bigint, bucket_date date, bucket_hour timestamp with time zone, metric text, count bigint, total double precision)
     LANGUAGE plpgsql STABLE
@@ -2920,6 +3858,37 @@ $$;
 
 COMMENT ON FUNCTION pgrollup_internal.reporting_health() IS 'Health hook of the reporting module: mode (realtime), change-log rows not applied yet (every read folds them in; refresh applies them), and NULL staleness (reads are current at commit).';
 
+CREATE FUNCTION pgrollup_internal.reporting_partition_slices(p_table text, p_relid oid) RETURNS jsonb
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    SET "TimeZone" TO 'UTC'
+    AS $$
+DECLARE
+    v_slices jsonb;
+BEGIN
+    IF p_table IS DISTINCT FROM 'reporting_events' THEN
+        RETURN NULL;
+    END IF;
+    EXECUTE pg_catalog.format(
+        'SELECT pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object(''key'', x.account_id,
+                    ''from'', (x.lo AT TIME ZONE x.timezone)::date, ''to'', (x.hi AT TIME ZONE x.timezone)::date)
+                ORDER BY x.account_id)
+           FROM (SELECT a.account_id, a.timezone,
+                        pg_catalog.min(pgrollup_internal.utc(e.created_at)) AS lo,
+                        pg_catalog.max(pgrollup_internal.utc(e.created_at)) AS hi
+                   FROM %s AS e
+                   JOIN pgrollup_internal.reporting_accounts AS a ON a.account_id = e.account_id
+                  WHERE a.timezone IS NOT NULL
+                    AND e.name::text IN (SELECT m.event_name FROM pgrollup.event_metrics AS m)
+                  GROUP BY a.account_id, a.timezone) AS x',
+        p_relid::regclass)
+       INTO v_slices;
+    RETURN COALESCE(v_slices, '[]'::jsonb);
+END;
+$$;
+
+COMMENT ON FUNCTION pgrollup_internal.reporting_partition_slices(p_table text, p_relid oid) IS 'reporting slices hook: the accounts with a zone whose registered events are in one member of reporting_events (partition or detached table), with their first and last local day, as a jsonb array of {"key", "from", "to"}.';
+
 CREATE FUNCTION pgrollup_internal.reporting_plan(p_account_id bigint, p_since timestamp with time zone, p_until timestamp with time zone, p_timezone text, p_unit text, OUT timezone text, OUT day_from date, OUT day_to date, OUT rollup_from timestamp with time zone, OUT rollup_to timestamp with time zone, OUT source text) RETURNS record
     LANGUAGE plpgsql STABLE
     SET search_path TO 'pg_catalog', 'pg_temp'
@@ -3174,60 +4143,107 @@ $$;
 
 COMMENT ON FUNCTION pgrollup_internal.reporting_restate(p_account_id bigint, p_from date, p_to date) IS 'Rebuilds an account''s rollup rows, monthly totals, handoff presence and repeats for local days p_from..p_to (NULL = unbounded) from raw events read in one snapshot with the consumption of the slice''s change-log rows (writers never wait); callers hold the module lock. Returns the rollup rows written.';
 
-CREATE FUNCTION pgrollup_internal.source_drift(p_module text, p_table text, p_relid oid) RETURNS text
-    LANGUAGE sql STABLE
+CREATE FUNCTION pgrollup_internal.reporting_restate_slices(p_slices jsonb) RETURNS bigint
+    LANGUAGE plpgsql
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
-    -- NULL when every column the module reads from p_table exists on relation p_relid with an
-    -- accepted type; otherwise one line naming each problem. Called by capture triggers once per
-    -- statement (a few catalog index lookups) and by rollup_health.
-    SELECT pg_catalog.string_agg(
-               CASE WHEN a.attname IS NULL
-                    THEN pg_catalog.format('column %s.%s is missing (renamed or dropped)', p_relid::regclass, c.column_name)
-                    ELSE pg_catalog.format('column %s.%s has type %s, expected %s', p_relid::regclass, c.column_name,
-                                           pg_catalog.format_type(a.atttypid, a.atttypmod), c.kind) END,
-               '; ' ORDER BY c.column_name)
-      FROM pgrollup_internal.source_columns AS c
-      LEFT JOIN pg_catalog.pg_attribute AS a
-        ON a.attrelid = p_relid AND a.attname = c.column_name AND a.attnum > 0 AND NOT a.attisdropped
-     WHERE c.module = p_module AND c.table_name = p_table
-       AND (a.attname IS NULL
-            OR NOT CASE c.kind
-                   WHEN 'id' THEN a.atttypid IN ('int2'::regtype, 'int4'::regtype, 'int8'::regtype)
-                   WHEN 'text' THEN a.atttypid IN ('text'::regtype, 'varchar'::regtype, 'bpchar'::regtype, 'name'::regtype)
-                   WHEN 'number' THEN a.atttypid IN ('int2'::regtype, 'int4'::regtype, 'int8'::regtype, 'numeric'::regtype,
-                                                     'float4'::regtype, 'float8'::regtype)
-                   WHEN 'timestamp' THEN a.atttypid IN ('timestamp'::regtype, 'timestamptz'::regtype)
-                   ELSE true END);
+DECLARE
+    v_slice record;
+    v_n bigint := 0;
+BEGIN
+    FOR v_slice IN
+        SELECT a.account_id, NULL::date AS d_from, NULL::date AS d_to
+          FROM pgrollup_internal.reporting_accounts AS a
+         WHERE p_slices IS NULL AND a.timezone IS NOT NULL
+        UNION ALL
+        SELECT (s.value ->> 'key')::bigint, (s.value ->> 'from')::date, (s.value ->> 'to')::date
+          FROM pg_catalog.jsonb_array_elements(COALESCE(p_slices, '[]'::jsonb)) AS s(value)
+         WHERE EXISTS (SELECT 1 FROM pgrollup_internal.reporting_accounts AS a
+                        WHERE a.account_id = (s.value ->> 'key')::bigint AND a.timezone IS NOT NULL)
+        ORDER BY 1, 2
+    LOOP
+        v_n := v_n + pgrollup.backfill_reporting(v_slice.account_id, v_slice.d_from, v_slice.d_to);
+    END LOOP;
+    RETURN v_n;
+END;
 $$;
 
-COMMENT ON FUNCTION pgrollup_internal.source_drift(p_module text, p_table text, p_relid oid) IS 'Column drift of one source table or partition: NULL when every column a module reads (pgrollup_internal.source_columns) exists with an accepted type, else the problems in one line.';
+COMMENT ON FUNCTION pgrollup_internal.reporting_restate_slices(p_slices jsonb) IS 'reporting restate hook: rebuilds the listed accounts'' local days ({"key": account_id, "from", "to"}; NULL: every account with a zone, all days) with pgrollup.backfill_reporting; returns the rollup rows written.';
+
+CREATE FUNCTION pgrollup_internal.restate_slices(p_module text, p_slices jsonb) RETURNS bigint
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $_$
+DECLARE
+    v_fn regprocedure;
+    v_n  bigint;
+BEGIN
+    SELECT pg_catalog.to_regprocedure(m.restate_function || '(jsonb)') INTO v_fn
+      FROM pgrollup_internal.modules AS m WHERE m.module = p_module;
+    IF v_fn IS NULL THEN
+        RETURN 0;
+    END IF;
+    EXECUTE pg_catalog.format('SELECT %s($1)', v_fn::oid::regproc) INTO v_n USING p_slices;
+    -- everything restated from source with no column drift left: statements whose capture was
+    -- skipped are accounted for, so their record goes
+    IF p_slices IS NULL AND NOT EXISTS (
+           SELECT 1
+             FROM pgrollup_internal.modules AS m
+             JOIN pgrollup_internal.source_columns AS c ON c.module = m.module
+            WHERE m.module = p_module
+              AND pgrollup_internal.source_drift(p_module, c.table_name,
+                      pg_catalog.to_regclass(pg_catalog.format('%I.%I', m.source_schema, c.table_name))::oid) IS NOT NULL) THEN
+        DELETE FROM pgrollup_internal.capture_failures AS f WHERE f.module = p_module;
+    END IF;
+    RETURN COALESCE(v_n, 0);
+END;
+$_$;
+
+COMMENT ON FUNCTION pgrollup_internal.restate_slices(p_module text, p_slices jsonb) IS 'Calls a module''s restate hook for some slices (NULL: everything, after which the module''s capture failures are cleared when no column drift is left); 0 when the module has none.';
 
 CREATE FUNCTION pgrollup_internal.source_drift(p_module text, p_table text, p_relid oid) RETURNS text
-    LANGUAGE sql STABLE
+    LANGUAGE plpgsql STABLE
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
-    -- NULL when every column the module reads from p_table exists on relation p_relid with an
-    -- accepted type; otherwise one line naming each problem. Called by capture triggers once per
-    -- statement (a few catalog index lookups) and by rollup_health.
-    SELECT pg_catalog.string_agg(
-               CASE WHEN a.attname IS NULL
-                    THEN pg_catalog.format('column %s.%s is missing (renamed or dropped)', p_relid::regclass, c.column_name)
-                    ELSE pg_catalog.format('column %s.%s has type %s, expected %s', p_relid::regclass, c.column_name,
-                                           pg_catalog.format_type(a.atttypid, a.atttypmod), c.kind) END,
-               '; ' ORDER BY c.column_name)
+DECLARE
+    v_expected integer;
+    v_good     integer;
+BEGIN
+    SELECT pg_catalog.count(*)::integer,
+           pg_catalog.count(a.attname)::integer
+      INTO v_expected, v_good
       FROM pgrollup_internal.source_columns AS c
       LEFT JOIN pg_catalog.pg_attribute AS a
         ON a.attrelid = p_relid AND a.attname = c.column_name AND a.attnum > 0 AND NOT a.attisdropped
-     WHERE c.module = p_module AND c.table_name = p_table
-       AND (a.attname IS NULL
-            OR NOT CASE c.kind
-                   WHEN 'id' THEN a.atttypid IN ('int2'::regtype, 'int4'::regtype, 'int8'::regtype)
-                   WHEN 'text' THEN a.atttypid IN ('text'::regtype, 'varchar'::regtype, 'bpchar'::regtype, 'name'::regtype)
-                   WHEN 'number' THEN a.atttypid IN ('int2'::regtype, 'int4'::regtype, 'int8'::regtype, 'numeric'::regtype,
-                                                     'float4'::regtype, 'float8'::regtype)
-                   WHEN 'timestamp' THEN a.atttypid IN ('timestamp'::regtype, 'timestamptz'::regtype)
-                   ELSE true END);
+       AND CASE c.kind
+           WHEN 'id' THEN a.atttypid IN (21, 23, 20)                                 -- int2, int4, int8
+           WHEN 'text' THEN a.atttypid IN (25, 1043, 1042, 19)                       -- text, varchar, bpchar, name
+           WHEN 'number' THEN a.atttypid IN (21, 23, 20, 1700, 700, 701)             -- ints, numeric, float4, float8
+           WHEN 'timestamp' THEN a.atttypid IN (1114, 1184)                          -- timestamp, timestamptz
+           ELSE true END
+     WHERE c.module = p_module AND c.table_name = p_table;
+    IF v_expected = v_good THEN
+        RETURN NULL;
+    END IF;
+    RETURN (
+        SELECT pg_catalog.string_agg(
+                   CASE WHEN a.attname IS NULL
+                        THEN pg_catalog.format('column %s.%s is missing (renamed or dropped)', p_relid::regclass, c.column_name)
+                        ELSE pg_catalog.format('column %s.%s has type %s, expected %s', p_relid::regclass, c.column_name,
+                                               pg_catalog.format_type(a.atttypid, a.atttypmod), c.kind) END,
+                   '; ' ORDER BY c.column_name)
+          FROM pgrollup_internal.source_columns AS c
+          LEFT JOIN pg_catalog.pg_attribute AS a
+            ON a.attrelid = p_relid AND a.attname = c.column_name AND a.attnum > 0 AND NOT a.attisdropped
+         WHERE c.module = p_module AND c.table_name = p_table
+           AND (a.attname IS NULL
+                OR NOT CASE c.kind
+                       WHEN 'id' THEN a.atttypid IN (21, 23, 20)
+                       WHEN 'text' THEN a.atttypid IN (25, 1043, 1042, 19)
+                       WHEN 'number' THEN a.atttypid IN (21, 23, 20, 1700, 700, 701)
+                       WHEN 'timestamp' THEN a.atttypid IN (1114, 1184)
+                       ELSE true END));
+END;
 $$;
 
 COMMENT ON FUNCTION pgrollup_internal.source_drift(p_module text, p_table text, p_relid oid) IS 'Column drift of one source table or partition: NULL when every column a module reads (pgrollup_internal.source_columns) exists with an accepted type, else the problems in one line.';
@@ -3243,6 +4259,35 @@ CREATE FUNCTION pgrollup_internal.utc(p_ts timestamp with time zone) RETURNS tim
     RETURN p_ts;
 
 COMMENT ON FUNCTION pgrollup_internal.utc(p_ts timestamp with time zone) IS 'Identity for timestamptz source columns (overload of utc(timestamp)).';
+
+CREATE TABLE pgrollup_internal.access_roles (
+    role_kind text NOT NULL,
+    role_name name NOT NULL,
+    recorded_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT access_roles_role_kind_check CHECK ((role_kind = ANY (ARRAY['reader'::text, 'admin'::text])))
+);
+
+COMMENT ON TABLE pgrollup_internal.access_roles IS 'The reader and admin roles of this database, written by pgrollup install once each role exists and carries pgrollup''s marker for this database (COMMENT ON ROLE); read through pgrollup.access_roles.';
+
+COMMENT ON COLUMN pgrollup_internal.access_roles.role_kind IS 'reader (views and read functions) or admin (refresh, backfill, settings; also a reader).';
+
+COMMENT ON COLUMN pgrollup_internal.access_roles.role_name IS 'Name of the role.';
+
+COMMENT ON COLUMN pgrollup_internal.access_roles.recorded_at IS 'When install recorded the role.';
+
+CREATE VIEW pgrollup.access_roles AS
+ SELECT a.role_kind,
+    a.role_name
+   FROM pgrollup_internal.access_roles a
+  WHERE (EXISTS ( SELECT 1
+           FROM pg_roles r
+          WHERE (r.rolname = a.role_name)));
+
+COMMENT ON VIEW pgrollup.access_roles IS 'The roles that give access to pgrollup in THIS database: GRANT the reader role to BI users, the admin role to operators. Membership gives nothing in any other database of the cluster (each database has its own pair).';
+
+COMMENT ON COLUMN pgrollup.access_roles.role_kind IS 'reader: views and read functions; admin: refresh, backfill and settings (and everything the reader may).';
+
+COMMENT ON COLUMN pgrollup.access_roles.role_name IS 'Name of the role (GRANT it to a login role).';
 
 CREATE TABLE pgrollup.alert_thresholds (
     module text NOT NULL,
@@ -3431,28 +4476,31 @@ CREATE TABLE pgrollup_internal.refresh_runs (
     run_id bigint NOT NULL,
     module text NOT NULL,
     started_at timestamp with time zone NOT NULL,
-    finished_at timestamp with time zone NOT NULL,
+    finished_at timestamp with time zone,
     status text NOT NULL,
     changes_applied bigint DEFAULT 0 NOT NULL,
     error text,
-    CONSTRAINT refresh_runs_status_check CHECK ((status = ANY (ARRAY['ok'::text, 'failed'::text])))
+    pid integer,
+    CONSTRAINT refresh_runs_status_check CHECK ((status = ANY (ARRAY['ok'::text, 'failed'::text, 'running'::text, 'cancelled'::text])))
 );
 
-COMMENT ON TABLE pgrollup_internal.refresh_runs IS 'One row per refresh attempt of a module (successful or failed); read it through pgrollup.refresh_runs.';
+COMMENT ON TABLE pgrollup_internal.refresh_runs IS 'One row per refresh attempt of a module (ok, failed, running or cancelled); read it through pgrollup.refresh_runs.';
 
 COMMENT ON COLUMN pgrollup_internal.refresh_runs.run_id IS 'Run number, increasing.';
 
 COMMENT ON COLUMN pgrollup_internal.refresh_runs.module IS 'Module refreshed.';
 
-COMMENT ON COLUMN pgrollup_internal.refresh_runs.started_at IS 'Wall-clock start, after the module lock was taken.';
+COMMENT ON COLUMN pgrollup_internal.refresh_runs.started_at IS 'Wall-clock start: when the attempt was recorded (run_refresh) or when the module lock was taken (refresh).';
 
-COMMENT ON COLUMN pgrollup_internal.refresh_runs.finished_at IS 'Wall-clock end.';
+COMMENT ON COLUMN pgrollup_internal.refresh_runs.finished_at IS 'Wall-clock end; NULL while running and for an attempt that did not finish.';
 
-COMMENT ON COLUMN pgrollup_internal.refresh_runs.status IS 'ok or failed.';
+COMMENT ON COLUMN pgrollup_internal.refresh_runs.status IS 'ok, failed, running (recorded before the work; in progress, or cancelled and not yet seen by a later refresh) or cancelled (did not finish: statement_timeout, lock_timeout, a client cancel or the end of its session).';
 
 COMMENT ON COLUMN pgrollup_internal.refresh_runs.changes_applied IS 'Changes the run applied (0 for a failed run: its work was rolled back).';
 
-COMMENT ON COLUMN pgrollup_internal.refresh_runs.error IS 'SQLSTATE and message of a failed run.';
+COMMENT ON COLUMN pgrollup_internal.refresh_runs.error IS 'SQLSTATE and message of a failed run; why a cancelled attempt did not finish.';
+
+COMMENT ON COLUMN pgrollup_internal.refresh_runs.pid IS 'Backend that made the attempt (tells a running attempt from a cancelled one).';
 
 CREATE VIEW pgrollup.refresh_runs AS
  SELECT r.run_id,
@@ -3465,23 +4513,23 @@ CREATE VIEW pgrollup.refresh_runs AS
     r.error
    FROM pgrollup_internal.refresh_runs r;
 
-COMMENT ON VIEW pgrollup.refresh_runs IS 'Every refresh attempt per module, successful or failed, newest last (pruned after the refresh_runs_retention setting, default 30 days).';
+COMMENT ON VIEW pgrollup.refresh_runs IS 'Every refresh attempt per module (ok, failed, running or cancelled), newest last (pruned after the refresh_runs_retention setting, default 30 days). An attempt cancelled by statement_timeout, lock_timeout or a client is recorded: by pgrollup.run_refresh (pg_cron, pgrollup refresh) before its work, and for a direct pgrollup.refresh() by the next refresh.';
 
 COMMENT ON COLUMN pgrollup.refresh_runs.run_id IS 'Run number, increasing.';
 
 COMMENT ON COLUMN pgrollup.refresh_runs.module IS 'Module refreshed.';
 
-COMMENT ON COLUMN pgrollup.refresh_runs.started_at IS 'Start (after the module lock was taken).';
+COMMENT ON COLUMN pgrollup.refresh_runs.started_at IS 'Start (after the module lock was taken; for an attempt that did not finish, when it was recorded or traced).';
 
-COMMENT ON COLUMN pgrollup.refresh_runs.finished_at IS 'End.';
+COMMENT ON COLUMN pgrollup.refresh_runs.finished_at IS 'End; NULL while running and for an attempt that did not finish.';
 
-COMMENT ON COLUMN pgrollup.refresh_runs.duration IS 'finished_at - started_at.';
+COMMENT ON COLUMN pgrollup.refresh_runs.duration IS 'finished_at - started_at (NULL when unfinished).';
 
-COMMENT ON COLUMN pgrollup.refresh_runs.status IS 'ok or failed.';
+COMMENT ON COLUMN pgrollup.refresh_runs.status IS 'ok; failed (its work rolled back); running (on record before its work: in progress, or cancelled and not yet seen by a later refresh); cancelled (did not finish: statement_timeout, lock_timeout, a client cancel or the end of its session).';
 
 COMMENT ON COLUMN pgrollup.refresh_runs.changes_applied IS 'Changes applied by the run (0 when it failed: its work was rolled back).';
 
-COMMENT ON COLUMN pgrollup.refresh_runs.error IS 'SQLSTATE and message of a failed run, else NULL.';
+COMMENT ON COLUMN pgrollup.refresh_runs.error IS 'SQLSTATE and message of a failed run, why a cancelled attempt did not finish, else NULL.';
 
 CREATE TABLE pgrollup_internal.reporting_accounts (
     account_id bigint NOT NULL,
@@ -3761,7 +4809,9 @@ CREATE TABLE pgrollup_internal.modules (
     health_function text NOT NULL,
     attach_function text NOT NULL,
     detach_function text NOT NULL,
-    installed_at timestamp with time zone DEFAULT now() NOT NULL
+    installed_at timestamp with time zone DEFAULT now() NOT NULL,
+    slices_function text,
+    restate_function text
 );
 
 COMMENT ON TABLE pgrollup_internal.modules IS 'Installed pgrollup modules and the functions the core calls for each (refresh, health, attach and detach of capture triggers).';
@@ -3779,6 +4829,10 @@ COMMENT ON COLUMN pgrollup_internal.modules.attach_function IS 'Qualified name o
 COMMENT ON COLUMN pgrollup_internal.modules.detach_function IS 'Qualified name of a function () RETURNS void that drops every trigger the module created on source tables.';
 
 COMMENT ON COLUMN pgrollup_internal.modules.installed_at IS 'When the module was first installed.';
+
+COMMENT ON COLUMN pgrollup_internal.modules.slices_function IS 'Qualified name of a function (p_table text, p_relid oid) RETURNS jsonb describing the rollup slices the rows of one source table or partition contribute to (NULL: the module has no partition support).';
+
+COMMENT ON COLUMN pgrollup_internal.modules.restate_function IS 'Qualified name of a function (p_slices jsonb) RETURNS bigint that restates those slices from source (NULL slices: everything).';
 
 CREATE TABLE pgrollup_internal.settings (
     name text NOT NULL,
@@ -3816,7 +4870,8 @@ CREATE VIEW pgrollup.rollup_health AS
             ( SELECT (s.value)::timestamp with time zone AS value
                    FROM pgrollup_internal.settings s
                   WHERE (s.name = 'cron_scheduled_at'::text)) AS cron_scheduled_at,
-            pgrollup_internal.cron_job_state() AS cron_state
+            pgrollup_internal.cron_job_state() AS cron_state,
+            pgrollup_internal.refresh_unfinished(m.module, COALESCE(t.duration_warning, d.duration_warning)) AS unfinished_since
            FROM ((((pgrollup_internal.modules m
              CROSS JOIN LATERAL pgrollup_internal.module_health(m.module) h(mode, pending_changes, stale_since))
              LEFT JOIN LATERAL ( SELECT r.status,
@@ -3843,6 +4898,7 @@ CREATE VIEW pgrollup.rollup_health AS
             b.cron_interval,
             b.cron_scheduled_at,
             b.cron_state,
+            b.unfinished_since,
                 CASE
                     WHEN (b.stale_since IS NULL) THEN '00:00:00'::interval
                     ELSE GREATEST((now() - b.stale_since), '00:00:00'::interval)
@@ -3863,8 +4919,9 @@ CREATE VIEW pgrollup.rollup_health AS
             x.cron_interval,
             x.cron_scheduled_at,
             x.cron_state,
+            x.unfinished_since,
             x.staleness,
-            ARRAY[
+            (ARRAY[
                 CASE
                     WHEN (((x.th).staleness_critical IS NOT NULL) AND (x.staleness >= (x.th).staleness_critical)) THEN ('critical:stale for '::text || (date_trunc('second'::text, x.staleness))::text)
                     WHEN (((x.th).staleness_warning IS NOT NULL) AND (x.staleness >= (x.th).staleness_warning)) THEN ('warning:stale for '::text || (date_trunc('second'::text, x.staleness))::text)
@@ -3880,6 +4937,10 @@ CREATE VIEW pgrollup.rollup_health AS
                     ELSE NULL::text
                 END,
                 CASE
+                    WHEN (x.unfinished_since IS NOT NULL) THEN ((('warning:last refresh attempt (started '::text || (date_trunc('second'::text, x.unfinished_since))::text) || ') did not finish: cancelled by statement_timeout, lock_timeout or a client, or its session ended; '::text) || 'raise statement_timeout for the role that runs the refresh, or find the lock it waited for (pg_locks), then run pgrollup refresh'::text)
+                    ELSE NULL::text
+                END,
+                CASE
                     WHEN (x.cron_state = 'missing'::text) THEN 'critical:pg_cron job is missing (run pgrollup schedule)'::text
                     WHEN (x.cron_state = 'inactive'::text) THEN 'critical:pg_cron job is inactive'::text
                     WHEN ((x.cron_interval IS NOT NULL) AND (GREATEST(x.last_run_at, x.cron_scheduled_at, x.installed_at) < (now() - ((2)::double precision * x.cron_interval)))) THEN (('warning:no refresh for two schedule intervals ('::text || (((2)::double precision * x.cron_interval))::text) || '): is the pg_cron job running?'::text)
@@ -3889,7 +4950,7 @@ CREATE VIEW pgrollup.rollup_health AS
                     WHEN ((x.last_status = 'ok'::text) AND (x.last_duration >= (x.th).duration_critical)) THEN ('critical:last refresh took '::text || (date_trunc('second'::text, x.last_duration))::text)
                     WHEN ((x.last_status = 'ok'::text) AND (x.last_duration >= (x.th).duration_warning)) THEN ('warning:last refresh took '::text || (date_trunc('second'::text, x.last_duration))::text)
                     ELSE NULL::text
-                END] AS findings
+                END] || pgrollup_internal.capture_problems(x.module, x.mode)) AS findings
            FROM measured x
         )
  SELECT c.module,
@@ -3914,7 +4975,7 @@ CREATE VIEW pgrollup.rollup_health AS
           WHERE (f.v IS NOT NULL)) AS alert
    FROM checks c;
 
-COMMENT ON VIEW pgrollup.rollup_health IS 'Freshness and alert state of every installed module: pending changes, staleness, last refresh, failures in 24 hours, alert level from pgrollup.alert_thresholds.';
+COMMENT ON VIEW pgrollup.rollup_health IS 'Freshness and alert state of every installed module: pending changes, staleness, last refresh, failures in 24 hours, alert level from pgrollup.alert_thresholds; capture problems (missing or disabled capture triggers, uncovered partitions, column drift, skipped capture: critical; source rows set aside: warning) with their repair.';
 
 COMMENT ON COLUMN pgrollup.rollup_health.module IS 'Module name.';
 
@@ -3922,7 +4983,7 @@ COMMENT ON COLUMN pgrollup.rollup_health.mode IS 'Maintenance mode of the module
 
 COMMENT ON COLUMN pgrollup.rollup_health.last_success_at IS 'End of the last successful refresh, NULL when none.';
 
-COMMENT ON COLUMN pgrollup.rollup_health.last_status IS 'Status of the last refresh attempt (ok or failed), NULL when never refreshed.';
+COMMENT ON COLUMN pgrollup.rollup_health.last_status IS 'Status of the last refresh attempt (ok, failed, running or cancelled: see pgrollup.refresh_runs), NULL when never refreshed.';
 
 COMMENT ON COLUMN pgrollup.rollup_health.last_duration IS 'Duration of the last refresh attempt.';
 
@@ -3932,7 +4993,7 @@ COMMENT ON COLUMN pgrollup.rollup_health.staleness IS 'How long committed source
 
 COMMENT ON COLUMN pgrollup.rollup_health.failures_24h IS 'Failed refreshes in the last 24 hours.';
 
-COMMENT ON COLUMN pgrollup.rollup_health.alert_level IS 'ok, warning or critical, from pgrollup.alert_thresholds.';
+COMMENT ON COLUMN pgrollup.rollup_health.alert_level IS 'ok, warning or critical, from pgrollup.alert_thresholds and the capture checks (lost capture is critical, rows set aside a warning).';
 
 COMMENT ON COLUMN pgrollup.rollup_health.alert IS 'Why the level is not ok (semicolon-separated findings), NULL when ok.';
 
@@ -3974,6 +5035,39 @@ COMMENT ON COLUMN pgrollup_internal.capture_failures.relation IS 'Source table o
 COMMENT ON COLUMN pgrollup_internal.capture_failures.problem IS 'Why capture could not run.';
 
 COMMENT ON COLUMN pgrollup_internal.capture_failures.seen_at IS 'Start of the writing transaction.';
+
+CREATE TABLE pgrollup_internal.capture_triggers (
+    module text NOT NULL,
+    table_name text NOT NULL,
+    trigger_name text NOT NULL,
+    event text NOT NULL,
+    function_name text NOT NULL,
+    old_table text,
+    new_table text,
+    modes text[],
+    root_only boolean DEFAULT false NOT NULL,
+    CONSTRAINT capture_triggers_event_check CHECK ((event = ANY (ARRAY['INSERT'::text, 'UPDATE'::text, 'DELETE'::text, 'TRUNCATE'::text])))
+);
+
+COMMENT ON TABLE pgrollup_internal.capture_triggers IS 'The statement-level AFTER capture triggers each module needs on a source table and on every member of its partition tree; written by the module''s attach hook, used to cover new partitions and by rollup_health (missing or disabled triggers).';
+
+COMMENT ON COLUMN pgrollup_internal.capture_triggers.module IS 'Module that needs the trigger.';
+
+COMMENT ON COLUMN pgrollup_internal.capture_triggers.table_name IS 'Source table (in the module''s source schema).';
+
+COMMENT ON COLUMN pgrollup_internal.capture_triggers.trigger_name IS 'Trigger name.';
+
+COMMENT ON COLUMN pgrollup_internal.capture_triggers.event IS 'INSERT, UPDATE, DELETE or TRUNCATE.';
+
+COMMENT ON COLUMN pgrollup_internal.capture_triggers.function_name IS 'Qualified name of the trigger function (no arguments).';
+
+COMMENT ON COLUMN pgrollup_internal.capture_triggers.old_table IS 'Name of the OLD transition table, NULL for none.';
+
+COMMENT ON COLUMN pgrollup_internal.capture_triggers.new_table IS 'Name of the NEW transition table, NULL for none.';
+
+COMMENT ON COLUMN pgrollup_internal.capture_triggers.modes IS 'Modes of the module (as its health hook reports them) that need the trigger; NULL: every mode.';
+
+COMMENT ON COLUMN pgrollup_internal.capture_triggers.root_only IS 'Only on the source table itself, not on its partitions (a partition''s TRUNCATE is handled by the core''s pgrollup_partition_truncate trigger).';
 
 CREATE TABLE pgrollup_internal.msg_changes (
     change_id bigint NOT NULL,
@@ -4046,6 +5140,26 @@ COMMENT ON COLUMN pgrollup_internal.msg_contrib.unique_opens IS '1 when the mess
 
 COMMENT ON COLUMN pgrollup_internal.msg_contrib.unique_clicks IS '1 when the message''s earliest click is in this hour.';
 
+CREATE TABLE pgrollup_internal.msg_set_aside (
+    source_table text NOT NULL,
+    row_id bigint NOT NULL,
+    message_id bigint,
+    reason text NOT NULL,
+    seen_at timestamp with time zone DEFAULT now() NOT NULL
+);
+
+COMMENT ON TABLE pgrollup_internal.msg_set_aside IS 'messaging: source rows currently set aside (they count toward nothing) because a column a rollup needs is NULL; kept by restatements and refreshes, summarized per reason into pgrollup_internal.rows_set_aside. A row leaves when its source row is fixed or deleted (its change is captured and restated).';
+
+COMMENT ON COLUMN pgrollup_internal.msg_set_aside.source_table IS 'Source table of the row: outbound_messages, message_events or campaign_transitions.';
+
+COMMENT ON COLUMN pgrollup_internal.msg_set_aside.row_id IS 'id of the source row.';
+
+COMMENT ON COLUMN pgrollup_internal.msg_set_aside.message_id IS 'Message the row belongs to (restating it re-examines the row); NULL for events without a message and for transitions.';
+
+COMMENT ON COLUMN pgrollup_internal.msg_set_aside.reason IS 'Why it is set aside, naming table.column.';
+
+COMMENT ON COLUMN pgrollup_internal.msg_set_aside.seen_at IS 'When a refresh or backfill first set it aside.';
+
 CREATE TABLE pgrollup_internal.msg_tenants (
     tenant_id bigint NOT NULL,
     timezone text NOT NULL,
@@ -4060,6 +5174,35 @@ COMMENT ON COLUMN pgrollup_internal.msg_tenants.timezone IS 'Canonical IANA time
 
 COMMENT ON COLUMN pgrollup_internal.msg_tenants.updated_at IS 'When the zone was last set.';
 
+CREATE TABLE pgrollup_internal.partition_restates (
+    restate_id bigint NOT NULL,
+    module text NOT NULL,
+    relation text NOT NULL,
+    slices jsonb,
+    queued_at timestamp with time zone DEFAULT now() NOT NULL
+);
+
+COMMENT ON TABLE pgrollup_internal.partition_restates IS 'Restatements asked for by a TRUNCATE of a partition (its slices read just before it was emptied); applied by the module''s next refresh.';
+
+COMMENT ON COLUMN pgrollup_internal.partition_restates.restate_id IS 'Order of queueing.';
+
+COMMENT ON COLUMN pgrollup_internal.partition_restates.module IS 'Module to restate.';
+
+COMMENT ON COLUMN pgrollup_internal.partition_restates.relation IS 'Partition truncated.';
+
+COMMENT ON COLUMN pgrollup_internal.partition_restates.slices IS 'Slices to restate, as the module''s slices function described them; NULL: everything.';
+
+COMMENT ON COLUMN pgrollup_internal.partition_restates.queued_at IS 'Start of the truncating transaction.';
+
+ALTER TABLE pgrollup_internal.partition_restates ALTER COLUMN restate_id ADD GENERATED ALWAYS AS IDENTITY (
+    SEQUENCE NAME pgrollup_internal.partition_restates_restate_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1
+);
+
 ALTER TABLE pgrollup_internal.refresh_runs ALTER COLUMN run_id ADD GENERATED ALWAYS AS IDENTITY (
     SEQUENCE NAME pgrollup_internal.refresh_runs_run_id_seq
     START WITH 1
@@ -4068,6 +5211,24 @@ ALTER TABLE pgrollup_internal.refresh_runs ALTER COLUMN run_id ADD GENERATED ALW
     NO MAXVALUE
     CACHE 1
 );
+
+CREATE SEQUENCE pgrollup_internal.refresh_trace_messaging
+    START WITH -9223372036854775807
+    INCREMENT BY 1
+    MINVALUE -9223372036854775807
+    NO MAXVALUE
+    CACHE 1;
+
+COMMENT ON SEQUENCE pgrollup_internal.refresh_trace_messaging IS 'Non-transactional trace of the last direct refresh attempt of module messaging: (epoch seconds << 22 | backend pid), positive from its start, negative once it reached its end.';
+
+CREATE SEQUENCE pgrollup_internal.refresh_trace_reporting
+    START WITH -9223372036854775807
+    INCREMENT BY 1
+    MINVALUE -9223372036854775807
+    NO MAXVALUE
+    CACHE 1;
+
+COMMENT ON SEQUENCE pgrollup_internal.refresh_trace_reporting IS 'Non-transactional trace of the last direct refresh attempt of module reporting: (epoch seconds << 22 | backend pid), positive from its start, negative once it reached its end.';
 
 CREATE UNLOGGED TABLE pgrollup_internal.reporting_batch (
     account_id bigint,
@@ -4191,43 +5352,28 @@ COMMENT ON COLUMN pgrollup_internal.source_columns.column_name IS 'Column read.'
 
 COMMENT ON COLUMN pgrollup_internal.source_columns.kind IS 'Accepted types: id (smallint, integer, bigint), text (text, varchar, char), number (any numeric type), timestamp (timestamp or timestamptz), any.';
 
-CREATE TABLE pgrollup_internal.rows_set_aside (
-    module text NOT NULL,
-    reason text NOT NULL,
-    rows bigint NOT NULL,
-    first_seen timestamp with time zone NOT NULL,
-    last_seen timestamp with time zone NOT NULL
-);
-
-COMMENT ON TABLE pgrollup_internal.rows_set_aside IS 'Source rows (or changes) that a refresh could not attribute to a rollup key (for example a NULL account_id or created_at) and counted here instead of failing; written by the refresh only, read by rollup_health.';
-
-COMMENT ON COLUMN pgrollup_internal.rows_set_aside.module IS 'Module that set the rows aside.';
-
-COMMENT ON COLUMN pgrollup_internal.rows_set_aside.reason IS 'Why the rows could not be attributed (names the column).';
-
-COMMENT ON COLUMN pgrollup_internal.rows_set_aside.rows IS 'Rows (changes) set aside so far.';
-
-COMMENT ON COLUMN pgrollup_internal.rows_set_aside.first_seen IS 'First refresh that set such a row aside.';
-
-COMMENT ON COLUMN pgrollup_internal.rows_set_aside.last_seen IS 'Latest refresh that set such a row aside.';
-
-CREATE TABLE pgrollup_internal.source_columns (
+CREATE TABLE pgrollup_internal.source_partitions (
     module text NOT NULL,
     table_name text NOT NULL,
-    column_name text NOT NULL,
-    kind text NOT NULL,
-    CONSTRAINT source_columns_kind_check CHECK ((kind = ANY (ARRAY['id'::text, 'text'::text, 'number'::text, 'timestamp'::text, 'any'::text])))
+    relid oid NOT NULL,
+    relation text NOT NULL,
+    is_root boolean NOT NULL,
+    covered_at timestamp with time zone DEFAULT now() NOT NULL
 );
 
-COMMENT ON TABLE pgrollup_internal.source_columns IS 'The source columns each module reads, with the kind of type it accepts; written by the module''s migrations, checked by the capture triggers and by rollup_health (column drift).';
+COMMENT ON TABLE pgrollup_internal.source_partitions IS 'Members of each source table''s partition tree (the table itself included) that capture covers; a member that leaves the tree (DETACH, DROP) is restated and forgotten, a new one is covered (and restated when it already holds rows) by the next refresh or install.';
 
-COMMENT ON COLUMN pgrollup_internal.source_columns.module IS 'Module that reads the column.';
+COMMENT ON COLUMN pgrollup_internal.source_partitions.module IS 'Module reading the source table.';
 
-COMMENT ON COLUMN pgrollup_internal.source_columns.table_name IS 'Source table (in the module''s source schema).';
+COMMENT ON COLUMN pgrollup_internal.source_partitions.table_name IS 'Source table the member belongs to.';
 
-COMMENT ON COLUMN pgrollup_internal.source_columns.column_name IS 'Column read.';
+COMMENT ON COLUMN pgrollup_internal.source_partitions.relid IS 'OID of the member relation.';
 
-COMMENT ON COLUMN pgrollup_internal.source_columns.kind IS 'Accepted types: id (smallint, integer, bigint), text (text, varchar, char), number (any numeric type), timestamp (timestamp or timestamptz), any.';
+COMMENT ON COLUMN pgrollup_internal.source_partitions.relation IS 'Qualified name of the member when it was covered.';
+
+COMMENT ON COLUMN pgrollup_internal.source_partitions.is_root IS 'The source table itself (a changed OID means it was dropped and recreated).';
+
+COMMENT ON COLUMN pgrollup_internal.source_partitions.covered_at IS 'When capture triggers were put on it.';
 
 CREATE TABLE pgrollup_internal.timezone_names (
     name text NOT NULL
@@ -4261,6 +5407,15 @@ ALTER TABLE ONLY pgrollup_internal._yoyo_migration
 ALTER TABLE ONLY pgrollup_internal._yoyo_version
     ADD CONSTRAINT _yoyo_version_pkey PRIMARY KEY (version);
 
+ALTER TABLE ONLY pgrollup_internal.access_roles
+    ADD CONSTRAINT access_roles_pkey PRIMARY KEY (role_kind);
+
+ALTER TABLE ONLY pgrollup_internal.access_roles
+    ADD CONSTRAINT access_roles_role_name_key UNIQUE (role_name);
+
+ALTER TABLE ONLY pgrollup_internal.capture_triggers
+    ADD CONSTRAINT capture_triggers_pkey PRIMARY KEY (module, table_name, trigger_name);
+
 ALTER TABLE ONLY pgrollup_internal.modules
     ADD CONSTRAINT modules_pkey PRIMARY KEY (module);
 
@@ -4276,6 +5431,9 @@ ALTER TABLE ONLY pgrollup_internal.msg_contact_hourly
 ALTER TABLE ONLY pgrollup_internal.msg_contrib
     ADD CONSTRAINT msg_contrib_pkey PRIMARY KEY (message_id, hour, local_date);
 
+ALTER TABLE ONLY pgrollup_internal.msg_set_aside
+    ADD CONSTRAINT msg_set_aside_pkey PRIMARY KEY (source_table, row_id, reason);
+
 ALTER TABLE ONLY pgrollup_internal.msg_state
     ADD CONSTRAINT msg_state_pkey PRIMARY KEY (message_id);
 
@@ -4287,6 +5445,9 @@ ALTER TABLE ONLY pgrollup_internal.msg_tenants
 
 ALTER TABLE ONLY pgrollup_internal.msg_transitions
     ADD CONSTRAINT msg_transitions_pkey PRIMARY KEY (id);
+
+ALTER TABLE ONLY pgrollup_internal.partition_restates
+    ADD CONSTRAINT partition_restates_pkey PRIMARY KEY (restate_id);
 
 ALTER TABLE ONLY pgrollup_internal.refresh_runs
     ADD CONSTRAINT refresh_runs_pkey PRIMARY KEY (run_id);
@@ -4315,6 +5476,9 @@ ALTER TABLE ONLY pgrollup_internal.settings
 ALTER TABLE ONLY pgrollup_internal.source_columns
     ADD CONSTRAINT source_columns_pkey PRIMARY KEY (module, table_name, column_name);
 
+ALTER TABLE ONLY pgrollup_internal.source_partitions
+    ADD CONSTRAINT source_partitions_pkey PRIMARY KEY (module, relid);
+
 ALTER TABLE ONLY pgrollup_internal.timezone_names
     ADD CONSTRAINT timezone_names_pkey PRIMARY KEY (name);
 
@@ -4322,6 +5486,8 @@ ALTER TABLE ONLY pgrollup_internal.yoyo_lock
     ADD CONSTRAINT yoyo_lock_pkey PRIMARY KEY (locked);
 
 CREATE INDEX msg_campaign_daily_tenant_date_idx ON pgrollup_internal.msg_campaign_daily USING btree (tenant_id, date);
+
+CREATE INDEX msg_set_aside_message_idx ON pgrollup_internal.msg_set_aside USING btree (message_id) WHERE (message_id IS NOT NULL);
 
 CREATE INDEX msg_state_tenant_idx ON pgrollup_internal.msg_state USING btree (tenant_id);
 
@@ -4343,69 +5509,98 @@ CREATE INDEX reporting_handoffs_conversation_idx ON pgrollup_internal.reporting_
 
 CREATE INDEX timezone_names_lower_idx ON pgrollup_internal.timezone_names USING btree (lower(name));
 
-GRANT USAGE ON SCHEMA pgrollup TO pgrollup_reader;
-GRANT USAGE ON SCHEMA pgrollup TO pgrollup_admin;
+CREATE TRIGGER modules_registered AFTER INSERT ON pgrollup_internal.modules FOR EACH ROW EXECUTE FUNCTION pgrollup_internal.modules_registered();
+
+COMMENT ON TRIGGER modules_registered ON pgrollup_internal.modules IS 'Creates each module''s refresh trace sequence when the module is registered.';
+
+GRANT USAGE ON SCHEMA pgrollup TO pgrollup_pgrollup_schema_dump_reader;
+GRANT USAGE ON SCHEMA pgrollup TO pgrollup_pgrollup_schema_dump_admin;
 
 REVOKE ALL ON FUNCTION pgrollup.backfill_messaging(p_tenant_id bigint, p_from date, p_to date) FROM PUBLIC;
-GRANT ALL ON FUNCTION pgrollup.backfill_messaging(p_tenant_id bigint, p_from date, p_to date) TO pgrollup_admin;
+GRANT ALL ON FUNCTION pgrollup.backfill_messaging(p_tenant_id bigint, p_from date, p_to date) TO pgrollup_pgrollup_schema_dump_admin;
 
 REVOKE ALL ON FUNCTION pgrollup.backfill_reporting(p_account_id bigint, p_from date, p_to date) FROM PUBLIC;
-GRANT ALL ON FUNCTION pgrollup.backfill_reporting(p_account_id bigint, p_from date, p_to date) TO pgrollup_admin;
+GRANT ALL ON FUNCTION pgrollup.backfill_reporting(p_account_id bigint, p_from date, p_to date) TO pgrollup_pgrollup_schema_dump_admin;
 
-GRANT SELECT ON TABLE pgrollup.metrics_campaign_daily TO pgrollup_reader;
+GRANT SELECT ON TABLE pgrollup.metrics_campaign_daily TO pgrollup_pgrollup_schema_dump_reader;
 
 REVOKE ALL ON FUNCTION pgrollup.campaign_daily(p_tenant_id bigint, p_from date, p_to date, p_campaign_id bigint) FROM PUBLIC;
-GRANT ALL ON FUNCTION pgrollup.campaign_daily(p_tenant_id bigint, p_from date, p_to date, p_campaign_id bigint) TO pgrollup_admin;
-GRANT ALL ON FUNCTION pgrollup.campaign_daily(p_tenant_id bigint, p_from date, p_to date, p_campaign_id bigint) TO pgrollup_reader;
+GRANT ALL ON FUNCTION pgrollup.campaign_daily(p_tenant_id bigint, p_from date, p_to date, p_campaign_id bigint) TO pgrollup_pgrollup_schema_dump_admin;
+GRANT ALL ON FUNCTION pgrollup.campaign_daily(p_tenant_id bigint, p_from date, p_to date, p_campaign_id bigint) TO pgrollup_pgrollup_schema_dump_reader;
 
-GRANT SELECT ON TABLE pgrollup.metrics_contact_hourly TO pgrollup_reader;
+GRANT SELECT ON TABLE pgrollup.metrics_contact_hourly TO pgrollup_pgrollup_schema_dump_reader;
 
 REVOKE ALL ON FUNCTION pgrollup.contact_hourly(p_tenant_id bigint, p_contact_id bigint, p_since timestamp with time zone, p_until timestamp with time zone) FROM PUBLIC;
-GRANT ALL ON FUNCTION pgrollup.contact_hourly(p_tenant_id bigint, p_contact_id bigint, p_since timestamp with time zone, p_until timestamp with time zone) TO pgrollup_admin;
-GRANT ALL ON FUNCTION pgrollup.contact_hourly(p_tenant_id bigint, p_contact_id bigint, p_since timestamp with time zone, p_until timestamp with time zone) TO pgrollup_reader;
+GRANT ALL ON FUNCTION pgrollup.contact_hourly(p_tenant_id bigint, p_contact_id bigint, p_since timestamp with time zone, p_until timestamp with time zone) TO pgrollup_pgrollup_schema_dump_admin;
+GRANT ALL ON FUNCTION pgrollup.contact_hourly(p_tenant_id bigint, p_contact_id bigint, p_since timestamp with time zone, p_until timestamp with time zone) TO pgrollup_pgrollup_schema_dump_reader;
 
 REVOKE ALL ON FUNCTION pgrollup.messaging_backfill_plan(p_tenant_id bigint, p_from date, p_to date) FROM PUBLIC;
-GRANT ALL ON FUNCTION pgrollup.messaging_backfill_plan(p_tenant_id bigint, p_from date, p_to date) TO pgrollup_admin;
+GRANT ALL ON FUNCTION pgrollup.messaging_backfill_plan(p_tenant_id bigint, p_from date, p_to date) TO pgrollup_pgrollup_schema_dump_admin;
 
 REVOKE ALL ON FUNCTION pgrollup.refresh(p_module text, p_wait boolean) FROM PUBLIC;
-GRANT ALL ON FUNCTION pgrollup.refresh(p_module text, p_wait boolean) TO pgrollup_admin;
+GRANT ALL ON FUNCTION pgrollup.refresh(p_module text, p_wait boolean) TO pgrollup_pgrollup_schema_dump_admin;
+
+REVOKE ALL ON FUNCTION pgrollup.refresh_begin(p_module text) FROM PUBLIC;
+GRANT ALL ON FUNCTION pgrollup.refresh_begin(p_module text) TO pgrollup_pgrollup_schema_dump_admin;
+
+REVOKE ALL ON FUNCTION pgrollup.refresh_run(p_run_id bigint, p_wait boolean) FROM PUBLIC;
+GRANT ALL ON FUNCTION pgrollup.refresh_run(p_run_id bigint, p_wait boolean) TO pgrollup_pgrollup_schema_dump_admin;
 
 REVOKE ALL ON FUNCTION pgrollup.report_summary(p_account_id bigint, p_since timestamp with time zone, p_until timestamp with time zone, p_dimension_type text, p_business_hours boolean) FROM PUBLIC;
-GRANT ALL ON FUNCTION pgrollup.report_summary(p_account_id bigint, p_since timestamp with time zone, p_until timestamp with time zone, p_dimension_type text, p_business_hours boolean) TO pgrollup_admin;
-GRANT ALL ON FUNCTION pgrollup.report_summary(p_account_id bigint, p_since timestamp with time zone, p_until timestamp with time zone, p_dimension_type text, p_business_hours boolean) TO pgrollup_reader;
+GRANT ALL ON FUNCTION pgrollup.report_summary(p_account_id bigint, p_since timestamp with time zone, p_until timestamp with time zone, p_dimension_type text, p_business_hours boolean) TO pgrollup_pgrollup_schema_dump_admin;
+GRANT ALL ON FUNCTION pgrollup.report_summary(p_account_id bigint, p_since timestamp with time zone, p_until timestamp with time zone, p_dimension_type text, p_business_hours boolean) TO pgrollup_pgrollup_schema_dump_reader;
 
 REVOKE ALL ON FUNCTION pgrollup.report_timeseries(p_account_id bigint, p_metric text, p_since timestamp with time zone, p_until timestamp with time zone, p_group_by text, p_timezone text, p_dimension_type text, p_dimension_id bigint, p_business_hours boolean) FROM PUBLIC;
-GRANT ALL ON FUNCTION pgrollup.report_timeseries(p_account_id bigint, p_metric text, p_since timestamp with time zone, p_until timestamp with time zone, p_group_by text, p_timezone text, p_dimension_type text, p_dimension_id bigint, p_business_hours boolean) TO pgrollup_admin;
-GRANT ALL ON FUNCTION pgrollup.report_timeseries(p_account_id bigint, p_metric text, p_since timestamp with time zone, p_until timestamp with time zone, p_group_by text, p_timezone text, p_dimension_type text, p_dimension_id bigint, p_business_hours boolean) TO pgrollup_reader;
+GRANT ALL ON FUNCTION pgrollup.report_timeseries(p_account_id bigint, p_metric text, p_since timestamp with time zone, p_until timestamp with time zone, p_group_by text, p_timezone text, p_dimension_type text, p_dimension_id bigint, p_business_hours boolean) TO pgrollup_pgrollup_schema_dump_admin;
+GRANT ALL ON FUNCTION pgrollup.report_timeseries(p_account_id bigint, p_metric text, p_since timestamp with time zone, p_until timestamp with time zone, p_group_by text, p_timezone text, p_dimension_type text, p_dimension_id bigint, p_business_hours boolean) TO pgrollup_pgrollup_schema_dump_reader;
 
 REVOKE ALL ON FUNCTION pgrollup.reporting_backfill_plan(p_account_id bigint, p_from date, p_to date, p_timezone text) FROM PUBLIC;
-GRANT ALL ON FUNCTION pgrollup.reporting_backfill_plan(p_account_id bigint, p_from date, p_to date, p_timezone text) TO pgrollup_admin;
+GRANT ALL ON FUNCTION pgrollup.reporting_backfill_plan(p_account_id bigint, p_from date, p_to date, p_timezone text) TO pgrollup_pgrollup_schema_dump_admin;
+
+REVOKE ALL ON PROCEDURE pgrollup.run_refresh(IN p_module text, IN p_wait boolean, INOUT p_run_ids bigint[]) FROM PUBLIC;
+GRANT ALL ON PROCEDURE pgrollup.run_refresh(IN p_module text, IN p_wait boolean, INOUT p_run_ids bigint[]) TO pgrollup_pgrollup_schema_dump_admin;
 
 REVOKE ALL ON FUNCTION pgrollup.set_messaging_mode(p_mode text) FROM PUBLIC;
-GRANT ALL ON FUNCTION pgrollup.set_messaging_mode(p_mode text) TO pgrollup_admin;
+GRANT ALL ON FUNCTION pgrollup.set_messaging_mode(p_mode text) TO pgrollup_pgrollup_schema_dump_admin;
 
 REVOKE ALL ON FUNCTION pgrollup.set_reporting_mode(p_mode text) FROM PUBLIC;
-GRANT ALL ON FUNCTION pgrollup.set_reporting_mode(p_mode text) TO pgrollup_admin;
+GRANT ALL ON FUNCTION pgrollup.set_reporting_mode(p_mode text) TO pgrollup_pgrollup_schema_dump_admin;
 
 REVOKE ALL ON FUNCTION pgrollup.set_reporting_timezone(p_account_id bigint, p_timezone text) FROM PUBLIC;
-GRANT ALL ON FUNCTION pgrollup.set_reporting_timezone(p_account_id bigint, p_timezone text) TO pgrollup_admin;
+GRANT ALL ON FUNCTION pgrollup.set_reporting_timezone(p_account_id bigint, p_timezone text) TO pgrollup_pgrollup_schema_dump_admin;
 
 REVOKE ALL ON FUNCTION pgrollup.set_rollup_reads(p_account_id bigint, p_enabled boolean) FROM PUBLIC;
-GRANT ALL ON FUNCTION pgrollup.set_rollup_reads(p_account_id bigint, p_enabled boolean) TO pgrollup_admin;
+GRANT ALL ON FUNCTION pgrollup.set_rollup_reads(p_account_id bigint, p_enabled boolean) TO pgrollup_pgrollup_schema_dump_admin;
 
 REVOKE ALL ON FUNCTION pgrollup.set_tenant_timezone(p_tenant_id bigint, p_timezone text) FROM PUBLIC;
-GRANT ALL ON FUNCTION pgrollup.set_tenant_timezone(p_tenant_id bigint, p_timezone text) TO pgrollup_admin;
+GRANT ALL ON FUNCTION pgrollup.set_tenant_timezone(p_tenant_id bigint, p_timezone text) TO pgrollup_pgrollup_schema_dump_admin;
 
-GRANT SELECT ON TABLE pgrollup.metrics_tenant_daily TO pgrollup_reader;
+GRANT SELECT ON TABLE pgrollup.metrics_tenant_daily TO pgrollup_pgrollup_schema_dump_reader;
 
 REVOKE ALL ON FUNCTION pgrollup.tenant_daily(p_tenant_id bigint, p_from date, p_to date) FROM PUBLIC;
-GRANT ALL ON FUNCTION pgrollup.tenant_daily(p_tenant_id bigint, p_from date, p_to date) TO pgrollup_admin;
-GRANT ALL ON FUNCTION pgrollup.tenant_daily(p_tenant_id bigint, p_from date, p_to date) TO pgrollup_reader;
+GRANT ALL ON FUNCTION pgrollup.tenant_daily(p_tenant_id bigint, p_from date, p_to date) TO pgrollup_pgrollup_schema_dump_admin;
+GRANT ALL ON FUNCTION pgrollup.tenant_daily(p_tenant_id bigint, p_from date, p_to date) TO pgrollup_pgrollup_schema_dump_reader;
 
-GRANT ALL ON FUNCTION pgrollup.version() TO pgrollup_admin;
-GRANT ALL ON FUNCTION pgrollup.version() TO pgrollup_reader;
+GRANT ALL ON FUNCTION pgrollup.version() TO pgrollup_pgrollup_schema_dump_admin;
+GRANT ALL ON FUNCTION pgrollup.version() TO pgrollup_pgrollup_schema_dump_reader;
+
+REVOKE ALL ON FUNCTION pgrollup_internal.attach_capture(p_module text) FROM PUBLIC;
+
+REVOKE ALL ON FUNCTION pgrollup_internal.capture_partition_truncate() FROM PUBLIC;
+
+REVOKE ALL ON FUNCTION pgrollup_internal.capture_skipped(p_module text, p_table text, p_relid oid) FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION pgrollup_internal.check_read_size(p_function text, p_unit text, p_buckets numeric) FROM PUBLIC;
+
+REVOKE ALL ON FUNCTION pgrollup_internal.cover_partitions(p_module text, p_nowait boolean, p_repair boolean) FROM PUBLIC;
+
+REVOKE ALL ON FUNCTION pgrollup_internal.create_capture_trigger(p_rel regclass, p_name text, p_event text, p_function text, p_old_table text, p_new_table text) FROM PUBLIC;
+
+REVOKE ALL ON FUNCTION pgrollup_internal.create_refresh_trace(p_module text) FROM PUBLIC;
+
+REVOKE ALL ON FUNCTION pgrollup_internal.detach_capture(p_module text) FROM PUBLIC;
+
+REVOKE ALL ON FUNCTION pgrollup_internal.drop_triggers_of(p_function regprocedure, p_name text, p_partitions_only boolean) FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION pgrollup_internal.lock_module(p_module text, p_wait boolean) FROM PUBLIC;
 
@@ -4427,9 +5622,13 @@ REVOKE ALL ON FUNCTION pgrollup_internal.messaging_capture_transition() FROM PUB
 
 REVOKE ALL ON FUNCTION pgrollup_internal.messaging_capture_truncate() FROM PUBLIC;
 
+REVOKE ALL ON FUNCTION pgrollup_internal.messaging_check_orphans(p_event_ids bigint[]) FROM PUBLIC;
+
 REVOKE ALL ON FUNCTION pgrollup_internal.messaging_create_mvs() FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION pgrollup_internal.messaging_detach() FROM PUBLIC;
+
+REVOKE ALL ON FUNCTION pgrollup_internal.messaging_drift() FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION pgrollup_internal.messaging_drop_mvs() FROM PUBLIC;
 
@@ -4439,6 +5638,10 @@ REVOKE ALL ON FUNCTION pgrollup_internal.messaging_keys_table() FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION pgrollup_internal.messaging_mode() FROM PUBLIC;
 
+REVOKE ALL ON FUNCTION pgrollup_internal.messaging_note_set_aside() FROM PUBLIC;
+
+REVOKE ALL ON FUNCTION pgrollup_internal.messaging_partition_slices(p_table text, p_relid oid) FROM PUBLIC;
+
 REVOKE ALL ON FUNCTION pgrollup_internal.messaging_rebuild() FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION pgrollup_internal.messaging_refresh() FROM PUBLIC;
@@ -4446,6 +5649,8 @@ REVOKE ALL ON FUNCTION pgrollup_internal.messaging_refresh() FROM PUBLIC;
 REVOKE ALL ON FUNCTION pgrollup_internal.messaging_refresh_mvs() FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION pgrollup_internal.messaging_restate() FROM PUBLIC;
+
+REVOKE ALL ON FUNCTION pgrollup_internal.messaging_restate_slices(p_slices jsonb) FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION pgrollup_internal.messaging_route() FROM PUBLIC;
 
@@ -4455,11 +5660,23 @@ REVOKE ALL ON FUNCTION pgrollup_internal.module_call(p_module text, p_kind text)
 
 REVOKE ALL ON FUNCTION pgrollup_internal.module_function(p_module text, p_kind text) FROM PUBLIC;
 
+REVOKE ALL ON FUNCTION pgrollup_internal.modules_registered() FROM PUBLIC;
+
 REVOKE ALL ON FUNCTION pgrollup_internal.prune_refresh_runs() FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION pgrollup_internal.range_buckets(p_since timestamp with time zone, p_until timestamp with time zone, p_unit text) FROM PUBLIC;
 
+REVOKE ALL ON FUNCTION pgrollup_internal.refresh_attempt_live(p_pid integer, p_started timestamp with time zone, p_grace interval) FROM PUBLIC;
+
+REVOKE ALL ON FUNCTION pgrollup_internal.refresh_module(p_module text, p_wait boolean, p_run_id bigint) FROM PUBLIC;
+
+REVOKE ALL ON FUNCTION pgrollup_internal.refresh_record_lost(p_module text, p_trace bigint, p_run_id bigint) FROM PUBLIC;
+
 REVOKE ALL ON FUNCTION pgrollup_internal.refresh_timezone_names() FROM PUBLIC;
+
+REVOKE ALL ON FUNCTION pgrollup_internal.refresh_trace(p_module text, p_finished boolean) FROM PUBLIC;
+
+REVOKE ALL ON FUNCTION pgrollup_internal.relation_slices(p_module text, p_table text, p_relid oid) FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION pgrollup_internal.reporting_apply() FROM PUBLIC;
 
@@ -4475,27 +5692,35 @@ REVOKE ALL ON FUNCTION pgrollup_internal.reporting_facts_serial(p_account_id big
 
 REVOKE ALL ON FUNCTION pgrollup_internal.reporting_health() FROM PUBLIC;
 
+REVOKE ALL ON FUNCTION pgrollup_internal.reporting_partition_slices(p_table text, p_relid oid) FROM PUBLIC;
+
 REVOKE ALL ON FUNCTION pgrollup_internal.reporting_plan(p_account_id bigint, p_since timestamp with time zone, p_until timestamp with time zone, p_timezone text, p_unit text, OUT timezone text, OUT day_from date, OUT day_to date, OUT rollup_from timestamp with time zone, OUT rollup_to timestamp with time zone, OUT source text) FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION pgrollup_internal.reporting_refresh() FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION pgrollup_internal.reporting_restate(p_account_id bigint, p_from date, p_to date) FROM PUBLIC;
 
+REVOKE ALL ON FUNCTION pgrollup_internal.reporting_restate_slices(p_slices jsonb) FROM PUBLIC;
+
+REVOKE ALL ON FUNCTION pgrollup_internal.restate_slices(p_module text, p_slices jsonb) FROM PUBLIC;
+
 REVOKE ALL ON FUNCTION pgrollup_internal.source_drift(p_module text, p_table text, p_relid oid) FROM PUBLIC;
 
-GRANT SELECT ON TABLE pgrollup.alert_thresholds TO pgrollup_reader;
-GRANT INSERT,DELETE,UPDATE ON TABLE pgrollup.alert_thresholds TO pgrollup_admin;
+GRANT SELECT ON TABLE pgrollup.access_roles TO pgrollup_pgrollup_schema_dump_reader;
 
-GRANT SELECT ON TABLE pgrollup.event_metrics TO pgrollup_reader;
-GRANT INSERT,DELETE,UPDATE ON TABLE pgrollup.event_metrics TO pgrollup_admin;
+GRANT SELECT ON TABLE pgrollup.alert_thresholds TO pgrollup_pgrollup_schema_dump_reader;
+GRANT INSERT,DELETE,UPDATE ON TABLE pgrollup.alert_thresholds TO pgrollup_pgrollup_schema_dump_admin;
 
-GRANT SELECT ON TABLE pgrollup.message_event_metrics TO pgrollup_reader;
-GRANT INSERT,DELETE,UPDATE ON TABLE pgrollup.message_event_metrics TO pgrollup_admin;
+GRANT SELECT ON TABLE pgrollup.event_metrics TO pgrollup_pgrollup_schema_dump_reader;
+GRANT INSERT,DELETE,UPDATE ON TABLE pgrollup.event_metrics TO pgrollup_pgrollup_schema_dump_admin;
 
-GRANT SELECT ON TABLE pgrollup.metrics_message TO pgrollup_reader;
+GRANT SELECT ON TABLE pgrollup.message_event_metrics TO pgrollup_pgrollup_schema_dump_reader;
+GRANT INSERT,DELETE,UPDATE ON TABLE pgrollup.message_event_metrics TO pgrollup_pgrollup_schema_dump_admin;
 
-GRANT SELECT ON TABLE pgrollup.refresh_runs TO pgrollup_reader;
+GRANT SELECT ON TABLE pgrollup.metrics_message TO pgrollup_pgrollup_schema_dump_reader;
 
-GRANT SELECT ON TABLE pgrollup.reporting_events_rollups TO pgrollup_reader;
+GRANT SELECT ON TABLE pgrollup.refresh_runs TO pgrollup_pgrollup_schema_dump_reader;
 
-GRANT SELECT ON TABLE pgrollup.rollup_health TO pgrollup_reader;
+GRANT SELECT ON TABLE pgrollup.reporting_events_rollups TO pgrollup_pgrollup_schema_dump_reader;
+
+GRANT SELECT ON TABLE pgrollup.rollup_health TO pgrollup_pgrollup_schema_dump_reader;

@@ -489,6 +489,14 @@ def install(conn: psycopg.Connection, dsn: str, requested=(), source_schema=None
         if mod.name != CORE:
             for ddl in missing_indexes(conn, mod, schemas[mod.name]):
                 result.messages.append(f"recommended index for {mod.name} (pgrollup does not create it): {ddl}")
+    # partitions install could not put capture triggers on (busy, or no TRIGGER privilege): the
+    # next refresh retries; rollup_health reports them until then
+    for module, finding in conn.execute(
+            "SELECT m.module, f.v FROM pgrollup_internal.modules AS m "
+            "CROSS JOIN LATERAL pgrollup_internal.module_health(m.module) AS h "
+            "CROSS JOIN LATERAL pg_catalog.unnest(pgrollup_internal.capture_problems(m.module, h.mode)) AS f(v) "
+            "WHERE f.v LIKE 'critical:capture triggers missing on %' ORDER BY 1, 2").fetchall():
+        result.messages.append(f"{module}: {finding.split(':', 1)[1]}")
 
     cron_line = "refresh: no pg_cron job (--no-schedule): run 'pgrollup refresh' regularly from another scheduler"
     if cron_info is not None:

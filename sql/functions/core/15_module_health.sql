@@ -1,6 +1,7 @@
 CREATE OR REPLACE FUNCTION pgrollup_internal.module_health(p_module text)
 RETURNS TABLE(mode text, pending_changes bigint, stale_since timestamptz)
 LANGUAGE plpgsql STABLE
+ROWS 1   -- one row per module: keeps rollup_health's plan estimate (and JIT) small
 SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$

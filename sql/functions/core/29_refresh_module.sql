@@ -35,6 +35,9 @@ BEGIN
     BEGIN
         -- the exception block is a subtransaction: a failure undoes exactly the module's work
         v_proc := pgrollup_internal.module_function(p_module, 'refresh');
+        -- partitions created, attached, detached, dropped or truncated since the last run:
+        -- capture triggers on the new ones (busy ones are skipped), restatements
+        PERFORM pgrollup_internal.cover_partitions(p_module, true);
         EXECUTE pg_catalog.format('SELECT %s()', v_proc::oid::regproc) INTO v_changes;
         v_status := 'ok';
     EXCEPTION WHEN OTHERS THEN

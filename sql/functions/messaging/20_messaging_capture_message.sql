@@ -5,6 +5,12 @@ SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
+    -- do no harm: when a column this trigger reads was renamed, dropped or retyped, the problem is
+    -- recorded and the application's statement goes through (health turns critical; the repair is
+    -- to fix the column or re-run install, then backfill)
+    IF pgrollup_internal.capture_skipped('messaging', 'outbound_messages', TG_RELID) THEN
+        RETURN NULL;
+    END IF;
     -- statement-level, transition tables pgr_new / pgr_old; append-only (writers never wait on each other)
     IF TG_OP = 'INSERT' THEN
         INSERT INTO pgrollup_internal.msg_changes (message_id)
@@ -28,4 +34,4 @@ BEGIN
 END;
 $$;
 REVOKE ALL ON FUNCTION pgrollup_internal.messaging_capture_message() FROM PUBLIC;
-COMMENT ON FUNCTION pgrollup_internal.messaging_capture_message() IS 'Capture trigger (statement level, transition tables) on outbound_messages: appends the ids of inserted, deleted and materially updated messages to the messaging change log.';
+COMMENT ON FUNCTION pgrollup_internal.messaging_capture_message() IS 'Capture trigger (statement level, transition tables) on outbound_messages and its partitions: appends the ids of inserted, deleted and materially updated messages to the messaging change log. When a column it reads has drifted it records a capture failure instead and never fails the statement.';

@@ -5,6 +5,12 @@ SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
+    -- do no harm: when a column this trigger reads was renamed, dropped or retyped, the problem is
+    -- recorded and the application's statement goes through (health turns critical; the repair is
+    -- to fix the column or re-run install, then backfill)
+    IF pgrollup_internal.capture_skipped('messaging', 'campaign_transitions', TG_RELID) THEN
+        RETURN NULL;
+    END IF;
     IF TG_OP = 'INSERT' THEN
         INSERT INTO pgrollup_internal.msg_changes (transition_id)
         SELECT DISTINCT n.id FROM pgr_new AS n;
@@ -27,4 +33,4 @@ BEGIN
 END;
 $$;
 REVOKE ALL ON FUNCTION pgrollup_internal.messaging_capture_transition() FROM PUBLIC;
-COMMENT ON FUNCTION pgrollup_internal.messaging_capture_transition() IS 'Capture trigger (statement level, transition tables) on campaign_transitions: appends the ids of inserted, deleted and updated transitions to the messaging change log.';
+COMMENT ON FUNCTION pgrollup_internal.messaging_capture_transition() IS 'Capture trigger (statement level, transition tables) on campaign_transitions and its partitions: appends the ids of inserted, deleted and updated transitions to the messaging change log. When a column it reads has drifted it records a capture failure instead and never fails the statement.';

@@ -57,7 +57,8 @@ BEGIN
       JOIN pgrollup_internal.msg_state AS s ON s.message_id = f.message_id
       JOIN @source_schema@.message_events AS e ON e.id = f.event_id
       JOIN pgrollup.message_event_metrics AS r ON r.event_type = e.event_type
-     WHERE e.message_id = f.message_id;
+     WHERE e.message_id = f.message_id
+       AND e.occurred_at IS NOT NULL;   -- (an event updated to NULL since: its update restates the message)
 
     -- 2. per message: the new counts, the earliest new open and click
     DROP TABLE IF EXISTS pg_temp.pgr_msg_fast_msg;

@@ -50,13 +50,18 @@ BEGIN
           FROM pg_temp.pgr_msg_keys AS k
           JOIN @source_schema@.outbound_messages AS o ON o.id = k.message_id
           LEFT JOIN pgrollup_internal.msg_tenants AS z ON z.tenant_id = o.tenant_id
+         -- do no harm: a message without tenant, contact or channel cannot be attributed; it is
+         -- set aside (step 8) and counts toward nothing, its events neither, until it is fixed
+         WHERE o.tenant_id IS NOT NULL AND o.contact_id IS NOT NULL AND o.channel IS NOT NULL
     )
     SELECT m.message_id, m.tenant_id, m.campaign_id, m.contact_id, m.channel, m.sent_at, m.timezone,
-           NULL::text AS metric, NULL::timestamptz AS at
+           NULL::text AS metric, NULL::timestamptz AS at, NULL::bigint AS event_id
       FROM m
     UNION ALL
+    -- (a mapped event without occurred_at stays here with at NULL: it counts toward nothing and is
+    -- set aside in step 8)
     SELECT m.message_id, m.tenant_id, m.campaign_id, m.contact_id, m.channel, m.sent_at, m.timezone,
-           r.metric, pgrollup_internal.utc(e.occurred_at)
+           r.metric, pgrollup_internal.utc(e.occurred_at), e.id::bigint
       FROM m
       JOIN @source_schema@.message_events AS e ON e.message_id = m.message_id
       JOIN pgrollup.message_event_metrics AS r ON r.event_type = e.event_type;
@@ -65,11 +70,11 @@ BEGIN
     DROP TABLE IF EXISTS pg_temp.pgr_msg_new_state;
     CREATE TEMP TABLE pgr_msg_new_state ON COMMIT DROP AS
     SELECT p.message_id, p.tenant_id, p.campaign_id, p.contact_id, p.channel, p.sent_at, p.timezone,
-           pg_catalog.count(*) FILTER (WHERE p.metric = 'delivered')    AS delivered,
-           pg_catalog.count(*) FILTER (WHERE p.metric = 'opens')        AS opens,
-           pg_catalog.count(*) FILTER (WHERE p.metric = 'clicks')       AS clicks,
-           pg_catalog.count(*) FILTER (WHERE p.metric = 'bounces')      AS bounces,
-           pg_catalog.count(*) FILTER (WHERE p.metric = 'unsubscribes') AS unsubscribes,
+           pg_catalog.count(*) FILTER (WHERE p.metric = 'delivered' AND p.at IS NOT NULL)    AS delivered,
+           pg_catalog.count(*) FILTER (WHERE p.metric = 'opens' AND p.at IS NOT NULL)        AS opens,
+           pg_catalog.count(*) FILTER (WHERE p.metric = 'clicks' AND p.at IS NOT NULL)       AS clicks,
+           pg_catalog.count(*) FILTER (WHERE p.metric = 'bounces' AND p.at IS NOT NULL)      AS bounces,
+           pg_catalog.count(*) FILTER (WHERE p.metric = 'unsubscribes' AND p.at IS NOT NULL) AS unsubscribes,
            pg_catalog.min(p.at) FILTER (WHERE p.metric = 'opens')       AS first_opened_at,
            pg_catalog.min(p.at) FILTER (WHERE p.metric = 'clicks')      AS first_clicked_at
       FROM pg_temp.pgr_msg_pts AS p
@@ -84,7 +89,7 @@ BEGIN
           FROM pg_temp.pgr_msg_new_state AS s WHERE s.sent_at IS NOT NULL
         UNION ALL
         SELECT p.message_id, p.tenant_id, p.campaign_id, p.contact_id, p.channel, p.timezone, p.at, p.metric
-          FROM pg_temp.pgr_msg_pts AS p WHERE p.metric IS NOT NULL
+          FROM pg_temp.pgr_msg_pts AS p WHERE p.metric IS NOT NULL AND p.at IS NOT NULL
         UNION ALL
         SELECT s.message_id, s.tenant_id, s.campaign_id, s.contact_id, s.channel, s.timezone,
                s.first_opened_at, 'unique_opens'
@@ -152,8 +157,27 @@ BEGIN
        SET event_ids = NULL
       FROM pg_temp.pgr_msg_keys AS k
      WHERE c.message_id = k.message_id AND c.event_ids IS NOT NULL;
+
+    -- 8. the rows of these messages that count toward nothing because a column is NULL: set aside
+    -- (recorded per source row, summarized into pgrollup_internal.rows_set_aside by the caller)
+    DELETE FROM pgrollup_internal.msg_set_aside AS a
+     USING pg_temp.pgr_msg_keys AS k
+     WHERE a.message_id = k.message_id;
+    INSERT INTO pgrollup_internal.msg_set_aside (source_table, row_id, message_id, reason)
+    SELECT 'outbound_messages', o.id, o.id, v.reason
+      FROM pg_temp.pgr_msg_keys AS k
+      JOIN @source_schema@.outbound_messages AS o ON o.id = k.message_id
+     CROSS JOIN LATERAL (VALUES (o.tenant_id IS NULL, 'outbound_messages.tenant_id is NULL'),
+                                (o.contact_id IS NULL, 'outbound_messages.contact_id is NULL'),
+                                (o.channel IS NULL, 'outbound_messages.channel is NULL')) AS v(bad, reason)
+     WHERE (o.tenant_id IS NULL OR o.contact_id IS NULL OR o.channel IS NULL) AND v.bad
+    UNION ALL
+    SELECT 'message_events', p.event_id, p.message_id, 'message_events.occurred_at is NULL'
+      FROM pg_temp.pgr_msg_pts AS p
+     WHERE p.metric IS NOT NULL AND p.at IS NULL
+    ON CONFLICT (source_table, row_id, reason) DO UPDATE SET message_id = excluded.message_id;
     RETURN v_keys;
 END;
 $$;
 REVOKE ALL ON FUNCTION pgrollup_internal.messaging_restate() FROM PUBLIC;
-COMMENT ON FUNCTION pgrollup_internal.messaging_restate() IS 'Restates the messages listed in pg_temp.pgr_msg_keys from source: applies new minus old contribution to the bucket rollups and replaces their per-message state; returns the number of messages restated. Idempotent; callers hold the module lock.';
+COMMENT ON FUNCTION pgrollup_internal.messaging_restate() IS 'Restates the messages listed in pg_temp.pgr_msg_keys from source: applies new minus old contribution to the bucket rollups and replaces their per-message state; messages without tenant, contact or channel and mapped events without occurred_at count toward nothing and are recorded in msg_set_aside. Returns the number of messages restated. Idempotent; callers hold the module lock.';

@@ -17,6 +17,8 @@ BEGIN
     DELETE FROM pgrollup_internal.msg_tenant_daily;
     DELETE FROM pgrollup_internal.msg_contrib;
     DELETE FROM pgrollup_internal.msg_state;
+    DELETE FROM pgrollup_internal.msg_set_aside AS a WHERE a.source_table <> 'campaign_transitions';
+    PERFORM pgrollup_internal.messaging_check_orphans(NULL);
     PERFORM pgrollup_internal.messaging_keys_table();
     INSERT INTO pg_temp.pgr_msg_keys (message_id)
     SELECT o.id FROM @source_schema@.outbound_messages AS o;

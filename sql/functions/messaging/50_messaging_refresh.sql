@@ -9,11 +9,21 @@ AS $$
 -- subtransaction: any error undoes everything below, change log included). Errors propagate.
 DECLARE
     v_changes bigint;
+    v_drift   text;
 BEGIN
     IF pgrollup_internal.messaging_mode() = 'materialized_view' THEN
         DELETE FROM pgrollup_internal.msg_changes;   -- nothing is tracked in this mode
         PERFORM pgrollup_internal.messaging_refresh_mvs();
         RETURN 0;
+    END IF;
+
+    -- a source column messaging reads was renamed, dropped or retyped: fail loudly (the change log
+    -- stays; health names the column; the repair is to fix it, re-run install and backfill)
+    v_drift := pgrollup_internal.messaging_drift();
+    IF v_drift IS NOT NULL THEN
+        RAISE EXCEPTION USING ERRCODE = '42703',
+            MESSAGE = pg_catalog.format('messaging source drift: %s', v_drift),
+            HINT = 'Fix the column (or re-run pgrollup install after the application migration), then run pgrollup.backfill_messaging().';
     END IF;
 
     -- consume the change log in one snapshot: rows committed after this statement stay for the next run
@@ -31,9 +41,20 @@ BEGIN
     END IF;
 
     IF EXISTS (SELECT 1 FROM pg_temp.pgr_msg_log AS l
-                WHERE l.message_id IS NULL AND l.transition_id IS NULL AND l.tenant_id IS NULL) THEN
+                WHERE l.message_id IS NULL AND l.transition_id IS NULL AND l.tenant_id IS NULL
+                  AND l.event_ids IS NULL) THEN
         PERFORM pgrollup_internal.messaging_rebuild();   -- after install, TRUNCATE, mode switch
+        PERFORM pgrollup_internal.messaging_note_set_aside();
         RETURN v_changes;
+    END IF;
+
+    -- events without a message_id (inserted, or updated / deleted from or to one): set aside or cleared
+    IF EXISTS (SELECT 1 FROM pg_temp.pgr_msg_log AS l WHERE l.message_id IS NULL AND l.event_ids IS NOT NULL) THEN
+        PERFORM pgrollup_internal.messaging_check_orphans(
+            ARRAY(SELECT DISTINCT u.event_id
+                    FROM pg_temp.pgr_msg_log AS l
+                   CROSS JOIN LATERAL pg_catalog.unnest(l.event_ids) AS u(event_id)
+                   WHERE l.message_id IS NULL AND l.event_ids IS NOT NULL));
     END IF;
 
     PERFORM pgrollup_internal.messaging_sync_transitions(
@@ -58,10 +79,11 @@ BEGIN
     SELECT DISTINCT l.message_id, u.event_id
       FROM pg_temp.pgr_msg_log AS l
      CROSS JOIN LATERAL pg_catalog.unnest(l.event_ids) AS u(event_id)
-     WHERE l.event_ids IS NOT NULL
+     WHERE l.event_ids IS NOT NULL AND l.message_id IS NOT NULL
        AND NOT EXISTS (SELECT 1 FROM pg_temp.pgr_msg_keys AS k WHERE k.message_id = l.message_id);
     PERFORM pgrollup_internal.messaging_add_events();
     PERFORM pgrollup_internal.messaging_restate();
+    PERFORM pgrollup_internal.messaging_note_set_aside();
     RETURN v_changes;
 END;
 $$;

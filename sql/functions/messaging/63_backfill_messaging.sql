@@ -19,7 +19,14 @@ BEGIN
         RETURN pgrollup_internal.messaging_refresh_mvs();
     END IF;
     IF p_tenant_id IS NULL AND p_from IS NULL AND p_to IS NULL THEN
-        RETURN pgrollup_internal.messaging_rebuild();
+        v_n := pgrollup_internal.messaging_rebuild();
+        PERFORM pgrollup_internal.messaging_note_set_aside();
+        -- every rollup restated from source: statements whose capture was skipped (column drift)
+        -- are accounted for, so their record is cleared once no drift is left
+        IF pgrollup_internal.messaging_drift() IS NULL THEN
+            DELETE FROM pgrollup_internal.capture_failures AS f WHERE f.module = 'messaging';
+        END IF;
+        RETURN v_n;
     END IF;
     IF p_tenant_id IS NOT NULL THEN
         PERFORM pgrollup_internal.messaging_sync_transitions(NULL, p_tenant_id, false);
@@ -28,8 +35,9 @@ BEGIN
     END IF;
     PERFORM pgrollup_internal.messaging_backfill_keys(p_tenant_id, p_from, p_to);
     v_n := pgrollup_internal.messaging_restate();
+    PERFORM pgrollup_internal.messaging_note_set_aside();
     RETURN v_n;
 END;
 $$;
 REVOKE ALL ON FUNCTION pgrollup.backfill_messaging(bigint, date, date) FROM PUBLIC;
-COMMENT ON FUNCTION pgrollup.backfill_messaging(bigint, date, date) IS 'Restates a slice of the messaging rollups from the source tables: one tenant (NULL = all) and local dates p_from..p_to inclusive (NULL = open); every message contributing to the slice is recomputed. Run it after editing pgrollup.message_event_metrics. Atomic, serialized with refreshes, safe while writes continue. Returns the number of messages restated (in materialized_view mode: refreshes the materialized views and returns the number of messages).';
+COMMENT ON FUNCTION pgrollup.backfill_messaging(bigint, date, date) IS 'Restates a slice of the messaging rollups from the source tables: one tenant (NULL = all) and local dates p_from..p_to inclusive (NULL = open); every message contributing to the slice is recomputed. Run it after editing pgrollup.message_event_metrics, and without arguments after a capture failure (column drift): a full backfill with no drift left clears the capture-failure record. Atomic, serialized with refreshes, safe while writes continue. Returns the number of messages restated (in materialized_view mode: refreshes the materialized views and returns the number of messages).';

@@ -15,19 +15,10 @@ BEGIN
     -- cost every writing transaction an XID per statement.
     IF TG_OP = 'TRUNCATE' THEN
         PERFORM pgrollup_internal.lock_module('reporting', true);
-        IF pg_catalog.pg_partition_root(TG_RELID) IS DISTINCT FROM TG_RELID
-           AND pg_catalog.pg_partition_root(TG_RELID) IS NOT NULL THEN
-            -- one partition emptied: restate every zoned account from the remaining rows (the
-            -- restatement reads raw and consumes the log in one snapshot, so writers of other
-            -- partitions stay exact and are not blocked)
-            PERFORM pgrollup_internal.reporting_restate(a.account_id, NULL, NULL)
-               FROM pgrollup_internal.reporting_accounts AS a
-              WHERE a.timezone IS NOT NULL
-              ORDER BY a.account_id;
-            RETURN NULL;
-        END IF;
-        -- no transition table for TRUNCATE: every event is gone, so is every rollup (the source's
-        -- ACCESS EXCLUSIVE lock means no writer of it is in progress)
+        -- on the source table itself only (a partition's TRUNCATE is queued by the core's
+        -- partition trigger and restated by the next refresh). No transition table for TRUNCATE:
+        -- every event is gone, so is every rollup (the source's ACCESS EXCLUSIVE lock means no
+        -- writer of it is in progress)
         DELETE FROM pgrollup_internal.reporting_daily_rollups;
         DELETE FROM pgrollup_internal.reporting_handoffs;
         DELETE FROM pgrollup_internal.reporting_monthly_rollups;

@@ -56,7 +56,7 @@ WITH base AS (
                   THEN 'critical:last refresh took ' || pg_catalog.date_trunc('second', x.last_duration)::text
                   WHEN x.last_status = 'ok' AND x.last_duration >= (x.th).duration_warning
                   THEN 'warning:last refresh took ' || pg_catalog.date_trunc('second', x.last_duration)::text END
-           ] AS findings
+           ] || pgrollup_internal.capture_problems(x.module, x.mode) AS findings
       FROM measured AS x
 )
 SELECT c.module,
@@ -73,7 +73,7 @@ SELECT c.module,
        (SELECT pg_catalog.string_agg(pg_catalog.split_part(f.v, ':', 1) || ': ' || pg_catalog.substr(f.v, pg_catalog.strpos(f.v, ':') + 1), '; ' ORDER BY f.v)
           FROM pg_catalog.unnest(c.findings) AS f(v) WHERE f.v IS NOT NULL) AS alert
   FROM checks AS c;
-COMMENT ON VIEW pgrollup.rollup_health IS 'Freshness and alert state of every installed module: pending changes, staleness, last refresh, failures in 24 hours, alert level from pgrollup.alert_thresholds.';
+COMMENT ON VIEW pgrollup.rollup_health IS 'Freshness and alert state of every installed module: pending changes, staleness, last refresh, failures in 24 hours, alert level from pgrollup.alert_thresholds; capture problems (missing or disabled capture triggers, uncovered partitions, column drift, skipped capture: critical; source rows set aside: warning) with their repair.';
 COMMENT ON COLUMN pgrollup.rollup_health.module IS 'Module name.';
 COMMENT ON COLUMN pgrollup.rollup_health.mode IS 'Maintenance mode of the module (for example incremental, materialized_view, immediate, deferred).';
 COMMENT ON COLUMN pgrollup.rollup_health.last_success_at IS 'End of the last successful refresh, NULL when none.';
@@ -82,5 +82,5 @@ COMMENT ON COLUMN pgrollup.rollup_health.last_duration IS 'Duration of the last 
 COMMENT ON COLUMN pgrollup.rollup_health.pending_changes IS 'Captured source changes not yet applied to the rollups (NULL when the mode does not track changes).';
 COMMENT ON COLUMN pgrollup.rollup_health.staleness IS 'How long committed source changes may have been missing from the rollups (0 when current).';
 COMMENT ON COLUMN pgrollup.rollup_health.failures_24h IS 'Failed refreshes in the last 24 hours.';
-COMMENT ON COLUMN pgrollup.rollup_health.alert_level IS 'ok, warning or critical, from pgrollup.alert_thresholds.';
+COMMENT ON COLUMN pgrollup.rollup_health.alert_level IS 'ok, warning or critical, from pgrollup.alert_thresholds and the capture checks (lost capture is critical, rows set aside a warning).';
 COMMENT ON COLUMN pgrollup.rollup_health.alert IS 'Why the level is not ok (semicolon-separated findings), NULL when ok.';

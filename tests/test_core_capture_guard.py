@@ -1,0 +1,160 @@
+"""Do no harm: nothing outside pgrollup can block it. The per-module maintenance lock is a row lock
+on pgrollup's own registry, which a role without pgrollup's privileges cannot take; the advisory
+lock keys the lock used to be (one namespace shared by every role) no longer matter."""
+from __future__ import annotations
+
+import psycopg
+import pytest
+
+from messaging_support import create_sources
+
+
+@pytest.fixture
+def nobody(db, pg_cluster):
+    role = f"{db.name}_nobody"
+    with psycopg.connect(pg_cluster.dsn("postgres"), autocommit=True) as c:
+        c.execute(f"CREATE ROLE {role} LOGIN")
+    yield role
+    with psycopg.connect(pg_cluster.dsn("postgres"), autocommit=True) as c:
+        c.execute(f"DROP OWNED BY {role}")
+        c.execute(f"DROP ROLE {role}")
+
+
+@pytest.fixture
+def mdb(db):
+    create_sources(db)
+    db.install(modules=["messaging"])
+    return db
+
+
+def _refresh_fast(conn, module="messaging"):
+    conn.execute("SET lock_timeout = '2s'")
+    conn.execute("SET statement_timeout = '20s'")
+    return conn.execute("SELECT status FROM pgrollup.refresh(%s)", (module,)).fetchall()
+
+
+def test_old_advisory_keys_do_not_block_refresh(mdb, nobody):
+    with mdb.connect(user=nobody) as hostile:
+        assert hostile.execute("SELECT pg_advisory_lock(1885827701, hashtext('messaging'))").fetchone()
+        assert hostile.execute("SELECT pg_advisory_lock(1885827701, hashtext('reporting'))").fetchone()
+        with mdb.connect() as conn:
+            assert _refresh_fast(conn) == [("ok",)]
+            # without waiting, too: the module is not reported busy
+            assert conn.execute("SELECT status FROM pgrollup.refresh('messaging', false)").fetchall() == [("ok",)]
+
+
+def test_role_without_grants_cannot_take_the_module_lock(mdb, nobody):
+    with mdb.connect(user=nobody, autocommit=False) as hostile:
+        for stmt in ("SELECT * FROM pgrollup_internal.modules FOR UPDATE",
+                     "SELECT pgrollup_internal.lock_module('messaging', true)"):
+            with pytest.raises(psycopg.errors.InsufficientPrivilege):
+                hostile.execute(stmt)
+            hostile.rollback()
+    with mdb.connect() as conn:
+        assert _refresh_fast(conn) == [("ok",)]
+
+
+def test_module_lock_still_serializes_refreshes(mdb):
+    with mdb.connect(autocommit=False) as holder:
+        assert holder.execute("SELECT pgrollup_internal.lock_module('messaging', true)").fetchone()[0] is True
+        with mdb.connect() as conn:
+            assert conn.execute("SELECT status FROM pgrollup.refresh('messaging', false)").fetchall() == [("skipped",)]
+            assert conn.execute("SELECT pgrollup_internal.lock_module('messaging', false)").fetchone()[0] is False
+        holder.rollback()
+    with mdb.connect() as conn:
+        assert conn.execute("SELECT status FROM pgrollup.refresh('messaging', false)").fetchall() == [("ok",)]
+
+
+# ---------------------------------------------------------------------------------------------
+# Lost capture is loud: missing or disabled capture triggers and a source table dropped and
+# recreated make rollup_health critical (with the reason and the repair) and pgrollup status exit 2.
+
+def _health(conn, module):
+    return conn.execute("SELECT alert_level, alert FROM pgrollup.rollup_health WHERE module = %s", (module,)).fetchone()
+
+
+@pytest.fixture
+def bothdb(db):
+    from core_support import REPORTING_EVENTS_DDL
+    create_sources(db)
+    with db.connect() as conn:
+        conn.execute(REPORTING_EVENTS_DDL)
+    db.install(modules=["messaging", "reporting"])
+    with db.connect() as conn:
+        conn.execute("SELECT pgrollup.refresh()")
+    return db
+
+
+def _assert_critical(db, cli, module, *words):
+    with db.connect() as conn:
+        level, alert = _health(conn, module)
+    assert level == "critical", alert
+    for w in words:
+        assert w in alert, alert
+    res = cli("status", "--dsn", db.dsn)
+    assert res.returncode == 2, res.stdout + res.stderr
+
+
+def _assert_ok(db, cli):
+    with db.connect() as conn:
+        rows = conn.execute("SELECT module, alert_level, alert FROM pgrollup.rollup_health ORDER BY 1").fetchall()
+    assert [r[1] for r in rows] == ["ok", "ok"], rows
+    assert cli("status", "--dsn", db.dsn).returncode == 0
+
+
+def test_health_ok_after_install(bothdb, cli):
+    _assert_ok(bothdb, cli)
+
+
+@pytest.mark.parametrize("module, table, trigger", [
+    ("messaging", "message_events", "pgrollup_messaging_insert"),
+    ("messaging", "outbound_messages", "pgrollup_messaging_truncate"),
+    ("reporting", "reporting_events", "pgrollup_reporting_update"),
+])
+def test_dropped_trigger_is_critical_until_install(bothdb, cli, module, table, trigger):
+    with bothdb.connect() as conn:
+        conn.execute(f"DROP TRIGGER {trigger} ON {table}")
+    _assert_critical(bothdb, cli, module, trigger, table, "install")
+    with bothdb.connect() as conn:   # a refresh does not hide it
+        conn.execute("SELECT pgrollup.refresh()")
+    _assert_critical(bothdb, cli, module, trigger)
+    bothdb.install(modules=["messaging", "reporting"])
+    _assert_ok(bothdb, cli)
+
+
+def test_disabled_trigger_is_critical(bothdb, cli):
+    with bothdb.connect() as conn:
+        conn.execute("ALTER TABLE reporting_events DISABLE TRIGGER pgrollup_reporting_insert")
+    _assert_critical(bothdb, cli, "reporting", "disabled", "pgrollup_reporting_insert")
+    with bothdb.connect() as conn:
+        conn.execute("ALTER TABLE reporting_events ENABLE TRIGGER pgrollup_reporting_insert")
+        conn.execute("ALTER TABLE campaign_transitions DISABLE TRIGGER USER")
+    _assert_critical(bothdb, cli, "messaging", "disabled", "campaign_transitions")
+    with bothdb.connect() as conn:
+        conn.execute("ALTER TABLE campaign_transitions ENABLE TRIGGER USER")
+    _assert_ok(bothdb, cli)
+
+
+def test_source_table_dropped_and_recreated_is_critical_until_install(bothdb, cli):
+    from core_support import REPORTING_EVENTS_DDL
+    with bothdb.connect() as conn:
+        conn.execute("SELECT pgrollup.set_reporting_timezone(1, 'UTC')")
+        conn.execute("INSERT INTO reporting_events (name, account_id, created_at) "
+                     "VALUES ('conversation_resolved', 1, '2024-03-01 10:00')")
+        conn.execute("DROP TABLE reporting_events")
+        conn.execute(REPORTING_EVENTS_DDL)
+        conn.execute("INSERT INTO reporting_events (name, account_id, created_at) "
+                     "VALUES ('conversation_resolved', 1, '2024-03-02 10:00')")
+        conn.execute("SELECT pgrollup.refresh()")
+    _assert_critical(bothdb, cli, "reporting", "dropped and recreated", "install")
+    bothdb.install(modules=["messaging", "reporting"])   # restates everything from the new table
+    _assert_ok(bothdb, cli)
+    with bothdb.connect() as conn:
+        assert conn.execute("SELECT date::text, count FROM pgrollup.reporting_events_rollups "
+                            "WHERE dimension_type = 'account' AND metric = 'resolutions_count'").fetchall() == [("2024-03-02", 1)]
+
+
+def test_messaging_source_dropped_is_critical(bothdb, cli):
+    with bothdb.connect() as conn:
+        conn.execute("DROP TABLE campaign_transitions")
+    _assert_critical(bothdb, cli, "messaging", "campaign_transitions", "missing")
