@@ -1464,7 +1464,7 @@ BEGIN
 END;
 $$;
 
-COMMENT ON FUNCTION pgrollup_internal.create_refresh_trace(p_module text) IS 'Creates the refresh trace sequence of a module (idempotent); defined in migration core_0005_refresh_attempts, called when a module is registered.';
+COMMENT ON FUNCTION pgrollup_internal.create_refresh_trace(p_module text) IS 'Creates the refresh trace sequence of a module (idempotent); defined in migration core_0006_refresh_attempts, called when a module is registered.';
 
 CREATE FUNCTION pgrollup_internal.cron_job_state() RETURNS text
     LANGUAGE plpgsql STABLE SECURITY DEFINER

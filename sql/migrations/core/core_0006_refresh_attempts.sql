@@ -35,7 +35,7 @@ BEGIN
 END;
 $$;
 REVOKE ALL ON FUNCTION pgrollup_internal.create_refresh_trace(text) FROM PUBLIC;
-COMMENT ON FUNCTION pgrollup_internal.create_refresh_trace(text) IS 'Creates the refresh trace sequence of a module (idempotent); defined in migration core_0005_refresh_attempts, called when a module is registered.';
+COMMENT ON FUNCTION pgrollup_internal.create_refresh_trace(text) IS 'Creates the refresh trace sequence of a module (idempotent); defined in migration core_0006_refresh_attempts, called when a module is registered.';
 
 CREATE FUNCTION pgrollup_internal.modules_registered()
 RETURNS trigger
