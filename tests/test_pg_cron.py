@@ -30,6 +30,11 @@ def test_install_registers_one_hourly_job_idempotently(db, pg_cluster, cli):
     res = cli("schedule", "--dsn", db.dsn, "--cron", "*/5 * * * *")
     assert res.returncode == 0, res.stderr
     assert cron_jobs(pg_cluster, db.name) == [(f"pgrollup-refresh-{db.name}", "*/5 * * * *", db.name, True)]
+    # an upgrade without --schedule keeps the schedule chosen earlier; --schedule changes it
+    assert cli("install", "--dsn", db.dsn).returncode == 0
+    assert cron_jobs(pg_cluster, db.name) == [(f"pgrollup-refresh-{db.name}", "*/5 * * * *", db.name, True)]
+    assert cli("install", "--dsn", db.dsn, "--schedule", "*/10 * * * *").returncode == 0
+    assert cron_jobs(pg_cluster, db.name) == [(f"pgrollup-refresh-{db.name}", "*/10 * * * *", db.name, True)]
     res = cli("unschedule", "--dsn", db.dsn)
     assert res.returncode == 0 and cron_jobs(pg_cluster, db.name) == []
     res = cli("install", "--dsn", db.dsn, "--no-schedule")

@@ -442,6 +442,14 @@ def _next_steps(conn, result, cron_line) -> None:
         steps.append(cron_line)
 
 
+def _remembered_schedule(conn) -> str | None:
+    """The refresh job's schedule recorded by the last install or pgrollup schedule, if any."""
+    if not conn.execute("SELECT pg_catalog.to_regclass('pgrollup_internal.settings') IS NOT NULL").fetchone()[0]:
+        return None
+    row = conn.execute("SELECT value FROM pgrollup_internal.settings WHERE name = 'cron_schedule'").fetchone()
+    return row[0] if row and row[0] else None
+
+
 def install(conn: psycopg.Connection, dsn: str, requested=(), source_schema=None, dry_run=False,
             schedule_mode=None, cron_expr=cron.DEFAULT_SCHEDULE, lock_timeout="5s", retries=5,
             first_refresh=False, say=None) -> InstallResult:
@@ -452,6 +460,9 @@ def install(conn: psycopg.Connection, dsn: str, requested=(), source_schema=None
     printed while install runs (the first refresh)."""
     if schedule_mode is not False:
         cron_expr = check_cron(cron_expr)
+    if schedule_mode is None:
+        # no schedule asked for: an upgrade keeps the one set earlier (pgrollup schedule --cron)
+        cron_expr = _remembered_schedule(conn) or cron_expr
     lock_timeout = check_lock_timeout(lock_timeout)
     retries = check_retries(retries)
     _check_server(conn)

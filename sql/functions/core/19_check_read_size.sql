@@ -1,3 +1,13 @@
+CREATE OR REPLACE FUNCTION pgrollup_internal.read_limit()
+RETURNS bigint
+LANGUAGE sql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT COALESCE((SELECT s.value::bigint FROM pgrollup_internal.settings AS s WHERE s.name = 'max_read_buckets'), 100000);
+$$;
+REVOKE ALL ON FUNCTION pgrollup_internal.read_limit() FROM PUBLIC;
+COMMENT ON FUNCTION pgrollup_internal.read_limit() IS 'The most buckets or rows one read may return: the setting max_read_buckets of pgrollup_internal.settings, 100000 by default.';
+
 CREATE OR REPLACE FUNCTION pgrollup_internal.check_read_size(p_function text, p_unit text, p_buckets numeric)
 RETURNS void
 LANGUAGE plpgsql STABLE
@@ -12,7 +22,7 @@ BEGIN
     IF p_buckets IS NULL THEN
         RETURN;
     END IF;
-    v_limit := COALESCE((SELECT s.value::bigint FROM pgrollup_internal.settings AS s WHERE s.name = 'max_read_buckets'), 100000);
+    v_limit := pgrollup_internal.read_limit();
     IF p_buckets > v_limit THEN
         RAISE EXCEPTION USING ERRCODE = '22023',
             MESSAGE = pg_catalog.format('%s: the range spans %s %s buckets, more than the %s a read may return',
@@ -39,3 +49,21 @@ AS $$
 $$;
 REVOKE ALL ON FUNCTION pgrollup_internal.range_buckets(timestamptz, timestamptz, text) FROM PUBLIC;
 COMMENT ON FUNCTION pgrollup_internal.range_buckets(timestamptz, timestamptz, text) IS 'Upper bound of the hour, day, week, month or year buckets a time range overlaps in any zone (shortest bucket: a 23-hour DST day); used to bound reads before they run.';
+
+CREATE OR REPLACE FUNCTION pgrollup_internal.check_read_rows(p_function text, p_rows bigint, p_limit bigint)
+RETURNS void
+LANGUAGE plpgsql IMMUTABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    -- Read functions that return only existing rows read at most p_limit + 1 of them (LIMIT) and
+    -- call this with how many came back: more than the limit is refused (54000), the work stays bounded.
+    IF p_rows > p_limit THEN
+        RAISE EXCEPTION USING ERRCODE = '54000',
+            MESSAGE = pg_catalog.format('%s: the request returns more than the %s rows a read may return', p_function, p_limit),
+            HINT = 'Narrow the range (the limit is the setting max_read_buckets in pgrollup_internal.settings).';
+    END IF;
+END;
+$$;
+REVOKE ALL ON FUNCTION pgrollup_internal.check_read_rows(text, bigint, bigint) FROM PUBLIC;
+COMMENT ON FUNCTION pgrollup_internal.check_read_rows(text, bigint, bigint) IS 'Refuses (54000) a read that returned more than p_limit rows (the caller reads at most p_limit + 1).';

@@ -6,8 +6,9 @@ SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
     -- the backend still runs the statement that made the attempt; a backend whose state this role
-    -- may not see counts as running (for p_grace after the start, when given)
-    SELECT EXISTS (
+    -- may not see counts as running (for p_grace after the start, when given). The calling backend
+    -- is running this statement, not that attempt (query_start has only the trace's second to go by)
+    SELECT p_pid OPERATOR(pg_catalog.<>) pg_catalog.pg_backend_pid() AND EXISTS (
         SELECT 1 FROM pg_catalog.pg_stat_activity AS a
          WHERE a.pid OPERATOR(pg_catalog.=) p_pid
            AND CASE WHEN a.state IS NULL

@@ -9,7 +9,11 @@ DECLARE
     v_prefix text := 'msg_inc_';
     v_counts text := 'sends, delivered, opens, clicks, bounces, unsubscribes, unique_opens, unique_clicks';
 BEGIN
-    IF pgrollup_internal.messaging_mode() = 'materialized_view'
+    -- the materialized views also keep serving after a switch to incremental mode until the first
+    -- refresh has built the incremental state (writers are never held for that build)
+    IF (pgrollup_internal.messaging_mode() = 'materialized_view'
+        OR EXISTS (SELECT 1 FROM pgrollup_internal.settings AS s
+                    WHERE s.name = 'messaging.build_pending' AND s.value = 'true'))
        AND pg_catalog.to_regclass('pgrollup_internal.msg_mv_message') IS NOT NULL THEN
         v_prefix := 'msg_mv_';
     END IF;

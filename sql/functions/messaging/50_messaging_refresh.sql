@@ -45,6 +45,13 @@ BEGIN
                   AND l.event_ids IS NULL) THEN
         PERFORM pgrollup_internal.messaging_rebuild();   -- after install, TRUNCATE, mode switch
         PERFORM pgrollup_internal.messaging_note_set_aside();
+        IF EXISTS (SELECT 1 FROM pgrollup_internal.settings AS s
+                    WHERE s.name = 'messaging.build_pending' AND s.value = 'true') THEN
+            -- the switch to incremental mode is complete: readers move to the incremental state
+            DELETE FROM pgrollup_internal.settings AS s WHERE s.name = 'messaging.build_pending';
+            PERFORM pgrollup_internal.messaging_route();
+            PERFORM pgrollup_internal.messaging_drop_mvs();
+        END IF;
         RETURN v_changes;
     END IF;
 

@@ -7,6 +7,7 @@ SET TimeZone = 'UTC'
 AS $$
 DECLARE
     v_current text;
+    v_lock_timeout text;
 BEGIN
     IF p_mode IS NULL OR p_mode NOT IN ('incremental', 'materialized_view') THEN
         RAISE EXCEPTION USING ERRCODE = '22023',
@@ -20,9 +21,18 @@ BEGIN
         PERFORM pgrollup_internal.messaging_route();
         RETURN;
     END IF;
+    -- the triggers' short lock on each source table: at most 5 s (or the caller's shorter
+    -- lock_timeout), never queued behind a long application transaction while blocking its writers
+    v_lock_timeout := pg_catalog.current_setting('lock_timeout');
+    IF v_lock_timeout = '0' THEN
+        PERFORM pg_catalog.set_config('lock_timeout', '5s', true);
+    END IF;
     UPDATE pgrollup_internal.settings AS s SET value = p_mode WHERE s.name = 'messaging.mode';
     UPDATE pgrollup_internal.settings AS s SET value = pg_catalog.now()::text WHERE s.name = 'messaging.mode_since';
+    DELETE FROM pgrollup_internal.settings AS s WHERE s.name = 'messaging.build_pending';
     IF p_mode = 'materialized_view' THEN
+        -- the materialized views are built from source (reads only: writers go on), then the
+        -- triggers go (a short lock on each source table, bounded by lock_timeout)
         PERFORM pgrollup_internal.messaging_create_mvs();
         PERFORM pgrollup_internal.messaging_route();
         PERFORM pgrollup_internal.messaging_detach();
@@ -35,13 +45,17 @@ BEGIN
         DELETE FROM pgrollup_internal.msg_state;
         DELETE FROM pgrollup_internal.msg_transitions;
     ELSE
-        -- triggers first (CREATE TRIGGER waits for in-flight writers), then rebuild from source
+        -- Only the capture triggers are created here (a short lock on each source table, bounded
+        -- by lock_timeout): from this commit on every change is captured. The incremental state is
+        -- built from source by the next refresh (a full-rebuild request in the change log), while
+        -- writers go on; until then readers keep reading the materialized views.
         PERFORM pgrollup_internal.messaging_attach();
-        PERFORM pgrollup_internal.messaging_rebuild();
+        INSERT INTO pgrollup_internal.settings (name, value) VALUES ('messaging.build_pending', 'true');
+        INSERT INTO pgrollup_internal.msg_changes (message_id, transition_id, tenant_id) VALUES (NULL, NULL, NULL);
         PERFORM pgrollup_internal.messaging_route();
-        PERFORM pgrollup_internal.messaging_drop_mvs();
     END IF;
+    PERFORM pg_catalog.set_config('lock_timeout', v_lock_timeout, true);
 END;
 $$;
 REVOKE ALL ON FUNCTION pgrollup.set_messaging_mode(text) FROM PUBLIC;
-COMMENT ON FUNCTION pgrollup.set_messaging_mode(text) IS 'Switches the messaging module between incremental (capture triggers on the source tables, refresh applies only what changed; default) and materialized_view (no triggers; refresh runs REFRESH MATERIALIZED VIEW CONCURRENTLY). Switching builds the target mode from source at once; the public views and read functions are the same in both modes.';
+COMMENT ON FUNCTION pgrollup.set_messaging_mode(text) IS 'Switches the messaging module between incremental (capture triggers on the source tables, refresh applies only what changed; default) and materialized_view (no triggers; refresh runs REFRESH MATERIALIZED VIEW CONCURRENTLY). Switching never holds writers beyond a short lock on each source table (lock_timeout 5s unless the caller set a shorter one): to materialized_view it builds the materialized views at once (reading source only); to incremental it attaches the capture triggers and the next pgrollup.refresh(''messaging'') builds the incremental state while writers go on, readers keeping the materialized views until then. The public views and read functions are the same in both modes.';

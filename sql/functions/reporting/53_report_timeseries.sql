@@ -58,6 +58,9 @@ BEGIN
     IF p_business_hours IS NULL THEN
         RAISE EXCEPTION USING ERRCODE = '22023', MESSAGE = 'p_business_hours must be true or false, not NULL';
     END IF;
+    -- every bucket of the range is returned, empty ones included: refuse a huge range before any work
+    PERFORM pgrollup_internal.check_read_size('report_timeseries', p_group_by,
+                                              pgrollup_internal.range_buckets(p_since, p_until, p_group_by));
     v_plan := pgrollup_internal.reporting_plan(p_account_id, p_since, p_until, p_timezone, p_group_by);
     IF p_group_by = 'hour' THEN
         RETURN QUERY
@@ -111,4 +114,4 @@ BEGIN
 END;
 $$;
 REVOKE ALL ON FUNCTION pgrollup.report_timeseries(bigint, text, timestamptz, timestamptz, text, text, text, bigint, boolean) FROM PUBLIC;
-COMMENT ON FUNCTION pgrollup.report_timeseries(bigint, text, timestamptz, timestamptz, text, text, text, bigint, boolean) IS 'Time series of one reporting metric over p_since <= created_at < p_until in local hour, day, week (from Sunday), month or year buckets of p_timezone (default the account''s zone, else UTC); every overlapping bucket appears once (empty: count 0, value 0). value = count for count metrics, average for avg_* metrics; bot_handoffs_count counts distinct conversations per bucket. p_dimension_id NULL = every id of the dimension type. Whole local days come from rollups when possible; source says rollup, hybrid or raw.';
+COMMENT ON FUNCTION pgrollup.report_timeseries(bigint, text, timestamptz, timestamptz, text, text, text, bigint, boolean) IS 'Time series of one reporting metric over p_since <= created_at < p_until in local hour, day, week (from Sunday), month or year buckets of p_timezone (default the account''s zone, else UTC); every overlapping bucket appears once (empty: count 0, value 0). value = count for count metrics, average for avg_* metrics; bot_handoffs_count counts distinct conversations per bucket. p_dimension_id NULL = every id of the dimension type. Whole local days come from rollups when possible; source says rollup, hybrid or raw. A range of more than max_read_buckets (100000 by default) buckets is refused with 22023 before any work.';

@@ -4,6 +4,9 @@ LANGUAGE plpgsql STABLE
 SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
+DECLARE
+    v_limit bigint := pgrollup_internal.read_limit();
+    v_rows  bigint;
 BEGIN
     IF p_tenant_id IS NULL THEN
         RAISE EXCEPTION USING ERRCODE = '22023', MESSAGE = 'p_tenant_id must not be NULL';
@@ -14,8 +17,11 @@ BEGIN
     RETURN QUERY
     SELECT v.* FROM pgrollup.metrics_tenant_daily AS v
      WHERE v.tenant_id = p_tenant_id AND v.date >= p_from AND v.date <= p_to
-     ORDER BY v.date;
+     ORDER BY v.date
+     LIMIT v_limit + 1;
+    GET DIAGNOSTICS v_rows = ROW_COUNT;
+    PERFORM pgrollup_internal.check_read_rows('tenant_daily', v_rows, v_limit);
 END;
 $$;
 REVOKE ALL ON FUNCTION pgrollup.tenant_daily(bigint, date, date) FROM PUBLIC;
-COMMENT ON FUNCTION pgrollup.tenant_daily(bigint, date, date) IS 'Dashboard slice of pgrollup.metrics_tenant_daily: one tenant, local dates p_from..p_to inclusive, ordered by date. Index-backed.';
+COMMENT ON FUNCTION pgrollup.tenant_daily(bigint, date, date) IS 'Dashboard slice of pgrollup.metrics_tenant_daily: one tenant, local dates p_from..p_to inclusive, ordered by date. Index-backed. More than max_read_buckets rows (100000 by default) are refused with 54000 (at most that many are read).';
