@@ -235,6 +235,9 @@ CREATE FUNCTION pgrollup.campaign_daily(p_tenant_id bigint, p_from date, p_to da
     LANGUAGE plpgsql STABLE SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
+DECLARE
+    v_limit bigint := pgrollup_internal.read_limit();
+    v_rows  bigint;
 BEGIN
     IF p_tenant_id IS NULL THEN
         RAISE EXCEPTION USING ERRCODE = '22023', MESSAGE = 'p_tenant_id must not be NULL';
@@ -246,18 +249,24 @@ BEGIN
         RETURN QUERY
         SELECT v.* FROM pgrollup.metrics_campaign_daily AS v
          WHERE v.tenant_id = p_tenant_id AND v.date >= p_from AND v.date <= p_to
-         ORDER BY v.date, v.campaign_id;
+         ORDER BY v.date, v.campaign_id
+         LIMIT v_limit + 1;
+        GET DIAGNOSTICS v_rows = ROW_COUNT;
+        PERFORM pgrollup_internal.check_read_rows('campaign_daily', v_rows, v_limit);
     ELSE
         RETURN QUERY
         SELECT v.* FROM pgrollup.metrics_campaign_daily AS v
          WHERE v.tenant_id = p_tenant_id AND v.campaign_id = p_campaign_id
            AND v.date >= p_from AND v.date <= p_to
-         ORDER BY v.date;
+         ORDER BY v.date
+         LIMIT v_limit + 1;
+        GET DIAGNOSTICS v_rows = ROW_COUNT;
+        PERFORM pgrollup_internal.check_read_rows('campaign_daily', v_rows, v_limit);
     END IF;
 END;
 $$;
 
-COMMENT ON FUNCTION pgrollup.campaign_daily(p_tenant_id bigint, p_from date, p_to date, p_campaign_id bigint) IS 'Dashboard slice of pgrollup.metrics_campaign_daily: one tenant, local dates p_from..p_to inclusive, optionally one campaign; ordered by date and campaign. Index-backed.';
+COMMENT ON FUNCTION pgrollup.campaign_daily(p_tenant_id bigint, p_from date, p_to date, p_campaign_id bigint) IS 'Dashboard slice of pgrollup.metrics_campaign_daily: one tenant, local dates p_from..p_to inclusive, optionally one campaign; ordered by date and campaign. Index-backed. More than max_read_buckets rows (100000 by default) are refused with 54000 (at most that many are read).';
 
 CREATE TABLE pgrollup_internal.msg_contact_hourly (
     tenant_id bigint NOT NULL,
@@ -379,6 +388,9 @@ CREATE FUNCTION pgrollup.contact_hourly(p_tenant_id bigint, p_contact_id bigint,
     LANGUAGE plpgsql STABLE SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
+DECLARE
+    v_limit bigint := pgrollup_internal.read_limit();
+    v_rows  bigint;
 BEGIN
     IF p_tenant_id IS NULL THEN
         RAISE EXCEPTION USING ERRCODE = '22023', MESSAGE = 'p_tenant_id must not be NULL';
@@ -393,11 +405,14 @@ BEGIN
     SELECT v.* FROM pgrollup.metrics_contact_hourly AS v
      WHERE v.tenant_id = p_tenant_id AND v.contact_id = p_contact_id
        AND v.hour >= p_since AND v.hour < p_until
-     ORDER BY v.hour, v.channel;
+     ORDER BY v.hour, v.channel
+     LIMIT v_limit + 1;
+    GET DIAGNOSTICS v_rows = ROW_COUNT;
+    PERFORM pgrollup_internal.check_read_rows('contact_hourly', v_rows, v_limit);
 END;
 $$;
 
-COMMENT ON FUNCTION pgrollup.contact_hourly(p_tenant_id bigint, p_contact_id bigint, p_since timestamp with time zone, p_until timestamp with time zone) IS 'Dashboard slice of pgrollup.metrics_contact_hourly: one tenant and contact, local hours with p_since <= hour < p_until, ordered by hour and channel. Index-backed.';
+COMMENT ON FUNCTION pgrollup.contact_hourly(p_tenant_id bigint, p_contact_id bigint, p_since timestamp with time zone, p_until timestamp with time zone) IS 'Dashboard slice of pgrollup.metrics_contact_hourly: one tenant and contact, local hours with p_since <= hour < p_until, ordered by hour and channel. Index-backed. More than max_read_buckets rows (100000 by default) are refused with 54000 (at most that many are read).';
 
 CREATE FUNCTION pgrollup.messaging_backfill_plan(p_tenant_id bigint DEFAULT NULL::bigint, p_from date DEFAULT NULL::date, p_to date DEFAULT NULL::date) RETURNS TABLE(tenant_id bigint, timezone text, first_date date, last_date date, days integer, messages bigint)
     LANGUAGE plpgsql SECURITY DEFINER
@@ -636,6 +651,9 @@ BEGIN
     IF p_business_hours IS NULL THEN
         RAISE EXCEPTION USING ERRCODE = '22023', MESSAGE = 'p_business_hours must be true or false, not NULL';
     END IF;
+    -- every bucket of the range is returned, empty ones included: refuse a huge range before any work
+    PERFORM pgrollup_internal.check_read_size('report_timeseries', p_group_by,
+                                              pgrollup_internal.range_buckets(p_since, p_until, p_group_by));
     v_plan := pgrollup_internal.reporting_plan(p_account_id, p_since, p_until, p_timezone, p_group_by);
     IF p_group_by = 'hour' THEN
         RETURN QUERY
@@ -689,7 +707,7 @@ BEGIN
 END;
 $$;
 
-COMMENT ON FUNCTION pgrollup.report_timeseries(p_account_id bigint, p_metric text, p_since timestamp with time zone, p_until timestamp with time zone, p_group_by text, p_timezone text, p_dimension_type text, p_dimension_id bigint, p_business_hours boolean) IS 'Time series of one reporting metric over p_since <= created_at < p_until in local hour, day, week (from Sunday), month or year buckets of p_timezone (default the account''s zone, else UTC); every overlapping bucket appears once (empty: count 0, value 0). value = count for count metrics, average for avg_* metrics; bot_handoffs_count counts distinct conversations per bucket. p_dimension_id NULL = every id of the dimension type. Whole local days come from rollups when possible; source says rollup, hybrid or raw.';
+COMMENT ON FUNCTION pgrollup.report_timeseries(p_account_id bigint, p_metric text, p_since timestamp with time zone, p_until timestamp with time zone, p_group_by text, p_timezone text, p_dimension_type text, p_dimension_id bigint, p_business_hours boolean) IS 'Time series of one reporting metric over p_since <= created_at < p_until in local hour, day, week (from Sunday), month or year buckets of p_timezone (default the account''s zone, else UTC); every overlapping bucket appears once (empty: count 0, value 0). value = count for count metrics, average for avg_* metrics; bot_handoffs_count counts distinct conversations per bucket. p_dimension_id NULL = every id of the dimension type. Whole local days come from rollups when possible; source says rollup, hybrid or raw. A range of more than max_read_buckets (100000 by default) buckets is refused with 22023 before any work.';
 
 CREATE FUNCTION pgrollup.reporting_backfill_plan(p_account_id bigint, p_from date DEFAULT NULL::date, p_to date DEFAULT NULL::date, p_timezone text DEFAULT NULL::text) RETURNS TABLE(timezone text, first_day date, last_day date, days integer, events bigint)
     LANGUAGE plpgsql STABLE SECURITY DEFINER
@@ -759,6 +777,7 @@ CREATE FUNCTION pgrollup.set_messaging_mode(p_mode text) RETURNS void
     AS $$
 DECLARE
     v_current text;
+    v_lock_timeout text;
 BEGIN
     IF p_mode IS NULL OR p_mode NOT IN ('incremental', 'materialized_view') THEN
         RAISE EXCEPTION USING ERRCODE = '22023',
@@ -772,10 +791,24 @@ BEGIN
         PERFORM pgrollup_internal.messaging_route();
         RETURN;
     END IF;
+    -- the triggers' short lock on each source table: at most 5 s (or the caller's shorter
+    -- lock_timeout), never queued behind a long application transaction while blocking its writers
+    v_lock_timeout := pg_catalog.current_setting('lock_timeout');
+    IF v_lock_timeout = '0' THEN
+        PERFORM pg_catalog.set_config('lock_timeout', '5s', true);
+    END IF;
     UPDATE pgrollup_internal.settings AS s SET value = p_mode WHERE s.name = 'messaging.mode';
     UPDATE pgrollup_internal.settings AS s SET value = pg_catalog.now()::text WHERE s.name = 'messaging.mode_since';
+    DELETE FROM pgrollup_internal.settings AS s WHERE s.name = 'messaging.build_pending';
     IF p_mode = 'materialized_view' THEN
-        PERFORM pgrollup_internal.messaging_create_mvs();
+        -- the materialized views are built from source (reads only: writers go on), then the
+        -- triggers go (a short lock on each source table, bounded by lock_timeout)
+        IF pg_catalog.to_regclass('pgrollup_internal.msg_mv_message') IS NULL THEN
+            PERFORM pgrollup_internal.messaging_create_mvs();
+        ELSE
+            -- back before the incremental build ran: readers still read these, bring them up to date
+            PERFORM pgrollup_internal.messaging_refresh_mvs();
+        END IF;
         PERFORM pgrollup_internal.messaging_route();
         PERFORM pgrollup_internal.messaging_detach();
         -- incremental state is rebuilt from source when switching back
@@ -787,16 +820,20 @@ BEGIN
         DELETE FROM pgrollup_internal.msg_state;
         DELETE FROM pgrollup_internal.msg_transitions;
     ELSE
-        -- triggers first (CREATE TRIGGER waits for in-flight writers), then rebuild from source
+        -- Only the capture triggers are created here (a short lock on each source table, bounded
+        -- by lock_timeout): from this commit on every change is captured. The incremental state is
+        -- built from source by the next refresh (a full-rebuild request in the change log), while
+        -- writers go on; until then readers keep reading the materialized views.
         PERFORM pgrollup_internal.messaging_attach();
-        PERFORM pgrollup_internal.messaging_rebuild();
+        INSERT INTO pgrollup_internal.settings (name, value) VALUES ('messaging.build_pending', 'true');
+        INSERT INTO pgrollup_internal.msg_changes (message_id, transition_id, tenant_id) VALUES (NULL, NULL, NULL);
         PERFORM pgrollup_internal.messaging_route();
-        PERFORM pgrollup_internal.messaging_drop_mvs();
     END IF;
+    PERFORM pg_catalog.set_config('lock_timeout', v_lock_timeout, true);
 END;
 $$;
 
-COMMENT ON FUNCTION pgrollup.set_messaging_mode(p_mode text) IS 'Switches the messaging module between incremental (capture triggers on the source tables, refresh applies only what changed; default) and materialized_view (no triggers; refresh runs REFRESH MATERIALIZED VIEW CONCURRENTLY). Switching builds the target mode from source at once; the public views and read functions are the same in both modes.';
+COMMENT ON FUNCTION pgrollup.set_messaging_mode(p_mode text) IS 'Switches the messaging module between incremental (capture triggers on the source tables, refresh applies only what changed; default) and materialized_view (no triggers; refresh runs REFRESH MATERIALIZED VIEW CONCURRENTLY). Switching never holds writers beyond a short lock on each source table (lock_timeout 5s unless the caller set a shorter one): to materialized_view it builds the materialized views at once (reading source only); to incremental it attaches the capture triggers and the next pgrollup.refresh(''messaging'') builds the incremental state while writers go on, readers keeping the materialized views until then. The public views and read functions are the same in both modes.';
 
 CREATE FUNCTION pgrollup.set_reporting_mode(p_mode text) RETURNS void
     LANGUAGE plpgsql SECURITY DEFINER
@@ -1007,6 +1044,9 @@ CREATE FUNCTION pgrollup.tenant_daily(p_tenant_id bigint, p_from date, p_to date
     LANGUAGE plpgsql STABLE SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
+DECLARE
+    v_limit bigint := pgrollup_internal.read_limit();
+    v_rows  bigint;
 BEGIN
     IF p_tenant_id IS NULL THEN
         RAISE EXCEPTION USING ERRCODE = '22023', MESSAGE = 'p_tenant_id must not be NULL';
@@ -1017,11 +1057,14 @@ BEGIN
     RETURN QUERY
     SELECT v.* FROM pgrollup.metrics_tenant_daily AS v
      WHERE v.tenant_id = p_tenant_id AND v.date >= p_from AND v.date <= p_to
-     ORDER BY v.date;
+     ORDER BY v.date
+     LIMIT v_limit + 1;
+    GET DIAGNOSTICS v_rows = ROW_COUNT;
+    PERFORM pgrollup_internal.check_read_rows('tenant_daily', v_rows, v_limit);
 END;
 $$;
 
-COMMENT ON FUNCTION pgrollup.tenant_daily(p_tenant_id bigint, p_from date, p_to date) IS 'Dashboard slice of pgrollup.metrics_tenant_daily: one tenant, local dates p_from..p_to inclusive, ordered by date. Index-backed.';
+COMMENT ON FUNCTION pgrollup.tenant_daily(p_tenant_id bigint, p_from date, p_to date) IS 'Dashboard slice of pgrollup.metrics_tenant_daily: one tenant, local dates p_from..p_to inclusive, ordered by date. Index-backed. More than max_read_buckets rows (100000 by default) are refused with 54000 (at most that many are read).';
 
 CREATE FUNCTION pgrollup.version() RETURNS text
     LANGUAGE sql IMMUTABLE
@@ -1195,6 +1238,23 @@ $$;
 
 COMMENT ON FUNCTION pgrollup_internal.capture_skipped(p_module text, p_table text, p_relid oid) IS 'Guard for capture triggers: true (after recording the problem once in pgrollup_internal.capture_failures) when a column the module reads from the table has drifted on the relation written to, so the trigger skips capture instead of failing the statement.';
 
+CREATE FUNCTION pgrollup_internal.check_read_rows(p_function text, p_rows bigint, p_limit bigint) RETURNS void
+    LANGUAGE plpgsql IMMUTABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+BEGIN
+    -- Read functions that return only existing rows read at most p_limit + 1 of them (LIMIT) and
+    -- call this with how many came back: more than the limit is refused (54000), the work stays bounded.
+    IF p_rows > p_limit THEN
+        RAISE EXCEPTION USING ERRCODE = '54000',
+            MESSAGE = pg_catalog.format('%s: the request returns more than the %s rows a read may return', p_function, p_limit),
+            HINT = 'Narrow the range (the limit is the setting max_read_buckets in pgrollup_internal.settings).';
+    END IF;
+END;
+$$;
+
+COMMENT ON FUNCTION pgrollup_internal.check_read_rows(p_function text, p_rows bigint, p_limit bigint) IS 'Refuses (54000) a read that returned more than p_limit rows (the caller reads at most p_limit + 1).';
+
 CREATE FUNCTION pgrollup_internal.check_read_size(p_function text, p_unit text, p_buckets numeric) RETURNS void
     LANGUAGE plpgsql STABLE
     SET search_path TO 'pg_catalog', 'pg_temp'
@@ -1208,7 +1268,7 @@ BEGIN
     IF p_buckets IS NULL THEN
         RETURN;
     END IF;
-    v_limit := COALESCE((SELECT s.value::bigint FROM pgrollup_internal.settings AS s WHERE s.name = 'max_read_buckets'), 100000);
+    v_limit := pgrollup_internal.read_limit();
     IF p_buckets > v_limit THEN
         RAISE EXCEPTION USING ERRCODE = '22023',
             MESSAGE = pg_catalog.format('%s: the range spans %s %s buckets, more than the %s a read may return',
@@ -2502,6 +2562,13 @@ BEGIN
                   AND l.event_ids IS NULL) THEN
         PERFORM pgrollup_internal.messaging_rebuild();   -- after install, TRUNCATE, mode switch
         PERFORM pgrollup_internal.messaging_note_set_aside();
+        IF EXISTS (SELECT 1 FROM pgrollup_internal.settings AS s
+                    WHERE s.name = 'messaging.build_pending' AND s.value = 'true') THEN
+            -- the switch to incremental mode is complete: readers move to the incremental state
+            DELETE FROM pgrollup_internal.settings AS s WHERE s.name = 'messaging.build_pending';
+            PERFORM pgrollup_internal.messaging_route();
+            PERFORM pgrollup_internal.messaging_drop_mvs();
+        END IF;
         RETURN v_changes;
     END IF;
 
@@ -2778,7 +2845,11 @@ DECLARE
     v_prefix text := 'msg_inc_';
     v_counts text := 'sends, delivered, opens, clicks, bounces, unsubscribes, unique_opens, unique_clicks';
 BEGIN
-    IF pgrollup_internal.messaging_mode() = 'materialized_view'
+    -- the materialized views also keep serving after a switch to incremental mode until the first
+    -- refresh has built the incremental state (writers are never held for that build)
+    IF (pgrollup_internal.messaging_mode() = 'materialized_view'
+        OR EXISTS (SELECT 1 FROM pgrollup_internal.settings AS s
+                    WHERE s.name = 'messaging.build_pending' AND s.value = 'true'))
        AND pg_catalog.to_regclass('pgrollup_internal.msg_mv_message') IS NOT NULL THEN
         v_prefix := 'msg_mv_';
     END IF;
@@ -2975,13 +3046,23 @@ $$;
 
 COMMENT ON FUNCTION pgrollup_internal.range_buckets(p_since timestamp with time zone, p_until timestamp with time zone, p_unit text) IS 'Upper bound of the hour, day, week, month or year buckets a time range overlaps in any zone (shortest bucket: a 23-hour DST day); used to bound reads before they run.';
 
+CREATE FUNCTION pgrollup_internal.read_limit() RETURNS bigint
+    LANGUAGE sql STABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+    SELECT COALESCE((SELECT s.value::bigint FROM pgrollup_internal.settings AS s WHERE s.name = 'max_read_buckets'), 100000);
+$$;
+
+COMMENT ON FUNCTION pgrollup_internal.read_limit() IS 'The most buckets or rows one read may return: the setting max_read_buckets of pgrollup_internal.settings, 100000 by default.';
+
 CREATE FUNCTION pgrollup_internal.refresh_attempt_live(p_pid integer, p_started timestamp with time zone, p_grace interval DEFAULT NULL::interval) RETURNS boolean
     LANGUAGE sql STABLE SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
     -- the backend still runs the statement that made the attempt; a backend whose state this role
-    -- may not see counts as running (for p_grace after the start, when given)
-    SELECT EXISTS (
+    -- may not see counts as running (for p_grace after the start, when given). The calling backend
+    -- is running this statement, not that attempt (query_start has only the trace's second to go by)
+    SELECT p_pid OPERATOR(pg_catalog.<>) pg_catalog.pg_backend_pid() AND EXISTS (
         SELECT 1 FROM pg_catalog.pg_stat_activity AS a
          WHERE a.pid OPERATOR(pg_catalog.=) p_pid
            AND CASE WHEN a.state IS NULL
@@ -5070,7 +5151,6 @@ COMMENT ON COLUMN pgrollup_internal.capture_triggers.modes IS 'Modes of the modu
 COMMENT ON COLUMN pgrollup_internal.capture_triggers.root_only IS 'Only on the source table itself, not on its partitions (a partition''s TRUNCATE is handled by the core''s pgrollup_partition_truncate trigger).';
 
 CREATE TABLE pgrollup_internal.msg_changes (
-    change_id bigint NOT NULL,
     captured_at timestamp with time zone DEFAULT clock_timestamp() NOT NULL,
     message_id bigint,
     transition_id bigint,
@@ -5079,9 +5159,7 @@ CREATE TABLE pgrollup_internal.msg_changes (
     CONSTRAINT msg_changes_check CHECK ((num_nonnulls(message_id, transition_id, tenant_id) <= 1))
 );
 
-COMMENT ON TABLE pgrollup_internal.msg_changes IS 'messaging change log (append-only for writers): keys touched since the last refresh. A row with every key NULL asks for a full rebuild.';
-
-COMMENT ON COLUMN pgrollup_internal.msg_changes.change_id IS 'Order of capture (not of commit).';
+COMMENT ON TABLE pgrollup_internal.msg_changes IS 'messaging change log (append-only for writers, no index): keys touched since the last refresh, consumed whole by each refresh. A row with every key NULL asks for a full rebuild.';
 
 COMMENT ON COLUMN pgrollup_internal.msg_changes.captured_at IS 'When the change was captured (clock time in the writing transaction).';
 
@@ -5092,15 +5170,6 @@ COMMENT ON COLUMN pgrollup_internal.msg_changes.transition_id IS 'A campaign_tra
 COMMENT ON COLUMN pgrollup_internal.msg_changes.tenant_id IS 'A tenant whose time zone changed: its whole history is restated.';
 
 COMMENT ON COLUMN pgrollup_internal.msg_changes.event_ids IS 'Set only by an INSERT into message_events: ids of the mapped events that statement inserted for message_id. When every pending row of a message has them, a refresh adds those events to the message''s applied contribution instead of restating it; NULL means restate. A restatement that has read the message''s events sets it to NULL on the rows still pending.';
-
-ALTER TABLE pgrollup_internal.msg_changes ALTER COLUMN change_id ADD GENERATED ALWAYS AS IDENTITY (
-    SEQUENCE NAME pgrollup_internal.msg_changes_change_id_seq
-    START WITH 1
-    INCREMENT BY 1
-    NO MINVALUE
-    NO MAXVALUE
-    CACHE 1
-);
 
 CREATE TABLE pgrollup_internal.msg_contrib (
     message_id bigint NOT NULL,
@@ -5422,9 +5491,6 @@ ALTER TABLE ONLY pgrollup_internal.modules
 ALTER TABLE ONLY pgrollup_internal.msg_campaign_daily
     ADD CONSTRAINT msg_campaign_daily_pkey PRIMARY KEY (tenant_id, campaign_id, date);
 
-ALTER TABLE ONLY pgrollup_internal.msg_changes
-    ADD CONSTRAINT msg_changes_pkey PRIMARY KEY (change_id);
-
 ALTER TABLE ONLY pgrollup_internal.msg_contact_hourly
     ADD CONSTRAINT msg_contact_hourly_pkey PRIMARY KEY (tenant_id, contact_id, hour, channel);
 
@@ -5590,6 +5656,8 @@ REVOKE ALL ON FUNCTION pgrollup_internal.capture_partition_truncate() FROM PUBLI
 
 REVOKE ALL ON FUNCTION pgrollup_internal.capture_skipped(p_module text, p_table text, p_relid oid) FROM PUBLIC;
 
+REVOKE ALL ON FUNCTION pgrollup_internal.check_read_rows(p_function text, p_rows bigint, p_limit bigint) FROM PUBLIC;
+
 REVOKE ALL ON FUNCTION pgrollup_internal.check_read_size(p_function text, p_unit text, p_buckets numeric) FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION pgrollup_internal.cover_partitions(p_module text, p_nowait boolean, p_repair boolean) FROM PUBLIC;
@@ -5665,6 +5733,8 @@ REVOKE ALL ON FUNCTION pgrollup_internal.modules_registered() FROM PUBLIC;
 REVOKE ALL ON FUNCTION pgrollup_internal.prune_refresh_runs() FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION pgrollup_internal.range_buckets(p_since timestamp with time zone, p_until timestamp with time zone, p_unit text) FROM PUBLIC;
+
+REVOKE ALL ON FUNCTION pgrollup_internal.read_limit() FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION pgrollup_internal.refresh_attempt_live(p_pid integer, p_started timestamp with time zone, p_grace interval) FROM PUBLIC;
 

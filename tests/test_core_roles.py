@@ -69,6 +69,14 @@ def test_reader_reads_and_nothing_else(db, users):
                 conn.execute(stmt)
 
 
+def test_reader_and_admin_run_pgrollup_status(db, users, cli):
+    """Monitoring needs no owner: `pgrollup status` works for this database's roles."""
+    for user in users:
+        res = cli("status", "--dsn", db.dsn_as(user))
+        assert res.returncode in (0, 1), res.stderr
+        assert "overall:" in res.stdout and "fake" in res.stdout
+
+
 def test_admin_refreshes_and_sets_thresholds(db, users):
     _, ops = users
     with db.connect(user=ops) as conn:

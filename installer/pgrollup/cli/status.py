@@ -30,9 +30,15 @@ def _jsonable(v):
 
 
 def _missing_indexes(conn):
+    """The recommended source indexes that are missing; none for a role that may not read
+    pgrollup's module registry (a reader or admin role monitoring health)."""
     shipped = modules()
-    return [ddl for name, schema in installed_modules(conn).items() if name in shipped
-            for ddl in missing_indexes(conn, shipped[name], schema)]
+    try:
+        with conn.transaction():
+            return [ddl for name, schema in installed_modules(conn).items() if name in shipped
+                    for ddl in missing_indexes(conn, shipped[name], schema)]
+    except psycopg.errors.InsufficientPrivilege:
+        return []
 
 
 def _cron_problem(conn, dsn, cron_database=None):

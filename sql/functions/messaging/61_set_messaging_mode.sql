@@ -33,7 +33,12 @@ BEGIN
     IF p_mode = 'materialized_view' THEN
         -- the materialized views are built from source (reads only: writers go on), then the
         -- triggers go (a short lock on each source table, bounded by lock_timeout)
-        PERFORM pgrollup_internal.messaging_create_mvs();
+        IF pg_catalog.to_regclass('pgrollup_internal.msg_mv_message') IS NULL THEN
+            PERFORM pgrollup_internal.messaging_create_mvs();
+        ELSE
+            -- back before the incremental build ran: readers still read these, bring them up to date
+            PERFORM pgrollup_internal.messaging_refresh_mvs();
+        END IF;
         PERFORM pgrollup_internal.messaging_route();
         PERFORM pgrollup_internal.messaging_detach();
         -- incremental state is rebuilt from source when switching back
