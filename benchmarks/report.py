@@ -405,7 +405,7 @@ def render(doc: dict, analysis: str) -> str:
         a("")
     a("## 4. Backfill")
     a("")
-    a("`pgrollup.backfill_reporting(1)` (account 1's whole year, one set-based statement under the account's lock)")
+    a("`pgrollup.backfill_reporting(1)` (account 1's whole year, set-based, under the module lock only: writers are never held)")
     a("vs the floor: the contract's reference rollup query for the same account as one `INSERT ... SELECT ... GROUP BY`")
     a("into an empty scratch table with the rollup table's indexes. Each run on a fresh connection; rollup tables")
     a("vacuumed between runs. Peak memory sampled from `/proc/<backend pid>/status` during the call.")

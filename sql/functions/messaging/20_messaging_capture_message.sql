@@ -8,7 +8,10 @@ BEGIN
     -- do no harm: when a column this trigger reads was renamed, dropped or retyped, the problem is
     -- recorded and the application's statement goes through (health turns critical; the repair is
     -- to fix the column or re-run install, then backfill)
-    IF pgrollup_internal.capture_skipped('messaging', 'outbound_messages', TG_RELID) THEN
+    -- (the common case is one check inlined into this statement, planned once per session; the
+    -- guard that records the problem runs only when a column looks wrong)
+    IF NOT pgrollup_internal.source_columns_ok('messaging', 'outbound_messages', TG_RELID)
+       AND pgrollup_internal.capture_skipped('messaging', 'outbound_messages', TG_RELID) THEN
         RETURN NULL;
     END IF;
     -- statement-level, transition tables pgr_new / pgr_old; append-only (writers never wait on each other)
