@@ -8,8 +8,24 @@ AS $$
 -- statement and by rollup_health: PL/pgSQL so both queries are planned once per session (a SQL
 -- function with SET clauses is planned again on every call), and the common case is one
 -- index-driven count without any text formatting.
+DECLARE
+    v_expected integer;
+    v_good     integer;
 BEGIN
-    IF pgrollup_internal.source_columns_ok(p_module, p_table, p_relid) THEN
+    SELECT pg_catalog.count(*)::integer,
+           pg_catalog.count(a.attname)::integer
+      INTO v_expected, v_good
+      FROM pgrollup_internal.source_columns AS c
+      LEFT JOIN pg_catalog.pg_attribute AS a
+        ON a.attrelid = p_relid AND a.attname = c.column_name AND a.attnum > 0 AND NOT a.attisdropped
+       AND CASE c.kind
+           WHEN 'id' THEN a.atttypid IN (21, 23, 20)                                 -- int2, int4, int8
+           WHEN 'text' THEN a.atttypid IN (25, 1043, 1042, 19)                       -- text, varchar, bpchar, name
+           WHEN 'number' THEN a.atttypid IN (21, 23, 20, 1700, 700, 701)             -- ints, numeric, float4, float8
+           WHEN 'timestamp' THEN a.atttypid IN (1114, 1184)                          -- timestamp, timestamptz
+           ELSE true END
+     WHERE c.module = p_module AND c.table_name = p_table;
+    IF v_expected = v_good THEN
         RETURN NULL;
     END IF;
     RETURN (

@@ -8,9 +8,21 @@ BEGIN
     -- do no harm: when a column this trigger reads was renamed, dropped or retyped, the problem is
     -- recorded and the application's statement goes through (health turns critical; the repair is
     -- to fix the column or re-run install, then backfill)
-    -- (the common case is one check inlined into this statement, planned once per session; the
-    -- guard that records the problem runs only when a column looks wrong)
-    IF NOT pgrollup_internal.source_columns_ok('messaging', 'message_events', TG_RELID)
+    -- (the common case is this plan-cached catalog check, planned once per session with the
+    -- trigger; a function call per statement would cost as much as the capture itself, and a SQL
+    -- function with a subquery is not inlined. The guard that records the problem runs only when
+    -- a column looks wrong.)
+    IF EXISTS (SELECT 1 FROM pgrollup_internal.source_columns AS c
+                LEFT JOIN pg_catalog.pg_attribute AS a
+                  ON a.attrelid = TG_RELID AND a.attname = c.column_name AND a.attnum > 0 AND NOT a.attisdropped
+               WHERE c.module = 'messaging' AND c.table_name = 'message_events'
+                 AND (a.attname IS NULL
+                      OR NOT CASE c.kind
+                             WHEN 'id' THEN a.atttypid IN (21, 23, 20)
+                             WHEN 'text' THEN a.atttypid IN (25, 1043, 1042, 19)
+                             WHEN 'number' THEN a.atttypid IN (21, 23, 20, 1700, 700, 701)
+                             WHEN 'timestamp' THEN a.atttypid IN (1114, 1184)
+                             ELSE true END))
        AND pgrollup_internal.capture_skipped('messaging', 'message_events', TG_RELID) THEN
         RETURN NULL;
     END IF;
