@@ -16,6 +16,18 @@ from .common import checked, cron_option, dsn_option, module_option, user_errors
 from .schedule import cron_database_option
 
 
+def lock_options(what: str):
+    """--lock-timeout and --retries, alike on install and uninstall: each attempt at `what` waits at
+    most the timeout for a lock, then is retried."""
+    def decorate(fn):
+        fn = click.option("--retries", default=5, show_default=True, type=click.IntRange(0, 100), metavar="N",
+                          help="Attempts after a lock timeout (0-100).")(fn)
+        return click.option("--lock-timeout", default="5s", show_default=True, metavar="DURATION",
+                            callback=checked(check_lock_timeout),
+                            help=f"lock_timeout for {what}, e.g. 5s, 500ms; retried on timeout.")(fn)
+    return decorate
+
+
 @click.command()
 @dsn_option
 @module_option(multiple=True, help="Module to install (repeatable). Default: every module whose source tables exist.")
@@ -28,10 +40,7 @@ from .schedule import cron_database_option
                                               "then the SQL that would run; change nothing.")
 @click.option("--no-refresh", is_flag=True, help="Skip messaging's first refresh at the end of install "
                                                  "(its views stay empty until the scheduled job or 'pgrollup refresh').")
-@click.option("--lock-timeout", default="5s", show_default=True, metavar="DURATION", callback=checked(check_lock_timeout),
-              help="lock_timeout for DDL on source tables (CREATE TRIGGER), e.g. 5s, 500ms; retried on timeout.")
-@click.option("--retries", default=5, show_default=True, type=click.IntRange(0, 100), metavar="N",
-              help="Attempts after a lock timeout (0-100).")
+@lock_options("DDL on source tables (CREATE TRIGGER)")
 @cron_database_option
 @user_errors
 def install(dsn, modules, source_schema, cron_expr, no_schedule, dry_run, no_refresh, lock_timeout, retries,
@@ -81,10 +90,7 @@ def install(dsn, modules, source_schema, cron_expr, no_schedule, dry_run, no_ref
                    "without this option).")
 @click.option("--drop-roles", is_flag=True, help="Also drop this database's reader and admin roles "
               "(pgrollup.access_roles).")
-@click.option("--lock-timeout", default="5s", show_default=True, metavar="DURATION", callback=checked(check_lock_timeout),
-              help="lock_timeout for each attempt to drop pgrollup's triggers and schemas, e.g. 5s; retried on timeout.")
-@click.option("--retries", default=5, show_default=True, type=click.IntRange(0, 100), metavar="N",
-              help="Attempts after a lock timeout (0-100).")
+@lock_options("dropping pgrollup's triggers and schemas")
 @cron_database_option
 @user_errors
 def uninstall(dsn, yes, drop_dependents, drop_roles, lock_timeout, retries, cron_database):

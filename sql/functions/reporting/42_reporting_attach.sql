@@ -82,8 +82,8 @@ LANGUAGE plpgsql VOLATILE
 SET search_path = pg_catalog, pg_temp
 AS $$
 -- Restate hook of the reporting module: the listed accounts' local days (NULL: every account with
--- a zone, all days), through pgrollup.backfill_reporting, which takes the module and account locks
--- and reads the source after them.
+-- a zone, all days), through pgrollup.backfill_reporting, which takes the module lock and reads the
+-- source and consumes the change log in one snapshot.
 DECLARE
     v_slice record;
     v_n bigint := 0;
