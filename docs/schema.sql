@@ -2033,38 +2033,39 @@ BEGIN
     -- do no harm: when a column this trigger reads was renamed, dropped or retyped, the problem is
     -- recorded and the application's statement goes through (health turns critical; the repair is
     -- to fix the column or re-run install, then backfill)
-    -- (the common case is this plan-cached catalog check, planned once per session with the
-    -- trigger; a function call per statement would cost as much as the capture itself, and a SQL
-    -- function with a subquery is not inlined. The guard that records the problem runs only when
-    -- a column looks wrong.)
-    IF EXISTS (SELECT 1 FROM pgrollup_internal.source_columns AS c
-                LEFT JOIN pg_catalog.pg_attribute AS a
-                  ON a.attrelid = TG_RELID AND a.attname = c.column_name AND a.attnum > 0 AND NOT a.attisdropped
-               WHERE c.module = 'messaging' AND c.table_name = 'message_events'
-                 AND (a.attname IS NULL
-                      OR NOT CASE c.kind
-                             WHEN 'id' THEN a.atttypid IN (21, 23, 20)
-                             WHEN 'text' THEN a.atttypid IN (25, 1043, 1042, 19)
-                             WHEN 'number' THEN a.atttypid IN (21, 23, 20, 1700, 700, 701)
-                             WHEN 'timestamp' THEN a.atttypid IN (1114, 1184)
-                             ELSE true END))
+    -- (the common case is this plan-cached range scan of the relation's attributes, planned once
+    -- per session with the trigger: the columns read below, the rows of
+    -- pgrollup_internal.source_columns for message_events, with the types their kinds accept. A
+    -- join with source_columns cost a tenth of the writer's throughput more, and a function call
+    -- per statement would cost as much as the capture itself. The guard that records the problem,
+    -- capture_skipped(), reads source_columns and runs only when a column looks wrong.)
+    IF (SELECT pg_catalog.count(*) FROM pg_catalog.pg_attribute AS a
+         WHERE a.attrelid = TG_RELID AND a.attnum > 0 AND NOT a.attisdropped
+           AND CASE WHEN a.attname = ANY ('{id,message_id}'::pg_catalog.name[])
+                    THEN a.atttypid = ANY ('{int2,int4,int8}'::pg_catalog.regtype[]::pg_catalog.oid[])
+                    WHEN a.attname = 'event_type'
+                    THEN a.atttypid = ANY ('{text,varchar,bpchar,name}'::pg_catalog.regtype[]::pg_catalog.oid[])
+                    WHEN a.attname = 'occurred_at'
+                    THEN a.atttypid = ANY ('{timestamp,timestamptz}'::pg_catalog.regtype[]::pg_catalog.oid[])
+                    ELSE false END) <> 4
        AND pgrollup_internal.capture_skipped('messaging', 'message_events', TG_RELID) THEN
         RETURN NULL;
     END IF;
-    -- only events whose type is mapped can change a rollup (registry edits are followed by a backfill).
     -- Events without a message_id are logged as a row with message_id NULL and their ids: the
-    -- refresh counts them as set aside (and forgets them once they are fixed or deleted).
+    -- refresh counts the mapped ones as set aside (and forgets them once they are fixed or deleted).
     IF TG_OP = 'INSERT' THEN
-        -- one row per message with the ids of its new events: a refresh can add just those events
-        -- (not when one has no occurred_at: the message is restated, which sets that event aside)
+        -- one row per inserted event, with its message and its id: a refresh adds just those events
+        -- (an event without occurred_at logs its message alone, which restates it and sets that
+        -- event aside). Inserts are the hot path: the row is written as is, without a lookup of the
+        -- registry or a grouping per message (the refresh reads events of unmapped types and
+        -- adds nothing for them; it merges the rows of one message).
         INSERT INTO pgrollup_internal.msg_changes (message_id, event_ids)
         SELECT n.message_id,
-               CASE WHEN n.message_id IS NULL OR pg_catalog.bool_and(n.occurred_at IS NOT NULL)
-                    THEN pg_catalog.array_agg(n.id) END
-          FROM pgr_new AS n
-         WHERE EXISTS (SELECT 1 FROM pgrollup.message_event_metrics AS r WHERE r.event_type = n.event_type)
-         GROUP BY n.message_id;
+               CASE WHEN n.message_id IS NULL OR n.occurred_at IS NOT NULL THEN ARRAY[n.id] END
+          FROM pgr_new AS n;
     ELSIF TG_OP = 'UPDATE' THEN
+        -- updates and deletes: only events whose type is mapped can change a rollup (registry
+        -- edits are followed by a backfill)
         INSERT INTO pgrollup_internal.msg_changes (message_id)
         SELECT n.message_id
           FROM pgr_new AS n LEFT JOIN pgr_old AS o ON o.id = n.id
@@ -2096,7 +2097,7 @@ BEGIN
 END;
 $$;
 
-COMMENT ON FUNCTION pgrollup_internal.messaging_capture_event() IS 'Capture trigger (statement level, transition tables) on message_events and its partitions: appends the message ids of inserted, deleted and materially updated mapped events to the messaging change log (for inserts, one row per message with the ids of its new events; events without a message_id as one row with message_id NULL and their ids). When a column it reads has drifted it records a capture failure instead and never fails the statement.';
+COMMENT ON FUNCTION pgrollup_internal.messaging_capture_event() IS 'Capture trigger (statement level, transition tables) on message_events and its partitions: appends to the messaging change log one row per inserted event (its message and id, whatever its type) and the message ids of deleted and materially updated mapped events (events without a message_id as one row with message_id NULL and their ids). When a column it reads has drifted it records a capture failure instead and never fails the statement.';
 
 CREATE FUNCTION pgrollup_internal.messaging_capture_message() RETURNS trigger
     LANGUAGE plpgsql SECURITY DEFINER
