@@ -1115,6 +1115,18 @@ CREATE FUNCTION pgrollup_internal.capture_partition_truncate() RETURNS trigger
 DECLARE
     v_slices jsonb;
 BEGIN
+    -- On a Citus worker this trigger runs on a shard of a source table that the application
+    -- distributed after install (with citus.enable_unsafe_triggers): pgrollup's tables are not
+    -- there. The write goes through uncaptured, and rollup_health on the coordinator reports the
+    -- table as one pgrollup cannot capture. (One catalog-cache lookup per statement.)
+    IF pg_catalog.to_regclass('pgrollup_internal.modules') IS NULL THEN
+        RETURN NULL;
+    END IF;
+    -- on the Citus coordinator the TRUNCATE of a distributed partition fires this on the shell
+    -- table too: its rows are on the workers, where this trigger does nothing (health reports it)
+    IF pgrollup_internal.citus_placement(TG_RELID) IS NOT NULL THEN
+        RETURN NULL;
+    END IF;
     -- BEFORE TRUNCATE of a partition (TG_ARGV: module, source table): its rows are still there;
     -- note the slices they contribute to, which the module's next refresh restates. Never fails the
     -- application's statement: without a slices function or with column drift, everything is
@@ -1191,6 +1203,13 @@ BEGIN
           FROM tabs AS t
          CROSS JOIN LATERAL (SELECT pgrollup_internal.source_drift(p_module, t.table_name, t.root) AS drift) AS d
          WHERE t.root IS NOT NULL AND d.drift IS NOT NULL
+        UNION ALL
+        SELECT 'critical:source table ' || mb.relid::regclass::text || ' is ' || z.kind
+               || ': pgrollup does not capture Citus tables (on the workers its triggers capture nothing) and writes to it are not counted;'
+               || ' run pgrollup uninstall (it removes the triggers from every shard)'
+          FROM members AS mb
+         CROSS JOIN LATERAL (SELECT pgrollup_internal.citus_placement(mb.relid) AS kind) AS z
+         WHERE z.kind IS NOT NULL
         UNION ALL
         SELECT 'critical:capture triggers missing on ' || r.relid::regclass::text || ' (' || r.missing || ')'
                || CASE WHEN r.is_root THEN ': writes are not captured; re-run pgrollup install, then backfill'
@@ -1326,6 +1345,31 @@ END;
 $$;
 
 COMMENT ON FUNCTION pgrollup_internal.check_timezone(p_timezone text, p_argument text) IS 'Validates an IANA time zone region name (as listed in pg_timezone_names, links such as US/Eastern, UTC and Etc/* included; abbreviations, offsets, POSIX strings, localtime, posixrules, Factory and the posix/, right/, SystemV/ copies are refused) and returns its canonical spelling; raises SQLSTATE 22023 naming the argument and the bad value (its first 100 characters when longer).';
+
+CREATE FUNCTION pgrollup_internal.citus_placement(p_rel regclass) RETURNS text
+    LANGUAGE plpgsql STABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $_$
+DECLARE
+    v_kind text;
+BEGIN
+    -- pg_dist_partition exists only where Citus is installed: looked up dynamically
+    IF p_rel IS NULL OR pg_catalog.to_regclass('pg_catalog.pg_dist_partition') IS NULL THEN
+        RETURN NULL;
+    END IF;
+    EXECUTE $q$
+        SELECT CASE WHEN d.partmethod = 'h'
+                    THEN 'a Citus distributed table (by ' || pg_catalog.column_to_column_name(d.logicalrelid, d.partkey) || ')'
+                    WHEN d.partmethod = 'n' AND d.repmodel = 't' THEN 'a Citus reference table'
+                    ELSE 'a Citus table' END
+          FROM pg_catalog.pg_dist_partition AS d
+         WHERE d.logicalrelid = $1$q$
+       INTO v_kind USING p_rel;
+    RETURN v_kind;
+END;
+$_$;
+
+COMMENT ON FUNCTION pgrollup_internal.citus_placement(p_rel regclass) IS 'How Citus holds a relation (''a Citus distributed table (by <column>)'', ''a Citus reference table'', ''a Citus table''), or NULL when it is not a Citus table or Citus is not installed. Used by rollup_health: pgrollup does not capture Citus tables.';
 
 CREATE FUNCTION pgrollup_internal.cover_partitions(p_module text, p_nowait boolean DEFAULT true, p_repair boolean DEFAULT false) RETURNS bigint
     LANGUAGE plpgsql
@@ -2030,6 +2074,13 @@ CREATE FUNCTION pgrollup_internal.messaging_capture_event() RETURNS trigger
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
 BEGIN
+    -- On a Citus worker this trigger runs on a shard of a source table that the application
+    -- distributed after install (with citus.enable_unsafe_triggers): pgrollup's tables are not
+    -- there. The write goes through uncaptured, and rollup_health on the coordinator reports the
+    -- table as one pgrollup cannot capture. (One catalog-cache lookup per statement.)
+    IF pg_catalog.to_regclass('pgrollup_internal.modules') IS NULL THEN
+        RETURN NULL;
+    END IF;
     -- do no harm: when a column this trigger reads was renamed, dropped or retyped, the problem is
     -- recorded and the application's statement goes through (health turns critical; the repair is
     -- to fix the column or re-run install, then backfill)
@@ -2106,6 +2157,13 @@ CREATE FUNCTION pgrollup_internal.messaging_capture_message() RETURNS trigger
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
 BEGIN
+    -- On a Citus worker this trigger runs on a shard of a source table that the application
+    -- distributed after install (with citus.enable_unsafe_triggers): pgrollup's tables are not
+    -- there. The write goes through uncaptured, and rollup_health on the coordinator reports the
+    -- table as one pgrollup cannot capture. (One catalog-cache lookup per statement.)
+    IF pg_catalog.to_regclass('pgrollup_internal.modules') IS NULL THEN
+        RETURN NULL;
+    END IF;
     -- do no harm: when a column this trigger reads was renamed, dropped or retyped, the problem is
     -- recorded and the application's statement goes through (health turns critical; the repair is
     -- to fix the column or re-run install, then backfill)
@@ -2157,6 +2215,13 @@ CREATE FUNCTION pgrollup_internal.messaging_capture_transition() RETURNS trigger
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
 BEGIN
+    -- On a Citus worker this trigger runs on a shard of a source table that the application
+    -- distributed after install (with citus.enable_unsafe_triggers): pgrollup's tables are not
+    -- there. The write goes through uncaptured, and rollup_health on the coordinator reports the
+    -- table as one pgrollup cannot capture. (One catalog-cache lookup per statement.)
+    IF pg_catalog.to_regclass('pgrollup_internal.modules') IS NULL THEN
+        RETURN NULL;
+    END IF;
     -- do no harm: when a column this trigger reads was renamed, dropped or retyped, the problem is
     -- recorded and the application's statement goes through (health turns critical; the repair is
     -- to fix the column or re-run install, then backfill)
@@ -2207,6 +2272,13 @@ CREATE FUNCTION pgrollup_internal.messaging_capture_truncate() RETURNS trigger
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
 BEGIN
+    -- On a Citus worker this trigger runs on a shard of a source table that the application
+    -- distributed after install (with citus.enable_unsafe_triggers): pgrollup's tables are not
+    -- there. The write goes through uncaptured, and rollup_health on the coordinator reports the
+    -- table as one pgrollup cannot capture. (One catalog-cache lookup per statement.)
+    IF pg_catalog.to_regclass('pgrollup_internal.modules') IS NULL THEN
+        RETURN NULL;
+    END IF;
     -- a row with every key NULL: the next refresh rebuilds everything from source
     INSERT INTO pgrollup_internal.msg_changes (message_id, transition_id, tenant_id) VALUES (NULL, NULL, NULL);
     RETURN NULL;
@@ -3590,6 +3662,13 @@ CREATE FUNCTION pgrollup_internal.reporting_capture() RETURNS trigger
 DECLARE
     v_problem text;
 BEGIN
+    -- On a Citus worker this trigger runs on a shard of a source table that the application
+    -- distributed after install (with citus.enable_unsafe_triggers): pgrollup's tables are not
+    -- there. The write goes through uncaptured, and rollup_health on the coordinator reports the
+    -- table as one pgrollup cannot capture. (One catalog-cache lookup per statement.)
+    IF pg_catalog.to_regclass('pgrollup_internal.modules') IS NULL THEN
+        RETURN NULL;
+    END IF;
     -- Statement-level AFTER trigger with transition tables: one append to the change log per
     -- statement, whatever the number of rows. Only the registry is read: no lock, no shared row,
     -- no account setting (apply discards the changes of accounts without a zone and sets aside
@@ -5707,6 +5786,8 @@ REVOKE ALL ON FUNCTION pgrollup_internal.capture_skipped(p_module text, p_table 
 REVOKE ALL ON FUNCTION pgrollup_internal.check_read_rows(p_function text, p_rows bigint, p_limit bigint) FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION pgrollup_internal.check_read_size(p_function text, p_unit text, p_buckets numeric) FROM PUBLIC;
+
+REVOKE ALL ON FUNCTION pgrollup_internal.citus_placement(p_rel regclass) FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION pgrollup_internal.cover_partitions(p_module text, p_nowait boolean, p_repair boolean) FROM PUBLIC;
 

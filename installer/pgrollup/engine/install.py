@@ -653,6 +653,16 @@ def _step(conn: psycopg.Connection, label: str, statement, params=None) -> None:
 
 
 def _drop_in_transaction(conn: psycopg.Connection) -> None:
+    if conn.execute("SELECT pg_catalog.current_setting('citus.enable_unsafe_triggers', true) IS NOT NULL").fetchone()[0]:
+        # Citus refuses DROP TRIGGER on a distributed table (a source the application distributed
+        # after install) unless this is on; with it, the drop reaches every shard, one shard
+        # connection at a time so that the schema drops can follow in the same transaction
+        try:
+            with conn.transaction():
+                conn.execute("SELECT pg_catalog.set_config('citus.enable_unsafe_triggers', 'on', true), "
+                             "pg_catalog.set_config('citus.multi_shard_modify_mode', 'sequential', true)")
+        except psycopg.Error:
+            pass          # not settable by this role: a distributed source's trigger drop reports it
     for module in installed_modules(conn):
         try:
             with conn.transaction():

@@ -70,6 +70,18 @@ AS $$
 DECLARE
     v_slices jsonb;
 BEGIN
+    -- On a Citus worker this trigger runs on a shard of a source table that the application
+    -- distributed after install (with citus.enable_unsafe_triggers): pgrollup's tables are not
+    -- there. The write goes through uncaptured, and rollup_health on the coordinator reports the
+    -- table as one pgrollup cannot capture. (One catalog-cache lookup per statement.)
+    IF pg_catalog.to_regclass('pgrollup_internal.modules') IS NULL THEN
+        RETURN NULL;
+    END IF;
+    -- on the Citus coordinator the TRUNCATE of a distributed partition fires this on the shell
+    -- table too: its rows are on the workers, where this trigger does nothing (health reports it)
+    IF pgrollup_internal.citus_placement(TG_RELID) IS NOT NULL THEN
+        RETURN NULL;
+    END IF;
     -- BEFORE TRUNCATE of a partition (TG_ARGV: module, source table): its rows are still there;
     -- note the slices they contribute to, which the module's next refresh restates. Never fails the
     -- application's statement: without a slices function or with column drift, everything is

@@ -61,6 +61,13 @@ BEGIN
          CROSS JOIN LATERAL (SELECT pgrollup_internal.source_drift(p_module, t.table_name, t.root) AS drift) AS d
          WHERE t.root IS NOT NULL AND d.drift IS NOT NULL
         UNION ALL
+        SELECT 'critical:source table ' || mb.relid::regclass::text || ' is ' || z.kind
+               || ': pgrollup does not capture Citus tables (on the workers its triggers capture nothing) and writes to it are not counted;'
+               || ' run pgrollup uninstall (it removes the triggers from every shard)'
+          FROM members AS mb
+         CROSS JOIN LATERAL (SELECT pgrollup_internal.citus_placement(mb.relid) AS kind) AS z
+         WHERE z.kind IS NOT NULL
+        UNION ALL
         SELECT 'critical:capture triggers missing on ' || r.relid::regclass::text || ' (' || r.missing || ')'
                || CASE WHEN r.is_root THEN ': writes are not captured; re-run pgrollup install, then backfill'
                        ELSE ': partition not covered by capture; the next refresh covers it (if this stays, pgrollup may lack the TRIGGER privilege on it or it is always locked), or re-run pgrollup install' END

@@ -5,6 +5,13 @@ SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
+    -- On a Citus worker this trigger runs on a shard of a source table that the application
+    -- distributed after install (with citus.enable_unsafe_triggers): pgrollup's tables are not
+    -- there. The write goes through uncaptured, and rollup_health on the coordinator reports the
+    -- table as one pgrollup cannot capture. (One catalog-cache lookup per statement.)
+    IF pg_catalog.to_regclass('pgrollup_internal.modules') IS NULL THEN
+        RETURN NULL;
+    END IF;
     -- do no harm: when a column this trigger reads was renamed, dropped or retyped, the problem is
     -- recorded and the application's statement goes through (health turns critical; the repair is
     -- to fix the column or re-run install, then backfill)

@@ -7,6 +7,13 @@ AS $$
 DECLARE
     v_problem text;
 BEGIN
+    -- On a Citus worker this trigger runs on a shard of a source table that the application
+    -- distributed after install (with citus.enable_unsafe_triggers): pgrollup's tables are not
+    -- there. The write goes through uncaptured, and rollup_health on the coordinator reports the
+    -- table as one pgrollup cannot capture. (One catalog-cache lookup per statement.)
+    IF pg_catalog.to_regclass('pgrollup_internal.modules') IS NULL THEN
+        RETURN NULL;
+    END IF;
     -- Statement-level AFTER trigger with transition tables: one append to the change log per
     -- statement, whatever the number of rows. Only the registry is read: no lock, no shared row,
     -- no account setting (apply discards the changes of accounts without a zone and sets aside
