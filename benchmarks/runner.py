@@ -572,45 +572,77 @@ class Bench:
                 ("messaging", "none", "public.message_events", False),
                 ("messaging", modes["messaging"], "public.message_events", True)]
 
-    def _measure_writes(self, c, module, table, refresh, reps, payload, clients_list, isolations) -> dict:
-        """COPY and INSERT ... SELECT of the payload's rows, then pgbench single-row INSERT transactions."""
-        out = {}
+    @staticmethod
+    def _write_arms(modes) -> list[tuple[str, str, list[tuple[str, bool]]]]:
+        """write_modes() grouped per module: (module, table, [(mode, capture on), ...])."""
+        out = []
+        for module, mode, table, capture in modes:
+            if not out or out[-1][0] != module:
+                out.append((module, table, []))
+            out[-1][2].append((mode, capture))
+        return out
+
+    @staticmethod
+    def _set_capture(c, table: str, on: bool) -> None:
+        c.execute(f"ALTER TABLE {table} {'ENABLE' if on else 'DISABLE'} TRIGGER USER")
+
+    def _measure_writes(self, c, module, table, arms, reps, payload, clients_list, isolations) -> dict:
+        """COPY and INSERT ... SELECT of the payload's rows, then pgbench single-row INSERT
+        transactions, for each arm (mode, capture on) of one table. The arms alternate run by run
+        (a warm-up of each, then baseline and capture one after the other, `reps` times), so a drift
+        of the machine's speed during the scenario weighs on both sides of a ratio alike. Returns
+        {mode: {case: stats}}; the table's triggers are enabled again at the end."""
+        out = {mode: {} for mode, _capture in arms}
         cols = data.REPORTING_COPY_COLUMNS if module == "reporting" else data.MESSAGING_COPY_COLUMNS
         insert = (data.reporting_insert_sql(self.write_rows, BIG_ACCOUNT, 300) if module == "reporting"
                   else data.messaging_insert_sql(self.write_rows, BIG_TENANT, self.msg_lo, self.msg_hi))
-        for kind in ("copy", "insert_select"):
-            times = []
-            for i in range(1 + reps):
-                max_id = c.execute(f"SELECT coalesce(max(id), 0) FROM {table}").fetchone()[0]
-                if kind == "copy":
-                    ms = self._copy(c, table, cols, payload)
-                else:
-                    t0 = time.perf_counter()
-                    c.execute(insert)
-                    ms = (time.perf_counter() - t0) * 1000
-                self._cleanup_after(c, table, max_id, refresh)
-                if i:
-                    times.append(ms)
-            out[kind] = stats(times)
         extra = {"account": BIG_ACCOUNT} if module == "reporting" else {
             "tenant": BIG_TENANT, "mlo": self.msg_lo, "mhi": self.msg_hi}
-        for isolation in isolations:
-            suffix = "" if isolation is None else "_" + {"repeatable read": "rr", "serializable": "ser"}[isolation]
-            for clients in (clients_list if isolation is None else (8,)):
-                runs = []
+
+        def once(capture: bool, run):
+            self._set_capture(c, table, capture)
+            max_id = c.execute(f"SELECT coalesce(max(id), 0) FROM {table}").fetchone()[0]
+            result = run()
+            self._cleanup_after(c, table, max_id, module if capture else None)
+            return result
+
+        try:
+            for kind in ("copy", "insert_select"):
+                times = {mode: [] for mode, _capture in arms}
                 for i in range(1 + reps):
-                    max_id = c.execute(f"SELECT coalesce(max(id), 0) FROM {table}").fetchone()[0]
-                    res = self._pgbench(module, clients, self.pgbench_rows if i else max(clients * 20, self.pgbench_rows // 10),
-                                        extra, isolation=isolation)
-                    self._cleanup_after(c, table, max_id, refresh)
-                    if i:
-                        runs.append(res)
-                tps = [r["tps"] for r in runs]
-                out[f"pgbench_c{clients}{suffix}"] = {
-                    "median_tps": round(statistics.median(tps), 1), "min_tps": round(min(tps), 1),
-                    "max_tps": round(max(tps), 1), "failed": sum(r["failed"] for r in runs),
-                    "latency_ms_median": statistics.median([r["latency_ms"] for r in runs if r["latency_ms"] is not None] or [0]),
-                    "runs": runs}
+                    for mode, capture in arms:
+                        if kind == "copy":
+                            ms = once(capture, lambda: self._copy(c, table, cols, payload))
+                        else:
+                            def statement():
+                                t0 = time.perf_counter()
+                                c.execute(insert)
+                                return (time.perf_counter() - t0) * 1000
+                            ms = once(capture, statement)
+                        if i:
+                            times[mode].append(ms)
+                for mode, _capture in arms:
+                    out[mode][kind] = stats(times[mode])
+            for isolation in isolations:
+                suffix = "" if isolation is None else "_" + {"repeatable read": "rr", "serializable": "ser"}[isolation]
+                for clients in (clients_list if isolation is None else (8,)):
+                    runs = {mode: [] for mode, _capture in arms}
+                    for i in range(1 + reps):
+                        total = self.pgbench_rows if i else max(clients * 20, self.pgbench_rows // 10)
+                        for mode, capture in arms:
+                            res = once(capture, lambda: self._pgbench(module, clients, total, extra, isolation=isolation))
+                            if i:
+                                runs[mode].append(res)
+                    for mode, _capture in arms:
+                        tps = [r["tps"] for r in runs[mode]]
+                        out[mode][f"pgbench_c{clients}{suffix}"] = {
+                            "median_tps": round(statistics.median(tps), 1), "min_tps": round(min(tps), 1),
+                            "max_tps": round(max(tps), 1), "failed": sum(r["failed"] for r in runs[mode]),
+                            "latency_ms_median": statistics.median(
+                                [r["latency_ms"] for r in runs[mode] if r["latency_ms"] is not None] or [0]),
+                            "runs": runs[mode]}
+        finally:
+            self._set_capture(c, table, True)
         return out
 
     @staticmethod
@@ -647,18 +679,13 @@ class Bench:
                         "messaging": _copy_out(c, data.messaging_copy_sql(self.write_rows, BIG_TENANT, self.msg_lo, self.msg_hi))}
             modes = self.write_modes(c)
             out["modes"] = {module: mode for module, mode, _t, capture in modes if capture}
-            for module, mode, table, capture in modes:
-                echo(f"  write: {module} / {mode}")
-                if not capture:
-                    c.execute(f"ALTER TABLE {table} DISABLE TRIGGER USER")
-                try:
-                    res = self._measure_writes(c, module, table, module if capture else None, reps, payloads[module],
-                                               (1, 4, 8), (None, "repeatable read", "serializable"))
-                finally:
-                    if not capture:
-                        c.execute(f"ALTER TABLE {table} ENABLE TRIGGER USER")
-                for k, v in res.items():
-                    out["cases"][f"{module}_{mode}_{k}"] = v
+            for module, table, arms in self._write_arms(modes):
+                echo(f"  write: {module} ({' and '.join(mode for mode, _capture in arms)}, run by run)")
+                res = self._measure_writes(c, module, table, arms, reps, payloads[module],
+                                           (1, 4, 8), (None, "repeatable read", "serializable"))
+                for mode, cases in res.items():
+                    for k, v in cases.items():
+                        out["cases"][f"{module}_{mode}_{k}"] = v
             if self.cluster:
                 out["durable"] = self._write_durable(c, modes, payloads)
         out["server_log"] = self.log_problems(log0)
@@ -677,16 +704,11 @@ class Bench:
         c.execute("SELECT pg_reload_conf()")
         time.sleep(0.5)
         try:
-            for module, mode, table, capture in modes:
-                if not capture:
-                    c.execute(f"ALTER TABLE {table} DISABLE TRIGGER USER")
-                try:
-                    res = self._measure_writes(c, module, table, module if capture else None, reps, payloads[module], (8,), (None,))
-                finally:
-                    if not capture:
-                        c.execute(f"ALTER TABLE {table} ENABLE TRIGGER USER")
-                for k, v in res.items():
-                    out["cases"][f"{module}_{mode}_{k}"] = v
+            for module, table, arms in self._write_arms(modes):
+                res = self._measure_writes(c, module, table, arms, reps, payloads[module], (8,), (None,))
+                for mode, cases in res.items():
+                    for k, v in cases.items():
+                        out["cases"][f"{module}_{mode}_{k}"] = v
         finally:
             for k in durable:
                 c.execute(f"ALTER SYSTEM RESET {k}")
