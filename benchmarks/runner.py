@@ -589,8 +589,9 @@ class Bench:
     def _measure_writes(self, c, module, table, arms, reps, payload, clients_list, isolations) -> dict:
         """COPY and INSERT ... SELECT of the payload's rows, then pgbench single-row INSERT
         transactions, for each arm (mode, capture on) of one table. The arms alternate run by run
-        (a warm-up of each, then baseline and capture one after the other, `reps` times), so a drift
-        of the machine's speed during the scenario weighs on both sides of a ratio alike. Returns
+        (a warm-up of each, then baseline and capture one after the other, `reps` times, the order
+        reversed every other time: each run follows the other arm's clean-up as often as its own),
+        so a drift of the machine's speed during the scenario weighs on both sides of a ratio alike. Returns
         {mode: {case: stats}}; the table's triggers are enabled again at the end."""
         out = {mode: {} for mode, _capture in arms}
         cols = data.REPORTING_COPY_COLUMNS if module == "reporting" else data.MESSAGING_COPY_COLUMNS
@@ -610,7 +611,7 @@ class Bench:
             for kind in ("copy", "insert_select"):
                 times = {mode: [] for mode, _capture in arms}
                 for i in range(1 + reps):
-                    for mode, capture in arms:
+                    for mode, capture in (arms if i % 2 else arms[::-1]):
                         if kind == "copy":
                             ms = once(capture, lambda: self._copy(c, table, cols, payload))
                         else:
@@ -629,7 +630,7 @@ class Bench:
                     runs = {mode: [] for mode, _capture in arms}
                     for i in range(1 + reps):
                         total = self.pgbench_rows if i else max(clients * 20, self.pgbench_rows // 10)
-                        for mode, capture in arms:
+                        for mode, capture in (arms if i % 2 else arms[::-1]):
                             res = once(capture, lambda: self._pgbench(module, clients, total, extra, isolation=isolation))
                             if i:
                                 runs[mode].append(res)
