@@ -572,15 +572,21 @@ class Bench:
                 ("messaging", "none", "public.message_events", False),
                 ("messaging", modes["messaging"], "public.message_events", True)]
 
-    @staticmethod
-    def _write_arms(modes) -> list[tuple[str, str, list[tuple[str, bool]]]]:
-        """write_modes() grouped per module: (module, table, [(mode, capture on), ...])."""
-        out = []
+    def _measure_all(self, c, modes, payloads, reps, clients_list, isolations, say=False) -> dict:
+        """_measure_writes() for every table of write_modes(), its arms alternating; returns the
+        cases keyed "<module>_<mode>_<case>"."""
+        arms: dict[tuple[str, str], list[tuple[str, bool]]] = {}
         for module, mode, table, capture in modes:
-            if not out or out[-1][0] != module:
-                out.append((module, table, []))
-            out[-1][2].append((mode, capture))
-        return out
+            arms.setdefault((module, table), []).append((mode, capture))
+        cases = {}
+        for (module, table), pair in arms.items():
+            if say:
+                echo(f"  write: {module} ({' and '.join(mode for mode, _capture in pair)}, run by run)")
+            res = self._measure_writes(c, module, table, pair, reps, payloads[module], clients_list, isolations)
+            for mode, measured in res.items():
+                for k, v in measured.items():
+                    cases[f"{module}_{mode}_{k}"] = v
+        return cases
 
     @staticmethod
     def _set_capture(c, table: str, on: bool) -> None:
@@ -680,13 +686,8 @@ class Bench:
                         "messaging": _copy_out(c, data.messaging_copy_sql(self.write_rows, BIG_TENANT, self.msg_lo, self.msg_hi))}
             modes = self.write_modes(c)
             out["modes"] = {module: mode for module, mode, _t, capture in modes if capture}
-            for module, table, arms in self._write_arms(modes):
-                echo(f"  write: {module} ({' and '.join(mode for mode, _capture in arms)}, run by run)")
-                res = self._measure_writes(c, module, table, arms, reps, payloads[module],
-                                           (1, 4, 8), (None, "repeatable read", "serializable"))
-                for mode, cases in res.items():
-                    for k, v in cases.items():
-                        out["cases"][f"{module}_{mode}_{k}"] = v
+            out["cases"] = self._measure_all(c, modes, payloads, reps, (1, 4, 8),
+                                             (None, "repeatable read", "serializable"), say=True)
             if self.cluster:
                 out["durable"] = self._write_durable(c, modes, payloads)
         out["server_log"] = self.log_problems(log0)
@@ -705,11 +706,7 @@ class Bench:
         c.execute("SELECT pg_reload_conf()")
         time.sleep(0.5)
         try:
-            for module, table, arms in self._write_arms(modes):
-                res = self._measure_writes(c, module, table, arms, reps, payloads[module], (8,), (None,))
-                for mode, cases in res.items():
-                    for k, v in cases.items():
-                        out["cases"][f"{module}_{mode}_{k}"] = v
+            out["cases"] = self._measure_all(c, modes, payloads, reps, (8,), (None,))
         finally:
             for k in durable:
                 c.execute(f"ALTER SYSTEM RESET {k}")

@@ -158,3 +158,50 @@ def test_messaging_source_dropped_is_critical(bothdb, cli):
     with bothdb.connect() as conn:
         conn.execute("DROP TABLE campaign_transitions")
     _assert_critical(bothdb, cli, "messaging", "campaign_transitions", "missing")
+
+
+# one write per source table, with the columns it must name (NOT NULL without a default) and
+# literals that fit whatever type a column is changed to
+_WRITES = {
+    "reporting_events": {"name": "'conversation_resolved'", "account_id": "'1'", "created_at": "'2024-03-01 10:00'"},
+    "outbound_messages": {"tenant_id": "'1'", "contact_id": "'1'", "channel": "'email'"},
+    "message_events": {"tenant_id": "'1'", "message_id": "'1'", "event_type": "'open'", "occurred_at": "'2024-03-01 10:00'"},
+    "campaign_transitions": {"tenant_id": "'1'", "campaign_id": "'1'", "to_status": "'running'",
+                             "transitioned_at": "'2024-03-01 10:00'"},
+}
+
+
+def test_every_column_read_renamed_or_retyped_never_fails_a_write(bothdb):
+    """Each capture trigger checks the columns it reads with its own inline query (a copy of its
+    module's rows of pgrollup_internal.source_columns, for speed): for every row of that table, a
+    rename and a change to a type its kind does not accept let the application's INSERT through and record
+    the capture failure, so the inline checks cannot drift from source_columns."""
+    with bothdb.connect() as conn:
+        columns = conn.execute("SELECT table_name, column_name, kind FROM pgrollup_internal.source_columns "
+                               "ORDER BY 1, 2").fetchall()
+        assert {t for t, _c, _k in columns} == set(_WRITES)
+        for table, column, kind in columns:
+            wrong = "jsonb" if kind == "text" else "text"   # a type its kind does not accept
+            original = conn.execute(
+                "SELECT format_type(atttypid, atttypmod) FROM pg_attribute "
+                "WHERE attrelid = %s::regclass AND attname = %s", (table, column)).fetchone()[0]
+            for renamed in (True, False):
+                conn.execute("DELETE FROM pgrollup_internal.capture_failures")
+                if renamed:
+                    conn.execute(f"ALTER TABLE {table} RENAME COLUMN {column} TO {column}_x")
+                    values = {(f"{column}_x" if c == column else c): v for c, v in _WRITES[table].items()}
+                else:
+                    conn.execute(f"ALTER TABLE {table} ALTER COLUMN {column} TYPE {wrong} USING {column}::text::{wrong}"
+                                 if wrong == "text" else
+                                 f"ALTER TABLE {table} ALTER COLUMN {column} TYPE jsonb USING to_jsonb({column})")
+                    values = {c: (f"to_jsonb({v}::text)" if c == column and wrong == "jsonb" else v)
+                              for c, v in _WRITES[table].items()}
+                conn.execute(f"INSERT INTO {table} ({', '.join(values)}) VALUES ({', '.join(values.values())})")
+                assert conn.execute("SELECT count(*) FROM pgrollup_internal.capture_failures").fetchone()[0] >= 1, \
+                    (table, column, "renamed" if renamed else "retyped")
+                if renamed:
+                    conn.execute(f"ALTER TABLE {table} RENAME COLUMN {column}_x TO {column}")
+                else:
+                    conn.execute(f"ALTER TABLE {table} ALTER COLUMN {column} TYPE {original} "
+                                 f"USING ({column} #>> '{{}}')::{original}" if wrong == "jsonb" else
+                                 f"ALTER TABLE {table} ALTER COLUMN {column} TYPE {original} USING {column}::{original}")

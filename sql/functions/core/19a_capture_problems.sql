@@ -61,6 +61,10 @@ BEGIN
          CROSS JOIN LATERAL (SELECT pgrollup_internal.source_drift(p_module, t.table_name, t.root) AS drift) AS d
          WHERE t.root IS NOT NULL AND d.drift IS NOT NULL
         UNION ALL
+        -- a source the application distributed with Citus after install (citus.enable_unsafe_triggers):
+        -- Citus copied the capture triggers to the shards, where pgrollup's tables are not; each
+        -- capture trigger then returns at once (one catalog-cache lookup per statement), so the
+        -- application's writes go through uncaptured, and this finding says so
         SELECT 'critical:source table ' || mb.relid::regclass::text || ' is ' || z.kind
                || ': pgrollup does not capture Citus tables (on the workers its triggers capture nothing) and writes to it are not counted;'
                || ' run pgrollup uninstall (it removes the triggers from every shard)'
