@@ -22,4 +22,4 @@ BEGIN
 END;
 $$;
 REVOKE ALL ON FUNCTION pgrollup_internal.citus_placement(regclass) FROM PUBLIC;
-COMMENT ON FUNCTION pgrollup_internal.citus_placement(regclass) IS 'How Citus holds a relation (''a Citus distributed table (by <column>)'', ''a Citus reference table'', ''a Citus table''), or NULL when it is not a Citus table or Citus is not installed. Used by rollup_health: pgrollup does not capture Citus tables.';
+COMMENT ON FUNCTION pgrollup_internal.citus_placement(regclass) IS 'How Citus holds a relation (''a Citus distributed table (by <column>)'', ''a Citus reference table'', ''a Citus table''), or NULL when it is not a Citus table or Citus is not installed. Used by rollup_health and the reporting module''s Citus layout.';

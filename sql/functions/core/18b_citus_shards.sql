@@ -1,0 +1,101 @@
+CREATE OR REPLACE FUNCTION pgrollup_internal.citus_shard_map(p_shardid bigint)
+RETURNS jsonb
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    v_map jsonb;
+BEGIN
+    -- Run on a Citus node that holds the shard p_shardid of one of pgrollup's distributed tables:
+    -- for every Citus table of the pgrollup schemas, the local shard that holds the same keys
+    -- (the colocated shard of a distributed table, the replica of a reference table), and for
+    -- each of their constraints the shard's constraint name (Citus appends the shard id to both).
+    -- Citus metadata exists only where Citus is installed: looked up dynamically.
+    EXECUTE $q$
+        WITH anchor AS (
+            SELECT p.colocationid, s.shardminvalue
+              FROM pg_catalog.pg_dist_shard AS s
+              JOIN pg_catalog.pg_dist_partition AS p ON p.logicalrelid = s.logicalrelid
+             WHERE s.shardid = $1
+        ), shards AS (
+            SELECT s.logicalrelid, s.shardid
+              FROM pg_catalog.pg_dist_shard AS s
+              JOIN pg_catalog.pg_dist_partition AS p ON p.logicalrelid = s.logicalrelid
+              JOIN pg_catalog.pg_class AS c ON c.oid = s.logicalrelid
+              JOIN pg_catalog.pg_namespace AS n ON n.oid = c.relnamespace
+             CROSS JOIN anchor AS a
+             WHERE n.nspname IN ('pgrollup', 'pgrollup_internal')
+               AND ((p.colocationid = a.colocationid AND s.shardminvalue = a.shardminvalue)
+                    OR (p.partmethod = 'n' AND p.repmodel = 't'))
+        )
+        SELECT pg_catalog.jsonb_object_agg(k, v)
+          FROM (SELECT pg_catalog.format('%I.%I', n.nspname, c.relname) AS k,
+                       pg_catalog.format('%I.%I', n.nspname, c.relname || '_' || x.shardid) AS v
+                  FROM shards AS x
+                  JOIN pg_catalog.pg_class AS c ON c.oid = x.logicalrelid
+                  JOIN pg_catalog.pg_namespace AS n ON n.oid = c.relnamespace
+                UNION ALL
+                SELECT pg_catalog.quote_ident(o.conname), pg_catalog.quote_ident(o.conname || '_' || x.shardid)
+                  FROM shards AS x
+                  JOIN pg_catalog.pg_constraint AS o ON o.conrelid = x.logicalrelid) AS m$q$
+       INTO v_map USING p_shardid;
+    RETURN v_map;
+END;
+$$;
+REVOKE ALL ON FUNCTION pgrollup_internal.citus_shard_map(bigint) FROM PUBLIC;
+COMMENT ON FUNCTION pgrollup_internal.citus_shard_map(bigint) IS 'On a Citus node holding shard p_shardid of a pgrollup table: {"schema.table": "schema.table_<shardid>", "constraint": "constraint_<shardid>"} for every pgrollup table colocated with it and every reference table (their local shards), the names pgrollup_internal.citus_bind substitutes.';
+
+CREATE OR REPLACE FUNCTION pgrollup_internal.citus_bind(p_function regprocedure, p_map jsonb, p_name text)
+RETURNS void
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    v_src  text;
+    v_ret  text;
+    v_key  text;
+BEGIN
+    -- A session-local copy pg_temp.<p_name>() of the PL/pgSQL function p_function (no
+    -- arguments), with every name of p_map replaced by its value: the single-node code run as it
+    -- is on one node's shards, which are plain tables there (no distributed planning, nothing
+    -- leaves the node). Names are replaced whole (word boundaries), longest first.
+    SELECT p.prosrc, pg_catalog.format_type(p.prorettype, NULL) INTO v_src, v_ret
+      FROM pg_catalog.pg_proc AS p WHERE p.oid = p_function;
+    FOR v_key IN SELECT k FROM pg_catalog.jsonb_object_keys(p_map) AS k ORDER BY pg_catalog.length(k) DESC, k LOOP
+        v_src := pg_catalog.regexp_replace(
+            v_src,
+            '\m' || pg_catalog.regexp_replace(v_key, '([.\[\]()*+?^$|{}\\])', '\\\1', 'g') || '\M',
+            pg_catalog.replace(p_map ->> v_key, '\', '\\'), 'g');
+    END LOOP;
+    EXECUTE pg_catalog.format('CREATE OR REPLACE FUNCTION pg_temp.%I() RETURNS %s LANGUAGE plpgsql VOLATILE '
+                              'SET search_path = pg_catalog, pg_temp AS %L', p_name, v_ret, v_src);
+END;
+$$;
+REVOKE ALL ON FUNCTION pgrollup_internal.citus_bind(regprocedure, jsonb, text) FROM PUBLIC;
+COMMENT ON FUNCTION pgrollup_internal.citus_bind(regprocedure, jsonb, text) IS 'Creates pg_temp.<p_name>(), a session-local copy of a pgrollup PL/pgSQL function without arguments with the names of p_map (see citus_shard_map) replaced: runs the single-node code on one Citus node''s local shards.';
+
+CREATE OR REPLACE FUNCTION pgrollup_internal.citus_unreachable_nodes()
+RETURNS text[]
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    v_nodes text[];
+BEGIN
+    -- On a Citus coordinator: the worker nodes ('host:port (error)') that do not answer within 5
+    -- seconds, without raising (run_command_on_workers reports each node's failure); NULL where
+    -- Citus is not installed or every node answers.
+    IF pg_catalog.to_regclass('pg_catalog.pg_dist_node') IS NULL THEN
+        RETURN NULL;
+    END IF;
+    PERFORM pg_catalog.set_config('citus.node_connection_timeout', '5000', true);
+    EXECUTE $q$SELECT pg_catalog.array_agg(w.nodename || ':' || w.nodeport || ' (' || pg_catalog.split_part(w.result, E'\n', 1) || ')'
+                                           ORDER BY w.nodename, w.nodeport)
+                 FROM pg_catalog.run_command_on_workers('SELECT 1', true) AS w
+                WHERE NOT w.success$q$
+       INTO v_nodes;
+    RETURN v_nodes;
+END;
+$$;
+REVOKE ALL ON FUNCTION pgrollup_internal.citus_unreachable_nodes() FROM PUBLIC;
+COMMENT ON FUNCTION pgrollup_internal.citus_unreachable_nodes() IS 'Citus: the worker nodes that do not answer within 5 seconds (''host:port (error)''), NULL when all answer or Citus is not installed; never raises. Used by rollup_health.';
