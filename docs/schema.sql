@@ -865,6 +865,7 @@ CREATE FUNCTION pgrollup.set_reporting_timezone(p_account_id bigint, p_timezone 
 DECLARE
     v_tz  text;
     v_old text;
+    v_now timestamptz := pg_catalog.now();   -- a value, not a function call, in the upsert (Citus asks it of reference tables)
 BEGIN
     IF p_account_id IS NULL THEN
         RAISE EXCEPTION USING ERRCODE = '22023', MESSAGE = 'p_account_id must not be NULL';
@@ -881,11 +882,11 @@ BEGIN
     SELECT a.timezone INTO v_old FROM pgrollup_internal.reporting_accounts AS a WHERE a.account_id = p_account_id;
     INSERT INTO pgrollup_internal.reporting_accounts AS a (account_id, timezone)
     VALUES (p_account_id, v_tz)
-    ON CONFLICT (account_id) DO UPDATE SET timezone = EXCLUDED.timezone, updated_at = pg_catalog.now();
+    ON CONFLICT (account_id) DO UPDATE SET timezone = EXCLUDED.timezone, updated_at = v_now;
     IF v_old IS DISTINCT FROM v_tz THEN
         -- restate at once: all of the account's rows in the new zone (or none without a zone)
         PERFORM pgrollup_internal.reporting_restate(p_account_id, NULL, NULL);
-        UPDATE pgrollup_internal.reporting_accounts AS a SET restated_at = pg_catalog.now()
+        UPDATE pgrollup_internal.reporting_accounts AS a SET restated_at = v_now
          WHERE a.account_id = p_account_id;
     END IF;
 END;
@@ -897,6 +898,8 @@ CREATE FUNCTION pgrollup.set_rollup_reads(p_account_id bigint, p_enabled boolean
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
+DECLARE
+    v_now timestamptz := pg_catalog.now();   -- a value, not a function call, in the upsert (Citus asks it of reference tables)
 BEGIN
     IF p_account_id IS NULL THEN
         RAISE EXCEPTION USING ERRCODE = '22023', MESSAGE = 'p_account_id must not be NULL';
@@ -906,7 +909,7 @@ BEGIN
     END IF;
     INSERT INTO pgrollup_internal.reporting_accounts AS a (account_id, rollup_reads)
     VALUES (p_account_id, p_enabled)
-    ON CONFLICT (account_id) DO UPDATE SET rollup_reads = EXCLUDED.rollup_reads, updated_at = pg_catalog.now();
+    ON CONFLICT (account_id) DO UPDATE SET rollup_reads = EXCLUDED.rollup_reads, updated_at = v_now;
 END;
 $$;
 
@@ -1206,11 +1209,25 @@ BEGIN
         -- capture trigger then returns at once (one catalog-cache lookup per statement), so the
         -- application's writes go through uncaptured, and this finding says so
         SELECT 'critical:source table ' || mb.relid::regclass::text || ' is ' || z.kind
-               || ': pgrollup does not capture Citus tables (on the workers its triggers capture nothing) and writes to it are not counted;'
-               || ' run pgrollup uninstall (it removes the triggers from every shard)'
+               || ': pgrollup''s triggers capture nothing on its shards and writes to it are not counted;'
+               || CASE WHEN p_module = 'reporting' AND z.kind = 'a Citus distributed table (by account_id)'
+                       THEN ' run SELECT pgrollup_internal.reporting_citus_layout() (docs/SCALE-OUT.md), then backfill what was written meanwhile'
+                       ELSE ' pgrollup does not capture this Citus layout: run pgrollup uninstall (it removes the triggers from every shard)' END
           FROM members AS mb
          CROSS JOIN LATERAL (SELECT pgrollup_internal.citus_placement(mb.relid) AS kind) AS z
          WHERE z.kind IS NOT NULL
+           -- except reporting's own Citus layout (pgrollup_internal.reporting_citus_layout), whose
+           -- row-level trigger is declared in capture_triggers and checked like the others
+           AND NOT (p_module = 'reporting' AND z.kind = 'a Citus distributed table (by account_id)'
+                    AND pgrollup_internal.citus_placement(pg_catalog.to_regclass('pgrollup_internal.reporting_changes')) IS NOT NULL)
+        UNION ALL
+        -- reporting on Citus: a worker that does not answer holds shards whose refresh fails (and
+        -- is retried) and whose accounts cannot be read until it is back
+        SELECT 'critical:Citus node ' || n.node || ' does not answer; the refresh of its shards fails and is retried, '
+               || 'reads of their accounts fail until it is back'
+          FROM pg_catalog.unnest(CASE WHEN p_module = 'reporting'
+                                       AND pgrollup_internal.citus_placement(pg_catalog.to_regclass('pgrollup_internal.reporting_changes')) IS NOT NULL
+                                      THEN pgrollup_internal.citus_unreachable_nodes() END) AS n(node)
         UNION ALL
         SELECT 'critical:capture triggers missing on ' || r.relid::regclass::text || ' (' || r.missing || ')'
                || CASE WHEN r.is_root THEN ': writes are not captured; re-run pgrollup install, then backfill'
@@ -1347,6 +1364,34 @@ $$;
 
 COMMENT ON FUNCTION pgrollup_internal.check_timezone(p_timezone text, p_argument text) IS 'Validates an IANA time zone region name (as listed in pg_timezone_names, links such as US/Eastern, UTC and Etc/* included; abbreviations, offsets, POSIX strings, localtime, posixrules, Factory and the posix/, right/, SystemV/ copies are refused) and returns its canonical spelling; raises SQLSTATE 22023 naming the argument and the bad value (its first 100 characters when longer).';
 
+CREATE FUNCTION pgrollup_internal.citus_bind(p_function regprocedure, p_map jsonb, p_name text) RETURNS void
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $_$
+DECLARE
+    v_src  text;
+    v_ret  text;
+    v_key  text;
+BEGIN
+    -- A session-local copy pg_temp.<p_name>() of the PL/pgSQL function p_function (no
+    -- arguments), with every name of p_map replaced by its value: the single-node code run as it
+    -- is on one node's shards, which are plain tables there (no distributed planning, nothing
+    -- leaves the node). Names are replaced whole (word boundaries), longest first.
+    SELECT p.prosrc, pg_catalog.format_type(p.prorettype, NULL) INTO v_src, v_ret
+      FROM pg_catalog.pg_proc AS p WHERE p.oid = p_function;
+    FOR v_key IN SELECT k FROM pg_catalog.jsonb_object_keys(p_map) AS k ORDER BY pg_catalog.length(k) DESC, k LOOP
+        v_src := pg_catalog.regexp_replace(
+            v_src,
+            '\m' || pg_catalog.regexp_replace(v_key, '([.\[\]()*+?^$|{}\\])', '\\\1', 'g') || '\M',
+            pg_catalog.replace(p_map ->> v_key, '\', '\\'), 'g');
+    END LOOP;
+    EXECUTE pg_catalog.format('CREATE OR REPLACE FUNCTION pg_temp.%I() RETURNS %s LANGUAGE plpgsql VOLATILE '
+                              'SET search_path = pg_catalog, pg_temp AS %L', p_name, v_ret, v_src);
+END;
+$_$;
+
+COMMENT ON FUNCTION pgrollup_internal.citus_bind(p_function regprocedure, p_map jsonb, p_name text) IS 'Creates pg_temp.<p_name>(), a session-local copy of a pgrollup PL/pgSQL function without arguments with the names of p_map (see citus_shard_map) replaced: runs the single-node code on one Citus node''s local shards.';
+
 CREATE FUNCTION pgrollup_internal.citus_placement(p_rel regclass) RETURNS text
     LANGUAGE plpgsql STABLE
     SET search_path TO 'pg_catalog', 'pg_temp'
@@ -1370,7 +1415,78 @@ BEGIN
 END;
 $_$;
 
-COMMENT ON FUNCTION pgrollup_internal.citus_placement(p_rel regclass) IS 'How Citus holds a relation (''a Citus distributed table (by <column>)'', ''a Citus reference table'', ''a Citus table''), or NULL when it is not a Citus table or Citus is not installed. Used by rollup_health: pgrollup does not capture Citus tables.';
+COMMENT ON FUNCTION pgrollup_internal.citus_placement(p_rel regclass) IS 'How Citus holds a relation (''a Citus distributed table (by <column>)'', ''a Citus reference table'', ''a Citus table''), or NULL when it is not a Citus table or Citus is not installed. Used by rollup_health and the reporting module''s Citus layout.';
+
+CREATE FUNCTION pgrollup_internal.citus_shard_map(p_shardid bigint) RETURNS jsonb
+    LANGUAGE plpgsql STABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $_$
+DECLARE
+    v_map jsonb;
+BEGIN
+    -- Run on a Citus node that holds the shard p_shardid of one of pgrollup's distributed tables:
+    -- for every Citus table of the pgrollup schemas, the local shard that holds the same keys
+    -- (the colocated shard of a distributed table, the replica of a reference table), and for
+    -- each of their constraints the shard's constraint name (Citus appends the shard id to both).
+    -- Citus metadata exists only where Citus is installed: looked up dynamically.
+    EXECUTE $q$
+        WITH anchor AS (
+            SELECT p.colocationid, s.shardminvalue
+              FROM pg_catalog.pg_dist_shard AS s
+              JOIN pg_catalog.pg_dist_partition AS p ON p.logicalrelid = s.logicalrelid
+             WHERE s.shardid = $1
+        ), shards AS (
+            SELECT s.logicalrelid, s.shardid
+              FROM pg_catalog.pg_dist_shard AS s
+              JOIN pg_catalog.pg_dist_partition AS p ON p.logicalrelid = s.logicalrelid
+              JOIN pg_catalog.pg_class AS c ON c.oid = s.logicalrelid
+              JOIN pg_catalog.pg_namespace AS n ON n.oid = c.relnamespace
+             CROSS JOIN anchor AS a
+             WHERE n.nspname IN ('pgrollup', 'pgrollup_internal')
+               AND ((p.colocationid = a.colocationid AND s.shardminvalue = a.shardminvalue)
+                    OR (p.partmethod = 'n' AND p.repmodel = 't'))
+        )
+        SELECT pg_catalog.jsonb_object_agg(k, v)
+          FROM (SELECT pg_catalog.format('%I.%I', n.nspname, c.relname) AS k,
+                       pg_catalog.format('%I.%I', n.nspname, c.relname || '_' || x.shardid) AS v
+                  FROM shards AS x
+                  JOIN pg_catalog.pg_class AS c ON c.oid = x.logicalrelid
+                  JOIN pg_catalog.pg_namespace AS n ON n.oid = c.relnamespace
+                UNION ALL
+                SELECT pg_catalog.quote_ident(o.conname), pg_catalog.quote_ident(o.conname || '_' || x.shardid)
+                  FROM shards AS x
+                  JOIN pg_catalog.pg_constraint AS o ON o.conrelid = x.logicalrelid) AS m$q$
+       INTO v_map USING p_shardid;
+    RETURN v_map;
+END;
+$_$;
+
+COMMENT ON FUNCTION pgrollup_internal.citus_shard_map(p_shardid bigint) IS 'On a Citus node holding shard p_shardid of a pgrollup table: {"schema.table": "schema.table_<shardid>", "constraint": "constraint_<shardid>"} for every pgrollup table colocated with it and every reference table (their local shards), the names pgrollup_internal.citus_bind substitutes.';
+
+CREATE FUNCTION pgrollup_internal.citus_unreachable_nodes() RETURNS text[]
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $_$
+DECLARE
+    v_nodes text[];
+BEGIN
+    -- On a Citus coordinator: the worker nodes ('host:port (error)') that do not answer within 5
+    -- seconds, without raising (run_command_on_workers reports each node's failure); NULL where
+    -- Citus is not installed or every node answers.
+    IF pg_catalog.to_regclass('pg_catalog.pg_dist_node') IS NULL THEN
+        RETURN NULL;
+    END IF;
+    PERFORM pg_catalog.set_config('citus.node_connection_timeout', '5000', true);
+    EXECUTE $q$SELECT pg_catalog.array_agg(w.nodename || ':' || w.nodeport || ' (' || pg_catalog.split_part(w.result, E'\n', 1) || ')'
+                                           ORDER BY w.nodename, w.nodeport)
+                 FROM pg_catalog.run_command_on_workers('SELECT 1', true) AS w
+                WHERE NOT w.success$q$
+       INTO v_nodes;
+    RETURN v_nodes;
+END;
+$_$;
+
+COMMENT ON FUNCTION pgrollup_internal.citus_unreachable_nodes() IS 'Citus: the worker nodes that do not answer within 5 seconds (''host:port (error)''), NULL when all answer or Citus is not installed; never raises. Used by rollup_health.';
 
 CREATE FUNCTION pgrollup_internal.cover_partitions(p_module text, p_nowait boolean DEFAULT true, p_repair boolean DEFAULT false) RETURNS bigint
     LANGUAGE plpgsql
@@ -3613,6 +3729,12 @@ BEGIN
         RAISE EXCEPTION USING ERRCODE = '42P01',
             MESSAGE = pg_catalog.format('reporting: source table %I.reporting_events does not exist', v_schema);
     END IF;
+    -- reporting_events distributed by Citus: its own layout and row-level capture (docs/SCALE-OUT.md)
+    IF pgrollup_internal.citus_placement(pg_catalog.format('%I.%I', v_schema, 'reporting_events')::regclass)
+       = 'a Citus distributed table (by account_id)' THEN
+        PERFORM pgrollup_internal.reporting_citus_layout();
+        RETURN;
+    END IF;
     -- what capture needs in every mode, declared for the core (which covers partitions created or
     -- attached later at every refresh and reports missing or disabled triggers in rollup_health):
     -- one trigger per event, as a trigger with transition tables can only fire on one event. The
@@ -3637,7 +3759,7 @@ BEGIN
 END;
 $$;
 
-COMMENT ON FUNCTION pgrollup_internal.reporting_attach() IS 'Attach hook of the reporting module: declares its capture triggers and partition hooks to the core and creates the statement-level capture triggers (INSERT, UPDATE, DELETE with transition tables, and TRUNCATE) on reporting_events and, when it is partitioned, the INSERT, UPDATE and DELETE ones on every partition at any depth (a partition''s TRUNCATE is covered by the core''s pgrollup_partition_truncate trigger); idempotent.';
+COMMENT ON FUNCTION pgrollup_internal.reporting_attach() IS 'Attach hook of the reporting module (on a reporting_events distributed by Citus: pgrollup_internal.reporting_citus_layout()): declares its capture triggers and partition hooks to the core and creates the statement-level capture triggers (INSERT, UPDATE, DELETE with transition tables, and TRUNCATE) on reporting_events and, when it is partitioned, the INSERT, UPDATE and DELETE ones on every partition at any depth (a partition''s TRUNCATE is covered by the core''s pgrollup_partition_truncate trigger); idempotent.';
 
 CREATE FUNCTION pgrollup_internal.reporting_bucket_date(p_date date, p_unit text) RETURNS date
     LANGUAGE sql IMMUTABLE PARALLEL SAFE
@@ -3753,6 +3875,188 @@ END;
 $$;
 
 COMMENT ON FUNCTION pgrollup_internal.reporting_capture() IS 'Capture trigger function on reporting_events (statement level, transition tables pgrollup_new / pgrollup_old): appends the changed events of registered names, of any account, to the change log; no lock, no shared row. When a column it reads has drifted it records a capture failure and lets the statement through; TRUNCATE of the table clears every rollup, TRUNCATE of one partition restates the zoned accounts.';
+
+CREATE FUNCTION pgrollup_internal.reporting_capture_row() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $_$
+DECLARE
+    v_key text := 'pgrollup.capture_log_' || TG_RELID::text;
+    v_log text := pg_catalog.current_setting(v_key, true);
+BEGIN
+    -- Row-level AFTER trigger of reporting_events when Citus distributes it (Citus runs no
+    -- statement-level trigger and no transition table on distributed tables): it fires on the
+    -- node of the shard and appends to the change log's colocated shard there, a plain table on
+    -- that node (an INSERT into the distributed change log would go through Citus's planner for
+    -- every row, some 0.5 ms). Same rules as the statement-level pgrollup_internal.reporting_capture:
+    -- unchanged rows skipped, no lock, no shared row, no account setting; a column it reads that
+    -- drifted lets the write through (rollup_health, on the coordinator, reports the drift). Every
+    -- event name is logged: the registry is a reference table, a lookup per row would cost as much
+    -- as the insert, and the refresh and the reads count registered names only.
+    IF (SELECT pg_catalog.count(*) FROM pg_catalog.pg_attribute AS a
+         WHERE a.attrelid = TG_RELID AND a.attnum > 0 AND NOT a.attisdropped
+           AND CASE WHEN a.attname = ANY ('{id,account_id,user_id,inbox_id,conversation_id}'::pg_catalog.name[])
+                    THEN a.atttypid = ANY ('{int2,int4,int8}'::pg_catalog.regtype[]::pg_catalog.oid[])
+                    WHEN a.attname = ANY ('{value,value_in_business_hours}'::pg_catalog.name[])
+                    THEN a.atttypid = ANY ('{int2,int4,int8,numeric,float4,float8}'::pg_catalog.regtype[]::pg_catalog.oid[])
+                    WHEN a.attname = 'name'
+                    THEN a.atttypid = ANY ('{text,varchar,bpchar,name}'::pg_catalog.regtype[]::pg_catalog.oid[])
+                    WHEN a.attname = 'created_at'
+                    THEN a.atttypid = ANY ('{timestamp,timestamptz}'::pg_catalog.regtype[]::pg_catalog.oid[])
+                    ELSE false END) <> 9 THEN
+        RETURN NULL;
+    END IF;
+    IF TG_OP = 'UPDATE'
+       AND (NEW.account_id, NEW.created_at, NEW.name, NEW.user_id, NEW.inbox_id, NEW.conversation_id,
+            NEW.value, NEW.value_in_business_hours)
+           IS NOT DISTINCT FROM
+           (OLD.account_id, OLD.created_at, OLD.name, OLD.user_id, OLD.inbox_id, OLD.conversation_id,
+            OLD.value, OLD.value_in_business_hours) THEN
+        RETURN NULL;
+    END IF;
+    -- the log's shard colocated with this shard: looked up in Citus's metadata once per session
+    -- and shard (a setting of the session), checked to exist at each use (a shard moved away or a
+    -- re-install gives another name)
+    IF v_log IS NULL OR v_log = '' OR pg_catalog.to_regclass(v_log) IS NULL THEN
+        SELECT pg_catalog.format('pgrollup_internal.%I', 'reporting_changes_' || l.shardid) INTO v_log
+          FROM pg_catalog.pg_dist_shard AS s
+          JOIN pg_catalog.pg_dist_shard AS l
+            ON l.logicalrelid = 'pgrollup_internal.reporting_changes'::pg_catalog.regclass
+           AND l.shardminvalue OPERATOR(pg_catalog.=) s.shardminvalue
+         WHERE s.shardid = pg_catalog.substring(TG_TABLE_NAME, '_(\d+)$')::bigint;
+        IF v_log IS NULL OR pg_catalog.to_regclass(v_log) IS NULL THEN
+            RETURN NULL;   -- no colocated log here: rollup_health says capture is lost
+        END IF;
+        PERFORM pg_catalog.set_config(v_key, v_log, false);
+    END IF;
+    IF TG_OP <> 'INSERT' THEN
+        EXECUTE 'INSERT INTO ' || v_log || ' (account_id, created_at, name, user_id, inbox_id, conversation_id, '
+                'value, value_bh, sign) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, -1)'
+          USING OLD.account_id, pgrollup_internal.utc(OLD.created_at), OLD.name::text, OLD.user_id, OLD.inbox_id,
+                OLD.conversation_id, OLD.value::double precision, OLD.value_in_business_hours::double precision;
+    END IF;
+    IF TG_OP <> 'DELETE' THEN
+        EXECUTE 'INSERT INTO ' || v_log || ' (account_id, created_at, name, user_id, inbox_id, conversation_id, '
+                'value, value_bh, sign) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 1)'
+          USING NEW.account_id, pgrollup_internal.utc(NEW.created_at), NEW.name::text, NEW.user_id, NEW.inbox_id,
+                NEW.conversation_id, NEW.value::double precision, NEW.value_in_business_hours::double precision;
+    END IF;
+    RETURN NULL;
+END;
+$_$;
+
+COMMENT ON FUNCTION pgrollup_internal.reporting_capture_row() IS 'Capture trigger function on reporting_events distributed by Citus (row level, fires on the shard''s node): appends the changed event to the colocated shard of the change log on that node (every name; refresh and reads count registered ones); unchanged rows skipped; a drifted column lets the write through.';
+
+CREATE FUNCTION pgrollup_internal.reporting_citus_layout() RETURNS void
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $_$
+DECLARE
+    v_schema text;
+    v_source regclass;
+    v_type   text;
+    v_table  text;
+    v_view   constant regclass := 'pgrollup.reporting_events_rollups'::regclass;
+    v_def    text;
+    v_notes  jsonb;
+    v_grants text[];
+BEGIN
+    -- Follows reporting_events onto Citus once it is distributed by account_id: the per-account
+    -- tables (change log, daily and monthly rollups, handoff presence and repeats, the staging
+    -- table of restatements, which then run as single-shard statements) take the
+    -- source's account_id type and become distributed tables colocated with it, the settings
+    -- (event_metrics, reporting_accounts) reference tables; capture becomes the row-level
+    -- trigger that fires next to each shard. The public view reading these tables is re-created
+    -- as it was (definition, column types, comments, grants) around the change of type. Idempotent.
+    SELECT m.source_schema INTO v_schema FROM pgrollup_internal.modules AS m WHERE m.module = 'reporting';
+    v_source := pg_catalog.to_regclass(pg_catalog.format('%I.reporting_events', v_schema));
+    IF pgrollup_internal.citus_placement(v_source) IS DISTINCT FROM 'a Citus distributed table (by account_id)' THEN
+        RAISE EXCEPTION USING ERRCODE = '22023',
+            MESSAGE = pg_catalog.format('reporting: %s is not a Citus table distributed by account_id', v_source);
+    END IF;
+    SELECT pg_catalog.format_type(a.atttypid, a.atttypmod) INTO v_type
+      FROM pg_catalog.pg_attribute AS a WHERE a.attrelid = v_source AND a.attname = 'account_id';
+    -- Citus refuses any trigger DDL on a distributed table without this (transaction-local)
+    PERFORM pg_catalog.set_config('citus.enable_unsafe_triggers', 'on', true);
+    -- one connection per node for the DDL below, whatever ran before in the transaction
+    PERFORM pg_catalog.set_config('citus.multi_shard_modify_mode', 'sequential', true);
+    PERFORM pgrollup_internal.reporting_detach();
+    DELETE FROM pgrollup_internal.capture_triggers AS c WHERE c.module = 'reporting';
+    -- declared for rollup_health (missing, disabled, column drift); the core creates no trigger of
+    -- a root_only declaration on a table without partitions
+    INSERT INTO pgrollup_internal.capture_triggers
+           (module, table_name, trigger_name, event, function_name, old_table, new_table, modes, root_only)
+    VALUES ('reporting', 'reporting_events', 'pgrollup_reporting_row', 'INSERT', 'pgrollup_internal.reporting_capture_row',
+            NULL, NULL, NULL, true);
+    -- re-created over its old definition with every column cast to its old type: account_id
+    -- stays the contract's bigint when the tables take the source's integer
+    SELECT pg_catalog.format('SELECT %s FROM (%s) AS x',
+                             pg_catalog.string_agg(pg_catalog.format('x.%I::%s AS %I', a.attname,
+                                                                     pg_catalog.format_type(a.atttypid, a.atttypmod), a.attname),
+                                                   ', ' ORDER BY a.attnum),
+                             pg_catalog.rtrim(pg_catalog.pg_get_viewdef(v_view), ';'))
+      INTO v_def
+      FROM pg_catalog.pg_attribute AS a
+     WHERE a.attrelid = v_view AND a.attnum > 0 AND NOT a.attisdropped;
+    SELECT pg_catalog.jsonb_object_agg(COALESCE(a.attname, ''), d.description) INTO v_notes
+      FROM pg_catalog.pg_description AS d
+      LEFT JOIN pg_catalog.pg_attribute AS a ON a.attrelid = d.objoid AND a.attnum = d.objsubid AND d.objsubid > 0
+     WHERE d.classoid = 'pg_catalog.pg_class'::regclass AND d.objoid = v_view;
+    SELECT pg_catalog.array_agg(pg_catalog.format('GRANT %s ON %s TO %s', x.privilege_type, v_view,
+                                CASE WHEN x.grantee = 0 THEN 'PUBLIC' ELSE pg_catalog.quote_ident(r.rolname) END))
+      INTO v_grants
+      FROM pg_catalog.pg_class AS c
+     CROSS JOIN LATERAL pg_catalog.aclexplode(c.relacl) AS x
+      LEFT JOIN pg_catalog.pg_roles AS r ON r.oid = x.grantee
+     WHERE c.oid = v_view AND x.grantee <> c.relowner;
+    EXECUTE pg_catalog.format('DROP VIEW %s', v_view);
+    FOREACH v_table IN ARRAY '{reporting_accounts,reporting_changes,reporting_daily_rollups,reporting_monthly_rollups,reporting_handoffs,reporting_handoff_repeats,reporting_batch}'::text[] LOOP
+        IF pgrollup_internal.citus_placement(pg_catalog.format('pgrollup_internal.%I', v_table)::regclass) IS NULL THEN
+            EXECUTE pg_catalog.format('ALTER TABLE pgrollup_internal.%I ALTER COLUMN account_id TYPE %s', v_table, v_type);
+        END IF;
+    END LOOP;
+    -- logical replication (Citus shard moves that do not block writes) refuses unlogged tables
+    IF pgrollup_internal.citus_placement('pgrollup_internal.reporting_batch'::regclass) IS NULL THEN
+        ALTER TABLE pgrollup_internal.reporting_batch SET LOGGED;
+    END IF;
+    IF pgrollup_internal.citus_placement('pgrollup.event_metrics'::regclass) IS NULL THEN
+        PERFORM pg_catalog.create_reference_table('pgrollup.event_metrics');
+        PERFORM pg_catalog.truncate_local_data_after_distributing_table('pgrollup.event_metrics');
+    END IF;
+    IF pgrollup_internal.citus_placement('pgrollup_internal.reporting_accounts'::regclass) IS NULL THEN
+        PERFORM pg_catalog.create_reference_table('pgrollup_internal.reporting_accounts');
+        PERFORM pg_catalog.truncate_local_data_after_distributing_table('pgrollup_internal.reporting_accounts');
+    END IF;
+    FOREACH v_table IN ARRAY '{reporting_changes,reporting_daily_rollups,reporting_monthly_rollups,reporting_handoffs,reporting_handoff_repeats,reporting_batch}'::text[] LOOP
+        IF pgrollup_internal.citus_placement(pg_catalog.format('pgrollup_internal.%I', v_table)::regclass) IS NULL THEN
+            PERFORM pg_catalog.create_distributed_table(pg_catalog.format('pgrollup_internal.%I', v_table),
+                                                        'account_id', colocate_with => v_source::text);
+            PERFORM pg_catalog.truncate_local_data_after_distributing_table(pg_catalog.format('pgrollup_internal.%I', v_table));
+        END IF;
+    END LOOP;
+    EXECUTE pg_catalog.format('CREATE VIEW pgrollup.reporting_events_rollups AS %s', v_def);
+    FOR v_table IN SELECT k FROM pg_catalog.jsonb_object_keys(v_notes) AS k LOOP
+        EXECUTE pg_catalog.format(CASE WHEN v_table = '' THEN 'COMMENT ON VIEW pgrollup.reporting_events_rollups IS %2$L'
+                                       ELSE 'COMMENT ON COLUMN pgrollup.reporting_events_rollups.%1$I IS %2$L' END,
+                                  v_table, v_notes ->> v_table);
+    END LOOP;
+    FOR v_table IN SELECT g FROM pg_catalog.unnest(v_grants) AS g LOOP
+        EXECUTE v_table;
+    END LOOP;
+    -- the code each node runs (the capture trigger's function follows its trigger)
+    PERFORM pg_catalog.create_distributed_function(f::pg_catalog.regprocedure)
+       FROM pg_catalog.unnest(ARRAY['pgrollup_internal.utc(timestamp without time zone)', 'pgrollup_internal.utc(timestamp with time zone)',
+                               'pgrollup_internal.citus_shard_map(bigint)', 'pgrollup_internal.citus_bind(regprocedure, jsonb, text)',
+                               'pgrollup_internal.reporting_apply()', 'pgrollup_internal.reporting_refresh_log()',
+                               'pgrollup_internal.reporting_refresh_node()']) AS f
+      WHERE pg_catalog.to_regprocedure(f) IS NOT NULL;
+    EXECUTE pg_catalog.format('DROP TRIGGER IF EXISTS pgrollup_reporting_row ON %s', v_source);
+    EXECUTE pg_catalog.format('CREATE TRIGGER pgrollup_reporting_row AFTER INSERT OR UPDATE OR DELETE ON %s '
+                              'FOR EACH ROW EXECUTE FUNCTION pgrollup_internal.reporting_capture_row()', v_source);
+END;
+$_$;
+
+COMMENT ON FUNCTION pgrollup_internal.reporting_citus_layout() IS 'Citus: makes the reporting module''s per-account tables distributed tables colocated with reporting_events (distributed by account_id, whose type they take), its settings reference tables, its node code distributed functions, and capture the row-level trigger pgrollup_reporting_row; the caller drops the views on those tables first. Idempotent.';
 
 CREATE FUNCTION pgrollup_internal.reporting_day_start(p_date date, p_timezone text) RETURNS timestamp with time zone
     LANGUAGE sql STABLE PARALLEL SAFE
@@ -4040,18 +4344,32 @@ $$;
 COMMENT ON FUNCTION pgrollup_internal.reporting_facts_serial(p_account_id bigint, p_since timestamp with time zone, p_until timestamp with time zone, p_day_from date, p_day_to date, p_rollup_from timestamp with time zone, p_rollup_to timestamp with time zone, p_timezone text, p_unit text, p_dimension_type text, p_dimension_id bigint, p_metrics text[], p_business_hours boolean) IS 'pgrollup_internal.reporting_facts without parallel workers: used when whole days come from rollups (sources rollup and hybrid), whose few thousand rows are read faster by one process; raw reads keep the server''s parallel settings.';
 
 CREATE FUNCTION pgrollup_internal.reporting_health() RETURNS TABLE(mode text, pending_changes bigint, stale_since timestamp with time zone)
-    LANGUAGE sql STABLE
+    LANGUAGE plpgsql STABLE
     SET search_path TO 'pg_catalog', 'pg_temp'
-    AS $$
+    AS $_$
+DECLARE
+    v_mode    text := COALESCE((SELECT s.value FROM pgrollup_internal.settings AS s WHERE s.name = 'reporting_mode'), 'realtime');
+    v_pending bigint;
+    v_missing bigint;
+BEGIN
     -- reads fold the log in, so they are never stale: stale_since stays NULL. pending_changes is
     -- what the next refresh applies and what every read of rollups folds in; it grows without
     -- bound when refresh does not run (no pg_cron job), which the operator must see.
-    SELECT COALESCE((SELECT s.value FROM pgrollup_internal.settings AS s WHERE s.name = 'reporting_mode'), 'realtime'),
-           (SELECT pg_catalog.count(*) FROM pgrollup_internal.reporting_changes),
-           NULL::timestamptz;
-$$;
+    IF pgrollup_internal.citus_placement('pgrollup_internal.reporting_changes'::regclass) IS NULL THEN
+        RETURN QUERY SELECT v_mode, (SELECT pg_catalog.count(*) FROM pgrollup_internal.reporting_changes), NULL::timestamptz;
+        RETURN;
+    END IF;
+    -- Citus: every shard of the log counted where it is, without raising when a node does not
+    -- answer (rollup_health names it); the sum is then unknown (NULL)
+    PERFORM pg_catalog.set_config('citus.node_connection_timeout', '5000', true);
+    EXECUTE $q$SELECT pg_catalog.sum(r.result::bigint) FILTER (WHERE r.success), pg_catalog.count(*) FILTER (WHERE NOT r.success)
+                 FROM pg_catalog.run_command_on_shards('pgrollup_internal.reporting_changes', 'SELECT pg_catalog.count(*) FROM %s') AS r$q$
+       INTO v_pending, v_missing;
+    RETURN QUERY SELECT v_mode, CASE WHEN v_missing = 0 THEN COALESCE(v_pending, 0) END, NULL::timestamptz;
+END;
+$_$;
 
-COMMENT ON FUNCTION pgrollup_internal.reporting_health() IS 'Health hook of the reporting module: mode (realtime), change-log rows not applied yet (every read folds them in; refresh applies them), and NULL staleness (reads are current at commit).';
+COMMENT ON FUNCTION pgrollup_internal.reporting_health() IS 'Health hook of the reporting module: mode (realtime), change-log rows not applied yet over every shard on Citus (NULL when a node does not answer; every read folds them in; refresh applies them), and NULL staleness (reads are current at commit).';
 
 CREATE FUNCTION pgrollup_internal.reporting_partition_slices(p_table text, p_relid oid) RETURNS jsonb
     LANGUAGE plpgsql
@@ -4131,7 +4449,78 @@ $$;
 
 COMMENT ON FUNCTION pgrollup_internal.reporting_plan(p_account_id bigint, p_since timestamp with time zone, p_until timestamp with time zone, p_timezone text, p_unit text, OUT timezone text, OUT day_from date, OUT day_to date, OUT rollup_from timestamp with time zone, OUT rollup_to timestamp with time zone, OUT source text) IS 'Read-path planner: bucket time zone, the whole local days a read can take from rollups (account has a zone, reads enabled, same zone, not hourly) and which path answers (rollup, hybrid or raw).';
 
+CREATE FUNCTION pgrollup_internal.reporting_record_set_aside(p_counts jsonb) RETURNS void
+    LANGUAGE sql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+    INSERT INTO pgrollup_internal.rows_set_aside AS s (module, reason, rows, first_seen, last_seen)
+    SELECT 'reporting', x.key, x.value::bigint, pg_catalog.now(), pg_catalog.now()
+      FROM pg_catalog.jsonb_each_text(COALESCE(p_counts, '{}'::jsonb)) AS x
+    ON CONFLICT (module, reason) DO UPDATE SET rows = s.rows + EXCLUDED.rows, last_seen = EXCLUDED.last_seen;
+$$;
+
+COMMENT ON FUNCTION pgrollup_internal.reporting_record_set_aside(p_counts jsonb) IS 'Adds {reason: rows} of the reporting module to pgrollup_internal.rows_set_aside.';
+
 CREATE FUNCTION pgrollup_internal.reporting_refresh() RETURNS bigint
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+BEGIN
+    -- the change log distributed by Citus: every node refreshes its own shards
+    IF pgrollup_internal.citus_placement('pgrollup_internal.reporting_changes'::regclass) IS NOT NULL THEN
+        RETURN pgrollup_internal.reporting_refresh_citus();
+    END IF;
+    RETURN pgrollup_internal.reporting_refresh_log();
+END;
+$$;
+
+COMMENT ON FUNCTION pgrollup_internal.reporting_refresh() IS 'Refresh hook of the reporting module: pgrollup_internal.reporting_refresh_log(), or on Citus (change log distributed) pgrollup_internal.reporting_refresh_citus(); returns the number of changes consumed.';
+
+CREATE FUNCTION pgrollup_internal.reporting_refresh_citus() RETURNS bigint
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+DECLARE
+    v_res    record;
+    v_out    jsonb;
+    v_total  bigint := 0;
+    v_failed text;
+BEGIN
+    -- Coordinator side of the Citus refresh: every node refreshes the shards it holds, in parallel,
+    -- each in its own transaction (so a node that fails or is down leaves its shards' log and
+    -- rollups as they were, and the others still advance); the coordinator's own placements, if
+    -- any, here. A failure is raised after the others finished: the run is recorded as failed
+    -- and retried by the next one.
+    IF pg_catalog.to_regclass('pg_catalog.pg_dist_local_group') IS NOT NULL THEN
+        v_out := pgrollup_internal.reporting_refresh_node();
+        v_total := v_total + (v_out ->> 'consumed')::bigint;
+        PERFORM pgrollup_internal.reporting_record_set_aside(v_out -> 'set_aside');
+    END IF;
+    FOR v_res IN EXECUTE
+        'SELECT nodename, nodeport, success, result FROM pg_catalog.run_command_on_workers('
+        '''SELECT pgrollup_internal.reporting_refresh_node()'', true)'
+    LOOP
+        IF NOT v_res.success THEN
+            v_failed := pg_catalog.concat_ws('; ', v_failed,
+                                             pg_catalog.format('%s:%s: %s', v_res.nodename, v_res.nodeport, v_res.result));
+            CONTINUE;
+        END IF;
+        v_out := v_res.result::jsonb;
+        v_total := v_total + (v_out ->> 'consumed')::bigint;
+        PERFORM pgrollup_internal.reporting_record_set_aside(v_out -> 'set_aside');
+    END LOOP;
+    IF v_failed IS NOT NULL THEN
+        RAISE EXCEPTION USING ERRCODE = '58000',
+            MESSAGE = 'reporting: refresh failed on ' || v_failed,
+            HINT = 'The other nodes'' shards were refreshed; the failed ones keep their change log for the next refresh.';
+    END IF;
+    RETURN v_total;
+END;
+$$;
+
+COMMENT ON FUNCTION pgrollup_internal.reporting_refresh_citus() IS 'Citus: refresh of the reporting module from the coordinator: pgrollup_internal.reporting_refresh_node() on every node in parallel (one transaction per node), set-aside rows recorded here; raises after the others finished when a node failed.';
+
+CREATE FUNCTION pgrollup_internal.reporting_refresh_log() RETURNS bigint
     LANGUAGE plpgsql
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
@@ -4174,7 +4563,9 @@ BEGIN
           FROM (SELECT CASE WHEN b.account_id IS NULL THEN 'reporting_events.account_id is NULL'
                             ELSE 'reporting_events.created_at is NULL' END AS reason
                   FROM pgrollup_internal.reporting_batch AS b
-                 WHERE b.account_id IS NULL OR b.created_at IS NULL) AS x
+                 WHERE (b.account_id IS NULL OR b.created_at IS NULL)
+                   -- registered names only (on Citus the log holds every name)
+                   AND b.name IN (SELECT m.event_name FROM pgrollup.event_metrics AS m)) AS x
          GROUP BY x.reason
         ON CONFLICT (module, reason) DO UPDATE SET rows = s.rows + EXCLUDED.rows, last_seen = EXCLUDED.last_seen;
         PERFORM pgrollup_internal.reporting_apply();
@@ -4185,7 +4576,59 @@ BEGIN
 END;
 $$;
 
-COMMENT ON FUNCTION pgrollup_internal.reporting_refresh() IS 'Refresh hook of the reporting module: applies the change log to the rollups in batches of heap blocks (bounded memory, one transaction), sets aside changes without account_id or created_at (pgrollup_internal.rows_set_aside); returns the number of changes consumed (0 at once when the log is empty).';
+COMMENT ON FUNCTION pgrollup_internal.reporting_refresh_log() IS 'Applies the change log to the rollups in batches of heap blocks (bounded memory, one transaction), sets aside changes without account_id or created_at (pgrollup_internal.rows_set_aside); returns the number of changes consumed (0 at once when the log is empty).';
+
+CREATE FUNCTION pgrollup_internal.reporting_refresh_node() RETURNS jsonb
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $_$
+DECLARE
+    v_shard  bigint;
+    v_map    jsonb;
+    v_total  bigint := 0;
+BEGIN
+    -- Run on every Citus node (by pgrollup_internal.reporting_refresh_citus, in one transaction
+    -- per node): for each shard of the change log placed here, the single-node refresh and apply
+    -- run as they are on that shard group's local shards (pgrollup_internal.citus_bind): a batch
+    -- of the log's shard moves to a staging table, is applied to the colocated rollup shards and
+    -- is gone; nothing leaves the node. Each shard's log is locked against a second refresh (SHARE
+    -- UPDATE EXCLUSIVE: writers are not blocked). Returns the changes consumed and the rows set
+    -- aside per reason, which the coordinator records.
+    PERFORM pg_catalog.set_config('citus.enable_ddl_propagation', 'off', true);
+    CREATE TEMP TABLE IF NOT EXISTS pgrollup_reporting_batch (
+        account_id bigint, created_at timestamptz, name text, user_id bigint, inbox_id bigint,
+        conversation_id bigint, value double precision, value_bh double precision, sign integer NOT NULL);
+    CREATE TEMP TABLE IF NOT EXISTS pgrollup_rows_set_aside (
+        module text, reason text, rows bigint, first_seen timestamptz, last_seen timestamptz,
+        PRIMARY KEY (module, reason));
+    TRUNCATE pg_temp.pgrollup_rows_set_aside;
+    FOR v_shard IN
+        EXECUTE $q$SELECT s.shardid FROM pg_catalog.pg_dist_shard AS s
+                     JOIN pg_catalog.pg_dist_placement AS p ON p.shardid = s.shardid
+                    WHERE s.logicalrelid = 'pgrollup_internal.reporting_changes'::pg_catalog.regclass
+                      AND p.groupid = (SELECT g.groupid FROM pg_catalog.pg_dist_local_group AS g)
+                    ORDER BY s.shardid$q$
+    LOOP
+        v_map := pgrollup_internal.citus_shard_map(v_shard)
+                 || '{"pgrollup_internal.reporting_batch": "pg_temp.pgrollup_reporting_batch",
+                      "pgrollup_internal.rows_set_aside": "pg_temp.pgrollup_rows_set_aside",
+                      "pgrollup_internal.reporting_apply": "pg_temp.pgrollup_reporting_apply"}'::jsonb;
+        EXECUTE pg_catalog.format('LOCK TABLE %s IN SHARE UPDATE EXCLUSIVE MODE',
+                                  v_map ->> 'pgrollup_internal.reporting_changes');
+        PERFORM pgrollup_internal.citus_bind('pgrollup_internal.reporting_apply()'::regprocedure, v_map,
+                                             'pgrollup_reporting_apply');
+        PERFORM pgrollup_internal.citus_bind('pgrollup_internal.reporting_refresh_log()'::regprocedure, v_map,
+                                             'pgrollup_reporting_refresh_log');
+        v_total := v_total + pg_temp.pgrollup_reporting_refresh_log();
+    END LOOP;
+    RETURN pg_catalog.jsonb_build_object(
+        'consumed', v_total,
+        'set_aside', (SELECT COALESCE(pg_catalog.jsonb_object_agg(s.reason, s.rows), '{}'::jsonb)
+                      FROM pg_temp.pgrollup_rows_set_aside AS s));
+END;
+$_$;
+
+COMMENT ON FUNCTION pgrollup_internal.reporting_refresh_node() IS 'Citus: refreshes the reporting shards placed on this node (the single-node refresh bound to each shard group''s local shards, see pgrollup_internal.citus_bind); returns {"consumed": n, "set_aside": {reason: rows}}.';
 
 CREATE FUNCTION pgrollup_internal.reporting_restate(p_account_id bigint, p_from date DEFAULT NULL::date, p_to date DEFAULT NULL::date) RETURNS bigint
     LANGUAGE plpgsql
@@ -4275,7 +4718,8 @@ BEGIN
     SELECT p_account_id, x.date, d.t, d.id, x.conversation_id, pg_catalog.count(*)
       FROM (SELECT (b.created_at AT TIME ZONE v_tz)::date AS date, b.user_id, b.inbox_id, b.conversation_id
               FROM pgrollup_internal.reporting_batch AS b
-             WHERE b.name = ANY (ARRAY(SELECT m.event_name FROM pgrollup.event_metrics AS m
+             WHERE b.account_id = p_account_id   -- the batch holds this account only (the filter routes it on Citus)
+               AND b.name = ANY (ARRAY(SELECT m.event_name FROM pgrollup.event_metrics AS m
                                         WHERE m.rollup_metric = 'bot_handoffs_count'))
                AND b.conversation_id IS NOT NULL) AS x
      CROSS JOIN LATERAL (VALUES ('account'::text, p_account_id), ('agent'::text, x.user_id), ('inbox'::text, x.inbox_id)) AS d(t, id)
@@ -4303,7 +4747,8 @@ BEGIN
                    CASE WHEN m.payload_kind = 'duration' THEN COALESCE(x.value_bh, 0) ELSE 0 END AS b
               FROM (SELECT (b.created_at AT TIME ZONE v_tz)::date AS date, b.name, b.user_id, b.inbox_id,
                            b.value, b.value_bh
-                      FROM pgrollup_internal.reporting_batch AS b) AS x
+                      FROM pgrollup_internal.reporting_batch AS b
+                     WHERE b.account_id = p_account_id) AS x
               JOIN pgrollup.event_metrics AS m ON m.event_name = x.name AND m.rollup_metric <> 'bot_handoffs_count'
              CROSS JOIN LATERAL (VALUES ('account'::text, p_account_id), ('agent'::text, x.user_id), ('inbox'::text, x.inbox_id)) AS d(t, id)
              WHERE d.id IS NOT NULL
@@ -5774,7 +6219,13 @@ REVOKE ALL ON FUNCTION pgrollup_internal.check_read_rows(p_function text, p_rows
 
 REVOKE ALL ON FUNCTION pgrollup_internal.check_read_size(p_function text, p_unit text, p_buckets numeric) FROM PUBLIC;
 
+REVOKE ALL ON FUNCTION pgrollup_internal.citus_bind(p_function regprocedure, p_map jsonb, p_name text) FROM PUBLIC;
+
 REVOKE ALL ON FUNCTION pgrollup_internal.citus_placement(p_rel regclass) FROM PUBLIC;
+
+REVOKE ALL ON FUNCTION pgrollup_internal.citus_shard_map(p_shardid bigint) FROM PUBLIC;
+
+REVOKE ALL ON FUNCTION pgrollup_internal.citus_unreachable_nodes() FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION pgrollup_internal.cover_partitions(p_module text, p_nowait boolean, p_repair boolean) FROM PUBLIC;
 
@@ -5870,6 +6321,10 @@ REVOKE ALL ON FUNCTION pgrollup_internal.reporting_attach() FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION pgrollup_internal.reporting_capture() FROM PUBLIC;
 
+REVOKE ALL ON FUNCTION pgrollup_internal.reporting_capture_row() FROM PUBLIC;
+
+REVOKE ALL ON FUNCTION pgrollup_internal.reporting_citus_layout() FROM PUBLIC;
+
 REVOKE ALL ON FUNCTION pgrollup_internal.reporting_detach() FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION pgrollup_internal.reporting_facts(p_account_id bigint, p_since timestamp with time zone, p_until timestamp with time zone, p_day_from date, p_day_to date, p_rollup_from timestamp with time zone, p_rollup_to timestamp with time zone, p_timezone text, p_unit text, p_dimension_type text, p_dimension_id bigint, p_metrics text[], p_business_hours boolean) FROM PUBLIC;
@@ -5882,7 +6337,15 @@ REVOKE ALL ON FUNCTION pgrollup_internal.reporting_partition_slices(p_table text
 
 REVOKE ALL ON FUNCTION pgrollup_internal.reporting_plan(p_account_id bigint, p_since timestamp with time zone, p_until timestamp with time zone, p_timezone text, p_unit text, OUT timezone text, OUT day_from date, OUT day_to date, OUT rollup_from timestamp with time zone, OUT rollup_to timestamp with time zone, OUT source text) FROM PUBLIC;
 
+REVOKE ALL ON FUNCTION pgrollup_internal.reporting_record_set_aside(p_counts jsonb) FROM PUBLIC;
+
 REVOKE ALL ON FUNCTION pgrollup_internal.reporting_refresh() FROM PUBLIC;
+
+REVOKE ALL ON FUNCTION pgrollup_internal.reporting_refresh_citus() FROM PUBLIC;
+
+REVOKE ALL ON FUNCTION pgrollup_internal.reporting_refresh_log() FROM PUBLIC;
+
+REVOKE ALL ON FUNCTION pgrollup_internal.reporting_refresh_node() FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION pgrollup_internal.reporting_restate(p_account_id bigint, p_from date, p_to date) FROM PUBLIC;
 

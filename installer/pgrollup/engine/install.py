@@ -225,12 +225,49 @@ def _check_privileges(conn, mods, schemas):
                                 f"connect as its owner ({r[2]}), or GRANT SELECT, TRIGGER ON {rel} TO {user}")
 
 
+# source tables Citus may distribute, per module: the table and its distribution column, for which
+# the module has a Citus layout (colocated distributed tables, row-level capture; docs/SCALE-OUT.md)
+CITUS_LAYOUTS = {"reporting": {"reporting_events": "account_id"}}
+
+
+def _citus_layouts(conn, mods, schemas) -> list[str]:
+    """The modules whose source tables Citus distributes as their Citus layout expects (what
+    install then does, for --dry-run)."""
+    if not conn.execute("SELECT pg_catalog.to_regclass('pg_catalog.pg_dist_partition') IS NOT NULL").fetchone()[0]:
+        return []
+    out = []
+    for mod in mods:
+        for table, column in CITUS_LAYOUTS.get(mod.name, {}).items():
+            rows = _citus_holding(conn, schemas[mod.name], table)
+            if len(rows) == 1 and rows[0][1:] == ("h", column, True):
+                out.append(f"citus: {mod.name}: {rows[0][0]} is distributed by {column}: "
+                           f"{mod.name}'s per-{column.removesuffix('_id')} tables become distributed tables colocated "
+                           f"with it (its {column} type), its settings reference tables; capture is a row-level "
+                           f"trigger on the shards and the refresh runs on each worker (docs/SCALE-OUT.md)")
+    return out
+
+
+def _citus_holding(conn, schema, table):
+    """(relation, partmethod, distribution column, is the table itself) of the table and of its
+    partitions that Citus holds."""
+    return conn.execute(
+        "WITH r AS (SELECT pg_catalog.to_regclass(pg_catalog.format('%%I.%%I', %s::text, %s::text)) AS rel) "
+        "SELECT d.logicalrelid::regclass::text, d.partmethod::text, "
+        "       pg_catalog.column_to_column_name(d.logicalrelid, d.partkey), d.logicalrelid = r.rel "
+        "  FROM r, pg_catalog.pg_dist_partition AS d "
+        " WHERE d.logicalrelid = r.rel "
+        "    OR d.logicalrelid IN (SELECT t.relid FROM pg_catalog.pg_partition_tree(r.rel) AS t) "
+        " ORDER BY 1",
+        (schema, table)).fetchall()
+
+
 def _check_citus(conn, mods, schemas):
     """On a Citus coordinator, refuse source tables that Citus distributes or replicates (or whose
-    partitions it does): pgrollup's capture is statement-level triggers with transition tables,
-    which Citus refuses on distributed tables, or (with citus.enable_unsafe_triggers) runs on the
-    workers where pgrollup's tables do not exist, failing the application's writes. Checked before
-    anything changes, whatever the session's Citus settings."""
+    partitions it does) unless the module has a Citus layout for exactly that: pgrollup's capture
+    is otherwise statement-level triggers with transition tables, which Citus refuses on
+    distributed tables, or (with citus.enable_unsafe_triggers) runs on the workers where
+    pgrollup's tables do not exist. Checked before anything changes, whatever the session's Citus
+    settings."""
     if not conn.execute("SELECT pg_catalog.to_regclass('pg_catalog.pg_dist_partition') IS NOT NULL").fetchone()[0]:
         return
     problems = []
@@ -238,22 +275,17 @@ def _check_citus(conn, mods, schemas):
         if mod.name == CORE:
             continue
         for table in mod.tables:
-            rows = conn.execute(
-                "WITH r AS (SELECT pg_catalog.to_regclass(pg_catalog.format('%%I.%%I', %s::text, %s::text)) AS rel) "
-                "SELECT d.logicalrelid::regclass::text, d.partmethod, "
-                "       pg_catalog.column_to_column_name(d.logicalrelid, d.partkey) "
-                "  FROM r, pg_catalog.pg_dist_partition AS d "
-                " WHERE d.logicalrelid = r.rel "
-                "    OR d.logicalrelid IN (SELECT t.relid FROM pg_catalog.pg_partition_tree(r.rel) AS t) "
-                " ORDER BY 1",
-                (schemas[mod.name], table)).fetchall()
-            for rel, method, column in rows:
+            rows = _citus_holding(conn, schemas[mod.name], table)
+            layout = CITUS_LAYOUTS.get(mod.name, {}).get(table)
+            if layout and len(rows) == 1 and rows[0][1:] == ("h", layout, True):
+                continue
+            for rel, method, column, _root in rows:
                 kind = {"h": f"a distributed table (by {column})", "n": "a reference table"}.get(method, "a Citus table")
                 problems.append(f"{mod.name}: {rel} is {kind}")
     if problems:
-        raise UserError("cannot install on Citus: " + "; ".join(problems) + ": pgrollup does not capture Citus "
-                        "distributed or reference tables yet (install the other modules with --module, or keep the "
-                        "source tables local); nothing was changed")
+        raise UserError("cannot install on Citus: " + "; ".join(problems) + ": pgrollup captures on Citus only "
+                        "reporting_events distributed by account_id (a plain table, not partitioned); install the "
+                        "other modules with --module, or keep the source tables local; nothing was changed")
 
 
 def _code_statements(mods, schemas) -> list[tuple[str, str]]:
@@ -351,6 +383,7 @@ def _dry_run(conn, result, mods, schemas, cron_info, cron_expr, schedule_mode, f
     else:
         summary.append("recommended source indexes: none missing")
     summary += _role_summary(conn, mods)
+    summary += _citus_layouts(conn, mods, schemas)
     if first_refresh and any(m.name == "messaging" for m in mods):
         summary.append("first refresh: install runs pgrollup.refresh('messaging') at the end "
                        "(when messaging has never been refreshed)")

@@ -66,11 +66,25 @@ BEGIN
         -- capture trigger then returns at once (one catalog-cache lookup per statement), so the
         -- application's writes go through uncaptured, and this finding says so
         SELECT 'critical:source table ' || mb.relid::regclass::text || ' is ' || z.kind
-               || ': pgrollup does not capture Citus tables (on the workers its triggers capture nothing) and writes to it are not counted;'
-               || ' run pgrollup uninstall (it removes the triggers from every shard)'
+               || ': pgrollup''s triggers capture nothing on its shards and writes to it are not counted;'
+               || CASE WHEN p_module = 'reporting' AND z.kind = 'a Citus distributed table (by account_id)'
+                       THEN ' run SELECT pgrollup_internal.reporting_citus_layout() (docs/SCALE-OUT.md), then backfill what was written meanwhile'
+                       ELSE ' pgrollup does not capture this Citus layout: run pgrollup uninstall (it removes the triggers from every shard)' END
           FROM members AS mb
          CROSS JOIN LATERAL (SELECT pgrollup_internal.citus_placement(mb.relid) AS kind) AS z
          WHERE z.kind IS NOT NULL
+           -- except reporting's own Citus layout (pgrollup_internal.reporting_citus_layout), whose
+           -- row-level trigger is declared in capture_triggers and checked like the others
+           AND NOT (p_module = 'reporting' AND z.kind = 'a Citus distributed table (by account_id)'
+                    AND pgrollup_internal.citus_placement(pg_catalog.to_regclass('pgrollup_internal.reporting_changes')) IS NOT NULL)
+        UNION ALL
+        -- reporting on Citus: a worker that does not answer holds shards whose refresh fails (and
+        -- is retried) and whose accounts cannot be read until it is back
+        SELECT 'critical:Citus node ' || n.node || ' does not answer; the refresh of its shards fails and is retried, '
+               || 'reads of their accounts fail until it is back'
+          FROM pg_catalog.unnest(CASE WHEN p_module = 'reporting'
+                                       AND pgrollup_internal.citus_placement(pg_catalog.to_regclass('pgrollup_internal.reporting_changes')) IS NOT NULL
+                                      THEN pgrollup_internal.citus_unreachable_nodes() END) AS n(node)
         UNION ALL
         SELECT 'critical:capture triggers missing on ' || r.relid::regclass::text || ' (' || r.missing || ')'
                || CASE WHEN r.is_root THEN ': writes are not captured; re-run pgrollup install, then backfill'

@@ -87,7 +87,8 @@ BEGIN
     SELECT p_account_id, x.date, d.t, d.id, x.conversation_id, pg_catalog.count(*)
       FROM (SELECT (b.created_at AT TIME ZONE v_tz)::date AS date, b.user_id, b.inbox_id, b.conversation_id
               FROM pgrollup_internal.reporting_batch AS b
-             WHERE b.name = ANY (ARRAY(SELECT m.event_name FROM pgrollup.event_metrics AS m
+             WHERE b.account_id = p_account_id   -- the batch holds this account only (the filter routes it on Citus)
+               AND b.name = ANY (ARRAY(SELECT m.event_name FROM pgrollup.event_metrics AS m
                                         WHERE m.rollup_metric = 'bot_handoffs_count'))
                AND b.conversation_id IS NOT NULL) AS x
      CROSS JOIN LATERAL (VALUES ('account'::text, p_account_id), ('agent'::text, x.user_id), ('inbox'::text, x.inbox_id)) AS d(t, id)
@@ -115,7 +116,8 @@ BEGIN
                    CASE WHEN m.payload_kind = 'duration' THEN COALESCE(x.value_bh, 0) ELSE 0 END AS b
               FROM (SELECT (b.created_at AT TIME ZONE v_tz)::date AS date, b.name, b.user_id, b.inbox_id,
                            b.value, b.value_bh
-                      FROM pgrollup_internal.reporting_batch AS b) AS x
+                      FROM pgrollup_internal.reporting_batch AS b
+                     WHERE b.account_id = p_account_id) AS x
               JOIN pgrollup.event_metrics AS m ON m.event_name = x.name AND m.rollup_metric <> 'bot_handoffs_count'
              CROSS JOIN LATERAL (VALUES ('account'::text, p_account_id), ('agent'::text, x.user_id), ('inbox'::text, x.inbox_id)) AS d(t, id)
              WHERE d.id IS NOT NULL

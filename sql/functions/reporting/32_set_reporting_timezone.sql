@@ -8,6 +8,7 @@ AS $$
 DECLARE
     v_tz  text;
     v_old text;
+    v_now timestamptz := pg_catalog.now();   -- a value, not a function call, in the upsert (Citus asks it of reference tables)
 BEGIN
     IF p_account_id IS NULL THEN
         RAISE EXCEPTION USING ERRCODE = '22023', MESSAGE = 'p_account_id must not be NULL';
@@ -24,11 +25,11 @@ BEGIN
     SELECT a.timezone INTO v_old FROM pgrollup_internal.reporting_accounts AS a WHERE a.account_id = p_account_id;
     INSERT INTO pgrollup_internal.reporting_accounts AS a (account_id, timezone)
     VALUES (p_account_id, v_tz)
-    ON CONFLICT (account_id) DO UPDATE SET timezone = EXCLUDED.timezone, updated_at = pg_catalog.now();
+    ON CONFLICT (account_id) DO UPDATE SET timezone = EXCLUDED.timezone, updated_at = v_now;
     IF v_old IS DISTINCT FROM v_tz THEN
         -- restate at once: all of the account's rows in the new zone (or none without a zone)
         PERFORM pgrollup_internal.reporting_restate(p_account_id, NULL, NULL);
-        UPDATE pgrollup_internal.reporting_accounts AS a SET restated_at = pg_catalog.now()
+        UPDATE pgrollup_internal.reporting_accounts AS a SET restated_at = v_now
          WHERE a.account_id = p_account_id;
     END IF;
 END;

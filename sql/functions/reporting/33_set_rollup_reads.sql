@@ -4,6 +4,8 @@ LANGUAGE plpgsql VOLATILE
 SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
+DECLARE
+    v_now timestamptz := pg_catalog.now();   -- a value, not a function call, in the upsert (Citus asks it of reference tables)
 BEGIN
     IF p_account_id IS NULL THEN
         RAISE EXCEPTION USING ERRCODE = '22023', MESSAGE = 'p_account_id must not be NULL';
@@ -13,7 +15,7 @@ BEGIN
     END IF;
     INSERT INTO pgrollup_internal.reporting_accounts AS a (account_id, rollup_reads)
     VALUES (p_account_id, p_enabled)
-    ON CONFLICT (account_id) DO UPDATE SET rollup_reads = EXCLUDED.rollup_reads, updated_at = pg_catalog.now();
+    ON CONFLICT (account_id) DO UPDATE SET rollup_reads = EXCLUDED.rollup_reads, updated_at = v_now;
 END;
 $$;
 REVOKE ALL ON FUNCTION pgrollup.set_rollup_reads(bigint, boolean) FROM PUBLIC;

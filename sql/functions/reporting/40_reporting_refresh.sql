@@ -1,4 +1,4 @@
-CREATE OR REPLACE FUNCTION pgrollup_internal.reporting_refresh()
+CREATE OR REPLACE FUNCTION pgrollup_internal.reporting_refresh_log()
 RETURNS bigint
 LANGUAGE plpgsql VOLATILE
 SET search_path = pg_catalog, pg_temp
@@ -42,7 +42,9 @@ BEGIN
           FROM (SELECT CASE WHEN b.account_id IS NULL THEN 'reporting_events.account_id is NULL'
                             ELSE 'reporting_events.created_at is NULL' END AS reason
                   FROM pgrollup_internal.reporting_batch AS b
-                 WHERE b.account_id IS NULL OR b.created_at IS NULL) AS x
+                 WHERE (b.account_id IS NULL OR b.created_at IS NULL)
+                   -- registered names only (on Citus the log holds every name)
+                   AND b.name IN (SELECT m.event_name FROM pgrollup.event_metrics AS m)) AS x
          GROUP BY x.reason
         ON CONFLICT (module, reason) DO UPDATE SET rows = s.rows + EXCLUDED.rows, last_seen = EXCLUDED.last_seen;
         PERFORM pgrollup_internal.reporting_apply();
@@ -52,5 +54,21 @@ BEGIN
     RETURN v_total;
 END;
 $$;
+REVOKE ALL ON FUNCTION pgrollup_internal.reporting_refresh_log() FROM PUBLIC;
+COMMENT ON FUNCTION pgrollup_internal.reporting_refresh_log() IS 'Applies the change log to the rollups in batches of heap blocks (bounded memory, one transaction), sets aside changes without account_id or created_at (pgrollup_internal.rows_set_aside); returns the number of changes consumed (0 at once when the log is empty).';
+
+CREATE OR REPLACE FUNCTION pgrollup_internal.reporting_refresh()
+RETURNS bigint
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    -- the change log distributed by Citus: every node refreshes its own shards
+    IF pgrollup_internal.citus_placement('pgrollup_internal.reporting_changes'::regclass) IS NOT NULL THEN
+        RETURN pgrollup_internal.reporting_refresh_citus();
+    END IF;
+    RETURN pgrollup_internal.reporting_refresh_log();
+END;
+$$;
 REVOKE ALL ON FUNCTION pgrollup_internal.reporting_refresh() FROM PUBLIC;
-COMMENT ON FUNCTION pgrollup_internal.reporting_refresh() IS 'Refresh hook of the reporting module: applies the change log to the rollups in batches of heap blocks (bounded memory, one transaction), sets aside changes without account_id or created_at (pgrollup_internal.rows_set_aside); returns the number of changes consumed (0 at once when the log is empty).';
+COMMENT ON FUNCTION pgrollup_internal.reporting_refresh() IS 'Refresh hook of the reporting module: pgrollup_internal.reporting_refresh_log(), or on Citus (change log distributed) pgrollup_internal.reporting_refresh_citus(); returns the number of changes consumed.';

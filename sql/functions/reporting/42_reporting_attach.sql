@@ -11,6 +11,12 @@ BEGIN
         RAISE EXCEPTION USING ERRCODE = '42P01',
             MESSAGE = pg_catalog.format('reporting: source table %I.reporting_events does not exist', v_schema);
     END IF;
+    -- reporting_events distributed by Citus: its own layout and row-level capture (docs/SCALE-OUT.md)
+    IF pgrollup_internal.citus_placement(pg_catalog.format('%I.%I', v_schema, 'reporting_events')::regclass)
+       = 'a Citus distributed table (by account_id)' THEN
+        PERFORM pgrollup_internal.reporting_citus_layout();
+        RETURN;
+    END IF;
     -- what capture needs in every mode, declared for the core (which covers partitions created or
     -- attached later at every refresh and reports missing or disabled triggers in rollup_health):
     -- one trigger per event, as a trigger with transition tables can only fire on one event. The
@@ -35,7 +41,7 @@ BEGIN
 END;
 $$;
 REVOKE ALL ON FUNCTION pgrollup_internal.reporting_attach() FROM PUBLIC;
-COMMENT ON FUNCTION pgrollup_internal.reporting_attach() IS 'Attach hook of the reporting module: declares its capture triggers and partition hooks to the core and creates the statement-level capture triggers (INSERT, UPDATE, DELETE with transition tables, and TRUNCATE) on reporting_events and, when it is partitioned, the INSERT, UPDATE and DELETE ones on every partition at any depth (a partition''s TRUNCATE is covered by the core''s pgrollup_partition_truncate trigger); idempotent.';
+COMMENT ON FUNCTION pgrollup_internal.reporting_attach() IS 'Attach hook of the reporting module (on a reporting_events distributed by Citus: pgrollup_internal.reporting_citus_layout()): declares its capture triggers and partition hooks to the core and creates the statement-level capture triggers (INSERT, UPDATE, DELETE with transition tables, and TRUNCATE) on reporting_events and, when it is partitioned, the INSERT, UPDATE and DELETE ones on every partition at any depth (a partition''s TRUNCATE is covered by the core''s pgrollup_partition_truncate trigger); idempotent.';
 
 -- (replaced by pgrollup_internal.drop_triggers_of)
 DROP FUNCTION IF EXISTS pgrollup_internal.reporting_drop_partition_truncate();

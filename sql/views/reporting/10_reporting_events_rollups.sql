@@ -19,7 +19,8 @@ WITH tail AS NOT MATERIALIZED (   -- inlined: an outer WHERE on the key reaches 
      WHERE c.created_at IS NOT NULL AND d.id IS NOT NULL
        AND (m.rollup_metric OPERATOR(pg_catalog.<>) 'bot_handoffs_count' OR c.conversation_id IS NOT NULL)
 )
-SELECT s.account_id, s.date, s.dimension_type, s.dimension_id, s.metric, s.count, s.sum_value,
+SELECT s.account_id::bigint AS account_id,   -- the source's type on Citus (docs/SCALE-OUT.md)
+       s.date, s.dimension_type, s.dimension_id, s.metric, s.count, s.sum_value,
        s.sum_value_business_hours, s.created_at, s.updated_at
   FROM (SELECT u.account_id, u.date, u.dimension_type, u.dimension_id, u.metric,
                pg_catalog.sum(u.count)::bigint AS count, pg_catalog.sum(u.sum_value) AS sum_value,
