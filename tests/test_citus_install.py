@@ -1,7 +1,8 @@
-"""pgrollup on a Citus coordinator: source tables that Citus distributes are refused before
+"""pgrollup on a Citus coordinator: source tables that Citus distributes in a way pgrollup cannot
+capture (anything but reporting_events by account_id, see test_citus_reporting) are refused before
 anything changes, whatever the session's Citus settings; a captured source that the application
-distributes later never fails a write on any node, shows as critical in health, and uninstall frees
-it; local source tables on a coordinator install as on PostgreSQL."""
+distributes later never fails a write on any node, shows as critical in health (with the repair),
+and uninstall frees it; local source tables on a coordinator install as on PostgreSQL."""
 from __future__ import annotations
 
 import uuid
@@ -29,19 +30,23 @@ def _pgrollup_objects(dsn):
     return schemas, triggers
 
 
-@pytest.mark.parametrize("unsafe_triggers", ["off", "on"])
-def test_distributed_reporting_events_refused_before_anything_changes(citus, cli, unsafe_triggers):  # noqa: F811
+@pytest.mark.parametrize("layout", ["by id", "reference"])
+def test_reporting_events_distributed_otherwise_than_by_account_id_refused_before_anything_changes(citus, cli, layout):  # noqa: F811
     dsn = _db(citus)
     with psycopg.connect(dsn, autocommit=True) as c:
         c.execute(REPORTING_DDL)
         c.execute("ALTER TABLE public.reporting_events DROP CONSTRAINT reporting_events_pkey")
         c.execute("ALTER TABLE public.reporting_events ADD PRIMARY KEY (account_id, id)")
-        c.execute("SELECT create_distributed_table('public.reporting_events', 'account_id')")
-    res = cli("install", "--dsn", dsn, "--no-schedule",
-              env={"PGOPTIONS": f"-c citus.enable_unsafe_triggers={unsafe_triggers}"})
+        if layout == "by id":
+            c.execute("SELECT create_distributed_table('public.reporting_events', 'id')")
+        else:
+            c.execute("SELECT create_reference_table('public.reporting_events')")
+    res = cli("install", "--dsn", dsn, "--no-schedule", env={"PGOPTIONS": "-c citus.enable_unsafe_triggers=on"})
     assert res.returncode != 0
     assert res.stderr.count("\n") == 1, res.stderr
-    assert "reporting_events is a distributed table (by account_id)" in res.stderr and "nothing was changed" in res.stderr
+    kind = "a distributed table (by id)" if layout == "by id" else "a reference table"
+    assert f"reporting_events is {kind}" in res.stderr and "nothing was changed" in res.stderr, res.stderr
+    assert "reporting_events distributed by account_id" in res.stderr
     assert _pgrollup_objects(dsn) == (0, 0)
     # the application's writes go on, on every shard
     with psycopg.connect(dsn, autocommit=True) as c:
@@ -125,6 +130,7 @@ def test_a_captured_source_distributed_later_never_fails_writes_and_uninstall_fr
             assert level == "ok", alert
         else:
             assert level == "critical" and "reporting_events is a Citus distributed table (by account_id)" in alert, alert
+            assert "pgrollup_internal.reporting_citus_layout()" in alert, alert   # the repair
             assert cli("status", "--dsn", dsn).returncode == 2
         before = _table_state(c)
     res = cli("uninstall", "--dsn", dsn, "--yes")
@@ -178,6 +184,7 @@ def test_messaging_sources_distributed_later_never_fail_writes_on_any_shard(citu
         assert alert_level == "critical", alert
         for table in ("outbound_messages", "message_events", "campaign_transitions"):
             assert f"{table} is a Citus distributed table (by tenant_id)" in alert, alert
+        assert "run pgrollup uninstall" in alert, alert
     res = cli("uninstall", "--dsn", dsn, "--yes")
     assert res.returncode == 0, res.stderr
     assert _pgrollup_objects(dsn) == (0, 0)

@@ -146,3 +146,58 @@ class Cluster:
 
     def __exit__(self, *exc):
         self.stop()
+
+
+def citus_available() -> str | None:
+    """None when the citus extension can be loaded here, else why not."""
+    try:
+        sharedir = subprocess.run([str(find_bindir() / "pg_config"), "--sharedir"], capture_output=True,
+                                  text=True, check=True).stdout.strip()
+    except Exception as exc:  # noqa: BLE001 - any failure means: no Citus here
+        return f"pg_config not usable: {exc}"
+    if not (Path(sharedir) / "extension" / "citus.control").exists():
+        return "the citus extension is not installed on this machine"
+    return None
+
+
+class CitusCluster:
+    """A Citus coordinator (citus and pg_cron preloaded) and `workers` workers on this machine, each
+    a throwaway Cluster (tests and benchmarks); `create_database(name)` makes a database with the
+    citus extension on every node and the workers registered. `settings` apply to every node."""
+
+    def __init__(self, workers: int = 2, settings: dict | None = None):
+        # wal_level logical: shard moves that do not block writes (logical replication)
+        common = {"wal_level": "logical", **(settings or {})}
+        self.coordinator = Cluster(settings={**common, "shared_preload_libraries": "'citus,pg_cron'",
+                                             "max_worker_processes": 16})
+        self.workers = [Cluster(with_cron=False, settings={**common, "shared_preload_libraries": "'citus'"})
+                        for _ in range(workers)]
+
+    def start(self) -> "CitusCluster":
+        for node in [self.coordinator, *self.workers]:
+            node.start()
+        return self
+
+    def stop(self) -> None:
+        for node in [self.coordinator, *self.workers]:
+            node.stop()
+
+    def pause(self, worker: Cluster) -> None:
+        """Stop a worker (immediate shutdown), keeping its data for resume()."""
+        worker._run(worker.bindir / "pg_ctl", "-D", worker.data, "-m", "immediate", "-w", "stop")
+
+    def resume(self, worker: Cluster) -> None:
+        worker._run(worker.bindir / "pg_ctl", "-D", worker.data, "-l", worker.log, "-w", "-t", "60", "start")
+
+    def create_database(self, name: str) -> str:
+        import psycopg
+        for node in [self.coordinator, *self.workers]:
+            with psycopg.connect(node.dsn("postgres"), autocommit=True) as c:
+                c.execute(f"CREATE DATABASE {name}")
+            with psycopg.connect(node.dsn(name), autocommit=True) as c:
+                c.execute("CREATE EXTENSION citus")
+        with psycopg.connect(self.coordinator.dsn(name), autocommit=True) as c:
+            c.execute("SELECT citus_set_coordinator_host('127.0.0.1', %s)", (self.coordinator.port,))
+            for w in self.workers:
+                c.execute("SELECT citus_add_node('127.0.0.1', %s)", (w.port,))
+        return self.coordinator.dsn(name)

@@ -1,0 +1,273 @@
+"""Reporting follows reporting_events onto Citus (coordinator + 2 workers): once the application
+distributes reporting_events by account_id, pgrollup_internal.reporting_citus_layout() makes the
+per-account tables distributed tables colocated with it and the settings reference tables; the
+row-level capture trigger fires next to each shard, the refresh runs on each worker against its
+own shards, zone changes and reads work from the coordinator, and every read equals its reference
+query. (pgrollup install does not take this path by itself yet: it still refuses a source that is
+already distributed.)"""
+from __future__ import annotations
+
+import random
+import threading
+import time
+import uuid
+
+import psycopg
+import pytest
+
+import reporting_support as rs
+from citus_support import citus  # noqa: F401  (fixture)
+
+pytestmark = pytest.mark.slow
+
+NAMES = rs.NAMES
+
+
+def _events(rnd, n, accounts, day):
+    return [(rnd.choice(NAMES), rnd.choice([None, rnd.random() * 3600]), rnd.random() * 1800, rnd.choice(accounts),
+             rnd.choice([None, 1, 2, 3]), rnd.choice([None, 1, 2, 3, 4]), rnd.choice([None] + list(range(1, 15))),
+             f"{day} {rnd.randrange(24):02d}:{rnd.randrange(60):02d}:00") for _ in range(n)]
+
+
+def _insert(conn, rows):
+    with conn.cursor() as cur:
+        cur.executemany("INSERT INTO public.reporting_events (name, value, value_in_business_hours, account_id, "
+                        "inbox_id, user_id, conversation_id, created_at) VALUES (%s, %s, %s, %s, %s, %s, %s, %s)", rows)
+
+
+def test_reporting_on_distributed_reporting_events_is_exact(citus, cli):  # noqa: F811
+    rnd = random.Random(11)
+    dsn = citus.create_database("r_" + uuid.uuid4().hex[:10])
+    with psycopg.connect(dsn, autocommit=True) as c:
+        c.execute(rs.SOURCE_DDL.format(schema="public", ts="timestamp"))
+        c.execute("ALTER TABLE public.reporting_events DROP CONSTRAINT reporting_events_pkey")
+        c.execute("ALTER TABLE public.reporting_events ADD PRIMARY KEY (account_id, id)")
+    res = cli("install", "--dsn", dsn, "--no-schedule", "--module", "reporting")
+    assert res.returncode == 0, res.stderr
+    with psycopg.connect(dsn, autocommit=True) as c:
+        for account, zone in [(1, "Asia/Kolkata"), (2, "America/New_York"), (3, "UTC")]:
+            c.execute("SELECT pgrollup.set_reporting_timezone(%s, %s)", (account, zone))
+        _insert(c, _events(rnd, 300, [1, 2, 3, 4, 5, 6], "2026-11-02"))
+        # the application moves to Citus
+        c.execute("SET citus.enable_unsafe_triggers = on")
+        c.execute("SELECT create_distributed_table('public.reporting_events', 'account_id')")
+        c.execute("RESET citus.enable_unsafe_triggers")
+        c.execute("SELECT pgrollup_internal.reporting_citus_layout()")
+        c.execute("SELECT pgrollup_internal.reporting_citus_layout()")   # idempotent
+        layout = dict(c.execute(
+            "SELECT logicalrelid::regclass::text, CASE WHEN partmethod = 'h' THEN colocationid::text ELSE 'reference' END "
+            "FROM pg_dist_partition WHERE logicalrelid::regclass::text LIKE 'pgrollup%' "
+            "   OR logicalrelid = 'public.reporting_events'::regclass").fetchall())
+        source_group = layout.pop("reporting_events")
+        assert layout == {
+            "pgrollup.event_metrics": "reference", "pgrollup_internal.reporting_accounts": "reference",
+            **{f"pgrollup_internal.{t}": source_group for t in ("reporting_changes", "reporting_daily_rollups",
+                                                                 "reporting_monthly_rollups", "reporting_handoffs",
+                                                                 "reporting_handoff_repeats", "reporting_batch")}}
+        # the public view keeps the contract's type and comment
+        assert c.execute("SELECT format_type(atttypid, atttypmod) FROM pg_attribute WHERE attname = 'account_id' "
+                         "AND attrelid = 'pgrollup.reporting_events_rollups'::regclass").fetchone()[0] == "bigint"
+        assert c.execute("SELECT obj_description('pgrollup.reporting_events_rollups'::regclass, 'pg_class')").fetchone()[0]
+
+        # writes of every kind on the shards, captured next to them; reads current before any refresh
+        _insert(c, _events(rnd, 200, [1, 2, 3, 4, 5, 6], "2026-11-03"))
+        _insert(c, _events(rnd, 50, [2], "2026-11-04"))
+        c.execute("UPDATE public.reporting_events SET user_id = 4, created_at = created_at + interval '20 hours' "
+                  "WHERE id % 5 = 0")
+        c.execute("UPDATE public.reporting_events SET updated_at = now() WHERE id % 3 = 0")   # not a change
+        c.execute("DELETE FROM public.reporting_events WHERE id % 7 = 0")
+        assert c.execute("SELECT count(*) FROM pgrollup_internal.reporting_changes").fetchone()[0] > 0
+        assert rs.rollup_mismatches(c) == []
+
+        # the refresh runs on each worker against its shards; nothing is left in the log
+        status, applied = c.execute("SELECT status, changes_applied FROM pgrollup.refresh('reporting')").fetchone()
+        assert status == "ok" and applied > 0
+        assert c.execute("SELECT count(*) FROM pgrollup_internal.reporting_changes").fetchone()[0] == 0
+        assert rs.rollup_mismatches(c) == []
+        worker_rows = c.execute("SELECT sum(result::bigint) FROM run_command_on_shards("
+                                "'pgrollup_internal.reporting_daily_rollups', 'SELECT count(*) FROM %s')").fetchone()[0]
+        assert worker_rows == c.execute("SELECT count(*) FROM pgrollup_internal.reporting_daily_rollups").fetchone()[0] > 0
+
+        # zone changes (a half-hour zone, a removal) and the rollup read path, from the coordinator
+        c.execute("SELECT pgrollup.set_reporting_timezone(4, 'Asia/Kathmandu')")
+        c.execute("SELECT pgrollup.set_reporting_timezone(3, NULL)")
+        c.execute("SELECT pgrollup.set_rollup_reads(1, true)")
+        _insert(c, _events(rnd, 40, [1, 4], "2026-11-05"))
+        assert rs.rollup_mismatches(c) == []
+        for account in (1, 2, 4):
+            for dim in ("account", "agent", "inbox"):
+                got = rs.strip_source(rs.summary(c, account, "2026-11-01 00:00Z", "2026-11-08 00:00Z", dim))
+                want = rs.reference_summary(c, account, "2026-11-01 00:00Z", "2026-11-08 00:00Z", dim)
+                assert rs.rows_equal(got, want), (account, dim, got, want)
+        assert c.execute("SELECT source FROM pgrollup.report_summary(1, '2026-11-01 00:00Z', '2026-11-08 00:00Z', "
+                         "'account')").fetchone()[0] != "raw"
+        assert c.execute("SELECT status FROM pgrollup.refresh('reporting')").fetchone()[0] == "ok"
+        assert rs.rollup_mismatches(c) == []
+        level = c.execute("SELECT alert_level FROM pgrollup.rollup_health WHERE module = 'reporting'").fetchone()[0]
+        assert level != "critical"
+
+        # the capture trigger disabled: health says so
+        c.execute("SET citus.enable_unsafe_triggers = on")
+        c.execute("ALTER TABLE public.reporting_events DISABLE TRIGGER pgrollup_reporting_row")
+        level, alert = c.execute("SELECT alert_level, alert FROM pgrollup.rollup_health "
+                                 "WHERE module = 'reporting'").fetchone()
+        assert level == "critical" and "pgrollup_reporting_row" in alert
+        _insert(c, _events(rnd, 30, [2], "2026-11-06"))   # not captured
+        c.execute("ALTER TABLE public.reporting_events ENABLE TRIGGER pgrollup_reporting_row")
+        assert rs.rollup_mismatches(c) != []
+        # the documented repair: a backfill of the account, from the coordinator
+        c.execute("SELECT pgrollup.backfill_reporting(2)")
+        assert rs.rollup_mismatches(c) == []
+        assert c.execute("SELECT status FROM pgrollup.refresh('reporting')").fetchone()[0] == "ok"
+        assert rs.rollup_mismatches(c) == []
+        before = c.execute("SELECT count(*), sum(id) FROM public.reporting_events").fetchone()
+    # uninstall leaves the distributed source as it was
+    res = cli("uninstall", "--dsn", dsn, "--yes")
+    assert res.returncode == 0, res.stderr
+    with psycopg.connect(dsn, autocommit=True) as c:
+        assert c.execute("SELECT count(*), sum(id) FROM public.reporting_events").fetchone() == before
+        assert c.execute("SELECT count(*) FROM pg_trigger WHERE tgname LIKE 'pgrollup%'").fetchone()[0] == 0
+        _insert(c, _events(rnd, 10, [1, 2], "2026-11-06"))
+
+
+def _placement(c, account):
+    return c.execute("SELECT s.shardid, p.nodename, p.nodeport FROM pg_dist_shard s JOIN pg_dist_shard_placement p "
+                     "USING (shardid) WHERE s.shardid = get_shard_id_for_distribution_column('public.reporting_events', %s)",
+                     (account,)).fetchone()
+
+
+def test_install_into_distributed_reporting_events_routes_reads_and_survives_a_shard_move(citus, cli):  # noqa: F811
+    """A fresh install into reporting_events already distributed by account_id, whatever the
+    session's Citus settings: --dry-run says what Citus layout install makes; every read function
+    for one account runs as single-shard statements (a multi-shard statement would fail here); the
+    busiest account's shard moves to the other worker while writers insert into it, and every read
+    equals its reference query afterwards."""
+    rnd = random.Random(5)
+    dsn = citus.create_database("r_" + uuid.uuid4().hex[:10])
+    with psycopg.connect(dsn, autocommit=True) as c:
+        c.execute(rs.SOURCE_DDL.format(schema="public", ts="timestamp"))
+        c.execute("ALTER TABLE public.reporting_events DROP CONSTRAINT reporting_events_pkey")
+        c.execute("ALTER TABLE public.reporting_events ADD PRIMARY KEY (account_id, id)")
+        c.execute("SELECT create_distributed_table('public.reporting_events', 'account_id')")
+        _insert(c, _events(rnd, 200, [1, 2, 3], "2026-11-02"))
+    env = {"PGOPTIONS": "-c citus.enable_unsafe_triggers=off"}
+    res = cli("install", "--dsn", dsn, "--no-schedule", "--dry-run", env=env)
+    assert res.returncode == 0, res.stderr
+    assert "citus: reporting: reporting_events is distributed by account_id" in res.stdout, res.stdout
+    res = cli("install", "--dsn", dsn, "--no-schedule", env=env)
+    assert res.returncode == 0, res.stderr
+    res = cli("install", "--dsn", dsn, "--no-schedule", env=env)   # a re-install keeps the layout
+    assert res.returncode == 0, res.stderr
+    for account, zone in [(1, "Asia/Kolkata"), (2, "America/St_Johns"), (3, "UTC")]:
+        res = cli("timezone", "--dsn", dsn, "--account", str(account), zone)
+        assert res.returncode == 0, res.stderr
+    with psycopg.connect(dsn, autocommit=True) as c:
+        assert c.execute("SELECT count(*) FROM pg_trigger WHERE tgrelid = 'public.reporting_events'::regclass "
+                         "AND tgname = 'pgrollup_reporting_row'").fetchone()[0] == 1
+        assert rs.rollup_mismatches(c) == []
+        c.execute("SELECT pgrollup.set_rollup_reads(1, true)")
+        _insert(c, _events(rnd, 100, [1, 2, 3], "2026-11-03"))
+        # reads for one account: single-shard statements only, on the rollup path and on raw events
+        c.execute("SET citus.multi_task_query_log_level = error")
+        for account in (1, 2):
+            for dim in ("account", "agent"):
+                got = rs.strip_source(rs.summary(c, account, "2026-11-01 00:00Z", "2026-11-05 00:00Z", dim))
+                want = rs.reference_summary(c, account, "2026-11-01 00:00Z", "2026-11-05 00:00Z", dim)
+                assert rs.rows_equal(got, want), (account, dim, got, want)
+            for metric in ("resolutions_count", "avg_first_response_time", "bot_handoffs_count"):
+                zone = {1: "Asia/Kolkata", 2: "America/St_Johns"}[account]
+                got = rs.strip_source(rs.timeseries(c, account, metric, "2026-11-01 00:00Z", "2026-11-05 00:00Z",
+                                                    "day", zone))
+                want = rs.reference_timeseries(c, account, metric, "2026-11-01 00:00Z", "2026-11-05 00:00Z", "day", zone)
+                assert rs.rows_equal(got, want), (account, metric, got, want)
+        c.execute("RESET citus.multi_task_query_log_level")
+
+        # the busiest account's shard moves to the other worker while writers insert into it
+        shard, host, port = _placement(c, 1)
+        target = next(w for w in citus.workers if w.port != port)
+        stop = threading.Event()
+        errors = []
+
+        def writer(seed):
+            r = random.Random(seed)
+            try:
+                with psycopg.connect(dsn, autocommit=True) as w:
+                    while not stop.is_set():
+                        _insert(w, _events(r, 5, [1, 1, 1, 2], "2026-11-04"))
+            except Exception as exc:  # noqa: BLE001 - any failure fails the test below
+                errors.append(exc)
+
+        threads = [threading.Thread(target=writer, args=(s,)) for s in (1, 2)]
+        for t in threads:
+            t.start()
+        try:
+            time.sleep(1)
+            c.execute("SELECT citus_move_shard_placement(%s, %s, %s, '127.0.0.1', %s, shard_transfer_mode => 'force_logical')",
+                      (shard, host, port, target.port))
+            assert c.execute("SELECT status FROM pgrollup.refresh('reporting')").fetchone()[0] == "ok"
+            time.sleep(1)
+        finally:
+            stop.set()
+            for t in threads:
+                t.join()
+        assert errors == []
+        assert _placement(c, 1)[2] == target.port
+        assert c.execute("SELECT count(*) FROM public.reporting_events WHERE account_id = 1 "
+                         "AND created_at >= '2026-11-04'").fetchone()[0] > 0
+        assert rs.rollup_mismatches(c) == []
+        assert c.execute("SELECT status FROM pgrollup.refresh('reporting')").fetchone()[0] == "ok"
+        assert rs.rollup_mismatches(c) == []
+        got = rs.strip_source(rs.summary(c, 1, "2026-11-01 00:00Z", "2026-11-06 00:00Z", "inbox"))
+        assert rs.rows_equal(got, rs.reference_summary(c, 1, "2026-11-01 00:00Z", "2026-11-06 00:00Z", "inbox"))
+    res = cli("status", "--dsn", dsn)
+    assert res.returncode == 0, res.stdout + res.stderr
+
+
+def test_a_worker_down_fails_the_refresh_loudly_and_the_next_one_catches_up(citus, cli):  # noqa: F811
+    """With one worker stopped, rollup_health names it (critical, pending changes unknown) and the
+    refresh fails, is recorded and leaves that worker's shards as they were while the other
+    worker's shards advance; once it is back, the next refresh applies the rest exactly."""
+    rnd = random.Random(8)
+    dsn = citus.create_database("r_" + uuid.uuid4().hex[:10])
+    with psycopg.connect(dsn, autocommit=True) as c:
+        c.execute(rs.SOURCE_DDL.format(schema="public", ts="timestamp"))
+        c.execute("ALTER TABLE public.reporting_events DROP CONSTRAINT reporting_events_pkey")
+        c.execute("ALTER TABLE public.reporting_events ADD PRIMARY KEY (account_id, id)")
+        c.execute("SELECT create_distributed_table('public.reporting_events', 'account_id')")
+    res = cli("install", "--dsn", dsn, "--no-schedule")
+    assert res.returncode == 0, res.stderr
+    accounts = list(range(1, 13))
+    with psycopg.connect(dsn, autocommit=True) as c:
+        for a in accounts:
+            c.execute("SELECT pgrollup.set_reporting_timezone(%s, 'Asia/Kolkata')", (a,))
+        _insert(c, _events(rnd, 300, accounts, "2026-11-02"))
+        down = citus.workers[0]
+        kept = [a for a in accounts if _placement(c, a)[2] != down.port]
+        assert kept and len(kept) < len(accounts)
+        pending_kept = c.execute("SELECT count(*) FROM pgrollup_internal.reporting_changes WHERE account_id = ANY(%s)",
+                                 (kept,)).fetchone()[0]
+        assert pending_kept > 0
+        citus.pause(down)
+        try:
+            level, alert, pending = c.execute("SELECT alert_level, alert, pending_changes FROM pgrollup.rollup_health "
+                                              "WHERE module = 'reporting'").fetchone()
+            assert level == "critical" and f"Citus node 127.0.0.1:{down.port} (" in alert and "does not answer" in alert, alert
+            assert pending is None
+            status = c.execute("SELECT status FROM pgrollup.refresh('reporting')").fetchone()[0]
+            assert status == "failed"
+            error = c.execute("SELECT error FROM pgrollup.refresh_runs WHERE module = 'reporting' "
+                              "ORDER BY run_id DESC LIMIT 1").fetchone()[0]
+            assert f"127.0.0.1:{down.port}" in error, error
+            # the other worker's shards were refreshed
+            assert c.execute("SELECT count(*) FROM pgrollup_internal.reporting_changes WHERE account_id = ANY(%s)",
+                             (kept,)).fetchone()[0] == 0
+        finally:
+            citus.resume(down)
+        assert c.execute("SELECT count(*) FROM pgrollup_internal.reporting_changes").fetchone()[0] > 0
+        assert rs.rollup_mismatches(c) == []
+        assert c.execute("SELECT status FROM pgrollup.refresh('reporting')").fetchone()[0] == "ok"
+        assert c.execute("SELECT count(*) FROM pgrollup_internal.reporting_changes").fetchone()[0] == 0
+        assert rs.rollup_mismatches(c) == []
+        level, pending = c.execute("SELECT alert_level, pending_changes FROM pgrollup.rollup_health "
+                                   "WHERE module = 'reporting'").fetchone()
+        assert pending == 0 and level != "critical"
