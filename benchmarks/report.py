@@ -465,6 +465,45 @@ def render(doc: dict, analysis: str) -> str:
               f"{z['account_events']:,} | {_ms(c['backfill_account']['ms'])} ({_mem(c['backfill_account']['memory'])}) | "
               f"{_met(z['rollups_equal_reference'])} |")
         a("")
+    citus = [(s, _get(doc, s, "scenarios", "citus")) for s in scales if _get(doc, s, "scenarios", "citus")]
+    if citus:
+        a("## 7. Scale-out on Citus")
+        a("")
+        a("The same `reporting_events` (the scale's rows, the application's indexes, primary key `(account_id, id)`)")
+        a("distributed by `account_id` over a Citus coordinator and two workers started on this machine, with pgrollup's")
+        a("Citus layout (docs/SCALE-OUT.md): the write cases of section 3 for reporting (baseline and row-level capture,")
+        a("alternating), the refresh of a batch of changes (every worker applies its own shards), and one account's")
+        a("`report_summary` (agent, 30 days) from the coordinator. Next to them, the single node's figures of the same run")
+        a("(section 3). Three PostgreSQL servers share the same cores here: this measures Citus's and pgrollup's overhead,")
+        a("not a speedup.")
+        a("")
+        a("| scale | setup | COPY none → capture (cost) | INSERT … SELECT none → capture (cost) | 1 client tps none → capture (latency) | 8 clients tps none → capture (kept) | single node 8 clients kept | refresh of the batch | report_summary |")
+        a("|---|---|---|---|---|---|---|---|---|")
+        for s, z in citus:
+            if z.get("skipped"):
+                a(f"| {s} | skipped: {z['skipped']} | | | | | | | |")
+                continue
+            cs, r = z["cases"], z["ratios"]
+            w = _get(doc, s, "scenarios", "write") or {}
+            mode = (w.get("modes") or {}).get("reporting", "realtime")
+            single = (w.get("ratios") or {}).get(f"reporting_{mode}_pgbench_c8_throughput")
+
+            def pair(kind, field="median_ms"):
+                x, y = cs.get(f"reporting_none_{kind}"), cs.get(f"reporting_realtime_{kind}")
+                if not x or not y:
+                    return "–"
+                if field == "median_ms":
+                    return f"{_ms(x['median_ms'])} → {_ms(y['median_ms'])}"
+                return f"{x['median_tps']:,.0f} → {y['median_tps']:,.0f}"
+            rf = z.get("refresh") or {}
+            rd = (z.get("reads") or {}).get("report_summary_agent_30d") or {}
+            a(f"| {s} | {z['nodes']} | {pair('copy')} ({r.get('reporting_realtime_copy', '–')}×) | "
+              f"{pair('insert_select')} ({r.get('reporting_realtime_insert_select', '–')}×) | "
+              f"{pair('pgbench_c1', 'tps')} ({r.get('reporting_realtime_latency_c1', '–')}×) | "
+              f"{pair('pgbench_c8', 'tps')} ({r.get('reporting_realtime_pgbench_c8_throughput', '–')}×) | "
+              f"{f'{single:g}×' if single else '–'} | "
+              f"{_ms(rf['median_ms']) if rf else '–'} ({rf.get('changes', 0):,} changes) | {_ms(rd['median_ms']) if rd else '–'} |")
+        a("")
     a("## Analysis")
     a("")
     a(ANALYSIS_START)

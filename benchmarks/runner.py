@@ -35,7 +35,7 @@ import psycopg
 from psycopg import conninfo as _conninfo
 
 from pgrollup import __version__
-from pgrollup.devdb import Cluster, find_bindir
+from pgrollup.devdb import CitusCluster, Cluster, citus_available, find_bindir
 from pgrollup.engine.install import install
 from pgrollup.errors import UserError
 
@@ -43,7 +43,7 @@ from . import data
 from .data import parse_scale
 from .report import write_outputs
 
-SCENARIOS = ("reads", "backfill", "refresh", "write", "freshness", "size")
+SCENARIOS = ("reads", "backfill", "refresh", "write", "freshness", "size", "citus")
 BIG_ACCOUNT = 1
 BIG_TENANT = 1
 
@@ -848,6 +848,77 @@ class Bench:
                                 "p95_s": round(sorted(v)[int(0.95 * (len(v) - 1))], 3)} for m, v in samples.items()}
         return out
 
+    def scenario_citus(self) -> dict:
+        """Reporting on Citus: the same reporting_events (this scale's rows, the application's indexes,
+        primary key (account_id, id)) distributed by account_id over a coordinator and two workers
+        started on this machine, pgrollup installed into it (its Citus layout). The write cases of
+        the write scenario for reporting (baseline and capture alternating), the refresh of a
+        100k-row batch of changes, and one account's reads, to set against the single node's."""
+        why = citus_available()
+        if why:
+            echo(f"scenario citus skipped: {why}")
+            return {"skipped": why}
+        echo("scenario citus (reporting on a coordinator + 2 workers on this machine)")
+        out: dict = {"nodes": "coordinator + 2 workers", "copy_rows": self.write_rows, "pgbench_rows": self.pgbench_rows}
+        cluster = CitusCluster(settings=BENCH_SETTINGS).start()
+        saved = (self.dsn, self.log_path)
+        try:
+            self.dsn = cluster.create_database("pgrollup_bench_citus")
+            self.log_path = cluster.coordinator.log
+            log0 = self.log_offset()
+            table = "public.reporting_events"
+            with self.connect() as c:
+                t0 = time.perf_counter()
+                c.execute(data.SOURCE_DDL.split("CREATE TABLE IF NOT EXISTS public.outbound_messages")[0])
+                c.execute("ALTER TABLE public.reporting_events DROP CONSTRAINT reporting_events_pkey, "
+                          "ADD PRIMARY KEY (account_id, id)")
+                c.execute("SELECT create_distributed_table('public.reporting_events', 'account_id')")
+                data.load_reporting(c, self.shape)
+                for ddl in data.SOURCE_INDEXES.split(";"):   # one at a time: Citus propagates each to the shards
+                    if "reporting_events" in ddl:
+                        c.execute(ddl)
+                c.execute("VACUUM ANALYZE public.reporting_events")
+                out["load_s"] = round(time.perf_counter() - t0, 1)
+                t0 = time.perf_counter()
+                install(c, self.dsn, ["reporting"], schedule_mode=False)
+                for a in range(1, self.shape.accounts + 1):
+                    c.execute("SELECT pgrollup.set_reporting_timezone(%s, %s)",
+                              (a, data.REPORTING_ZONES[(a - 1) % len(data.REPORTING_ZONES)]))
+                    c.execute("SELECT pgrollup.set_rollup_reads(%s, true)", (a,))
+                out["install_and_timezones_s"] = round(time.perf_counter() - t0, 1)
+                # capture is switched per arm with ALTER TABLE ... TRIGGER, which Citus allows on a
+                # distributed table with this setting only
+                c.execute("SET citus.enable_unsafe_triggers = on")
+                c.execute("SELECT setseed(0.5)")
+                payload = _copy_out(c, data.reporting_copy_sql(self.write_rows, BIG_ACCOUNT, 300))
+                modes = [("reporting", "none", table, False), ("reporting", "realtime", table, True)]
+                reps = min(self.repeat, 3)
+                echo("  write: reporting (none and realtime, run by run)")
+                out["cases"] = self._measure_all(c, modes, {"reporting": payload}, reps, (1, 8), (None,))
+                out["ratios"] = self._write_ratios(out["cases"], modes)
+                out["server_log"] = self.log_problems(log0)
+
+                # the refresh of one batch of changes (every shard's log, applied on its worker)
+                def refresh_batch():
+                    return c.execute("SELECT status, changes_applied FROM pgrollup.refresh('reporting')").fetchone()
+                runs = []
+
+                def fill():
+                    refresh_batch()
+                    c.execute(data.reporting_insert_sql(self.write_rows, BIG_ACCOUNT, 300))
+                refresh_ms = self.timed(lambda: runs.append(refresh_batch()), between=fill, repeat=reps)
+                out["refresh"] = {**stats(refresh_ms), "changes": self.write_rows,
+                                  "statuses": sorted({r[0] for r in runs})}
+                # one account's reads from the coordinator (routed to its shard)
+                since, until = c.execute("SELECT now() - interval '30 days', now()").fetchone()
+                q = "SELECT * FROM pgrollup.report_summary(%s, %s, %s, 'agent')"
+                out["reads"] = {"report_summary_agent_30d": stats(self.timed(lambda: c.execute(q, (BIG_ACCOUNT, since, until)).fetchall(),
+                                                                             repeat=reps))}
+        finally:
+            self.dsn, self.log_path = saved
+            cluster.stop()
+        return out
+
     # ---------------------------------------------------------------- run
     def run(self) -> dict:
         started = dt.datetime.now(dt.timezone.utc)
@@ -879,6 +950,8 @@ class Bench:
                 run("freshness", self.scenario_freshness)
             if "size" in self.scenarios:
                 run("size", self.scenario_size)
+            if "citus" in self.scenarios:
+                run("citus", self.scenario_citus)
             if refresh is not None:   # last: the mode switch drops the incremental state
                 self.scenario_refresh_mv(refresh)
             res["finished_at"] = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from benchmarks.report import ANALYSIS_END, ANALYSIS_START
 from benchmarks.runner import SCENARIOS, run_bench
+from pgrollup.devdb import citus_available
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -59,10 +60,20 @@ def test_bench_smoke_tiny_scale(tmp_path):
     assert sc["backfill"]["rollup_rows_written"] == sc["backfill"]["floor_rows_written"]
     assert sc["freshness"]["refreshes"]["count"] >= 2 and not sc["freshness"]["refresh_errors"]
     assert set(sc["freshness"]["staleness"]) == {"messaging", "reporting"}
+    # Citus: the same write cases on a coordinator + 2 workers, when Citus is installed here
+    z = sc["citus"]
+    if citus_available() is None:
+        for case in ("copy", "insert_select", "pgbench_c1", "pgbench_c8"):
+            assert "reporting_realtime_" + case in z["cases"] and "reporting_none_" + case in z["cases"]
+        assert z["cases"]["reporting_realtime_pgbench_c8"]["failed"] == 0
+        assert z["refresh"]["statuses"] == ["ok"] and z["reads"]["report_summary_agent_30d"]["median_ms"] > 0
+    else:
+        assert z == {"skipped": citus_available()}
 
     md = (tmp_path / "BENCHMARKS.md").read_text()
     for heading in ("## Targets", "## 1. Dashboard reads", "## 2. Refresh", "## 3. Write overhead", "## 4. Backfill",
-                    "## 5. Freshness under ingest", "## 6. Any size", ANALYSIS_START, ANALYSIS_END):
+                    "## 5. Freshness under ingest", "## 6. Any size", ANALYSIS_START, ANALYSIS_END) + (
+                        ("## 7. Scale-out on Citus",) if citus_available() is None else ()):
         assert heading in md
 
     # a second scale accumulates in the same JSON, and a hand-written analysis survives re-rendering
