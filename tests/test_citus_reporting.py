@@ -1,10 +1,10 @@
-"""Reporting follows reporting_events onto Citus (coordinator + 2 workers): once the application
-distributes reporting_events by account_id, pgrollup_internal.reporting_citus_layout() makes the
-per-account tables distributed tables colocated with it and the settings reference tables; the
+"""Reporting on Citus (coordinator + 2 workers): with reporting_events distributed by account_id
+(before install, or by the application after it and then pgrollup install again), the per-account
+tables become distributed tables colocated with it and the settings reference tables; the
 row-level capture trigger fires next to each shard, the refresh runs on each worker against its
-own shards, zone changes and reads work from the coordinator, and every read equals its reference
-query. (pgrollup install does not take this path by itself yet: it still refuses a source that is
-already distributed.)"""
+own shards, zone changes, backfills and reads work from the coordinator, and every read equals its
+reference query, through a shard move under writes, a worker down, and the single-node property
+tests."""
 from __future__ import annotations
 
 import random
@@ -14,8 +14,10 @@ import uuid
 
 import psycopg
 import pytest
+from hypothesis import given, settings, strategies as st
 
 import reporting_support as rs
+import test_reporting_properties as props
 from citus_support import citus  # noqa: F401  (fixture)
 
 pytestmark = pytest.mark.slow
@@ -35,7 +37,7 @@ def _insert(conn, rows):
                         "inbox_id, user_id, conversation_id, created_at) VALUES (%s, %s, %s, %s, %s, %s, %s, %s)", rows)
 
 
-def test_reporting_on_distributed_reporting_events_is_exact(citus, cli):  # noqa: F811
+def test_reporting_follows_reporting_events_distributed_after_install(citus, cli):  # noqa: F811
     rnd = random.Random(11)
     dsn = citus.create_database("r_" + uuid.uuid4().hex[:10])
     with psycopg.connect(dsn, autocommit=True) as c:
@@ -52,8 +54,21 @@ def test_reporting_on_distributed_reporting_events_is_exact(citus, cli):  # noqa
         c.execute("SET citus.enable_unsafe_triggers = on")
         c.execute("SELECT create_distributed_table('public.reporting_events', 'account_id')")
         c.execute("RESET citus.enable_unsafe_triggers")
-        c.execute("SELECT pgrollup_internal.reporting_citus_layout()")
+        level, alert = c.execute("SELECT alert_level, alert FROM pgrollup.rollup_health "
+                                 "WHERE module = 'reporting'").fetchone()
+        assert level == "critical" and "re-run pgrollup install" in alert, alert
+        _insert(c, _events(rnd, 20, [1, 2], "2026-11-02"))   # not captured until then
+    # the repair health names: install again, then backfill what was written meanwhile
+    res = cli("install", "--dsn", dsn, "--no-schedule", "--module", "reporting")
+    assert res.returncode == 0, res.stderr
+    with psycopg.connect(dsn, autocommit=True) as c:
         c.execute("SELECT pgrollup_internal.reporting_citus_layout()")   # idempotent
+        assert rs.rollup_mismatches(c) != []
+        c.execute("SELECT pgrollup.backfill_reporting(1)")
+        res = cli("backfill", "--dsn", dsn, "--module", "reporting", "--account", "2")
+        assert res.returncode == 0, res.stderr
+        assert rs.rollup_mismatches(c) == []
+        assert c.execute("SELECT alert_level FROM pgrollup.rollup_health WHERE module = 'reporting'").fetchone()[0] != "critical"
         layout = dict(c.execute(
             "SELECT logicalrelid::regclass::text, CASE WHEN partmethod = 'h' THEN colocationid::text ELSE 'reference' END "
             "FROM pg_dist_partition WHERE logicalrelid::regclass::text LIKE 'pgrollup%' "
@@ -271,3 +286,50 @@ def test_a_worker_down_fails_the_refresh_loudly_and_the_next_one_catches_up(citu
         level, pending = c.execute("SELECT alert_level, pending_changes FROM pgrollup.rollup_health "
                                    "WHERE module = 'reporting'").fetchone()
         assert pending == 0 and level != "critical"
+
+
+class _CitusDB:
+    """A database of the Citus cluster holding a distributed reporting_events with pgrollup
+    installed (the `rdb` of the property tests)."""
+
+    def __init__(self, dsn):
+        self.dsn = dsn
+
+    def connect(self, autocommit=True, **kw):
+        return psycopg.connect(self.dsn, autocommit=autocommit, **kw)
+
+
+@pytest.fixture
+def citus_rdb(citus, cli):  # noqa: F811
+    dsn = citus.create_database("p_" + uuid.uuid4().hex[:10])
+    with psycopg.connect(dsn, autocommit=True) as c:
+        c.execute(rs.SOURCE_DDL.format(schema="public", ts="timestamp"))
+        c.execute("ALTER TABLE public.reporting_events DROP CONSTRAINT reporting_events_pkey")
+        c.execute("ALTER TABLE public.reporting_events ADD PRIMARY KEY (account_id, id)")
+        c.execute("SELECT create_distributed_table('public.reporting_events', 'account_id')")
+    res = cli("install", "--dsn", dsn, "--no-schedule")
+    assert res.returncode == 0, res.stderr
+    return _CitusDB(dsn)
+
+
+# Citus does not let an UPDATE change the distribution column: no "account" update here
+CITUS_OPS = props.op.filter(lambda o: not (o[0] == "update" and o[2] == "account"))
+
+
+@settings(max_examples=30, **props.SETTINGS)
+@given(zones=st.tuples(st.sampled_from(props.ZONES), st.sampled_from(props.ZONES + props.PATH_ONLY_ZONES)),
+       ops=st.lists(CITUS_OPS, min_size=1, max_size=8))
+def test_property_rollups_equal_reference_after_random_workloads_on_citus(citus_rdb, zones, ops):
+    """The single-node property test (test_reporting_properties) on a coordinator + 2 workers."""
+    props.test_rollups_equal_reference_after_random_workloads.hypothesis.inner_test(citus_rdb, zones, ops)
+
+
+@settings(max_examples=30, **props.SETTINGS)
+@given(zone=st.sampled_from(props.ZONES + props.PATH_ONLY_ZONES),
+       events=st.lists(props.event, min_size=0, max_size=80),
+       split=st.integers(0, 80), tail_changes=st.booleans(),
+       queries=st.lists(props.query, min_size=1, max_size=6))
+def test_property_reads_equal_reference_on_every_path_on_citus(citus_rdb, zone, events, split, tail_changes, queries):
+    """The single-node read property test on a coordinator + 2 workers."""
+    props.test_reads_equal_reference_on_every_path.hypothesis.inner_test(citus_rdb, zone, events, split, tail_changes,
+                                                                           queries)

@@ -68,7 +68,7 @@ BEGIN
         SELECT 'critical:source table ' || mb.relid::regclass::text || ' is ' || z.kind
                || ': pgrollup''s triggers capture nothing on its shards and writes to it are not counted;'
                || CASE WHEN p_module = 'reporting' AND z.kind = 'a Citus distributed table (by account_id)'
-                       THEN ' run SELECT pgrollup_internal.reporting_citus_layout() (docs/SCALE-OUT.md), then backfill what was written meanwhile'
+                       THEN ' re-run pgrollup install (it moves reporting''s tables next to the shards, docs/SCALE-OUT.md), then backfill what was written meanwhile'
                        ELSE ' pgrollup does not capture this Citus layout: run pgrollup uninstall (it removes the triggers from every shard)' END
           FROM members AS mb
          CROSS JOIN LATERAL (SELECT pgrollup_internal.citus_placement(mb.relid) AS kind) AS z
