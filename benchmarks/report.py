@@ -81,7 +81,8 @@ def _scenario_runs(r: dict) -> str:
     for name, sc in r.get("scenarios", {}).items():
         run = sc.get("run") or {}
         when = (run.get("started_at") or r.get("started_at") or "")[11:16]
-        out.append(f"{name} ({run.get('commit') or r.get('commit') or '?'}, {when})")
+        commit = run["commit"] if "commit" in run else r.get("commit")   # a stamped run's own commit, even unknown
+        out.append(f"{name} ({commit or '?'}, {when})")
     return ", ".join(out)
 
 

@@ -963,7 +963,7 @@ class Bench:
 
 def _git_commit() -> str | None:
     """The source tree's commit (with +dirty when it has local changes), when run from a checkout."""
-    root = Path(__file__).resolve().parents[2]
+    root = Path(__file__).resolve().parents[1]
     try:
         rev = subprocess.run(["git", "-C", str(root), "rev-parse", "--short", "HEAD"], capture_output=True, text=True,
                              timeout=10)
