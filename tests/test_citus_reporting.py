@@ -36,14 +36,23 @@ def _insert(conn, rows):
         cur.executemany("INSERT INTO public.reporting_events (name, value, value_in_business_hours, account_id, "
                         "inbox_id, user_id, conversation_id, created_at) VALUES (%s, %s, %s, %s, %s, %s, %s, %s)", rows)
 
-
-def test_reporting_follows_reporting_events_distributed_after_install(citus, cli):  # noqa: F811
-    rnd = random.Random(11)
+def _source_db(citus, distributed=True):  # noqa: F811
+    """A new database of the cluster with reporting_events (primary key (account_id, id), as Citus
+    needs), distributed by account_id unless told otherwise; returns its DSN."""
     dsn = citus.create_database("r_" + uuid.uuid4().hex[:10])
     with psycopg.connect(dsn, autocommit=True) as c:
         c.execute(rs.SOURCE_DDL.format(schema="public", ts="timestamp"))
         c.execute("ALTER TABLE public.reporting_events DROP CONSTRAINT reporting_events_pkey")
         c.execute("ALTER TABLE public.reporting_events ADD PRIMARY KEY (account_id, id)")
+        if distributed:
+            c.execute("SELECT create_distributed_table('public.reporting_events', 'account_id')")
+    return dsn
+
+
+
+def test_reporting_follows_reporting_events_distributed_after_install(citus, cli):  # noqa: F811
+    rnd = random.Random(11)
+    dsn = _source_db(citus, distributed=False)
     res = cli("install", "--dsn", dsn, "--no-schedule", "--module", "reporting")
     assert res.returncode == 0, res.stderr
     with psycopg.connect(dsn, autocommit=True) as c:
@@ -158,12 +167,8 @@ def test_install_into_distributed_reporting_events_routes_reads_and_survives_a_s
     busiest account's shard moves to the other worker while writers insert into it, and every read
     equals its reference query afterwards."""
     rnd = random.Random(5)
-    dsn = citus.create_database("r_" + uuid.uuid4().hex[:10])
+    dsn = _source_db(citus)
     with psycopg.connect(dsn, autocommit=True) as c:
-        c.execute(rs.SOURCE_DDL.format(schema="public", ts="timestamp"))
-        c.execute("ALTER TABLE public.reporting_events DROP CONSTRAINT reporting_events_pkey")
-        c.execute("ALTER TABLE public.reporting_events ADD PRIMARY KEY (account_id, id)")
-        c.execute("SELECT create_distributed_table('public.reporting_events', 'account_id')")
         _insert(c, _events(rnd, 200, [1, 2, 3], "2026-11-02"))
     env = {"PGOPTIONS": "-c citus.enable_unsafe_triggers=off"}
     res = cli("install", "--dsn", dsn, "--no-schedule", "--dry-run", env=env)
@@ -236,6 +241,14 @@ def test_install_into_distributed_reporting_events_routes_reads_and_survives_a_s
         assert rs.rows_equal(got, rs.reference_summary(c, 1, "2026-11-01 00:00Z", "2026-11-06 00:00Z", "inbox"))
     res = cli("status", "--dsn", dsn)
     assert res.returncode == 0, res.stdout + res.stderr
+    # an application migration renames a column capture reads: writes go on, health says why
+    with psycopg.connect(dsn, autocommit=True) as c:
+        c.execute("ALTER TABLE public.reporting_events RENAME COLUMN value_in_business_hours TO vbh")
+        c.execute("INSERT INTO public.reporting_events (name, account_id, created_at) "
+                  "VALUES ('conversation_resolved', 1, now())")
+        level, alert = c.execute("SELECT alert_level, alert FROM pgrollup.rollup_health "
+                                 "WHERE module = 'reporting'").fetchone()
+        assert level == "critical" and "value_in_business_hours" in alert, alert
 
 
 def test_a_worker_down_fails_the_refresh_loudly_and_the_next_one_catches_up(citus, cli):  # noqa: F811
@@ -243,12 +256,7 @@ def test_a_worker_down_fails_the_refresh_loudly_and_the_next_one_catches_up(citu
     refresh fails, is recorded and leaves that worker's shards as they were while the other
     worker's shards advance; once it is back, the next refresh applies the rest exactly."""
     rnd = random.Random(8)
-    dsn = citus.create_database("r_" + uuid.uuid4().hex[:10])
-    with psycopg.connect(dsn, autocommit=True) as c:
-        c.execute(rs.SOURCE_DDL.format(schema="public", ts="timestamp"))
-        c.execute("ALTER TABLE public.reporting_events DROP CONSTRAINT reporting_events_pkey")
-        c.execute("ALTER TABLE public.reporting_events ADD PRIMARY KEY (account_id, id)")
-        c.execute("SELECT create_distributed_table('public.reporting_events', 'account_id')")
+    dsn = _source_db(citus)
     res = cli("install", "--dsn", dsn, "--no-schedule")
     assert res.returncode == 0, res.stderr
     accounts = list(range(1, 13))
@@ -301,12 +309,7 @@ class _CitusDB:
 
 @pytest.fixture
 def citus_rdb(citus, cli):  # noqa: F811
-    dsn = citus.create_database("p_" + uuid.uuid4().hex[:10])
-    with psycopg.connect(dsn, autocommit=True) as c:
-        c.execute(rs.SOURCE_DDL.format(schema="public", ts="timestamp"))
-        c.execute("ALTER TABLE public.reporting_events DROP CONSTRAINT reporting_events_pkey")
-        c.execute("ALTER TABLE public.reporting_events ADD PRIMARY KEY (account_id, id)")
-        c.execute("SELECT create_distributed_table('public.reporting_events', 'account_id')")
+    dsn = _source_db(citus)
     res = cli("install", "--dsn", dsn, "--no-schedule")
     assert res.returncode == 0, res.stderr
     return _CitusDB(dsn)
