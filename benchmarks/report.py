@@ -473,10 +473,10 @@ def render(doc: dict, analysis: str) -> str:
         a("The same `reporting_events` (the scale's rows, the application's indexes, primary key `(account_id, id)`)")
         a("distributed by `account_id` over a Citus coordinator and two workers started on this machine, with pgrollup's")
         a("Citus layout (docs/SCALE-OUT.md): the write cases of section 3 for reporting (baseline and row-level capture,")
-        a("alternating), the refresh of a batch of changes (every worker applies its own shards), and one account's")
-        a("`report_summary` (agent, 30 days) from the coordinator. Next to them, the single node's figures of the same run")
-        a("(section 3). Three PostgreSQL servers share the same cores here: this measures Citus's and pgrollup's overhead,")
-        a("not a speedup.")
+        a("alternating), the refresh of a batch of changes (every worker applies its own shards), and account 1's")
+        a("`report_summary` (agent, 30 days) from the coordinator, next to the same call on this run's single node. The")
+        a("single node's 8-client figure comes from section 3 of the same run. Three PostgreSQL servers share the same")
+        a("cores here: this measures Citus's and pgrollup's overhead, not a speedup.")
         a("")
         a("| scale | setup | COPY none → capture (cost) | INSERT … SELECT none → capture (cost) | 1 client tps none → capture (latency) | 8 clients tps none → capture (kept) | single node 8 clients kept | refresh of the batch | report_summary |")
         a("|---|---|---|---|---|---|---|---|---|")
@@ -498,12 +498,14 @@ def render(doc: dict, analysis: str) -> str:
                 return f"{x['median_tps']:,.0f} → {y['median_tps']:,.0f}"
             rf = z.get("refresh") or {}
             rd = (z.get("reads") or {}).get("report_summary_agent_30d") or {}
+            rs1 = (z.get("reads_single_node") or {}).get("report_summary_agent_30d") or {}
             a(f"| {s} | {z['nodes']} | {pair('copy')} ({r.get('reporting_realtime_copy', '–')}×) | "
               f"{pair('insert_select')} ({r.get('reporting_realtime_insert_select', '–')}×) | "
               f"{pair('pgbench_c1', 'tps')} ({r.get('reporting_realtime_latency_c1', '–')}×) | "
               f"{pair('pgbench_c8', 'tps')} ({r.get('reporting_realtime_pgbench_c8_throughput', '–')}×) | "
               f"{f'{single:g}×' if single else '–'} | "
-              f"{_ms(rf['median_ms']) if rf else '–'} ({rf.get('changes', 0):,} changes) | {_ms(rd['median_ms']) if rd else '–'} |")
+              f"{_ms(rf['median_ms']) if rf else '–'} ({rf.get('changes', 0):,} changes) | {_ms(rd['median_ms']) if rd else '–'} "
+              f"(one node {_ms(rs1['median_ms']) if rs1 else '–'}) |")
         a("")
     a("## Analysis")
     a("")

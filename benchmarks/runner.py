@@ -860,6 +860,12 @@ class Bench:
             return {"skipped": why}
         echo("scenario citus (reporting on a coordinator + 2 workers on this machine)")
         out: dict = {"nodes": "coordinator + 2 workers", "copy_rows": self.write_rows, "pgbench_rows": self.pgbench_rows}
+        reps = min(self.repeat, 3)
+        read_q = "SELECT * FROM pgrollup.report_summary(%s, %s, %s, 'agent')"
+        with self.connect() as c:   # the same read on this run's single node, for comparison
+            since, until = c.execute("SELECT now() - interval '30 days', now()").fetchone()
+            out["reads_single_node"] = {"report_summary_agent_30d": stats(self.timed(
+                lambda: c.execute(read_q, (BIG_ACCOUNT, since, until)).fetchall(), repeat=reps))}
         cluster = CitusCluster(settings=BENCH_SETTINGS).start()
         saved = (self.dsn, self.log_path)
         try:
@@ -892,11 +898,16 @@ class Bench:
                 c.execute("SELECT setseed(0.5)")
                 payload = _copy_out(c, data.reporting_copy_sql(self.write_rows, BIG_ACCOUNT, 300))
                 modes = [("reporting", "none", table, False), ("reporting", "realtime", table, True)]
-                reps = min(self.repeat, 3)
                 echo("  write: reporting (none and realtime, run by run)")
                 out["cases"] = self._measure_all(c, modes, {"reporting": payload}, reps, (1, 8), (None,))
                 out["ratios"] = self._write_ratios(out["cases"], modes)
                 out["server_log"] = self.log_problems(log0)
+
+                # one account's reads from the coordinator (routed to its shard), before the refresh batches
+                # below add their events to today's raw edge
+                since, until = c.execute("SELECT now() - interval '30 days', now()").fetchone()
+                out["reads"] = {"report_summary_agent_30d": stats(self.timed(
+                    lambda: c.execute(read_q, (BIG_ACCOUNT, since, until)).fetchall(), repeat=reps))}
 
                 # the refresh of one batch of changes (every shard's log, applied on its worker)
                 def refresh_batch():
@@ -909,11 +920,6 @@ class Bench:
                 refresh_ms = self.timed(lambda: runs.append(refresh_batch()), between=fill, repeat=reps)
                 out["refresh"] = {**stats(refresh_ms), "changes": self.write_rows,
                                   "statuses": sorted({r[0] for r in runs})}
-                # one account's reads from the coordinator (routed to its shard)
-                since, until = c.execute("SELECT now() - interval '30 days', now()").fetchone()
-                q = "SELECT * FROM pgrollup.report_summary(%s, %s, %s, 'agent')"
-                out["reads"] = {"report_summary_agent_30d": stats(self.timed(lambda: c.execute(q, (BIG_ACCOUNT, since, until)).fetchall(),
-                                                                             repeat=reps))}
         finally:
             self.dsn, self.log_path = saved
             cluster.stop()

@@ -67,6 +67,7 @@ def test_bench_smoke_tiny_scale(tmp_path):
             assert "reporting_realtime_" + case in z["cases"] and "reporting_none_" + case in z["cases"]
         assert z["cases"]["reporting_realtime_pgbench_c8"]["failed"] == 0
         assert z["refresh"]["statuses"] == ["ok"] and z["reads"]["report_summary_agent_30d"]["median_ms"] > 0
+        assert z["reads_single_node"]["report_summary_agent_30d"]["median_ms"] > 0
     else:
         assert z == {"skipped": citus_available()}
 
