@@ -4,7 +4,7 @@ tables become distributed tables colocated with it and the settings reference ta
 row-level capture trigger fires next to each shard, the refresh runs on each worker against its
 own shards, zone changes, backfills and reads work from the coordinator, and every read equals its
 reference query, through a shard move under writes, a worker down, and the single-node property
-tests."""
+tests; the pg_cron jobs on the coordinator refresh every worker."""
 from __future__ import annotations
 
 import random
@@ -336,3 +336,28 @@ def test_property_reads_equal_reference_on_every_path_on_citus(citus_rdb, zone, 
     """The single-node read property test on a coordinator + 2 workers."""
     props.test_reads_equal_reference_on_every_path.hypothesis.inner_test(citus_rdb, zone, events, split, tail_changes,
                                                                            queries)
+
+
+def test_the_pg_cron_jobs_on_the_coordinator_refresh_every_worker(citus, cli):  # noqa: F811
+    """Installed with its pg_cron jobs (on the coordinator), the every-minute apply job refreshes
+    the shards of every worker: the change log empties with no call of ours."""
+    dsn = _source_db(citus)
+    res = cli("install", "--dsn", dsn)
+    assert res.returncode == 0, res.stderr
+    assert "applies the reporting change log every minute" in res.stdout, res.stdout
+    with psycopg.connect(dsn, autocommit=True) as c:
+        for a in (1, 2, 3, 4, 5):
+            c.execute("SELECT pgrollup.set_reporting_timezone(%s, 'Asia/Kolkata')", (a,))
+        _insert(c, _events(random.Random(3), 60, [1, 2, 3, 4, 5], "2026-11-02"))
+        assert c.execute("SELECT count(*) FROM pgrollup_internal.reporting_changes").fetchone()[0] > 0
+        deadline = time.monotonic() + 150
+        while time.monotonic() < deadline:
+            if c.execute("SELECT count(*) FROM pgrollup_internal.reporting_changes").fetchone()[0] == 0:
+                break
+            time.sleep(2)
+        assert c.execute("SELECT count(*) FROM pgrollup_internal.reporting_changes").fetchone()[0] == 0
+        assert c.execute("SELECT status FROM pgrollup.refresh_runs WHERE module = 'reporting' "
+                         "ORDER BY run_id DESC LIMIT 1").fetchone()[0] == "ok"
+        assert rs.rollup_mismatches(c) == []
+    res = cli("uninstall", "--dsn", dsn, "--yes")   # the cluster's other tests share its pg_cron
+    assert res.returncode == 0, res.stderr
