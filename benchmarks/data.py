@@ -22,7 +22,7 @@ REPORTING_ZONES = ["America/New_York", "Europe/Berlin", "Asia/Kolkata", "UTC", "
 MESSAGING_ZONES = ["Asia/Kolkata", "America/New_York", "Europe/London", "UTC", "America/Chicago",
                    "Asia/Singapore", "Europe/Paris", "Australia/Adelaide"]
 
-SOURCE_DDL = """
+REPORTING_DDL = """
 CREATE TABLE IF NOT EXISTS public.reporting_events (
     id bigserial PRIMARY KEY,
     name varchar,
@@ -37,6 +37,8 @@ CREATE TABLE IF NOT EXISTS public.reporting_events (
     created_at timestamp NOT NULL,
     updated_at timestamp NOT NULL
 );
+"""
+MESSAGING_DDL = """
 CREATE TABLE IF NOT EXISTS public.outbound_messages (
     id bigserial PRIMARY KEY,
     tenant_id bigint NOT NULL,
@@ -62,24 +64,29 @@ CREATE TABLE IF NOT EXISTS public.campaign_transitions (
     transitioned_at timestamptz NOT NULL
 );
 """
+SOURCE_DDL = REPORTING_DDL + MESSAGING_DDL
 
 # the applications' own indexes (the support app's nine on reporting_events, the messaging app's on
 # message_events), pgrollup's recommended ones among them; created after the bulk load. Write costs
 # are measured on these: a bare table would overstate pgrollup's share of a write.
-SOURCE_INDEXES = """
-CREATE INDEX IF NOT EXISTS index_reporting_events_on_account_id ON public.reporting_events (account_id);
-CREATE INDEX IF NOT EXISTS reporting_events_account_id_name_created_at_idx
-    ON public.reporting_events (account_id, name, created_at);
-CREATE INDEX IF NOT EXISTS reporting_events__account_id__name__inbox_id__created_at
-    ON public.reporting_events (account_id, name, inbox_id, created_at);
-CREATE INDEX IF NOT EXISTS index_reporting_events_on_conversation_id ON public.reporting_events (conversation_id);
-CREATE INDEX IF NOT EXISTS index_reporting_events_on_created_at ON public.reporting_events (created_at);
-CREATE INDEX IF NOT EXISTS index_reporting_events_on_inbox_id ON public.reporting_events (inbox_id);
-CREATE INDEX IF NOT EXISTS index_reporting_events_on_name ON public.reporting_events (name);
-CREATE INDEX IF NOT EXISTS index_reporting_events_on_user_id ON public.reporting_events (user_id);
-CREATE INDEX IF NOT EXISTS message_events_message_id_idx ON public.message_events (message_id);
-CREATE INDEX IF NOT EXISTS message_events_tenant_id_occurred_at_idx ON public.message_events (tenant_id, occurred_at);
-"""
+REPORTING_INDEXES = [
+    """CREATE INDEX IF NOT EXISTS index_reporting_events_on_account_id ON public.reporting_events (account_id)""",
+    """CREATE INDEX IF NOT EXISTS reporting_events_account_id_name_created_at_idx
+    ON public.reporting_events (account_id, name, created_at)""",
+    """CREATE INDEX IF NOT EXISTS reporting_events__account_id__name__inbox_id__created_at
+    ON public.reporting_events (account_id, name, inbox_id, created_at)""",
+    """CREATE INDEX IF NOT EXISTS index_reporting_events_on_conversation_id ON public.reporting_events (conversation_id)""",
+    """CREATE INDEX IF NOT EXISTS index_reporting_events_on_created_at ON public.reporting_events (created_at)""",
+    """CREATE INDEX IF NOT EXISTS index_reporting_events_on_inbox_id ON public.reporting_events (inbox_id)""",
+    """CREATE INDEX IF NOT EXISTS index_reporting_events_on_name ON public.reporting_events (name)""",
+    """CREATE INDEX IF NOT EXISTS index_reporting_events_on_user_id ON public.reporting_events (user_id)""",
+]
+MESSAGING_INDEXES = [
+    """CREATE INDEX IF NOT EXISTS message_events_message_id_idx ON public.message_events (message_id)""",
+    """CREATE INDEX IF NOT EXISTS message_events_tenant_id_occurred_at_idx ON public.message_events (tenant_id, occurred_at)""",
+]
+SOURCE_INDEXES = ";\n".join(REPORTING_INDEXES + MESSAGING_INDEXES)
+
 
 # reporting event names: 30 % resolved, 20 % first response, 30 % reply time, 5 % bot resolved,
 # 5 % bot handoff, 10 % an event name the registry does not know

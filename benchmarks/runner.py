@@ -875,14 +875,13 @@ class Bench:
             table = "public.reporting_events"
             with self.connect() as c:
                 t0 = time.perf_counter()
-                c.execute(data.SOURCE_DDL.split("CREATE TABLE IF NOT EXISTS public.outbound_messages")[0])
+                c.execute(data.REPORTING_DDL)
                 c.execute("ALTER TABLE public.reporting_events DROP CONSTRAINT reporting_events_pkey, "
                           "ADD PRIMARY KEY (account_id, id)")
                 c.execute("SELECT create_distributed_table('public.reporting_events', 'account_id')")
                 data.load_reporting(c, self.shape)
-                for ddl in data.SOURCE_INDEXES.split(";"):   # one at a time: Citus propagates each to the shards
-                    if "reporting_events" in ddl:
-                        c.execute(ddl)
+                for ddl in data.REPORTING_INDEXES:   # one at a time: Citus propagates each to the shards
+                    c.execute(ddl)
                 c.execute("VACUUM ANALYZE public.reporting_events")
                 out["load_s"] = round(time.perf_counter() - t0, 1)
                 t0 = time.perf_counter()

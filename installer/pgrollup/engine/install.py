@@ -230,16 +230,25 @@ def _check_privileges(conn, mods, schemas):
 CITUS_LAYOUTS = {"reporting": {"reporting_events": "account_id"}}
 
 
+def _on_citus(conn) -> bool:
+    return conn.execute("SELECT pg_catalog.to_regclass('pg_catalog.pg_dist_partition') IS NOT NULL").fetchone()[0]
+
+
+def _follows_layout(rows, column: str | None) -> bool:
+    """Citus holds the table (not partitioned) hash-distributed by the module's layout column."""
+    return column is not None and len(rows) == 1 and rows[0][1:] == ("h", column, True)
+
+
 def _citus_layouts(conn, mods, schemas) -> list[str]:
     """The modules whose source tables Citus distributes as their Citus layout expects (what
     install then does, for --dry-run)."""
-    if not conn.execute("SELECT pg_catalog.to_regclass('pg_catalog.pg_dist_partition') IS NOT NULL").fetchone()[0]:
+    if not _on_citus(conn):
         return []
     out = []
     for mod in mods:
         for table, column in CITUS_LAYOUTS.get(mod.name, {}).items():
             rows = _citus_holding(conn, schemas[mod.name], table)
-            if len(rows) == 1 and rows[0][1:] == ("h", column, True):
+            if _follows_layout(rows, column):
                 out.append(f"citus: {mod.name}: {rows[0][0]} is distributed by {column}: "
                            f"{mod.name}'s per-{column.removesuffix('_id')} tables become distributed tables colocated "
                            f"with it (its {column} type), its settings reference tables; capture is a row-level "
@@ -268,7 +277,7 @@ def _check_citus(conn, mods, schemas):
     distributed tables, or (with citus.enable_unsafe_triggers) runs on the workers where
     pgrollup's tables do not exist. Checked before anything changes, whatever the session's Citus
     settings."""
-    if not conn.execute("SELECT pg_catalog.to_regclass('pg_catalog.pg_dist_partition') IS NOT NULL").fetchone()[0]:
+    if not _on_citus(conn):
         return
     problems = []
     for mod in mods:
@@ -276,16 +285,17 @@ def _check_citus(conn, mods, schemas):
             continue
         for table in mod.tables:
             rows = _citus_holding(conn, schemas[mod.name], table)
-            layout = CITUS_LAYOUTS.get(mod.name, {}).get(table)
-            if layout and len(rows) == 1 and rows[0][1:] == ("h", layout, True):
+            if _follows_layout(rows, CITUS_LAYOUTS.get(mod.name, {}).get(table)):
                 continue
             for rel, method, column, _root in rows:
                 kind = {"h": f"a distributed table (by {column})", "n": "a reference table"}.get(method, "a Citus table")
                 problems.append(f"{mod.name}: {rel} is {kind}")
     if problems:
-        raise UserError("cannot install on Citus: " + "; ".join(problems) + ": pgrollup captures on Citus only "
-                        "reporting_events distributed by account_id (a plain table, not partitioned); install the "
-                        "other modules with --module, or keep the source tables local; nothing was changed")
+        supported = ", ".join(f"{table} distributed by {column}" for layouts in CITUS_LAYOUTS.values()
+                              for table, column in layouts.items())
+        raise UserError("cannot install on Citus: " + "; ".join(problems) + f": pgrollup captures on Citus only "
+                        f"{supported} (a plain table, not partitioned); install the other modules with --module, or "
+                        f"keep the source tables local; nothing was changed")
 
 
 def _code_statements(mods, schemas) -> list[tuple[str, str]]:

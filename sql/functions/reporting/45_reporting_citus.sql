@@ -140,11 +140,9 @@ BEGIN
     -- rollups as they were, and the others still advance); the coordinator's own placements, if
     -- any, here. A failure is raised after the others finished: the run is recorded as failed
     -- and retried by the next one.
-    IF pg_catalog.to_regclass('pg_catalog.pg_dist_local_group') IS NOT NULL THEN
-        v_out := pgrollup_internal.reporting_refresh_node();
-        v_total := v_total + (v_out ->> 'consumed')::bigint;
-        PERFORM pgrollup_internal.reporting_record_set_aside(v_out -> 'set_aside');
-    END IF;
+    v_out := pgrollup_internal.reporting_refresh_node();
+    v_total := v_total + (v_out ->> 'consumed')::bigint;
+    PERFORM pgrollup_internal.reporting_record_set_aside(v_out -> 'set_aside');
     FOR v_res IN EXECUTE
         'SELECT nodename, nodeport, success, result FROM pg_catalog.run_command_on_workers('
         '''SELECT pgrollup_internal.reporting_refresh_node()'', true)'
