@@ -3987,6 +3987,8 @@ BEGIN
     INSERT INTO pgrollup_internal.capture_triggers
            (module, table_name, trigger_name, event, function_name, old_table, new_table, modes, root_only)
     VALUES ('reporting', 'reporting_events', 'pgrollup_reporting_row', 'INSERT', 'pgrollup_internal.reporting_capture_row',
+            NULL, NULL, NULL, true),
+           ('reporting', 'reporting_events', 'pgrollup_reporting_truncate', 'TRUNCATE', 'pgrollup_internal.reporting_capture',
             NULL, NULL, NULL, true);
     -- re-created over its old definition with every column cast to its old type: account_id
     -- stays the contract's bigint when the tables take the source's integer
@@ -4053,10 +4055,16 @@ BEGIN
     EXECUTE pg_catalog.format('DROP TRIGGER IF EXISTS pgrollup_reporting_row ON %s', v_source);
     EXECUTE pg_catalog.format('CREATE TRIGGER pgrollup_reporting_row AFTER INSERT OR UPDATE OR DELETE ON %s '
                               'FOR EACH ROW EXECUTE FUNCTION pgrollup_internal.reporting_capture_row()', v_source);
+    -- TRUNCATE: the statement-level trigger fires on the coordinator (Citus copies it to the
+    -- workers, where it does nothing) and empties the rollups and the change log there, with
+    -- multi-shard statements in the TRUNCATE's transaction, as on one node
+    EXECUTE pg_catalog.format('DROP TRIGGER IF EXISTS pgrollup_reporting_truncate ON %s', v_source);
+    EXECUTE pg_catalog.format('CREATE TRIGGER pgrollup_reporting_truncate AFTER TRUNCATE ON %s '
+                              'FOR EACH STATEMENT EXECUTE FUNCTION pgrollup_internal.reporting_capture()', v_source);
 END;
 $_$;
 
-COMMENT ON FUNCTION pgrollup_internal.reporting_citus_layout() IS 'Citus: makes the reporting module''s per-account tables distributed tables colocated with reporting_events (distributed by account_id, whose type they take), its settings reference tables, its node code distributed functions, and capture the row-level trigger pgrollup_reporting_row; the caller drops the views on those tables first. Idempotent.';
+COMMENT ON FUNCTION pgrollup_internal.reporting_citus_layout() IS 'Citus: makes the reporting module''s per-account tables distributed tables colocated with reporting_events (distributed by account_id, whose type they take), its settings reference tables, its node code distributed functions, and capture the row-level trigger pgrollup_reporting_row (and the TRUNCATE trigger pgrollup_reporting_truncate, which fires on the coordinator); the caller drops the views on those tables first. Idempotent.';
 
 CREATE FUNCTION pgrollup_internal.reporting_day_start(p_date date, p_timezone text) RETURNS timestamp with time zone
     LANGUAGE sql STABLE PARALLEL SAFE
@@ -4590,7 +4598,9 @@ BEGIN
     -- run as they are on that shard group's local shards (pgrollup_internal.citus_bind): a batch
     -- of the log's shard moves to a staging table, is applied to the colocated rollup shards and
     -- is gone; nothing leaves the node. Each shard's log is locked against a second refresh (SHARE
-    -- UPDATE EXCLUSIVE: writers are not blocked). Returns the changes consumed and the rows set
+    -- UPDATE EXCLUSIVE: writers are not blocked), its staging shard against a restatement of one
+    -- of its accounts (SHARE), even when the coordinator that started this refresh was cancelled
+    -- and released the module lock. Returns the changes consumed and the rows set
     -- aside per reason, which the coordinator records.
     PERFORM pg_catalog.set_config('citus.enable_ddl_propagation', 'off', true);
     CREATE TEMP TABLE IF NOT EXISTS pgrollup_reporting_batch (
@@ -4607,7 +4617,11 @@ BEGIN
                       AND p.groupid = (SELECT g.groupid FROM pg_catalog.pg_dist_local_group AS g)
                     ORDER BY s.shardid$q$
     LOOP
-        v_map := pgrollup_internal.citus_shard_map(v_shard)
+        v_map := pgrollup_internal.citus_shard_map(v_shard);
+        -- a restatement (backfill, zone change) of an account of this shard group deletes from its
+        -- staging shard first: it waits for this transaction, and this one for it
+        EXECUTE pg_catalog.format('LOCK TABLE %s IN SHARE MODE', v_map ->> 'pgrollup_internal.reporting_batch');
+        v_map := v_map
                  || '{"pgrollup_internal.reporting_batch": "pg_temp.pgrollup_reporting_batch",
                       "pgrollup_internal.rows_set_aside": "pg_temp.pgrollup_rows_set_aside",
                       "pgrollup_internal.reporting_apply": "pg_temp.pgrollup_reporting_apply"}'::jsonb;
@@ -4643,6 +4657,7 @@ DECLARE
     v_n    bigint;
     v_mfrom date;
     v_mto  date;
+    v_citus boolean;
 BEGIN
     -- Rebuilds the account's local days p_from..p_to (NULL = unbounded) from raw events with
     -- set-based statements. The caller holds the module lock (no refresh or other restatement
@@ -4652,6 +4667,15 @@ BEGIN
     -- row consumed, every later change (or one in progress) stays in the log for reads and the
     -- next refresh. The rest is rebuilt from the staged events, never from the source again.
     SELECT a.timezone INTO v_tz FROM pgrollup_internal.reporting_accounts AS a WHERE a.account_id = p_account_id;
+    -- On Citus the staging table is distributed: this account's rows only, as a single-shard
+    -- statement, first of all. Its row lock on the account's staging shard waits for a node
+    -- refresh still applying that shard group (pgrollup_internal.reporting_refresh_node holds a
+    -- SHARE lock on it), for instance one whose coordinator was cancelled and released the module
+    -- lock; a TRUNCATE would lock every shard and could deadlock with such a refresh.
+    v_citus := pgrollup_internal.citus_placement('pgrollup_internal.reporting_batch'::regclass) IS NOT NULL;
+    IF v_citus THEN
+        DELETE FROM pgrollup_internal.reporting_batch AS b WHERE b.account_id = p_account_id;
+    END IF;
 
     DELETE FROM pgrollup_internal.reporting_daily_rollups AS r
      WHERE r.account_id = p_account_id AND r.date >= v_from AND r.date <= v_to;
@@ -4693,7 +4717,11 @@ BEGIN
     v_lo := CASE WHEN p_from IS NULL THEN '-infinity'::timestamptz ELSE pgrollup_internal.reporting_day_start(p_from, v_tz) END;
     v_hi := CASE WHEN p_to IS NULL THEN 'infinity'::timestamptz ELSE pgrollup_internal.reporting_day_start(p_to + 1, v_tz) END;
 
-    TRUNCATE pgrollup_internal.reporting_batch;
+    IF v_citus THEN
+        DELETE FROM pgrollup_internal.reporting_batch AS b WHERE b.account_id = p_account_id;
+    ELSE
+        TRUNCATE pgrollup_internal.reporting_batch;
+    END IF;
     WITH consumed AS (
         DELETE FROM pgrollup_internal.reporting_changes AS c
          WHERE c.account_id = p_account_id AND c.created_at >= v_lo AND c.created_at < v_hi
@@ -4774,7 +4802,11 @@ BEGIN
          GROUP BY 2, 3, 4, 5
     )
     SELECT pg_catalog.count(*) INTO v_n FROM ins;
-    TRUNCATE pgrollup_internal.reporting_batch;
+    IF v_citus THEN
+        DELETE FROM pgrollup_internal.reporting_batch AS b WHERE b.account_id = p_account_id;
+    ELSE
+        TRUNCATE pgrollup_internal.reporting_batch;
+    END IF;
     RETURN v_n;
 END;
 $$;

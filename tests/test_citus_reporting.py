@@ -296,6 +296,91 @@ def test_a_worker_down_fails_the_refresh_loudly_and_the_next_one_catches_up(citu
         assert pending == 0 and level != "critical"
 
 
+def test_truncate_of_the_distributed_source_empties_the_rollups(citus, cli):  # noqa: F811
+    """TRUNCATE of a distributed reporting_events (every shard emptied by Citus) fires pgrollup's
+    TRUNCATE trigger on the coordinator: the rollups and the change log are emptied in the same
+    transaction, with pending changes and applied rollups alike; what is written afterwards is
+    captured and applied exactly. A TRUNCATE that rolls back leaves everything as it was."""
+    rnd = random.Random(21)
+    dsn = _source_db(citus)
+    res = cli("install", "--dsn", dsn, "--no-schedule")
+    assert res.returncode == 0, res.stderr
+    with psycopg.connect(dsn, autocommit=True) as c:
+        assert c.execute("SELECT count(*) FROM pg_trigger WHERE tgrelid = 'public.reporting_events'::regclass "
+                         "AND tgname = 'pgrollup_reporting_truncate' AND tgenabled = 'O'").fetchone()[0] == 1
+        for a in (1, 2, 3, 4):
+            c.execute("SELECT pgrollup.set_reporting_timezone(%s, 'Asia/Kolkata')", (a,))
+        _insert(c, _events(rnd, 200, [1, 2, 3, 4], "2026-11-02"))
+        assert c.execute("SELECT status FROM pgrollup.refresh('reporting')").fetchone()[0] == "ok"
+        _insert(c, _events(rnd, 50, [1, 2, 3, 4], "2026-11-03"))   # pending at the TRUNCATE
+        daily = c.execute("SELECT count(*) FROM pgrollup_internal.reporting_daily_rollups").fetchone()[0]
+        assert daily > 0
+        with c.transaction():
+            c.execute("TRUNCATE public.reporting_events")
+            assert c.execute("SELECT count(*) FROM pgrollup_internal.reporting_daily_rollups").fetchone()[0] == 0
+            raise psycopg.Rollback()
+        assert c.execute("SELECT count(*) FROM pgrollup_internal.reporting_daily_rollups").fetchone()[0] == daily
+        c.execute("TRUNCATE public.reporting_events")
+        for table in ("reporting_daily_rollups", "reporting_monthly_rollups", "reporting_handoffs",
+                      "reporting_handoff_repeats", "reporting_changes"):
+            assert c.execute(f"SELECT count(*) FROM pgrollup_internal.{table}").fetchone()[0] == 0, table
+        assert rs.rollup_mismatches(c) == []
+        assert c.execute("SELECT resolutions_count, bot_handoffs_count FROM pgrollup.report_summary("
+                         "1, '2026-10-30', '2026-11-06')").fetchone() == (0, 0)
+        _insert(c, _events(rnd, 80, [1, 2, 3, 4], "2026-11-04"))
+        assert c.execute("SELECT status FROM pgrollup.refresh('reporting')").fetchone()[0] == "ok"
+        assert rs.rollup_mismatches(c) == []
+        assert c.execute("SELECT alert_level FROM pgrollup.rollup_health WHERE module = 'reporting'").fetchone()[0] == "ok"
+    res = cli("uninstall", "--dsn", dsn, "--yes")
+    assert res.returncode == 0, res.stderr
+    with psycopg.connect(dsn, autocommit=True) as c:
+        assert c.execute("SELECT count(*) FROM pg_trigger WHERE tgrelid = 'public.reporting_events'::regclass "
+                         "AND tgname LIKE 'pgrollup%'").fetchone()[0] == 0
+
+
+def test_a_backfill_waits_for_a_node_refresh_left_running_by_its_coordinator(citus, cli):  # noqa: F811
+    """A node refresh keeps running on its worker when the coordinator that started it is cancelled
+    (the coordinator's module lock is gone by then). Simulated by running it on the worker in a
+    transaction left open: a backfill of an account of that worker, from the coordinator, waits
+    for it instead of interleaving with it, then leaves every rollup equal to the reference."""
+    rnd = random.Random(31)
+    dsn = _source_db(citus)
+    res = cli("install", "--dsn", dsn, "--no-schedule")
+    assert res.returncode == 0, res.stderr
+    with psycopg.connect(dsn, autocommit=True) as c:
+        for a in (1, 2, 3, 4):
+            c.execute("SELECT pgrollup.set_reporting_timezone(%s, 'Asia/Kolkata')", (a,))
+        _insert(c, _events(rnd, 200, [1, 2, 3, 4], "2026-11-02"))
+        assert c.execute("SELECT status FROM pgrollup.refresh('reporting')").fetchone()[0] == "ok"
+        _insert(c, _events(rnd, 200, [1, 2, 3, 4], "2026-11-03"))   # new buckets for the node refresh
+        _, _, port = _placement(c, 1)
+        worker = next(w for w in citus.workers if w.port == port)
+        dbname = c.execute("SELECT current_database()").fetchone()[0]
+        with psycopg.connect(worker.dsn(dbname)) as w:   # a transaction, left open
+            out = w.execute("SELECT pgrollup_internal.reporting_refresh_node()").fetchone()[0]
+            assert out["consumed"] > 0
+            done = threading.Event()
+            errors = []
+
+            def backfill():
+                try:
+                    with psycopg.connect(dsn, autocommit=True) as b:
+                        b.execute("SELECT pgrollup.backfill_reporting(1)")
+                except Exception as e:   # noqa: BLE001  (reported below)
+                    errors.append(e)
+                finally:
+                    done.set()
+
+            t = threading.Thread(target=backfill)
+            t.start()
+            assert not done.wait(3), errors   # waits for the node refresh
+            w.commit()
+        t.join(60)
+        assert done.is_set() and not errors, errors
+        assert c.execute("SELECT status FROM pgrollup.refresh('reporting')").fetchone()[0] == "ok"
+        assert rs.rollup_mismatches(c) == []
+
+
 class _CitusDB:
     """A database of the Citus cluster holding a distributed reporting_events with pgrollup
     installed (the `rdb` of the property tests)."""

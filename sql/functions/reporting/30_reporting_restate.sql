@@ -14,6 +14,7 @@ DECLARE
     v_n    bigint;
     v_mfrom date;
     v_mto  date;
+    v_citus boolean;
 BEGIN
     -- Rebuilds the account's local days p_from..p_to (NULL = unbounded) from raw events with
     -- set-based statements. The caller holds the module lock (no refresh or other restatement
@@ -23,6 +24,15 @@ BEGIN
     -- row consumed, every later change (or one in progress) stays in the log for reads and the
     -- next refresh. The rest is rebuilt from the staged events, never from the source again.
     SELECT a.timezone INTO v_tz FROM pgrollup_internal.reporting_accounts AS a WHERE a.account_id = p_account_id;
+    -- On Citus the staging table is distributed: this account's rows only, as a single-shard
+    -- statement, first of all. Its row lock on the account's staging shard waits for a node
+    -- refresh still applying that shard group (pgrollup_internal.reporting_refresh_node holds a
+    -- SHARE lock on it), for instance one whose coordinator was cancelled and released the module
+    -- lock; a TRUNCATE would lock every shard and could deadlock with such a refresh.
+    v_citus := pgrollup_internal.citus_placement('pgrollup_internal.reporting_batch'::regclass) IS NOT NULL;
+    IF v_citus THEN
+        DELETE FROM pgrollup_internal.reporting_batch AS b WHERE b.account_id = p_account_id;
+    END IF;
 
     DELETE FROM pgrollup_internal.reporting_daily_rollups AS r
      WHERE r.account_id = p_account_id AND r.date >= v_from AND r.date <= v_to;
@@ -64,7 +74,11 @@ BEGIN
     v_lo := CASE WHEN p_from IS NULL THEN '-infinity'::timestamptz ELSE pgrollup_internal.reporting_day_start(p_from, v_tz) END;
     v_hi := CASE WHEN p_to IS NULL THEN 'infinity'::timestamptz ELSE pgrollup_internal.reporting_day_start(p_to + 1, v_tz) END;
 
-    TRUNCATE pgrollup_internal.reporting_batch;
+    IF v_citus THEN
+        DELETE FROM pgrollup_internal.reporting_batch AS b WHERE b.account_id = p_account_id;
+    ELSE
+        TRUNCATE pgrollup_internal.reporting_batch;
+    END IF;
     WITH consumed AS (
         DELETE FROM pgrollup_internal.reporting_changes AS c
          WHERE c.account_id = p_account_id AND c.created_at >= v_lo AND c.created_at < v_hi
@@ -145,7 +159,11 @@ BEGIN
          GROUP BY 2, 3, 4, 5
     )
     SELECT pg_catalog.count(*) INTO v_n FROM ins;
-    TRUNCATE pgrollup_internal.reporting_batch;
+    IF v_citus THEN
+        DELETE FROM pgrollup_internal.reporting_batch AS b WHERE b.account_id = p_account_id;
+    ELSE
+        TRUNCATE pgrollup_internal.reporting_batch;
+    END IF;
     RETURN v_n;
 END;
 $$;

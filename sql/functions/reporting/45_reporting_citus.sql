@@ -86,7 +86,9 @@ BEGIN
     -- run as they are on that shard group's local shards (pgrollup_internal.citus_bind): a batch
     -- of the log's shard moves to a staging table, is applied to the colocated rollup shards and
     -- is gone; nothing leaves the node. Each shard's log is locked against a second refresh (SHARE
-    -- UPDATE EXCLUSIVE: writers are not blocked). Returns the changes consumed and the rows set
+    -- UPDATE EXCLUSIVE: writers are not blocked), its staging shard against a restatement of one
+    -- of its accounts (SHARE), even when the coordinator that started this refresh was cancelled
+    -- and released the module lock. Returns the changes consumed and the rows set
     -- aside per reason, which the coordinator records.
     PERFORM pg_catalog.set_config('citus.enable_ddl_propagation', 'off', true);
     CREATE TEMP TABLE IF NOT EXISTS pgrollup_reporting_batch (
@@ -103,7 +105,11 @@ BEGIN
                       AND p.groupid = (SELECT g.groupid FROM pg_catalog.pg_dist_local_group AS g)
                     ORDER BY s.shardid$q$
     LOOP
-        v_map := pgrollup_internal.citus_shard_map(v_shard)
+        v_map := pgrollup_internal.citus_shard_map(v_shard);
+        -- a restatement (backfill, zone change) of an account of this shard group deletes from its
+        -- staging shard first: it waits for this transaction, and this one for it
+        EXECUTE pg_catalog.format('LOCK TABLE %s IN SHARE MODE', v_map ->> 'pgrollup_internal.reporting_batch');
+        v_map := v_map
                  || '{"pgrollup_internal.reporting_batch": "pg_temp.pgrollup_reporting_batch",
                       "pgrollup_internal.rows_set_aside": "pg_temp.pgrollup_rows_set_aside",
                       "pgrollup_internal.reporting_apply": "pg_temp.pgrollup_reporting_apply"}'::jsonb;
@@ -221,6 +227,8 @@ BEGIN
     INSERT INTO pgrollup_internal.capture_triggers
            (module, table_name, trigger_name, event, function_name, old_table, new_table, modes, root_only)
     VALUES ('reporting', 'reporting_events', 'pgrollup_reporting_row', 'INSERT', 'pgrollup_internal.reporting_capture_row',
+            NULL, NULL, NULL, true),
+           ('reporting', 'reporting_events', 'pgrollup_reporting_truncate', 'TRUNCATE', 'pgrollup_internal.reporting_capture',
             NULL, NULL, NULL, true);
     -- re-created over its old definition with every column cast to its old type: account_id
     -- stays the contract's bigint when the tables take the source's integer
@@ -287,7 +295,13 @@ BEGIN
     EXECUTE pg_catalog.format('DROP TRIGGER IF EXISTS pgrollup_reporting_row ON %s', v_source);
     EXECUTE pg_catalog.format('CREATE TRIGGER pgrollup_reporting_row AFTER INSERT OR UPDATE OR DELETE ON %s '
                               'FOR EACH ROW EXECUTE FUNCTION pgrollup_internal.reporting_capture_row()', v_source);
+    -- TRUNCATE: the statement-level trigger fires on the coordinator (Citus copies it to the
+    -- workers, where it does nothing) and empties the rollups and the change log there, with
+    -- multi-shard statements in the TRUNCATE's transaction, as on one node
+    EXECUTE pg_catalog.format('DROP TRIGGER IF EXISTS pgrollup_reporting_truncate ON %s', v_source);
+    EXECUTE pg_catalog.format('CREATE TRIGGER pgrollup_reporting_truncate AFTER TRUNCATE ON %s '
+                              'FOR EACH STATEMENT EXECUTE FUNCTION pgrollup_internal.reporting_capture()', v_source);
 END;
 $$;
 REVOKE ALL ON FUNCTION pgrollup_internal.reporting_citus_layout() FROM PUBLIC;
-COMMENT ON FUNCTION pgrollup_internal.reporting_citus_layout() IS 'Citus: makes the reporting module''s per-account tables distributed tables colocated with reporting_events (distributed by account_id, whose type they take), its settings reference tables, its node code distributed functions, and capture the row-level trigger pgrollup_reporting_row; the caller drops the views on those tables first. Idempotent.';
+COMMENT ON FUNCTION pgrollup_internal.reporting_citus_layout() IS 'Citus: makes the reporting module''s per-account tables distributed tables colocated with reporting_events (distributed by account_id, whose type they take), its settings reference tables, its node code distributed functions, and capture the row-level trigger pgrollup_reporting_row (and the TRUNCATE trigger pgrollup_reporting_truncate, which fires on the coordinator); the caller drops the views on those tables first. Idempotent.';
