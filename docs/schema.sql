@@ -3876,23 +3876,30 @@ $$;
 
 COMMENT ON FUNCTION pgrollup_internal.reporting_capture() IS 'Capture trigger function on reporting_events (statement level, transition tables pgrollup_new / pgrollup_old): appends the changed events of registered names, of any account, to the change log; no lock, no shared row. When a column it reads has drifted it records a capture failure and lets the statement through; TRUNCATE of the table clears every rollup, TRUNCATE of one partition restates the zoned accounts.';
 
-CREATE FUNCTION pgrollup_internal.reporting_capture_row() RETURNS trigger
+CREATE FUNCTION pgrollup_internal.reporting_capture_shard() RETURNS trigger
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $_$
 DECLARE
-    v_key text := 'pgrollup.capture_log_' || TG_RELID::text;
-    v_log text := pg_catalog.current_setting(v_key, true);
+    v_key  text := 'pgrollup.capture_log_' || TG_RELID::text;
+    v_log  text := pg_catalog.current_setting(v_key, true);
+    v_cols constant text := ' (account_id, created_at, name, user_id, inbox_id, conversation_id, value, value_bh, sign) ';
+    v_same constant text :=
+        '(n.account_id, n.created_at, n.name, n.user_id, n.inbox_id, n.conversation_id, n.value, n.value_in_business_hours) '
+        'IS NOT DISTINCT FROM '
+        '(o.account_id, o.created_at, o.name, o.user_id, o.inbox_id, o.conversation_id, o.value, o.value_in_business_hours)';
 BEGIN
-    -- Row-level AFTER trigger of reporting_events when Citus distributes it (Citus runs no
-    -- statement-level trigger and no transition table on distributed tables): it fires on the
-    -- node of the shard and appends to the change log's colocated shard there, a plain table on
-    -- that node (an INSERT into the distributed change log would go through Citus's planner for
-    -- every row, some 0.5 ms). Same rules as the statement-level pgrollup_internal.reporting_capture:
-    -- unchanged rows skipped, no lock, no shared row, no account setting; a column it reads that
-    -- drifted lets the write through (rollup_health, on the coordinator, reports the drift). Every
-    -- event name is logged: the registry is a reference table, a lookup per row would cost as much
-    -- as the insert, and the refresh and the reads count registered names only.
+    -- Statement-level AFTER trigger (transition tables pgrollup_new / pgrollup_old) of
+    -- reporting_events when Citus distributes it. Citus copies it to every shard: it fires on the
+    -- shard's node, once per statement that Citus runs on that shard (a COPY or an INSERT ...
+    -- SELECT of many rows included), and appends the statement's changed events to the change
+    -- log's colocated shard there, a plain table on that node. Same rules as the single-node
+    -- pgrollup_internal.reporting_capture: unchanged rows skipped, no lock, no shared row, no
+    -- account setting; a column it reads that drifted lets the statement through (rollup_health,
+    -- on the coordinator, reports the drift). Every event name is logged: the registry is a
+    -- reference table, which a worker reads through Citus, and the refresh and the reads count
+    -- registered names only. It does nothing on the coordinator's table, which holds no rows (Citus
+    -- runs the statements on the shards).
     IF (SELECT pg_catalog.count(*) FROM pg_catalog.pg_attribute AS a
          WHERE a.attrelid = TG_RELID AND a.attnum > 0 AND NOT a.attisdropped
            AND CASE WHEN a.attname = ANY ('{id,account_id,user_id,inbox_id,conversation_id}'::pg_catalog.name[])
@@ -3906,14 +3913,6 @@ BEGIN
                     ELSE false END) <> 9 THEN
         RETURN NULL;
     END IF;
-    IF TG_OP = 'UPDATE'
-       AND (NEW.account_id, NEW.created_at, NEW.name, NEW.user_id, NEW.inbox_id, NEW.conversation_id,
-            NEW.value, NEW.value_in_business_hours)
-           IS NOT DISTINCT FROM
-           (OLD.account_id, OLD.created_at, OLD.name, OLD.user_id, OLD.inbox_id, OLD.conversation_id,
-            OLD.value, OLD.value_in_business_hours) THEN
-        RETURN NULL;
-    END IF;
     -- the log's shard colocated with this shard: looked up in Citus's metadata once per session
     -- and shard (a setting of the session), checked to exist at each use (a shard moved away or a
     -- re-install gives another name)
@@ -3925,27 +3924,35 @@ BEGIN
            AND l.shardminvalue OPERATOR(pg_catalog.=) s.shardminvalue
          WHERE s.shardid = pg_catalog.substring(TG_TABLE_NAME, '_(\d+)$')::bigint;
         IF v_log IS NULL OR pg_catalog.to_regclass(v_log) IS NULL THEN
-            RETURN NULL;   -- no colocated log here: rollup_health says capture is lost
+            RETURN NULL;   -- the coordinator's table, or no colocated log here: rollup_health says so
         END IF;
         PERFORM pg_catalog.set_config(v_key, v_log, false);
     END IF;
-    IF TG_OP <> 'INSERT' THEN
-        EXECUTE 'INSERT INTO ' || v_log || ' (account_id, created_at, name, user_id, inbox_id, conversation_id, '
-                'value, value_bh, sign) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, -1)'
-          USING OLD.account_id, pgrollup_internal.utc(OLD.created_at), OLD.name::text, OLD.user_id, OLD.inbox_id,
-                OLD.conversation_id, OLD.value::double precision, OLD.value_in_business_hours::double precision;
-    END IF;
-    IF TG_OP <> 'DELETE' THEN
-        EXECUTE 'INSERT INTO ' || v_log || ' (account_id, created_at, name, user_id, inbox_id, conversation_id, '
-                'value, value_bh, sign) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 1)'
-          USING NEW.account_id, pgrollup_internal.utc(NEW.created_at), NEW.name::text, NEW.user_id, NEW.inbox_id,
-                NEW.conversation_id, NEW.value::double precision, NEW.value_in_business_hours::double precision;
+    IF TG_OP = 'INSERT' THEN
+        EXECUTE 'INSERT INTO ' || v_log || v_cols
+             || 'SELECT n.account_id, pgrollup_internal.utc(n.created_at), n.name::text, n.user_id, n.inbox_id, '
+                'n.conversation_id, n.value::double precision, n.value_in_business_hours::double precision, 1 '
+                'FROM pgrollup_new AS n';
+    ELSIF TG_OP = 'DELETE' THEN
+        EXECUTE 'INSERT INTO ' || v_log || v_cols
+             || 'SELECT o.account_id, pgrollup_internal.utc(o.created_at), o.name::text, o.user_id, o.inbox_id, '
+                'o.conversation_id, o.value::double precision, o.value_in_business_hours::double precision, -1 '
+                'FROM pgrollup_old AS o';
+    ELSE
+        EXECUTE 'INSERT INTO ' || v_log || v_cols
+             || 'SELECT o.account_id, pgrollup_internal.utc(o.created_at), o.name::text, o.user_id, o.inbox_id, '
+                'o.conversation_id, o.value::double precision, o.value_in_business_hours::double precision, -1 '
+                'FROM pgrollup_old AS o WHERE NOT EXISTS (SELECT 1 FROM pgrollup_new AS n WHERE n.id = o.id AND ' || v_same || ') '
+                'UNION ALL '
+                'SELECT n.account_id, pgrollup_internal.utc(n.created_at), n.name::text, n.user_id, n.inbox_id, '
+                'n.conversation_id, n.value::double precision, n.value_in_business_hours::double precision, 1 '
+                'FROM pgrollup_new AS n WHERE NOT EXISTS (SELECT 1 FROM pgrollup_old AS o WHERE o.id = n.id AND ' || v_same || ')';
     END IF;
     RETURN NULL;
 END;
 $_$;
 
-COMMENT ON FUNCTION pgrollup_internal.reporting_capture_row() IS 'Capture trigger function on reporting_events distributed by Citus (row level, fires on the shard''s node): appends the changed event to the colocated shard of the change log on that node (every name; refresh and reads count registered ones); unchanged rows skipped; a drifted column lets the write through.';
+COMMENT ON FUNCTION pgrollup_internal.reporting_capture_shard() IS 'Capture trigger function on reporting_events distributed by Citus (statement level, transition tables pgrollup_new / pgrollup_old; Citus fires it on each shard a statement writes, on that shard''s node): appends the statement''s changed events to the colocated shard of the change log on that node (every name; refresh and reads count registered ones); unchanged rows skipped; a drifted column lets the statement through.';
 
 CREATE FUNCTION pgrollup_internal.reporting_citus_layout() RETURNS void
     LANGUAGE plpgsql
@@ -3965,8 +3972,8 @@ BEGIN
     -- tables (change log, daily and monthly rollups, handoff presence and repeats, the staging
     -- table of restatements, which then run as single-shard statements) take the
     -- source's account_id type and become distributed tables colocated with it, the settings
-    -- (event_metrics, reporting_accounts) reference tables; capture becomes the row-level
-    -- trigger that fires next to each shard. The public view reading these tables is re-created
+    -- (event_metrics, reporting_accounts) reference tables; capture becomes statement-level
+    -- triggers that Citus fires on each shard, next to the log's shard. The public view reading these tables is re-created
     -- as it was (definition, column types, comments, grants) around the change of type. Idempotent.
     SELECT m.source_schema INTO v_schema FROM pgrollup_internal.modules AS m WHERE m.module = 'reporting';
     v_source := pg_catalog.to_regclass(pg_catalog.format('%I.reporting_events', v_schema));
@@ -3986,8 +3993,12 @@ BEGIN
     -- a root_only declaration on a table without partitions
     INSERT INTO pgrollup_internal.capture_triggers
            (module, table_name, trigger_name, event, function_name, old_table, new_table, modes, root_only)
-    VALUES ('reporting', 'reporting_events', 'pgrollup_reporting_row', 'INSERT', 'pgrollup_internal.reporting_capture_row',
-            NULL, NULL, NULL, true),
+    VALUES ('reporting', 'reporting_events', 'pgrollup_reporting_insert', 'INSERT', 'pgrollup_internal.reporting_capture_shard',
+            NULL, 'pgrollup_new', NULL, true),
+           ('reporting', 'reporting_events', 'pgrollup_reporting_update', 'UPDATE', 'pgrollup_internal.reporting_capture_shard',
+            'pgrollup_old', 'pgrollup_new', NULL, true),
+           ('reporting', 'reporting_events', 'pgrollup_reporting_delete', 'DELETE', 'pgrollup_internal.reporting_capture_shard',
+            'pgrollup_old', NULL, NULL, true),
            ('reporting', 'reporting_events', 'pgrollup_reporting_truncate', 'TRUNCATE', 'pgrollup_internal.reporting_capture',
             NULL, NULL, NULL, true);
     -- re-created over its old definition with every column cast to its old type: account_id
@@ -4052,9 +4063,20 @@ BEGIN
                                'pgrollup_internal.reporting_apply()', 'pgrollup_internal.reporting_refresh_log()',
                                'pgrollup_internal.reporting_refresh_node()']) AS f
       WHERE pg_catalog.to_regprocedure(f) IS NOT NULL;
+    -- capture: statement-level triggers with transition tables, which Citus copies to every shard
+    -- and fires there (the row-level trigger of earlier versions is replaced)
     EXECUTE pg_catalog.format('DROP TRIGGER IF EXISTS pgrollup_reporting_row ON %s', v_source);
-    EXECUTE pg_catalog.format('CREATE TRIGGER pgrollup_reporting_row AFTER INSERT OR UPDATE OR DELETE ON %s '
-                              'FOR EACH ROW EXECUTE FUNCTION pgrollup_internal.reporting_capture_row()', v_source);
+    DROP FUNCTION IF EXISTS pgrollup_internal.reporting_capture_row();
+    EXECUTE pg_catalog.format('DROP TRIGGER IF EXISTS pgrollup_reporting_insert ON %s', v_source);
+    EXECUTE pg_catalog.format('CREATE TRIGGER pgrollup_reporting_insert AFTER INSERT ON %s REFERENCING NEW TABLE AS pgrollup_new '
+                              'FOR EACH STATEMENT EXECUTE FUNCTION pgrollup_internal.reporting_capture_shard()', v_source);
+    EXECUTE pg_catalog.format('DROP TRIGGER IF EXISTS pgrollup_reporting_update ON %s', v_source);
+    EXECUTE pg_catalog.format('CREATE TRIGGER pgrollup_reporting_update AFTER UPDATE ON %s '
+                              'REFERENCING OLD TABLE AS pgrollup_old NEW TABLE AS pgrollup_new '
+                              'FOR EACH STATEMENT EXECUTE FUNCTION pgrollup_internal.reporting_capture_shard()', v_source);
+    EXECUTE pg_catalog.format('DROP TRIGGER IF EXISTS pgrollup_reporting_delete ON %s', v_source);
+    EXECUTE pg_catalog.format('CREATE TRIGGER pgrollup_reporting_delete AFTER DELETE ON %s REFERENCING OLD TABLE AS pgrollup_old '
+                              'FOR EACH STATEMENT EXECUTE FUNCTION pgrollup_internal.reporting_capture_shard()', v_source);
     -- TRUNCATE: the statement-level trigger fires on the coordinator (Citus copies it to the
     -- workers, where it does nothing) and empties the rollups and the change log there, with
     -- multi-shard statements in the TRUNCATE's transaction, as on one node
@@ -4064,7 +4086,7 @@ BEGIN
 END;
 $_$;
 
-COMMENT ON FUNCTION pgrollup_internal.reporting_citus_layout() IS 'Citus: makes the reporting module''s per-account tables distributed tables colocated with reporting_events (distributed by account_id, whose type they take), its settings reference tables, its node code distributed functions, and capture the row-level trigger pgrollup_reporting_row (and the TRUNCATE trigger pgrollup_reporting_truncate, which fires on the coordinator); the caller drops the views on those tables first. Idempotent.';
+COMMENT ON FUNCTION pgrollup_internal.reporting_citus_layout() IS 'Citus: makes the reporting module''s per-account tables distributed tables colocated with reporting_events (distributed by account_id, whose type they take), its settings reference tables, its node code distributed functions, and capture the statement-level triggers pgrollup_reporting_insert / _update / _delete of pgrollup_internal.reporting_capture_shard, which fire on each shard (and the TRUNCATE trigger pgrollup_reporting_truncate, which fires on the coordinator); the caller drops the views on those tables first. Idempotent.';
 
 CREATE FUNCTION pgrollup_internal.reporting_day_start(p_date date, p_timezone text) RETURNS timestamp with time zone
     LANGUAGE sql STABLE PARALLEL SAFE
@@ -6351,7 +6373,7 @@ REVOKE ALL ON FUNCTION pgrollup_internal.reporting_attach() FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION pgrollup_internal.reporting_capture() FROM PUBLIC;
 
-REVOKE ALL ON FUNCTION pgrollup_internal.reporting_capture_row() FROM PUBLIC;
+REVOKE ALL ON FUNCTION pgrollup_internal.reporting_capture_shard() FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION pgrollup_internal.reporting_citus_layout() FROM PUBLIC;
 

@@ -132,12 +132,12 @@ def test_reporting_follows_reporting_events_distributed_after_install(citus, cli
 
         # the capture trigger disabled: health says so
         c.execute("SET citus.enable_unsafe_triggers = on")
-        c.execute("ALTER TABLE public.reporting_events DISABLE TRIGGER pgrollup_reporting_row")
+        c.execute("ALTER TABLE public.reporting_events DISABLE TRIGGER pgrollup_reporting_insert")
         level, alert = c.execute("SELECT alert_level, alert FROM pgrollup.rollup_health "
                                  "WHERE module = 'reporting'").fetchone()
-        assert level == "critical" and "pgrollup_reporting_row" in alert
+        assert level == "critical" and "pgrollup_reporting_insert" in alert
         _insert(c, _events(rnd, 30, [2], "2026-11-06"))   # not captured
-        c.execute("ALTER TABLE public.reporting_events ENABLE TRIGGER pgrollup_reporting_row")
+        c.execute("ALTER TABLE public.reporting_events ENABLE TRIGGER pgrollup_reporting_insert")
         assert rs.rollup_mismatches(c) != []
         # the documented repair: a backfill of the account, from the coordinator
         c.execute("SELECT pgrollup.backfill_reporting(2)")
@@ -182,8 +182,11 @@ def test_install_into_distributed_reporting_events_routes_reads_and_survives_a_s
         res = cli("timezone", "--dsn", dsn, "--account", str(account), zone)
         assert res.returncode == 0, res.stderr
     with psycopg.connect(dsn, autocommit=True) as c:
-        assert c.execute("SELECT count(*) FROM pg_trigger WHERE tgrelid = 'public.reporting_events'::regclass "
-                         "AND tgname = 'pgrollup_reporting_row'").fetchone()[0] == 1
+        assert sorted(r[0] for r in c.execute(
+            "SELECT tgname FROM pg_trigger WHERE tgrelid = 'public.reporting_events'::regclass "
+            "AND tgname LIKE 'pgrollup%' AND tgenabled = 'O'").fetchall()) == [
+            "pgrollup_reporting_delete", "pgrollup_reporting_insert", "pgrollup_reporting_truncate",
+            "pgrollup_reporting_update"]
         assert rs.rollup_mismatches(c) == []
         c.execute("SELECT pgrollup.set_rollup_reads(1, true)")
         _insert(c, _events(rnd, 100, [1, 2, 3], "2026-11-03"))
@@ -294,6 +297,44 @@ def test_a_worker_down_fails_the_refresh_loudly_and_the_next_one_catches_up(citu
         level, pending = c.execute("SELECT alert_level, pending_changes FROM pgrollup.rollup_health "
                                    "WHERE module = 'reporting'").fetchone()
         assert pending == 0 and level != "critical"
+
+
+def test_bulk_statements_are_captured_once_per_shard_statement(citus, cli):  # noqa: F811
+    """Capture on Citus is statement-level: Citus fires pgrollup's triggers with their transition
+    tables on each shard a statement writes. A COPY and an INSERT ... SELECT of many rows, a
+    multi-shard UPDATE and DELETE, and a colocated INSERT ... SELECT that Citus pushes down to the
+    workers are all captured exactly; an UPDATE of columns reporting does not read logs nothing."""
+    rnd = random.Random(41)
+    dsn = _source_db(citus)
+    res = cli("install", "--dsn", dsn, "--no-schedule")
+    assert res.returncode == 0, res.stderr
+    accounts = list(range(1, 9))
+    with psycopg.connect(dsn, autocommit=True) as c:
+        for a in accounts:
+            c.execute("SELECT pgrollup.set_reporting_timezone(%s, %s)", (a, rnd.choice(["Asia/Kolkata", "UTC", "America/St_Johns"])))
+        with c.cursor().copy("COPY public.reporting_events (name, value, value_in_business_hours, account_id, inbox_id, "
+                             "user_id, conversation_id, created_at) FROM STDIN") as cp:
+            for row in _events(rnd, 3000, accounts, "2026-11-02"):
+                cp.write_row(row)
+        c.execute("INSERT INTO public.reporting_events (name, value, account_id, user_id, conversation_id, created_at) "
+                  "SELECT (%s::text[])[1 + g %% 4], g %% 500, 1 + g %% 8, g %% 3, g %% 40, "
+                  "timestamp '2026-11-03' + g * interval '17 seconds' FROM generate_series(1, 3000) AS g", (NAMES[:4],))
+        # one row per event until the refresh (each shard statement appended its own rows)
+        assert c.execute("SELECT count(*) FROM pgrollup_internal.reporting_changes").fetchone()[0] == 6000
+        assert rs.rollup_mismatches(c) == []   # the view folds the log's tail in
+        assert c.execute("SELECT status FROM pgrollup.refresh('reporting')").fetchone()[0] == "ok"
+        c.execute("UPDATE public.reporting_events SET updated_at = updated_at + interval '1 second'")
+        assert c.execute("SELECT count(*) FROM pgrollup_internal.reporting_changes").fetchone()[0] == 0
+        c.execute("UPDATE public.reporting_events SET value = coalesce(value, 0) + 3 WHERE id % 5 = 0")
+        c.execute("DELETE FROM public.reporting_events WHERE id % 7 = 0")
+        # colocated and pushed down: each worker runs INSERT INTO shard SELECT FROM shard
+        c.execute("INSERT INTO public.reporting_events (name, value, account_id, inbox_id, created_at) "
+                  "SELECT name, value, account_id, inbox_id, created_at + interval '1 day' "
+                  "FROM public.reporting_events WHERE id % 3 = 0")
+        assert rs.rollup_mismatches(c) == []
+        assert c.execute("SELECT status FROM pgrollup.refresh('reporting')").fetchone()[0] == "ok"
+        assert c.execute("SELECT count(*) FROM pgrollup_internal.reporting_changes").fetchone()[0] == 0
+        assert rs.rollup_mismatches(c) == []
 
 
 def test_truncate_of_the_distributed_source_empties_the_rollups(citus, cli):  # noqa: F811
