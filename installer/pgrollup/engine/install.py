@@ -226,7 +226,7 @@ def _check_privileges(conn, mods, schemas):
 
 
 # source tables Citus may distribute, per module: the table and its distribution column, for which
-# the module has a Citus layout (colocated distributed tables, row-level capture; docs/SCALE-OUT.md)
+# the module has a Citus layout (colocated distributed tables, capture on the shards; docs/SCALE-OUT.md)
 CITUS_LAYOUTS = {"reporting": {"reporting_events": "account_id"}}
 
 
@@ -251,8 +251,8 @@ def _citus_layouts(conn, mods, schemas) -> list[str]:
             if _follows_layout(rows, column):
                 out.append(f"citus: {mod.name}: {rows[0][0]} is distributed by {column}: "
                            f"{mod.name}'s per-{column.removesuffix('_id')} tables become distributed tables colocated "
-                           f"with it (its {column} type), its settings reference tables; capture is a row-level "
-                           f"trigger on the shards and the refresh runs on each worker (docs/SCALE-OUT.md)")
+                           f"with it (its {column} type), its settings reference tables; capture is by statement-level "
+                           f"triggers that fire on the shards and the refresh runs on each worker (docs/SCALE-OUT.md)")
     return out
 
 
