@@ -1369,28 +1369,41 @@ CREATE FUNCTION pgrollup_internal.citus_bind(p_function regprocedure, p_map json
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $_$
 DECLARE
+    v_fn   record;
     v_src  text;
-    v_ret  text;
     v_key  text;
+    v_set  text;
 BEGIN
-    -- A session-local copy pg_temp.<p_name>() of the PL/pgSQL function p_function (no
-    -- arguments), with every name of p_map replaced by its value: the single-node code run as it
-    -- is on one node's shards, which are plain tables there (no distributed planning, nothing
-    -- leaves the node). Names are replaced whole (word boundaries), longest first.
-    SELECT p.prosrc, pg_catalog.format_type(p.prorettype, NULL) INTO v_src, v_ret
+    -- A session-local copy pg_temp.<p_name>(...) of the PL/pgSQL function p_function (same
+    -- arguments, result and settings), with every name of p_map replaced by its value: the
+    -- single-node code run as it is on one node's shards, which are plain tables there (no
+    -- distributed planning, nothing leaves the node). Names are replaced whole (word boundaries),
+    -- longest first.
+    SELECT p.prosrc, pg_catalog.pg_get_function_arguments(p.oid) AS args,
+           pg_catalog.pg_get_function_result(p.oid) AS result, p.proconfig
+      INTO v_fn
       FROM pg_catalog.pg_proc AS p WHERE p.oid = p_function;
+    v_src := v_fn.prosrc;
     FOR v_key IN SELECT k FROM pg_catalog.jsonb_object_keys(p_map) AS k ORDER BY pg_catalog.length(k) DESC, k LOOP
         v_src := pg_catalog.regexp_replace(
             v_src,
             '\m' || pg_catalog.regexp_replace(v_key, '([.\[\]()*+?^$|{}\\])', '\\\1', 'g') || '\M',
             pg_catalog.replace(p_map ->> v_key, '\', '\\'), 'g');
     END LOOP;
-    EXECUTE pg_catalog.format('CREATE OR REPLACE FUNCTION pg_temp.%I() RETURNS %s LANGUAGE plpgsql VOLATILE '
-                              'SET search_path = pg_catalog, pg_temp AS %L', p_name, v_ret, v_src);
+    -- the function's own settings (search_path, TimeZone, planner settings), as it has them (a
+    -- list setting's value is stored as it was written: it is not quoted whole)
+    SELECT COALESCE(pg_catalog.string_agg(
+               CASE WHEN x.name = 'search_path' THEN pg_catalog.format(' SET search_path = %s', x.value)
+                    ELSE pg_catalog.format(' SET %I = %L', x.name, x.value) END, ''), '')
+      INTO v_set
+      FROM (SELECT pg_catalog.split_part(c, '=', 1) AS name, pg_catalog.substr(c, pg_catalog.strpos(c, '=') + 1) AS value
+              FROM pg_catalog.unnest(v_fn.proconfig) AS c) AS x;
+    EXECUTE pg_catalog.format('CREATE OR REPLACE FUNCTION pg_temp.%I(%s) RETURNS %s LANGUAGE plpgsql VOLATILE%s AS %L',
+                              p_name, v_fn.args, v_fn.result, v_set, v_src);
 END;
 $_$;
 
-COMMENT ON FUNCTION pgrollup_internal.citus_bind(p_function regprocedure, p_map jsonb, p_name text) IS 'Creates pg_temp.<p_name>(), a session-local copy of a pgrollup PL/pgSQL function without arguments with the names of p_map (see citus_shard_map) replaced: runs the single-node code on one Citus node''s local shards.';
+COMMENT ON FUNCTION pgrollup_internal.citus_bind(p_function regprocedure, p_map jsonb, p_name text) IS 'Creates pg_temp.<p_name>(...), a session-local copy of a pgrollup PL/pgSQL function (same arguments, result and settings) with the names of p_map (see citus_shard_map) replaced: runs the single-node code on one Citus node''s local shards.';
 
 CREATE FUNCTION pgrollup_internal.citus_placement(p_rel regclass) RETURNS text
     LANGUAGE plpgsql STABLE
@@ -1913,11 +1926,12 @@ BEGIN
 
     -- 5. the per-message state: contribution rows and counts
     INSERT INTO pgrollup_internal.msg_contrib AS t
-           (message_id, hour, local_date, sends, delivered, opens, clicks, bounces, unsubscribes, unique_opens, unique_clicks)
-    SELECT c.message_id, c.hour, c.local_date, c.sends, c.delivered, c.opens, c.clicks, c.bounces, c.unsubscribes, c.unique_opens, c.unique_clicks
+           (tenant_id, message_id, hour, local_date, sends, delivered, opens, clicks, bounces, unsubscribes, unique_opens, unique_clicks)
+    SELECT c.tenant_id, c.message_id, c.hour, c.local_date, c.sends, c.delivered, c.opens, c.clicks, c.bounces, c.unsubscribes,
+           c.unique_opens, c.unique_clicks
       FROM pg_temp.pgr_msg_delta AS c
-     ORDER BY 1, 2, 3
-    ON CONFLICT (message_id, hour, local_date) DO UPDATE
+     ORDER BY 2, 3, 4
+    ON CONFLICT ON CONSTRAINT msg_contrib_pkey DO UPDATE
        SET delivered = t.delivered + excluded.delivered, opens = t.opens + excluded.opens,
            clicks = t.clicks + excluded.clicks, bounces = t.bounces + excluded.bounces,
            unsubscribes = t.unsubscribes + excluded.unsubscribes,
@@ -2403,23 +2417,25 @@ BEGIN
     IF p_event_ids IS NULL THEN
         DELETE FROM pgrollup_internal.msg_set_aside AS a
          WHERE a.source_table = 'message_events' AND a.reason = 'message_events.message_id is NULL';
-        INSERT INTO pgrollup_internal.msg_set_aside (source_table, row_id, message_id, reason)
-        SELECT 'message_events', e.id, NULL, 'message_events.message_id is NULL'
+        INSERT INTO pgrollup_internal.msg_set_aside (source_table, row_id, message_id, reason, tenant_id)
+        SELECT 'message_events', e.id, NULL, 'message_events.message_id is NULL',
+               (pg_catalog.to_jsonb(e) OPERATOR(pg_catalog.->>) 'tenant_id')::bigint   -- (the column is optional)
           FROM "public".message_events AS e
          WHERE e.message_id IS NULL
            AND EXISTS (SELECT 1 FROM pgrollup.message_event_metrics AS r WHERE r.event_type = e.event_type)
-        ON CONFLICT (source_table, row_id, reason) DO NOTHING;
+        ON CONFLICT ON CONSTRAINT msg_set_aside_pkey DO NOTHING;
     ELSE
         DELETE FROM pgrollup_internal.msg_set_aside AS a
          WHERE a.source_table = 'message_events' AND a.reason = 'message_events.message_id is NULL'
            AND a.row_id = ANY (p_event_ids);
-        INSERT INTO pgrollup_internal.msg_set_aside (source_table, row_id, message_id, reason)
-        SELECT 'message_events', e.id, NULL, 'message_events.message_id is NULL'
+        INSERT INTO pgrollup_internal.msg_set_aside (source_table, row_id, message_id, reason, tenant_id)
+        SELECT 'message_events', e.id, NULL, 'message_events.message_id is NULL',
+               (pg_catalog.to_jsonb(e) OPERATOR(pg_catalog.->>) 'tenant_id')::bigint   -- (the column is optional)
           FROM "public".message_events AS e
          WHERE e.id = ANY (p_event_ids)
            AND e.message_id IS NULL
            AND EXISTS (SELECT 1 FROM pgrollup.message_event_metrics AS r WHERE r.event_type = e.event_type)
-        ON CONFLICT (source_table, row_id, reason) DO NOTHING;
+        ON CONFLICT ON CONSTRAINT msg_set_aside_pkey DO NOTHING;
     END IF;
     GET DIAGNOSTICS v_n = ROW_COUNT;
     RETURN v_n;
@@ -2753,6 +2769,7 @@ CREATE FUNCTION pgrollup_internal.messaging_refresh() RETURNS bigint
 DECLARE
     v_changes bigint;
     v_drift   text;
+    v_switch  boolean;
 BEGIN
     IF pgrollup_internal.messaging_mode() = 'materialized_view' THEN
         DELETE FROM pgrollup_internal.msg_changes;   -- nothing is tracked in this mode
@@ -2769,6 +2786,37 @@ BEGIN
             HINT = 'Fix the column (or re-run pgrollup install after the application migration), then run pgrollup.backfill_messaging().';
     END IF;
 
+    -- a rebuild requested by the switch to incremental mode (with the module lock, as here: its
+    -- request is committed and is consumed below)
+    v_switch := false;
+    IF EXISTS (SELECT 1 FROM pgrollup_internal.settings AS s
+                WHERE s.name = 'messaging.build_pending' AND s.value = 'true') THEN
+        v_switch := EXISTS (SELECT 1 FROM pgrollup_internal.msg_changes AS l
+                             WHERE l.message_id IS NULL AND l.transition_id IS NULL AND l.tenant_id IS NULL
+                               AND l.event_ids IS NULL);
+    END IF;
+    v_changes := pgrollup_internal.messaging_refresh_log();
+    IF v_switch THEN
+        -- the switch to incremental mode is complete: readers move to the incremental state
+        DELETE FROM pgrollup_internal.settings AS s WHERE s.name = 'messaging.build_pending';
+        PERFORM pgrollup_internal.messaging_route();
+        PERFORM pgrollup_internal.messaging_drop_mvs();
+    END IF;
+    RETURN v_changes;
+END;
+$$;
+
+COMMENT ON FUNCTION pgrollup_internal.messaging_refresh() IS 'messaging refresh hook: in incremental mode consumes the change log, adds the inserted events of messages that changed in no other way, and restates the other touched messages (cost follows the number of changes); in materialized_view mode refreshes the materialized views concurrently. Returns the change-log rows applied. Raises on error.';
+
+CREATE FUNCTION pgrollup_internal.messaging_refresh_log() RETURNS bigint
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    SET "TimeZone" TO 'UTC'
+    SET client_min_messages TO 'warning'
+    AS $$
+DECLARE
+    v_changes bigint;
+BEGIN
     -- consume the change log in one snapshot: rows committed after this statement stay for the next run
     DROP TABLE IF EXISTS pg_temp.pgr_msg_log;
     CREATE TEMP TABLE pgr_msg_log (message_id bigint, transition_id bigint, tenant_id bigint, event_ids bigint[]) ON COMMIT DROP;
@@ -2788,13 +2836,6 @@ BEGIN
                   AND l.event_ids IS NULL) THEN
         PERFORM pgrollup_internal.messaging_rebuild();   -- after install, TRUNCATE, mode switch
         PERFORM pgrollup_internal.messaging_note_set_aside();
-        IF EXISTS (SELECT 1 FROM pgrollup_internal.settings AS s
-                    WHERE s.name = 'messaging.build_pending' AND s.value = 'true') THEN
-            -- the switch to incremental mode is complete: readers move to the incremental state
-            DELETE FROM pgrollup_internal.settings AS s WHERE s.name = 'messaging.build_pending';
-            PERFORM pgrollup_internal.messaging_route();
-            PERFORM pgrollup_internal.messaging_drop_mvs();
-        END IF;
         RETURN v_changes;
     END IF;
 
@@ -2814,10 +2855,13 @@ BEGIN
     PERFORM pgrollup_internal.messaging_keys_table();
     INSERT INTO pg_temp.pgr_msg_keys (message_id)
     SELECT DISTINCT l.message_id FROM pg_temp.pgr_msg_log AS l WHERE l.message_id IS NOT NULL AND l.event_ids IS NULL;
-    IF EXISTS (SELECT 1 FROM pg_temp.pgr_msg_log AS l WHERE l.tenant_id IS NOT NULL) THEN
+    -- a tenant whose zone changed: a row naming the tenant and nothing else
+    IF EXISTS (SELECT 1 FROM pg_temp.pgr_msg_log AS l
+                WHERE l.tenant_id IS NOT NULL AND l.message_id IS NULL AND l.transition_id IS NULL AND l.event_ids IS NULL) THEN
         INSERT INTO pg_temp.pgr_msg_keys (message_id)   -- a tenant whose zone changed: its whole history
         SELECT s.message_id
-          FROM (SELECT DISTINCT l.tenant_id FROM pg_temp.pgr_msg_log AS l WHERE l.tenant_id IS NOT NULL) AS t
+          FROM (SELECT DISTINCT l.tenant_id FROM pg_temp.pgr_msg_log AS l
+                 WHERE l.tenant_id IS NOT NULL AND l.message_id IS NULL AND l.transition_id IS NULL AND l.event_ids IS NULL) AS t
           JOIN pgrollup_internal.msg_state AS s ON s.tenant_id = t.tenant_id
         ON CONFLICT (message_id) DO NOTHING;
     END IF;
@@ -2838,7 +2882,7 @@ BEGIN
 END;
 $$;
 
-COMMENT ON FUNCTION pgrollup_internal.messaging_refresh() IS 'messaging refresh hook: in incremental mode consumes the change log, adds the inserted events of messages that changed in no other way, and restates the other touched messages (cost follows the number of changes); in materialized_view mode refreshes the materialized views concurrently. Returns the change-log rows applied. Raises on error.';
+COMMENT ON FUNCTION pgrollup_internal.messaging_refresh_log() IS 'messaging incremental refresh proper: consumes the change log in one snapshot, rebuilds everything when asked (a row with every key NULL), adds the inserted events of messages that changed in no other way, restates the other touched messages and the tenants whose zone changed. Returns the change-log rows consumed. Callers hold the module lock.';
 
 CREATE FUNCTION pgrollup_internal.messaging_refresh_mvs() RETURNS bigint
     LANGUAGE plpgsql
@@ -2992,10 +3036,11 @@ BEGIN
      USING pg_temp.pgr_msg_keys AS k
      WHERE c.message_id = k.message_id;
     INSERT INTO pgrollup_internal.msg_contrib
-           (message_id, hour, local_date, sends, delivered, opens, clicks, bounces, unsubscribes, unique_opens, unique_clicks)
-    SELECT c.message_id, c.hour, c.local_date, c.sends, c.delivered, c.opens, c.clicks, c.bounces, c.unsubscribes, c.unique_opens, c.unique_clicks
+           (tenant_id, message_id, hour, local_date, sends, delivered, opens, clicks, bounces, unsubscribes, unique_opens, unique_clicks)
+    SELECT c.tenant_id, c.message_id, c.hour, c.local_date, c.sends, c.delivered, c.opens, c.clicks, c.bounces, c.unsubscribes,
+           c.unique_opens, c.unique_clicks
       FROM pg_temp.pgr_msg_new_contrib AS c
-     ORDER BY 1, 2, 3;
+     ORDER BY 2, 3, 4;
     DELETE FROM pgrollup_internal.msg_state AS s
      USING pg_temp.pgr_msg_keys AS k
      WHERE s.message_id = k.message_id;
@@ -3021,8 +3066,8 @@ BEGIN
     DELETE FROM pgrollup_internal.msg_set_aside AS a
      USING pg_temp.pgr_msg_keys AS k
      WHERE a.message_id = k.message_id;
-    INSERT INTO pgrollup_internal.msg_set_aside (source_table, row_id, message_id, reason)
-    SELECT 'outbound_messages', o.id, o.id, v.reason
+    INSERT INTO pgrollup_internal.msg_set_aside (source_table, row_id, message_id, reason, tenant_id)
+    SELECT 'outbound_messages', o.id, o.id, v.reason, o.tenant_id
       FROM pg_temp.pgr_msg_keys AS k
       JOIN "public".outbound_messages AS o ON o.id = k.message_id
      CROSS JOIN LATERAL (VALUES (o.tenant_id IS NULL, 'outbound_messages.tenant_id is NULL'),
@@ -3030,10 +3075,10 @@ BEGIN
                                 (o.channel IS NULL, 'outbound_messages.channel is NULL')) AS v(bad, reason)
      WHERE (o.tenant_id IS NULL OR o.contact_id IS NULL OR o.channel IS NULL) AND v.bad
     UNION ALL
-    SELECT 'message_events', p.event_id, p.message_id, 'message_events.occurred_at is NULL'
+    SELECT 'message_events', p.event_id, p.message_id, 'message_events.occurred_at is NULL', p.tenant_id
       FROM pg_temp.pgr_msg_pts AS p
      WHERE p.metric IS NOT NULL AND p.at IS NULL
-    ON CONFLICT (source_table, row_id, reason) DO UPDATE SET message_id = excluded.message_id;
+    ON CONFLICT ON CONSTRAINT msg_set_aside_pkey DO UPDATE SET message_id = excluded.message_id, tenant_id = excluded.tenant_id;
     RETURN v_keys;
 END;
 $$;
@@ -3119,7 +3164,7 @@ BEGIN
           FROM "public".campaign_transitions AS t
          WHERE t.tenant_id = p_tenant_id
            AND t.campaign_id IS NOT NULL AND t.transitioned_at IS NOT NULL AND t.to_status IS NOT NULL
-        ON CONFLICT (id) DO UPDATE
+        ON CONFLICT ON CONSTRAINT msg_transitions_pkey DO UPDATE
            SET tenant_id = excluded.tenant_id, campaign_id = excluded.campaign_id,
                transitioned_at = excluded.transitioned_at, to_status = excluded.to_status;
     ELSIF p_ids IS NOT NULL AND pg_catalog.cardinality(p_ids) > 0 THEN
@@ -3137,8 +3182,8 @@ BEGIN
     -- and are set aside (kept in step with the rows synchronized here)
     IF p_all THEN
         DELETE FROM pgrollup_internal.msg_set_aside AS a WHERE a.source_table = 'campaign_transitions';
-        INSERT INTO pgrollup_internal.msg_set_aside (source_table, row_id, message_id, reason)
-        SELECT 'campaign_transitions', t.id, NULL, v.reason
+        INSERT INTO pgrollup_internal.msg_set_aside (source_table, row_id, message_id, reason, tenant_id)
+        SELECT 'campaign_transitions', t.id, NULL, v.reason, t.tenant_id
           FROM "public".campaign_transitions AS t
          CROSS JOIN LATERAL (VALUES (t.tenant_id IS NULL, 'campaign_transitions.tenant_id is NULL'),
                                     (t.campaign_id IS NULL, 'campaign_transitions.campaign_id is NULL'),
@@ -3152,8 +3197,8 @@ BEGIN
                       ELSE p_ids END;
         DELETE FROM pgrollup_internal.msg_set_aside AS a
          WHERE a.source_table = 'campaign_transitions' AND a.row_id = ANY (v_ids);
-        INSERT INTO pgrollup_internal.msg_set_aside (source_table, row_id, message_id, reason)
-        SELECT 'campaign_transitions', t.id, NULL, v.reason
+        INSERT INTO pgrollup_internal.msg_set_aside (source_table, row_id, message_id, reason, tenant_id)
+        SELECT 'campaign_transitions', t.id, NULL, v.reason, t.tenant_id
           FROM "public".campaign_transitions AS t
          CROSS JOIN LATERAL (VALUES (t.tenant_id IS NULL, 'campaign_transitions.tenant_id is NULL'),
                                     (t.campaign_id IS NULL, 'campaign_transitions.campaign_id is NULL'),
@@ -5793,7 +5838,8 @@ CREATE TABLE pgrollup_internal.msg_contrib (
     bounces bigint NOT NULL,
     unsubscribes bigint NOT NULL,
     unique_opens bigint NOT NULL,
-    unique_clicks bigint NOT NULL
+    unique_clicks bigint NOT NULL,
+    tenant_id bigint NOT NULL
 );
 
 COMMENT ON TABLE pgrollup_internal.msg_contrib IS 'messaging: what each message contributes to each local hour of its tenant''s zone; the rollups are sums of these rows, so a message''s old contribution can be subtracted exactly when it changes.';
@@ -5820,12 +5866,15 @@ COMMENT ON COLUMN pgrollup_internal.msg_contrib.unique_opens IS '1 when the mess
 
 COMMENT ON COLUMN pgrollup_internal.msg_contrib.unique_clicks IS '1 when the message''s earliest click is in this hour.';
 
+COMMENT ON COLUMN pgrollup_internal.msg_contrib.tenant_id IS 'Tenant of the message (as in msg_state).';
+
 CREATE TABLE pgrollup_internal.msg_set_aside (
     source_table text NOT NULL,
     row_id bigint NOT NULL,
     message_id bigint,
     reason text NOT NULL,
-    seen_at timestamp with time zone DEFAULT now() NOT NULL
+    seen_at timestamp with time zone DEFAULT now() NOT NULL,
+    tenant_id bigint
 );
 
 COMMENT ON TABLE pgrollup_internal.msg_set_aside IS 'messaging: source rows currently set aside (they count toward nothing) because a column a rollup needs is NULL; kept by restatements and refreshes, summarized per reason into pgrollup_internal.rows_set_aside. A row leaves when its source row is fixed or deleted (its change is captured and restated).';
@@ -5839,6 +5888,8 @@ COMMENT ON COLUMN pgrollup_internal.msg_set_aside.message_id IS 'Message the row
 COMMENT ON COLUMN pgrollup_internal.msg_set_aside.reason IS 'Why it is set aside, naming table.column.';
 
 COMMENT ON COLUMN pgrollup_internal.msg_set_aside.seen_at IS 'When a refresh or backfill first set it aside.';
+
+COMMENT ON COLUMN pgrollup_internal.msg_set_aside.tenant_id IS 'Tenant of the source row when it has one (NULL for a row without tenant, or whose table has no tenant_id column); filled when the row is next examined.';
 
 CREATE TABLE pgrollup_internal.msg_tenants (
     tenant_id bigint NOT NULL,
@@ -6332,6 +6383,8 @@ REVOKE ALL ON FUNCTION pgrollup_internal.messaging_partition_slices(p_table text
 REVOKE ALL ON FUNCTION pgrollup_internal.messaging_rebuild() FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION pgrollup_internal.messaging_refresh() FROM PUBLIC;
+
+REVOKE ALL ON FUNCTION pgrollup_internal.messaging_refresh_log() FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION pgrollup_internal.messaging_refresh_mvs() FROM PUBLIC;
 

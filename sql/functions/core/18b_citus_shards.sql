@@ -51,28 +51,41 @@ LANGUAGE plpgsql VOLATILE
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
+    v_fn   record;
     v_src  text;
-    v_ret  text;
     v_key  text;
+    v_set  text;
 BEGIN
-    -- A session-local copy pg_temp.<p_name>() of the PL/pgSQL function p_function (no
-    -- arguments), with every name of p_map replaced by its value: the single-node code run as it
-    -- is on one node's shards, which are plain tables there (no distributed planning, nothing
-    -- leaves the node). Names are replaced whole (word boundaries), longest first.
-    SELECT p.prosrc, pg_catalog.format_type(p.prorettype, NULL) INTO v_src, v_ret
+    -- A session-local copy pg_temp.<p_name>(...) of the PL/pgSQL function p_function (same
+    -- arguments, result and settings), with every name of p_map replaced by its value: the
+    -- single-node code run as it is on one node's shards, which are plain tables there (no
+    -- distributed planning, nothing leaves the node). Names are replaced whole (word boundaries),
+    -- longest first.
+    SELECT p.prosrc, pg_catalog.pg_get_function_arguments(p.oid) AS args,
+           pg_catalog.pg_get_function_result(p.oid) AS result, p.proconfig
+      INTO v_fn
       FROM pg_catalog.pg_proc AS p WHERE p.oid = p_function;
+    v_src := v_fn.prosrc;
     FOR v_key IN SELECT k FROM pg_catalog.jsonb_object_keys(p_map) AS k ORDER BY pg_catalog.length(k) DESC, k LOOP
         v_src := pg_catalog.regexp_replace(
             v_src,
             '\m' || pg_catalog.regexp_replace(v_key, '([.\[\]()*+?^$|{}\\])', '\\\1', 'g') || '\M',
             pg_catalog.replace(p_map ->> v_key, '\', '\\'), 'g');
     END LOOP;
-    EXECUTE pg_catalog.format('CREATE OR REPLACE FUNCTION pg_temp.%I() RETURNS %s LANGUAGE plpgsql VOLATILE '
-                              'SET search_path = pg_catalog, pg_temp AS %L', p_name, v_ret, v_src);
+    -- the function's own settings (search_path, TimeZone, planner settings), as it has them (a
+    -- list setting's value is stored as it was written: it is not quoted whole)
+    SELECT COALESCE(pg_catalog.string_agg(
+               CASE WHEN x.name = 'search_path' THEN pg_catalog.format(' SET search_path = %s', x.value)
+                    ELSE pg_catalog.format(' SET %I = %L', x.name, x.value) END, ''), '')
+      INTO v_set
+      FROM (SELECT pg_catalog.split_part(c, '=', 1) AS name, pg_catalog.substr(c, pg_catalog.strpos(c, '=') + 1) AS value
+              FROM pg_catalog.unnest(v_fn.proconfig) AS c) AS x;
+    EXECUTE pg_catalog.format('CREATE OR REPLACE FUNCTION pg_temp.%I(%s) RETURNS %s LANGUAGE plpgsql VOLATILE%s AS %L',
+                              p_name, v_fn.args, v_fn.result, v_set, v_src);
 END;
 $$;
 REVOKE ALL ON FUNCTION pgrollup_internal.citus_bind(regprocedure, jsonb, text) FROM PUBLIC;
-COMMENT ON FUNCTION pgrollup_internal.citus_bind(regprocedure, jsonb, text) IS 'Creates pg_temp.<p_name>(), a session-local copy of a pgrollup PL/pgSQL function without arguments with the names of p_map (see citus_shard_map) replaced: runs the single-node code on one Citus node''s local shards.';
+COMMENT ON FUNCTION pgrollup_internal.citus_bind(regprocedure, jsonb, text) IS 'Creates pg_temp.<p_name>(...), a session-local copy of a pgrollup PL/pgSQL function (same arguments, result and settings) with the names of p_map (see citus_shard_map) replaced: runs the single-node code on one Citus node''s local shards.';
 
 CREATE OR REPLACE FUNCTION pgrollup_internal.citus_unreachable_nodes()
 RETURNS text[]

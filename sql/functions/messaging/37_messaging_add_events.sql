@@ -115,11 +115,12 @@ BEGIN
 
     -- 5. the per-message state: contribution rows and counts
     INSERT INTO pgrollup_internal.msg_contrib AS t
-           (message_id, hour, local_date, sends, delivered, opens, clicks, bounces, unsubscribes, unique_opens, unique_clicks)
-    SELECT c.message_id, c.hour, c.local_date, c.sends, c.delivered, c.opens, c.clicks, c.bounces, c.unsubscribes, c.unique_opens, c.unique_clicks
+           (tenant_id, message_id, hour, local_date, sends, delivered, opens, clicks, bounces, unsubscribes, unique_opens, unique_clicks)
+    SELECT c.tenant_id, c.message_id, c.hour, c.local_date, c.sends, c.delivered, c.opens, c.clicks, c.bounces, c.unsubscribes,
+           c.unique_opens, c.unique_clicks
       FROM pg_temp.pgr_msg_delta AS c
-     ORDER BY 1, 2, 3
-    ON CONFLICT (message_id, hour, local_date) DO UPDATE
+     ORDER BY 2, 3, 4
+    ON CONFLICT ON CONSTRAINT msg_contrib_pkey DO UPDATE
        SET delivered = t.delivered + excluded.delivered, opens = t.opens + excluded.opens,
            clicks = t.clicks + excluded.clicks, bounces = t.bounces + excluded.bounces,
            unsubscribes = t.unsubscribes + excluded.unsubscribes,

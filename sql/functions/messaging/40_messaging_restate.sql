@@ -134,10 +134,11 @@ BEGIN
      USING pg_temp.pgr_msg_keys AS k
      WHERE c.message_id = k.message_id;
     INSERT INTO pgrollup_internal.msg_contrib
-           (message_id, hour, local_date, sends, delivered, opens, clicks, bounces, unsubscribes, unique_opens, unique_clicks)
-    SELECT c.message_id, c.hour, c.local_date, c.sends, c.delivered, c.opens, c.clicks, c.bounces, c.unsubscribes, c.unique_opens, c.unique_clicks
+           (tenant_id, message_id, hour, local_date, sends, delivered, opens, clicks, bounces, unsubscribes, unique_opens, unique_clicks)
+    SELECT c.tenant_id, c.message_id, c.hour, c.local_date, c.sends, c.delivered, c.opens, c.clicks, c.bounces, c.unsubscribes,
+           c.unique_opens, c.unique_clicks
       FROM pg_temp.pgr_msg_new_contrib AS c
-     ORDER BY 1, 2, 3;
+     ORDER BY 2, 3, 4;
     DELETE FROM pgrollup_internal.msg_state AS s
      USING pg_temp.pgr_msg_keys AS k
      WHERE s.message_id = k.message_id;
@@ -163,8 +164,8 @@ BEGIN
     DELETE FROM pgrollup_internal.msg_set_aside AS a
      USING pg_temp.pgr_msg_keys AS k
      WHERE a.message_id = k.message_id;
-    INSERT INTO pgrollup_internal.msg_set_aside (source_table, row_id, message_id, reason)
-    SELECT 'outbound_messages', o.id, o.id, v.reason
+    INSERT INTO pgrollup_internal.msg_set_aside (source_table, row_id, message_id, reason, tenant_id)
+    SELECT 'outbound_messages', o.id, o.id, v.reason, o.tenant_id
       FROM pg_temp.pgr_msg_keys AS k
       JOIN @source_schema@.outbound_messages AS o ON o.id = k.message_id
      CROSS JOIN LATERAL (VALUES (o.tenant_id IS NULL, 'outbound_messages.tenant_id is NULL'),
@@ -172,10 +173,10 @@ BEGIN
                                 (o.channel IS NULL, 'outbound_messages.channel is NULL')) AS v(bad, reason)
      WHERE (o.tenant_id IS NULL OR o.contact_id IS NULL OR o.channel IS NULL) AND v.bad
     UNION ALL
-    SELECT 'message_events', p.event_id, p.message_id, 'message_events.occurred_at is NULL'
+    SELECT 'message_events', p.event_id, p.message_id, 'message_events.occurred_at is NULL', p.tenant_id
       FROM pg_temp.pgr_msg_pts AS p
      WHERE p.metric IS NOT NULL AND p.at IS NULL
-    ON CONFLICT (source_table, row_id, reason) DO UPDATE SET message_id = excluded.message_id;
+    ON CONFLICT ON CONSTRAINT msg_set_aside_pkey DO UPDATE SET message_id = excluded.message_id, tenant_id = excluded.tenant_id;
     RETURN v_keys;
 END;
 $$;

@@ -23,7 +23,7 @@ BEGIN
           FROM @source_schema@.campaign_transitions AS t
          WHERE t.tenant_id = p_tenant_id
            AND t.campaign_id IS NOT NULL AND t.transitioned_at IS NOT NULL AND t.to_status IS NOT NULL
-        ON CONFLICT (id) DO UPDATE
+        ON CONFLICT ON CONSTRAINT msg_transitions_pkey DO UPDATE
            SET tenant_id = excluded.tenant_id, campaign_id = excluded.campaign_id,
                transitioned_at = excluded.transitioned_at, to_status = excluded.to_status;
     ELSIF p_ids IS NOT NULL AND pg_catalog.cardinality(p_ids) > 0 THEN
@@ -41,8 +41,8 @@ BEGIN
     -- and are set aside (kept in step with the rows synchronized here)
     IF p_all THEN
         DELETE FROM pgrollup_internal.msg_set_aside AS a WHERE a.source_table = 'campaign_transitions';
-        INSERT INTO pgrollup_internal.msg_set_aside (source_table, row_id, message_id, reason)
-        SELECT 'campaign_transitions', t.id, NULL, v.reason
+        INSERT INTO pgrollup_internal.msg_set_aside (source_table, row_id, message_id, reason, tenant_id)
+        SELECT 'campaign_transitions', t.id, NULL, v.reason, t.tenant_id
           FROM @source_schema@.campaign_transitions AS t
          CROSS JOIN LATERAL (VALUES (t.tenant_id IS NULL, 'campaign_transitions.tenant_id is NULL'),
                                     (t.campaign_id IS NULL, 'campaign_transitions.campaign_id is NULL'),
@@ -56,8 +56,8 @@ BEGIN
                       ELSE p_ids END;
         DELETE FROM pgrollup_internal.msg_set_aside AS a
          WHERE a.source_table = 'campaign_transitions' AND a.row_id = ANY (v_ids);
-        INSERT INTO pgrollup_internal.msg_set_aside (source_table, row_id, message_id, reason)
-        SELECT 'campaign_transitions', t.id, NULL, v.reason
+        INSERT INTO pgrollup_internal.msg_set_aside (source_table, row_id, message_id, reason, tenant_id)
+        SELECT 'campaign_transitions', t.id, NULL, v.reason, t.tenant_id
           FROM @source_schema@.campaign_transitions AS t
          CROSS JOIN LATERAL (VALUES (t.tenant_id IS NULL, 'campaign_transitions.tenant_id is NULL'),
                                     (t.campaign_id IS NULL, 'campaign_transitions.campaign_id is NULL'),

@@ -12,23 +12,25 @@ BEGIN
     IF p_event_ids IS NULL THEN
         DELETE FROM pgrollup_internal.msg_set_aside AS a
          WHERE a.source_table = 'message_events' AND a.reason = 'message_events.message_id is NULL';
-        INSERT INTO pgrollup_internal.msg_set_aside (source_table, row_id, message_id, reason)
-        SELECT 'message_events', e.id, NULL, 'message_events.message_id is NULL'
+        INSERT INTO pgrollup_internal.msg_set_aside (source_table, row_id, message_id, reason, tenant_id)
+        SELECT 'message_events', e.id, NULL, 'message_events.message_id is NULL',
+               (pg_catalog.to_jsonb(e) OPERATOR(pg_catalog.->>) 'tenant_id')::bigint   -- (the column is optional)
           FROM @source_schema@.message_events AS e
          WHERE e.message_id IS NULL
            AND EXISTS (SELECT 1 FROM pgrollup.message_event_metrics AS r WHERE r.event_type = e.event_type)
-        ON CONFLICT (source_table, row_id, reason) DO NOTHING;
+        ON CONFLICT ON CONSTRAINT msg_set_aside_pkey DO NOTHING;
     ELSE
         DELETE FROM pgrollup_internal.msg_set_aside AS a
          WHERE a.source_table = 'message_events' AND a.reason = 'message_events.message_id is NULL'
            AND a.row_id = ANY (p_event_ids);
-        INSERT INTO pgrollup_internal.msg_set_aside (source_table, row_id, message_id, reason)
-        SELECT 'message_events', e.id, NULL, 'message_events.message_id is NULL'
+        INSERT INTO pgrollup_internal.msg_set_aside (source_table, row_id, message_id, reason, tenant_id)
+        SELECT 'message_events', e.id, NULL, 'message_events.message_id is NULL',
+               (pg_catalog.to_jsonb(e) OPERATOR(pg_catalog.->>) 'tenant_id')::bigint   -- (the column is optional)
           FROM @source_schema@.message_events AS e
          WHERE e.id = ANY (p_event_ids)
            AND e.message_id IS NULL
            AND EXISTS (SELECT 1 FROM pgrollup.message_event_metrics AS r WHERE r.event_type = e.event_type)
-        ON CONFLICT (source_table, row_id, reason) DO NOTHING;
+        ON CONFLICT ON CONSTRAINT msg_set_aside_pkey DO NOTHING;
     END IF;
     GET DIAGNOSTICS v_n = ROW_COUNT;
     RETURN v_n;

@@ -1,31 +1,17 @@
-CREATE OR REPLACE FUNCTION pgrollup_internal.messaging_refresh()
+CREATE OR REPLACE FUNCTION pgrollup_internal.messaging_refresh_log()
 RETURNS bigint
 LANGUAGE plpgsql VOLATILE
 SET search_path = pg_catalog, pg_temp
 SET TimeZone = 'UTC'
 SET client_min_messages = warning
 AS $$
--- messaging refresh hook (called by pgrollup.refresh with the module lock held, inside a
--- subtransaction: any error undoes everything below, change log included). Errors propagate.
+-- The incremental refresh proper (called by pgrollup_internal.messaging_refresh with the module
+-- lock held, after the mode and drift checks): consumes the change log and applies it. Reads and
+-- writes the module's per-tenant tables, the sources and the registry only, so that it can run as
+-- it is on one Citus shard group. Errors propagate.
 DECLARE
     v_changes bigint;
-    v_drift   text;
 BEGIN
-    IF pgrollup_internal.messaging_mode() = 'materialized_view' THEN
-        DELETE FROM pgrollup_internal.msg_changes;   -- nothing is tracked in this mode
-        PERFORM pgrollup_internal.messaging_refresh_mvs();
-        RETURN 0;
-    END IF;
-
-    -- a source column messaging reads was renamed, dropped or retyped: fail loudly (the change log
-    -- stays; health names the column; the repair is to fix it, re-run install and backfill)
-    v_drift := pgrollup_internal.messaging_drift();
-    IF v_drift IS NOT NULL THEN
-        RAISE EXCEPTION USING ERRCODE = '42703',
-            MESSAGE = pg_catalog.format('messaging source drift: %s', v_drift),
-            HINT = 'Fix the column (or re-run pgrollup install after the application migration), then run pgrollup.backfill_messaging().';
-    END IF;
-
     -- consume the change log in one snapshot: rows committed after this statement stay for the next run
     DROP TABLE IF EXISTS pg_temp.pgr_msg_log;
     CREATE TEMP TABLE pgr_msg_log (message_id bigint, transition_id bigint, tenant_id bigint, event_ids bigint[]) ON COMMIT DROP;
@@ -45,13 +31,6 @@ BEGIN
                   AND l.event_ids IS NULL) THEN
         PERFORM pgrollup_internal.messaging_rebuild();   -- after install, TRUNCATE, mode switch
         PERFORM pgrollup_internal.messaging_note_set_aside();
-        IF EXISTS (SELECT 1 FROM pgrollup_internal.settings AS s
-                    WHERE s.name = 'messaging.build_pending' AND s.value = 'true') THEN
-            -- the switch to incremental mode is complete: readers move to the incremental state
-            DELETE FROM pgrollup_internal.settings AS s WHERE s.name = 'messaging.build_pending';
-            PERFORM pgrollup_internal.messaging_route();
-            PERFORM pgrollup_internal.messaging_drop_mvs();
-        END IF;
         RETURN v_changes;
     END IF;
 
@@ -71,10 +50,13 @@ BEGIN
     PERFORM pgrollup_internal.messaging_keys_table();
     INSERT INTO pg_temp.pgr_msg_keys (message_id)
     SELECT DISTINCT l.message_id FROM pg_temp.pgr_msg_log AS l WHERE l.message_id IS NOT NULL AND l.event_ids IS NULL;
-    IF EXISTS (SELECT 1 FROM pg_temp.pgr_msg_log AS l WHERE l.tenant_id IS NOT NULL) THEN
+    -- a tenant whose zone changed: a row naming the tenant and nothing else
+    IF EXISTS (SELECT 1 FROM pg_temp.pgr_msg_log AS l
+                WHERE l.tenant_id IS NOT NULL AND l.message_id IS NULL AND l.transition_id IS NULL AND l.event_ids IS NULL) THEN
         INSERT INTO pg_temp.pgr_msg_keys (message_id)   -- a tenant whose zone changed: its whole history
         SELECT s.message_id
-          FROM (SELECT DISTINCT l.tenant_id FROM pg_temp.pgr_msg_log AS l WHERE l.tenant_id IS NOT NULL) AS t
+          FROM (SELECT DISTINCT l.tenant_id FROM pg_temp.pgr_msg_log AS l
+                 WHERE l.tenant_id IS NOT NULL AND l.message_id IS NULL AND l.transition_id IS NULL AND l.event_ids IS NULL) AS t
           JOIN pgrollup_internal.msg_state AS s ON s.tenant_id = t.tenant_id
         ON CONFLICT (message_id) DO NOTHING;
     END IF;
@@ -91,6 +73,57 @@ BEGIN
     PERFORM pgrollup_internal.messaging_add_events();
     PERFORM pgrollup_internal.messaging_restate();
     PERFORM pgrollup_internal.messaging_note_set_aside();
+    RETURN v_changes;
+END;
+$$;
+REVOKE ALL ON FUNCTION pgrollup_internal.messaging_refresh_log() FROM PUBLIC;
+COMMENT ON FUNCTION pgrollup_internal.messaging_refresh_log() IS 'messaging incremental refresh proper: consumes the change log in one snapshot, rebuilds everything when asked (a row with every key NULL), adds the inserted events of messages that changed in no other way, restates the other touched messages and the tenants whose zone changed. Returns the change-log rows consumed. Callers hold the module lock.';
+
+CREATE OR REPLACE FUNCTION pgrollup_internal.messaging_refresh()
+RETURNS bigint
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+SET TimeZone = 'UTC'
+SET client_min_messages = warning
+AS $$
+-- messaging refresh hook (called by pgrollup.refresh with the module lock held, inside a
+-- subtransaction: any error undoes everything below, change log included). Errors propagate.
+DECLARE
+    v_changes bigint;
+    v_drift   text;
+    v_switch  boolean;
+BEGIN
+    IF pgrollup_internal.messaging_mode() = 'materialized_view' THEN
+        DELETE FROM pgrollup_internal.msg_changes;   -- nothing is tracked in this mode
+        PERFORM pgrollup_internal.messaging_refresh_mvs();
+        RETURN 0;
+    END IF;
+
+    -- a source column messaging reads was renamed, dropped or retyped: fail loudly (the change log
+    -- stays; health names the column; the repair is to fix it, re-run install and backfill)
+    v_drift := pgrollup_internal.messaging_drift();
+    IF v_drift IS NOT NULL THEN
+        RAISE EXCEPTION USING ERRCODE = '42703',
+            MESSAGE = pg_catalog.format('messaging source drift: %s', v_drift),
+            HINT = 'Fix the column (or re-run pgrollup install after the application migration), then run pgrollup.backfill_messaging().';
+    END IF;
+
+    -- a rebuild requested by the switch to incremental mode (with the module lock, as here: its
+    -- request is committed and is consumed below)
+    v_switch := false;
+    IF EXISTS (SELECT 1 FROM pgrollup_internal.settings AS s
+                WHERE s.name = 'messaging.build_pending' AND s.value = 'true') THEN
+        v_switch := EXISTS (SELECT 1 FROM pgrollup_internal.msg_changes AS l
+                             WHERE l.message_id IS NULL AND l.transition_id IS NULL AND l.tenant_id IS NULL
+                               AND l.event_ids IS NULL);
+    END IF;
+    v_changes := pgrollup_internal.messaging_refresh_log();
+    IF v_switch THEN
+        -- the switch to incremental mode is complete: readers move to the incremental state
+        DELETE FROM pgrollup_internal.settings AS s WHERE s.name = 'messaging.build_pending';
+        PERFORM pgrollup_internal.messaging_route();
+        PERFORM pgrollup_internal.messaging_drop_mvs();
+    END IF;
     RETURN v_changes;
 END;
 $$;
