@@ -213,8 +213,9 @@ BEGIN
     -- table of restatements, which then run as single-shard statements) take the
     -- source's account_id type and become distributed tables colocated with it, the settings
     -- (event_metrics, reporting_accounts) reference tables; capture becomes statement-level
-    -- triggers that Citus fires on each shard, next to the log's shard. The public view reading these tables is re-created
-    -- as it was (definition, column types, comments, grants) around the change of type. Idempotent.
+    -- triggers that Citus fires on each shard, next to the log's shard. The public view reading
+    -- these tables is re-created as it was (definition, column types, comments, grants) around the
+    -- change of type. Idempotent.
     SELECT m.source_schema INTO v_schema FROM pgrollup_internal.modules AS m WHERE m.module = 'reporting';
     v_source := pg_catalog.to_regclass(pg_catalog.format('%I.reporting_events', v_schema));
     IF pgrollup_internal.citus_placement(v_source) IS DISTINCT FROM 'a Citus distributed table (by account_id)' THEN
