@@ -84,15 +84,6 @@ $$;
 
 COMMENT ON FUNCTION pgrollup.backfill_reporting(p_account_id bigint, p_from date, p_to date) IS 'Rebuilds an account''s rollups for local days p_from..p_to (NULL = from the first / to the last) from raw reporting_events, atomically and idempotently; safe while events keep arriving, today included. Returns the rollup rows written. 22023 when the account has no reporting timezone.';
 
-CREATE FUNCTION pgrollup_internal.msg_tenant_zone(p_tenant_id bigint) RETURNS text
-    LANGUAGE sql STABLE SECURITY DEFINER PARALLEL SAFE
-    SET search_path TO 'pg_catalog', 'pg_temp'
-    AS $$
-    SELECT COALESCE((SELECT z.timezone FROM pgrollup_internal.msg_tenants AS z WHERE z.tenant_id = p_tenant_id), 'UTC');
-$$;
-
-COMMENT ON FUNCTION pgrollup_internal.msg_tenant_zone(p_tenant_id bigint) IS 'Time zone of a messaging tenant (UTC when none is set); a primary-key lookup.';
-
 CREATE TABLE pgrollup_internal.msg_campaign_daily (
     tenant_id bigint NOT NULL,
     campaign_id bigint NOT NULL,
@@ -131,6 +122,20 @@ COMMENT ON COLUMN pgrollup_internal.msg_campaign_daily.unique_opens IS 'Count of
 
 COMMENT ON COLUMN pgrollup_internal.msg_campaign_daily.unique_clicks IS 'Count of unique_clicks in the bucket.';
 
+CREATE TABLE pgrollup_internal.msg_tenants (
+    tenant_id bigint NOT NULL,
+    timezone text NOT NULL,
+    updated_at timestamp with time zone DEFAULT now() NOT NULL
+);
+
+COMMENT ON TABLE pgrollup_internal.msg_tenants IS 'messaging: time zone of each tenant (set with pgrollup.set_tenant_timezone); tenants without a row use UTC.';
+
+COMMENT ON COLUMN pgrollup_internal.msg_tenants.tenant_id IS 'Tenant id (outbound_messages.tenant_id).';
+
+COMMENT ON COLUMN pgrollup_internal.msg_tenants.timezone IS 'Canonical IANA time zone name.';
+
+COMMENT ON COLUMN pgrollup_internal.msg_tenants.updated_at IS 'When the zone was last set.';
+
 CREATE TABLE pgrollup_internal.msg_transitions (
     id bigint NOT NULL,
     tenant_id bigint NOT NULL,
@@ -164,10 +169,11 @@ CREATE VIEW pgrollup_internal.msg_inc_campaign_daily AS
     r.unique_opens,
     r.unique_clicks,
     st.to_status AS status
-   FROM (pgrollup_internal.msg_campaign_daily r
+   FROM ((pgrollup_internal.msg_campaign_daily r
+     LEFT JOIN pgrollup_internal.msg_tenants z ON ((z.tenant_id = r.tenant_id)))
      LEFT JOIN LATERAL ( SELECT t.to_status
            FROM pgrollup_internal.msg_transitions t
-          WHERE ((t.tenant_id = r.tenant_id) AND (t.campaign_id = r.campaign_id) AND (t.transitioned_at < (((r.date + 1))::timestamp without time zone AT TIME ZONE pgrollup_internal.msg_tenant_zone(r.tenant_id))))
+          WHERE ((t.tenant_id = r.tenant_id) AND (t.campaign_id = r.campaign_id) AND (t.transitioned_at < (((r.date + 1))::timestamp without time zone AT TIME ZONE COALESCE(z.timezone, 'UTC'::text))))
           ORDER BY t.transitioned_at DESC, t.id DESC
          LIMIT 1) st ON (true));
 
@@ -5891,20 +5897,6 @@ COMMENT ON COLUMN pgrollup_internal.msg_set_aside.reason IS 'Why it is set aside
 COMMENT ON COLUMN pgrollup_internal.msg_set_aside.seen_at IS 'When a refresh or backfill first set it aside.';
 
 COMMENT ON COLUMN pgrollup_internal.msg_set_aside.tenant_id IS 'Tenant of the source row when it has one (NULL for a row without tenant, or whose table has no tenant_id column); filled when the row is next examined.';
-
-CREATE TABLE pgrollup_internal.msg_tenants (
-    tenant_id bigint NOT NULL,
-    timezone text NOT NULL,
-    updated_at timestamp with time zone DEFAULT now() NOT NULL
-);
-
-COMMENT ON TABLE pgrollup_internal.msg_tenants IS 'messaging: time zone of each tenant (set with pgrollup.set_tenant_timezone); tenants without a row use UTC.';
-
-COMMENT ON COLUMN pgrollup_internal.msg_tenants.tenant_id IS 'Tenant id (outbound_messages.tenant_id).';
-
-COMMENT ON COLUMN pgrollup_internal.msg_tenants.timezone IS 'Canonical IANA time zone name.';
-
-COMMENT ON COLUMN pgrollup_internal.msg_tenants.updated_at IS 'When the zone was last set.';
 
 CREATE TABLE pgrollup_internal.partition_restates (
     restate_id bigint NOT NULL,
