@@ -861,11 +861,15 @@ class Bench:
         echo("scenario citus (reporting on a coordinator + 2 workers on this machine)")
         out: dict = {"nodes": "coordinator + 2 workers", "copy_rows": self.write_rows, "pgbench_rows": self.pgbench_rows}
         reps = min(self.repeat, 3)
-        read_q = "SELECT * FROM pgrollup.report_summary(%s, %s, %s, 'agent')"
+
+        def read_summary(conn):   # account 1's report_summary per agent over 30 days, timed
+            since, until = conn.execute("SELECT now() - interval '30 days', now()").fetchone()
+            return {"report_summary_agent_30d": stats(self.timed(
+                lambda: conn.execute("SELECT * FROM pgrollup.report_summary(%s, %s, %s, 'agent')",
+                                     (BIG_ACCOUNT, since, until)).fetchall(), repeat=reps))}
+
         with self.connect() as c:   # the same read on this run's single node, for comparison
-            since, until = c.execute("SELECT now() - interval '30 days', now()").fetchone()
-            out["reads_single_node"] = {"report_summary_agent_30d": stats(self.timed(
-                lambda: c.execute(read_q, (BIG_ACCOUNT, since, until)).fetchall(), repeat=reps))}
+            out["reads_single_node"] = read_summary(c)
         cluster = CitusCluster(settings=BENCH_SETTINGS).start()
         saved = (self.dsn, self.log_path)
         try:
@@ -902,14 +906,11 @@ class Bench:
                 out["ratios"] = self._write_ratios(out["cases"], modes)
                 out["server_log"] = self.log_problems(log0)
 
-                # one account's reads from the coordinator (routed to its shard), before the refresh batches
-                # below add their events to today's raw edge
-                # on a new connection, as an application reads: the installing session reads
-                # about twice as slowly on Citus
+                # one account's reads from the coordinator (routed to its shard), before the refresh
+                # batches below add their events to today's raw edge, on a new connection as an
+                # application reads (the installing session reads about twice as slowly on Citus)
                 with self.connect() as r:
-                    since, until = r.execute("SELECT now() - interval '30 days', now()").fetchone()
-                    out["reads"] = {"report_summary_agent_30d": stats(self.timed(
-                        lambda: r.execute(read_q, (BIG_ACCOUNT, since, until)).fetchall(), repeat=reps))}
+                    out["reads"] = read_summary(r)
 
                 # the refresh of one batch of changes (every shard's log, applied on its worker)
                 def refresh_batch():

@@ -2792,15 +2792,10 @@ BEGIN
             HINT = 'Fix the column (or re-run pgrollup install after the application migration), then run pgrollup.backfill_messaging().';
     END IF;
 
-    -- a rebuild requested by the switch to incremental mode (with the module lock, as here: its
-    -- request is committed and is consumed below)
-    v_switch := false;
-    IF EXISTS (SELECT 1 FROM pgrollup_internal.settings AS s
-                WHERE s.name = 'messaging.build_pending' AND s.value = 'true') THEN
-        v_switch := EXISTS (SELECT 1 FROM pgrollup_internal.msg_changes AS l
-                             WHERE l.message_id IS NULL AND l.transition_id IS NULL AND l.tenant_id IS NULL
-                               AND l.event_ids IS NULL);
-    END IF;
+    -- a switch to incremental mode waiting for its build: the switch committed its request for a
+    -- rebuild with the module lock, held here too, so the refresh below rebuilds everything
+    v_switch := EXISTS (SELECT 1 FROM pgrollup_internal.settings AS s
+                         WHERE s.name = 'messaging.build_pending' AND s.value = 'true');
     v_changes := pgrollup_internal.messaging_refresh_log();
     IF v_switch THEN
         -- the switch to incremental mode is complete: readers move to the incremental state
@@ -4041,8 +4036,11 @@ BEGIN
     PERFORM pg_catalog.set_config('citus.multi_shard_modify_mode', 'sequential', true);
     PERFORM pgrollup_internal.reporting_detach();
     DELETE FROM pgrollup_internal.capture_triggers AS c WHERE c.module = 'reporting';
-    -- declared for rollup_health (missing, disabled, column drift); the core creates no trigger of
-    -- a root_only declaration on a table without partitions
+    -- declared for the core, which creates them on reporting_events (attach_capture, below) and
+    -- reports them missing or disabled in rollup_health. INSERT, UPDATE and DELETE fire on each
+    -- shard; TRUNCATE fires on the coordinator (Citus copies it to the workers, where it does
+    -- nothing) and empties the rollups and the change log of every shard in the TRUNCATE's
+    -- transaction, as on one node.
     INSERT INTO pgrollup_internal.capture_triggers
            (module, table_name, trigger_name, event, function_name, old_table, new_table, modes, root_only)
     VALUES ('reporting', 'reporting_events', 'pgrollup_reporting_insert', 'INSERT', 'pgrollup_internal.reporting_capture_shard',
@@ -4115,26 +4113,11 @@ BEGIN
                                'pgrollup_internal.reporting_apply()', 'pgrollup_internal.reporting_refresh_log()',
                                'pgrollup_internal.reporting_refresh_node()']) AS f
       WHERE pg_catalog.to_regprocedure(f) IS NOT NULL;
-    -- capture: statement-level triggers with transition tables, which Citus copies to every shard
-    -- and fires there (the row-level trigger of earlier versions is replaced)
-    EXECUTE pg_catalog.format('DROP TRIGGER IF EXISTS pgrollup_reporting_row ON %s', v_source);
+    -- capture: the triggers declared above, statement-level with transition tables, which Citus
+    -- copies to every shard and fires there (reporting_detach dropped the row-level trigger of
+    -- earlier versions, as it was declared then)
     DROP FUNCTION IF EXISTS pgrollup_internal.reporting_capture_row();
-    EXECUTE pg_catalog.format('DROP TRIGGER IF EXISTS pgrollup_reporting_insert ON %s', v_source);
-    EXECUTE pg_catalog.format('CREATE TRIGGER pgrollup_reporting_insert AFTER INSERT ON %s REFERENCING NEW TABLE AS pgrollup_new '
-                              'FOR EACH STATEMENT EXECUTE FUNCTION pgrollup_internal.reporting_capture_shard()', v_source);
-    EXECUTE pg_catalog.format('DROP TRIGGER IF EXISTS pgrollup_reporting_update ON %s', v_source);
-    EXECUTE pg_catalog.format('CREATE TRIGGER pgrollup_reporting_update AFTER UPDATE ON %s '
-                              'REFERENCING OLD TABLE AS pgrollup_old NEW TABLE AS pgrollup_new '
-                              'FOR EACH STATEMENT EXECUTE FUNCTION pgrollup_internal.reporting_capture_shard()', v_source);
-    EXECUTE pg_catalog.format('DROP TRIGGER IF EXISTS pgrollup_reporting_delete ON %s', v_source);
-    EXECUTE pg_catalog.format('CREATE TRIGGER pgrollup_reporting_delete AFTER DELETE ON %s REFERENCING OLD TABLE AS pgrollup_old '
-                              'FOR EACH STATEMENT EXECUTE FUNCTION pgrollup_internal.reporting_capture_shard()', v_source);
-    -- TRUNCATE: the statement-level trigger fires on the coordinator (Citus copies it to the
-    -- workers, where it does nothing) and empties the rollups and the change log there, with
-    -- multi-shard statements in the TRUNCATE's transaction, as on one node
-    EXECUTE pg_catalog.format('DROP TRIGGER IF EXISTS pgrollup_reporting_truncate ON %s', v_source);
-    EXECUTE pg_catalog.format('CREATE TRIGGER pgrollup_reporting_truncate AFTER TRUNCATE ON %s '
-                              'FOR EACH STATEMENT EXECUTE FUNCTION pgrollup_internal.reporting_capture()', v_source);
+    PERFORM pgrollup_internal.attach_capture('reporting');
 END;
 $_$;
 
@@ -4791,9 +4774,7 @@ BEGIN
     v_lo := CASE WHEN p_from IS NULL THEN '-infinity'::timestamptz ELSE pgrollup_internal.reporting_day_start(p_from, v_tz) END;
     v_hi := CASE WHEN p_to IS NULL THEN 'infinity'::timestamptz ELSE pgrollup_internal.reporting_day_start(p_to + 1, v_tz) END;
 
-    IF v_citus THEN
-        DELETE FROM pgrollup_internal.reporting_batch AS b WHERE b.account_id = p_account_id;
-    ELSE
+    IF NOT v_citus THEN   -- (on Citus, this account's rows were deleted above)
         TRUNCATE pgrollup_internal.reporting_batch;
     END IF;
     WITH consumed AS (

@@ -108,15 +108,10 @@ BEGIN
             HINT = 'Fix the column (or re-run pgrollup install after the application migration), then run pgrollup.backfill_messaging().';
     END IF;
 
-    -- a rebuild requested by the switch to incremental mode (with the module lock, as here: its
-    -- request is committed and is consumed below)
-    v_switch := false;
-    IF EXISTS (SELECT 1 FROM pgrollup_internal.settings AS s
-                WHERE s.name = 'messaging.build_pending' AND s.value = 'true') THEN
-        v_switch := EXISTS (SELECT 1 FROM pgrollup_internal.msg_changes AS l
-                             WHERE l.message_id IS NULL AND l.transition_id IS NULL AND l.tenant_id IS NULL
-                               AND l.event_ids IS NULL);
-    END IF;
+    -- a switch to incremental mode waiting for its build: the switch committed its request for a
+    -- rebuild with the module lock, held here too, so the refresh below rebuilds everything
+    v_switch := EXISTS (SELECT 1 FROM pgrollup_internal.settings AS s
+                         WHERE s.name = 'messaging.build_pending' AND s.value = 'true');
     v_changes := pgrollup_internal.messaging_refresh_log();
     IF v_switch THEN
         -- the switch to incremental mode is complete: readers move to the incremental state

@@ -74,9 +74,7 @@ BEGIN
     v_lo := CASE WHEN p_from IS NULL THEN '-infinity'::timestamptz ELSE pgrollup_internal.reporting_day_start(p_from, v_tz) END;
     v_hi := CASE WHEN p_to IS NULL THEN 'infinity'::timestamptz ELSE pgrollup_internal.reporting_day_start(p_to + 1, v_tz) END;
 
-    IF v_citus THEN
-        DELETE FROM pgrollup_internal.reporting_batch AS b WHERE b.account_id = p_account_id;
-    ELSE
+    IF NOT v_citus THEN   -- (on Citus, this account's rows were deleted above)
         TRUNCATE pgrollup_internal.reporting_batch;
     END IF;
     WITH consumed AS (

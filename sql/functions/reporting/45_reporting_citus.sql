@@ -230,8 +230,11 @@ BEGIN
     PERFORM pg_catalog.set_config('citus.multi_shard_modify_mode', 'sequential', true);
     PERFORM pgrollup_internal.reporting_detach();
     DELETE FROM pgrollup_internal.capture_triggers AS c WHERE c.module = 'reporting';
-    -- declared for rollup_health (missing, disabled, column drift); the core creates no trigger of
-    -- a root_only declaration on a table without partitions
+    -- declared for the core, which creates them on reporting_events (attach_capture, below) and
+    -- reports them missing or disabled in rollup_health. INSERT, UPDATE and DELETE fire on each
+    -- shard; TRUNCATE fires on the coordinator (Citus copies it to the workers, where it does
+    -- nothing) and empties the rollups and the change log of every shard in the TRUNCATE's
+    -- transaction, as on one node.
     INSERT INTO pgrollup_internal.capture_triggers
            (module, table_name, trigger_name, event, function_name, old_table, new_table, modes, root_only)
     VALUES ('reporting', 'reporting_events', 'pgrollup_reporting_insert', 'INSERT', 'pgrollup_internal.reporting_capture_shard',
@@ -304,26 +307,11 @@ BEGIN
                                'pgrollup_internal.reporting_apply()', 'pgrollup_internal.reporting_refresh_log()',
                                'pgrollup_internal.reporting_refresh_node()']) AS f
       WHERE pg_catalog.to_regprocedure(f) IS NOT NULL;
-    -- capture: statement-level triggers with transition tables, which Citus copies to every shard
-    -- and fires there (the row-level trigger of earlier versions is replaced)
-    EXECUTE pg_catalog.format('DROP TRIGGER IF EXISTS pgrollup_reporting_row ON %s', v_source);
+    -- capture: the triggers declared above, statement-level with transition tables, which Citus
+    -- copies to every shard and fires there (reporting_detach dropped the row-level trigger of
+    -- earlier versions, as it was declared then)
     DROP FUNCTION IF EXISTS pgrollup_internal.reporting_capture_row();
-    EXECUTE pg_catalog.format('DROP TRIGGER IF EXISTS pgrollup_reporting_insert ON %s', v_source);
-    EXECUTE pg_catalog.format('CREATE TRIGGER pgrollup_reporting_insert AFTER INSERT ON %s REFERENCING NEW TABLE AS pgrollup_new '
-                              'FOR EACH STATEMENT EXECUTE FUNCTION pgrollup_internal.reporting_capture_shard()', v_source);
-    EXECUTE pg_catalog.format('DROP TRIGGER IF EXISTS pgrollup_reporting_update ON %s', v_source);
-    EXECUTE pg_catalog.format('CREATE TRIGGER pgrollup_reporting_update AFTER UPDATE ON %s '
-                              'REFERENCING OLD TABLE AS pgrollup_old NEW TABLE AS pgrollup_new '
-                              'FOR EACH STATEMENT EXECUTE FUNCTION pgrollup_internal.reporting_capture_shard()', v_source);
-    EXECUTE pg_catalog.format('DROP TRIGGER IF EXISTS pgrollup_reporting_delete ON %s', v_source);
-    EXECUTE pg_catalog.format('CREATE TRIGGER pgrollup_reporting_delete AFTER DELETE ON %s REFERENCING OLD TABLE AS pgrollup_old '
-                              'FOR EACH STATEMENT EXECUTE FUNCTION pgrollup_internal.reporting_capture_shard()', v_source);
-    -- TRUNCATE: the statement-level trigger fires on the coordinator (Citus copies it to the
-    -- workers, where it does nothing) and empties the rollups and the change log there, with
-    -- multi-shard statements in the TRUNCATE's transaction, as on one node
-    EXECUTE pg_catalog.format('DROP TRIGGER IF EXISTS pgrollup_reporting_truncate ON %s', v_source);
-    EXECUTE pg_catalog.format('CREATE TRIGGER pgrollup_reporting_truncate AFTER TRUNCATE ON %s '
-                              'FOR EACH STATEMENT EXECUTE FUNCTION pgrollup_internal.reporting_capture()', v_source);
+    PERFORM pgrollup_internal.attach_capture('reporting');
 END;
 $$;
 REVOKE ALL ON FUNCTION pgrollup_internal.reporting_citus_layout() FROM PUBLIC;
