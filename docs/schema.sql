@@ -1117,6 +1117,49 @@ $$;
 
 COMMENT ON FUNCTION pgrollup_internal.attach_capture(p_module text) IS 'Creates a module''s declared capture triggers on its source tables (waiting for locks) and on every partition of them (skipping busy ones, which the next refresh covers), idempotently; called by the module''s attach hook.';
 
+CREATE FUNCTION pgrollup_internal.bind_capture(p_function regprocedure, p_source regclass) RETURNS void
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+DECLARE
+    v_def   text := pg_catalog.pg_get_functiondef(p_function);
+    v_bound text;
+BEGIN
+    v_bound := pg_catalog.regexp_replace(v_def, '''[0-9]+''::pg_catalog\.regclass',
+                                         pg_catalog.format('%L::pg_catalog.regclass', COALESCE(p_source::oid, 0::oid)::text), 'g');
+    IF v_bound IS DISTINCT FROM v_def THEN
+        EXECUTE v_bound;
+    END IF;
+END;
+$$;
+
+COMMENT ON FUNCTION pgrollup_internal.bind_capture(p_function regprocedure, p_source regclass) IS 'Binds a capture trigger function to its source table: replaces the OID in its regclass constants (''0'' in the function files) with the table''s, so its column check can be folded into its cached plans; called by the attach hooks.';
+
+CREATE FUNCTION pgrollup_internal.capture_columns_ok(p_module text, p_table text, p_source regclass) RETURNS boolean
+    LANGUAGE plpgsql IMMUTABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+BEGIN
+    RETURN pgrollup_internal.source_drift(p_module, p_table, p_source::oid) IS NULL;
+END;
+$$;
+
+COMMENT ON FUNCTION pgrollup_internal.capture_columns_ok(p_module text, p_table text, p_source regclass) IS 'Plan-time column check of the capture triggers (IMMUTABLE on purpose, folded into their cached plans, which depend on the source table and are planned again after any change of it): true when source_drift finds nothing on the source table.';
+
+CREATE FUNCTION pgrollup_internal.capture_note_drift(p_module text, p_table text, p_relid oid) RETURNS void
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+BEGIN
+    IF NOT EXISTS (SELECT 1 FROM pgrollup_internal.capture_failures AS f
+                    WHERE f.module = p_module AND f.relation = p_relid::regclass::text) THEN
+        PERFORM pgrollup_internal.capture_skipped(p_module, p_table, p_relid);
+    END IF;
+END;
+$$;
+
+COMMENT ON FUNCTION pgrollup_internal.capture_note_drift(p_module text, p_table text, p_relid oid) IS 'Records a column drift a capture trigger''s fast path found (once per relation, through capture_skipped); the trigger then skips capture and lets the statement through.';
+
 CREATE FUNCTION pgrollup_internal.capture_partition_truncate() RETURNS trigger
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'pg_temp'
@@ -2124,6 +2167,13 @@ BEGIN
         PERFORM pgrollup_internal.detach_capture('messaging');
         RETURN;
     END IF;
+    -- each capture function's column check is folded into its cached plans, which depend on its
+    -- source table through its OID (see capture_columns_ok)
+    PERFORM pgrollup_internal.bind_capture(pg_catalog.format('pgrollup_internal.%I()', s.fn)::regprocedure,
+                                           pg_catalog.to_regclass(pg_catalog.format('%I.%I', v_schema, s.tbl)))
+       FROM (VALUES ('outbound_messages', 'messaging_capture_message'),
+                    ('message_events', 'messaging_capture_event'),
+                    ('campaign_transitions', 'messaging_capture_transition')) AS s(tbl, fn);
     -- the three source tables and, when partitioned, every partition at any depth: statement
     -- triggers fire for the table a statement names, so writes aimed at a partition directly are
     -- captured too
@@ -2211,31 +2261,21 @@ CREATE FUNCTION pgrollup_internal.messaging_capture_event() RETURNS trigger
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
 BEGIN
-    -- on a Citus shard (no pgrollup tables there): let the write through; see capture_problems()
-    IF pg_catalog.to_regclass('pgrollup_internal.modules') IS NULL THEN
-        RETURN NULL;
-    END IF;
-    -- do no harm: when a column this trigger reads was renamed, dropped or retyped, the problem is
-    -- recorded and the application's statement goes through (health turns critical; the repair is
-    -- to fix the column or re-run install, then backfill)
-    -- (the common case is this plan-cached range scan of the relation's attributes, planned once
-    -- per session with the trigger: the columns read below, the rows of
-    -- pgrollup_internal.source_columns for message_events, with the types their kinds accept. The
-    -- join with source_columns that the other messaging triggers use cost about 7% of the
-    -- 8-client insert throughput more on this hot path (one measurement), and a function call
-    -- per statement would cost as much as the capture itself. The guard that records the problem,
-    -- capture_skipped(), reads source_columns and runs only when a column looks wrong.)
-    IF (SELECT pg_catalog.count(*) FROM pg_catalog.pg_attribute AS a
-         WHERE a.attrelid = TG_RELID AND a.attnum > 0 AND NOT a.attisdropped
-           AND CASE WHEN a.attname = ANY ('{id,message_id}'::pg_catalog.name[])
-                    THEN a.atttypid = ANY ('{int2,int4,int8}'::pg_catalog.regtype[]::pg_catalog.oid[])
-                    WHEN a.attname = 'event_type'
-                    THEN a.atttypid = ANY ('{text,varchar,bpchar,name}'::pg_catalog.regtype[]::pg_catalog.oid[])
-                    WHEN a.attname = 'occurred_at'
-                    THEN a.atttypid = ANY ('{timestamp,timestamptz}'::pg_catalog.regtype[]::pg_catalog.oid[])
-                    ELSE false END) <> 4
-       AND pgrollup_internal.capture_skipped('messaging', 'message_events', TG_RELID) THEN
-        RETURN NULL;
+    -- column drift: recorded, and the statement goes through (the column check of reporting_capture)
+    IF TG_RELID = '0'::pg_catalog.regclass::oid
+       OR pg_catalog.pg_partition_root(TG_RELID::regclass)::oid = '0'::pg_catalog.regclass::oid THEN
+        IF NOT pgrollup_internal.capture_columns_ok('messaging', 'message_events', '0'::pg_catalog.regclass) THEN
+            PERFORM pgrollup_internal.capture_note_drift('messaging', 'message_events', TG_RELID);
+            RETURN NULL;
+        END IF;
+    ELSE
+        -- a Citus shard (no pgrollup tables there), or any other relation: as in reporting_capture
+        IF pg_catalog.to_regclass('pgrollup_internal.modules') IS NULL THEN
+            RETURN NULL;
+        END IF;
+        IF pgrollup_internal.capture_skipped('messaging', 'message_events', TG_RELID) THEN
+            RETURN NULL;
+        END IF;
     END IF;
     -- Events without a message_id are logged as a row with message_id NULL and their ids: the
     -- refresh counts the mapped ones as set aside (and forgets them once they are fixed or deleted).
@@ -2292,30 +2332,21 @@ CREATE FUNCTION pgrollup_internal.messaging_capture_message() RETURNS trigger
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
 BEGIN
-    -- on a Citus shard (no pgrollup tables there): let the write through; see capture_problems()
-    IF pg_catalog.to_regclass('pgrollup_internal.modules') IS NULL THEN
-        RETURN NULL;
-    END IF;
-    -- do no harm: when a column this trigger reads was renamed, dropped or retyped, the problem is
-    -- recorded and the application's statement goes through (health turns critical; the repair is
-    -- to fix the column or re-run install, then backfill)
-    -- (the common case is this plan-cached catalog check, planned once per session with the
-    -- trigger; a function call per statement would cost as much as the capture itself, and a SQL
-    -- function with a subquery is not inlined. The guard that records the problem runs only when
-    -- a column looks wrong.)
-    IF EXISTS (SELECT 1 FROM pgrollup_internal.source_columns AS c
-                LEFT JOIN pg_catalog.pg_attribute AS a
-                  ON a.attrelid = TG_RELID AND a.attname = c.column_name AND a.attnum > 0 AND NOT a.attisdropped
-               WHERE c.module = 'messaging' AND c.table_name = 'outbound_messages'
-                 AND (a.attname IS NULL
-                      OR NOT CASE c.kind
-                             WHEN 'id' THEN a.atttypid IN (21, 23, 20)
-                             WHEN 'text' THEN a.atttypid IN (25, 1043, 1042, 19)
-                             WHEN 'number' THEN a.atttypid IN (21, 23, 20, 1700, 700, 701)
-                             WHEN 'timestamp' THEN a.atttypid IN (1114, 1184)
-                             ELSE true END))
-       AND pgrollup_internal.capture_skipped('messaging', 'outbound_messages', TG_RELID) THEN
-        RETURN NULL;
+    -- column drift: recorded, and the statement goes through (the column check of reporting_capture)
+    IF TG_RELID = '0'::pg_catalog.regclass::oid
+       OR pg_catalog.pg_partition_root(TG_RELID::regclass)::oid = '0'::pg_catalog.regclass::oid THEN
+        IF NOT pgrollup_internal.capture_columns_ok('messaging', 'outbound_messages', '0'::pg_catalog.regclass) THEN
+            PERFORM pgrollup_internal.capture_note_drift('messaging', 'outbound_messages', TG_RELID);
+            RETURN NULL;
+        END IF;
+    ELSE
+        -- a Citus shard (no pgrollup tables there), or any other relation: as in reporting_capture
+        IF pg_catalog.to_regclass('pgrollup_internal.modules') IS NULL THEN
+            RETURN NULL;
+        END IF;
+        IF pgrollup_internal.capture_skipped('messaging', 'outbound_messages', TG_RELID) THEN
+            RETURN NULL;
+        END IF;
     END IF;
     -- statement-level, transition tables pgr_new / pgr_old; append-only (writers never wait on each other)
     IF TG_OP = 'INSERT' THEN
@@ -2347,30 +2378,21 @@ CREATE FUNCTION pgrollup_internal.messaging_capture_transition() RETURNS trigger
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
 BEGIN
-    -- on a Citus shard (no pgrollup tables there): let the write through; see capture_problems()
-    IF pg_catalog.to_regclass('pgrollup_internal.modules') IS NULL THEN
-        RETURN NULL;
-    END IF;
-    -- do no harm: when a column this trigger reads was renamed, dropped or retyped, the problem is
-    -- recorded and the application's statement goes through (health turns critical; the repair is
-    -- to fix the column or re-run install, then backfill)
-    -- (the common case is this plan-cached catalog check, planned once per session with the
-    -- trigger; a function call per statement would cost as much as the capture itself, and a SQL
-    -- function with a subquery is not inlined. The guard that records the problem runs only when
-    -- a column looks wrong.)
-    IF EXISTS (SELECT 1 FROM pgrollup_internal.source_columns AS c
-                LEFT JOIN pg_catalog.pg_attribute AS a
-                  ON a.attrelid = TG_RELID AND a.attname = c.column_name AND a.attnum > 0 AND NOT a.attisdropped
-               WHERE c.module = 'messaging' AND c.table_name = 'campaign_transitions'
-                 AND (a.attname IS NULL
-                      OR NOT CASE c.kind
-                             WHEN 'id' THEN a.atttypid IN (21, 23, 20)
-                             WHEN 'text' THEN a.atttypid IN (25, 1043, 1042, 19)
-                             WHEN 'number' THEN a.atttypid IN (21, 23, 20, 1700, 700, 701)
-                             WHEN 'timestamp' THEN a.atttypid IN (1114, 1184)
-                             ELSE true END))
-       AND pgrollup_internal.capture_skipped('messaging', 'campaign_transitions', TG_RELID) THEN
-        RETURN NULL;
+    -- column drift: recorded, and the statement goes through (the column check of reporting_capture)
+    IF TG_RELID = '0'::pg_catalog.regclass::oid
+       OR pg_catalog.pg_partition_root(TG_RELID::regclass)::oid = '0'::pg_catalog.regclass::oid THEN
+        IF NOT pgrollup_internal.capture_columns_ok('messaging', 'campaign_transitions', '0'::pg_catalog.regclass) THEN
+            PERFORM pgrollup_internal.capture_note_drift('messaging', 'campaign_transitions', TG_RELID);
+            RETURN NULL;
+        END IF;
+    ELSE
+        -- a Citus shard (no pgrollup tables there), or any other relation: as in reporting_capture
+        IF pg_catalog.to_regclass('pgrollup_internal.modules') IS NULL THEN
+            RETURN NULL;
+        END IF;
+        IF pgrollup_internal.capture_skipped('messaging', 'campaign_transitions', TG_RELID) THEN
+            RETURN NULL;
+        END IF;
     END IF;
     IF TG_OP = 'INSERT' THEN
         INSERT INTO pgrollup_internal.msg_changes (transition_id)
@@ -3775,7 +3797,11 @@ BEGIN
         RAISE EXCEPTION USING ERRCODE = '42P01',
             MESSAGE = pg_catalog.format('reporting: source table %I.reporting_events does not exist', v_schema);
     END IF;
-    -- reporting_events distributed by Citus: its own layout and row-level capture (docs/SCALE-OUT.md)
+    -- the capture function's column check is folded into its cached plans, which depend on the
+    -- source table through its OID (see capture_columns_ok)
+    PERFORM pgrollup_internal.bind_capture('pgrollup_internal.reporting_capture()'::regprocedure,
+                                           pg_catalog.format('%I.%I', v_schema, 'reporting_events')::regclass);
+    -- reporting_events distributed by Citus: its own layout and statement-level capture on the shards (docs/SCALE-OUT.md)
     IF pgrollup_internal.citus_placement(pg_catalog.format('%I.%I', v_schema, 'reporting_events')::regclass)
        = 'a Citus distributed table (by account_id)' THEN
         PERFORM pgrollup_internal.reporting_citus_layout();
@@ -3817,65 +3843,61 @@ CREATE FUNCTION pgrollup_internal.reporting_capture() RETURNS trigger
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
-DECLARE
-    v_problem text;
 BEGIN
-    -- on a Citus shard (no pgrollup tables there): let the write through; see capture_problems()
-    IF pg_catalog.to_regclass('pgrollup_internal.modules') IS NULL THEN
-        RETURN NULL;
-    END IF;
     -- Statement-level AFTER trigger with transition tables: one append to the change log per
-    -- statement, whatever the number of rows. Only the registry is read: no lock, no shared row,
-    -- no account setting (apply discards the changes of accounts without a zone and sets aside
-    -- what it cannot attribute), so the application's write never waits on pgrollup nor fails
-    -- because of a value it holds. No exception block here: a subtransaction per statement would
-    -- cost every writing transaction an XID per statement.
-    IF TG_OP = 'TRUNCATE' THEN
-        PERFORM pgrollup_internal.lock_module('reporting', true);
-        -- on the source table itself only (a partition's TRUNCATE is queued by the core's
-        -- partition trigger and restated by the next refresh). No transition table for TRUNCATE:
-        -- every event is gone, so is every rollup (the source's ACCESS EXCLUSIVE lock means no
-        -- writer of it is in progress)
-        DELETE FROM pgrollup_internal.reporting_daily_rollups;
-        DELETE FROM pgrollup_internal.reporting_handoffs;
-        DELETE FROM pgrollup_internal.reporting_monthly_rollups;
-        DELETE FROM pgrollup_internal.reporting_handoff_repeats;
-        DELETE FROM pgrollup_internal.reporting_changes;
-        RETURN NULL;
-    END IF;
-    -- a column it reads renamed, dropped or retyped by an application migration: record it for
-    -- health and let the statement through without reading any column. source_drift() is the
-    -- authority and writes the message, but as a SQL function it is planned on every call
-    -- (about 0.1-0.5 ms, as much as the INSERT itself); this plan-cached range scan of the
-    -- relation's attributes checks the columns read below (the rows of
-    -- pgrollup_internal.source_columns for reporting, with the types their kinds accept) and
-    -- calls it only when one looks wrong.
-    IF (SELECT pg_catalog.count(*) FROM pg_catalog.pg_attribute AS a
-         WHERE a.attrelid = TG_RELID AND a.attnum > 0 AND NOT a.attisdropped
-           AND CASE WHEN a.attname = ANY ('{id,account_id,user_id,inbox_id,conversation_id}'::pg_catalog.name[])
-                    THEN a.atttypid = ANY ('{int2,int4,int8}'::pg_catalog.regtype[]::pg_catalog.oid[])
-                    WHEN a.attname = ANY ('{value,value_in_business_hours}'::pg_catalog.name[])
-                    THEN a.atttypid = ANY ('{int2,int4,int8,numeric,float4,float8}'::pg_catalog.regtype[]::pg_catalog.oid[])
-                    WHEN a.attname = 'name'
-                    THEN a.atttypid = ANY ('{text,varchar,bpchar,name}'::pg_catalog.regtype[]::pg_catalog.oid[])
-                    WHEN a.attname = 'created_at'
-                    THEN a.atttypid = ANY ('{timestamp,timestamptz}'::pg_catalog.regtype[]::pg_catalog.oid[])
-                    ELSE false END) <> 9 THEN
-        v_problem := pgrollup_internal.source_drift('reporting', 'reporting_events', TG_RELID);
-    END IF;
-    IF v_problem IS NOT NULL THEN
-        INSERT INTO pgrollup_internal.capture_failures (module, relation, problem)
-        VALUES ('reporting', TG_RELID::regclass::text, v_problem);
-        RETURN NULL;
+    -- statement, whatever the number of rows. No lock, no shared row, no account setting (apply
+    -- discards the changes of accounts without a zone and sets aside what it cannot attribute),
+    -- so the application's write never waits on pgrollup nor fails because of a value it holds.
+    -- No exception block here: a subtransaction per statement would cost every writing
+    -- transaction an XID per statement.
+    --
+    -- The columns it reads renamed, dropped or retyped by an application migration: the problem
+    -- is recorded for health and the statement goes through without reading any column. The fast
+    -- path costs no query: on reporting_events itself or one of its partitions, the check is
+    -- capture_columns_ok() on the source table, folded into this expression's cached plan when it
+    -- is planned, and planned again after any change of the table (the '0'::pg_catalog.regclass
+    -- constants are the table's OID, written in by bind_capture at install).
+    IF TG_OP <> 'TRUNCATE'
+       AND (TG_RELID = '0'::pg_catalog.regclass::oid
+            OR pg_catalog.pg_partition_root(TG_RELID::regclass)::oid = '0'::pg_catalog.regclass::oid) THEN
+        IF NOT pgrollup_internal.capture_columns_ok('reporting', 'reporting_events', '0'::pg_catalog.regclass) THEN
+            PERFORM pgrollup_internal.capture_note_drift('reporting', 'reporting_events', TG_RELID);
+            RETURN NULL;
+        END IF;
+    ELSE
+        -- on a Citus shard (no pgrollup tables there): let the write through; see capture_problems()
+        IF pg_catalog.to_regclass('pgrollup_internal.modules') IS NULL THEN
+            RETURN NULL;
+        END IF;
+        IF TG_OP = 'TRUNCATE' THEN
+            PERFORM pgrollup_internal.lock_module('reporting', true);
+            -- on the source table itself only (a partition's TRUNCATE is queued by the core's
+            -- partition trigger and restated by the next refresh). No transition table for TRUNCATE:
+            -- every event is gone, so is every rollup (the source's ACCESS EXCLUSIVE lock means no
+            -- writer of it is in progress)
+            DELETE FROM pgrollup_internal.reporting_daily_rollups;
+            DELETE FROM pgrollup_internal.reporting_handoffs;
+            DELETE FROM pgrollup_internal.reporting_monthly_rollups;
+            DELETE FROM pgrollup_internal.reporting_handoff_repeats;
+            DELETE FROM pgrollup_internal.reporting_changes;
+            RETURN NULL;
+        END IF;
+        -- any other relation (a table detached from the source, before the next refresh takes its
+        -- triggers away; an unbound function): the full check on every statement
+        IF pgrollup_internal.capture_skipped('reporting', 'reporting_events', TG_RELID) THEN
+            RETURN NULL;
+        END IF;
     END IF;
     IF TG_OP = 'INSERT' THEN
         INSERT INTO pgrollup_internal.reporting_changes
                (account_id, created_at, name, user_id, inbox_id, conversation_id, value, value_bh, sign)
+        -- every name, registered or not: inserts are the hot path, and reading the registry here
+        -- would cost a scan of it per statement. The refresh, the reads and restatements count
+        -- registered names only (as on Citus, where the log holds every name too).
         SELECT n.account_id::bigint, pgrollup_internal.utc(n.created_at), n.name::text, n.user_id::bigint,
                n.inbox_id::bigint, n.conversation_id::bigint, n.value::double precision,
                n.value_in_business_hours::double precision, 1
-          FROM pgrollup_new AS n
-         WHERE n.name::text IN (SELECT m.event_name FROM pgrollup.event_metrics AS m);
+          FROM pgrollup_new AS n;
     ELSIF TG_OP = 'DELETE' THEN
         INSERT INTO pgrollup_internal.reporting_changes
                (account_id, created_at, name, user_id, inbox_id, conversation_id, value, value_bh, sign)
@@ -3920,7 +3942,7 @@ BEGIN
 END;
 $$;
 
-COMMENT ON FUNCTION pgrollup_internal.reporting_capture() IS 'Capture trigger function on reporting_events (statement level, transition tables pgrollup_new / pgrollup_old): appends the changed events of registered names, of any account, to the change log; no lock, no shared row. When a column it reads has drifted it records a capture failure and lets the statement through; TRUNCATE of the table clears every rollup, TRUNCATE of one partition restates the zoned accounts.';
+COMMENT ON FUNCTION pgrollup_internal.reporting_capture() IS 'Capture trigger function on reporting_events (statement level, transition tables pgrollup_new / pgrollup_old): appends the changed events of any account to the change log (inserts of every name, updates and deletes of registered names); no lock, no shared row. Its column check is folded into its cached plans (bound to the source table by bind_capture); when a column it reads has drifted it records a capture failure and lets the statement through. TRUNCATE of the table clears every rollup, TRUNCATE of one partition restates the zoned accounts.';
 
 CREATE FUNCTION pgrollup_internal.reporting_capture_shard() RETURNS trigger
     LANGUAGE plpgsql SECURITY DEFINER
@@ -4931,47 +4953,49 @@ CREATE FUNCTION pgrollup_internal.source_drift(p_module text, p_table text, p_re
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
 DECLARE
-    v_expected integer;
-    v_good     integer;
+    v_rel   text;
+    v_cols  jsonb := '{}'::jsonb;
+    v_names text[];
+    v_types oid[];
 BEGIN
-    SELECT pg_catalog.count(*)::integer,
-           pg_catalog.count(a.attname)::integer
-      INTO v_expected, v_good
-      FROM pgrollup_internal.source_columns AS c
-      LEFT JOIN pg_catalog.pg_attribute AS a
-        ON a.attrelid = p_relid AND a.attname = c.column_name AND a.attnum > 0 AND NOT a.attisdropped
-       AND CASE c.kind
-           WHEN 'id' THEN a.atttypid IN (21, 23, 20)                                 -- int2, int4, int8
-           WHEN 'text' THEN a.atttypid IN (25, 1043, 1042, 19)                       -- text, varchar, bpchar, name
-           WHEN 'number' THEN a.atttypid IN (21, 23, 20, 1700, 700, 701)             -- ints, numeric, float4, float8
-           WHEN 'timestamp' THEN a.atttypid IN (1114, 1184)                          -- timestamp, timestamptz
-           ELSE true END
-     WHERE c.module = p_module AND c.table_name = p_table;
-    IF v_expected = v_good THEN
-        RETURN NULL;
+    -- (has_table_privilege is NULL for a relation that does not exist, without an error)
+    IF p_relid IS NOT NULL AND pg_catalog.has_table_privilege(p_relid, 'SELECT') IS NOT NULL THEN
+        v_rel := p_relid::regclass::text;
+        EXECUTE pg_catalog.format('SELECT pg_catalog.to_jsonb(r) FROM (SELECT (NULL::%s).*) AS r', v_rel)
+           INTO v_cols;
+    END IF;
+    v_names := ARRAY(SELECT c.column_name FROM pgrollup_internal.source_columns AS c
+                      WHERE c.module = p_module AND c.table_name = p_table AND v_cols ? c.column_name
+                      ORDER BY c.column_name);
+    IF pg_catalog.cardinality(v_names) > 0 THEN
+        EXECUTE pg_catalog.format('SELECT ARRAY[%s]::pg_catalog.oid[] FROM (SELECT (NULL::%s).*) AS r',
+                                  (SELECT pg_catalog.string_agg(pg_catalog.format('pg_catalog.pg_typeof(r.%I)::pg_catalog.oid', u.n), ', ' ORDER BY u.i)
+                                     FROM pg_catalog.unnest(v_names) WITH ORDINALITY AS u(n, i)),
+                                  v_rel)
+           INTO v_types;
     END IF;
     RETURN (
-        SELECT pg_catalog.string_agg(
-                   CASE WHEN a.attname IS NULL
-                        THEN pg_catalog.format('column %s.%s is missing (renamed or dropped)', p_relid::regclass, c.column_name)
-                        ELSE pg_catalog.format('column %s.%s has type %s, expected %s', p_relid::regclass, c.column_name,
-                                               pg_catalog.format_type(a.atttypid, a.atttypmod), c.kind) END,
-                   '; ' ORDER BY c.column_name)
-          FROM pgrollup_internal.source_columns AS c
-          LEFT JOIN pg_catalog.pg_attribute AS a
-            ON a.attrelid = p_relid AND a.attname = c.column_name AND a.attnum > 0 AND NOT a.attisdropped
-         WHERE c.module = p_module AND c.table_name = p_table
-           AND (a.attname IS NULL
-                OR NOT CASE c.kind
-                       WHEN 'id' THEN a.atttypid IN (21, 23, 20)
-                       WHEN 'text' THEN a.atttypid IN (25, 1043, 1042, 19)
-                       WHEN 'number' THEN a.atttypid IN (21, 23, 20, 1700, 700, 701)
-                       WHEN 'timestamp' THEN a.atttypid IN (1114, 1184)
-                       ELSE true END));
+        SELECT pg_catalog.string_agg(x.problem, '; ' ORDER BY x.column_name)
+          FROM (SELECT c.column_name,
+                       CASE WHEN t.typ IS NULL
+                            THEN pg_catalog.format('column %s.%s is missing (renamed or dropped)',
+                                                   COALESCE(v_rel, p_relid::regclass::text), c.column_name)
+                            WHEN NOT CASE c.kind
+                                     WHEN 'id' THEN t.typ IN (21, 23, 20)                        -- int2, int4, int8
+                                     WHEN 'text' THEN t.typ IN (25, 1043, 1042, 19)              -- text, varchar, bpchar, name
+                                     WHEN 'number' THEN t.typ IN (21, 23, 20, 1700, 700, 701)    -- ints, numeric, float4, float8
+                                     WHEN 'timestamp' THEN t.typ IN (1114, 1184)                 -- timestamp, timestamptz
+                                     ELSE true END
+                            THEN pg_catalog.format('column %s.%s has type %s, expected %s', v_rel, c.column_name,
+                                                   pg_catalog.format_type(t.typ, NULL), c.kind) END AS problem
+                  FROM pgrollup_internal.source_columns AS c
+                  LEFT JOIN ROWS FROM (pg_catalog.unnest(v_names), pg_catalog.unnest(v_types)) AS t(name, typ) ON t.name = c.column_name
+                 WHERE c.module = p_module AND c.table_name = p_table) AS x
+         WHERE x.problem IS NOT NULL);
 END;
 $$;
 
-COMMENT ON FUNCTION pgrollup_internal.source_drift(p_module text, p_table text, p_relid oid) IS 'Column drift of one source table or partition: NULL when every column a module reads (pgrollup_internal.source_columns) exists with an accepted type, else the problems in one line.';
+COMMENT ON FUNCTION pgrollup_internal.source_drift(p_module text, p_table text, p_relid oid) IS 'Column drift of one source table or partition, from its row type as the server knows it now (not through the query''s snapshot): NULL when every column a module reads (pgrollup_internal.source_columns) exists with an accepted type, else the problems in one line.';
 
 CREATE FUNCTION pgrollup_internal.utc(p_ts timestamp without time zone) RETURNS timestamp with time zone
     LANGUAGE sql IMMUTABLE PARALLEL SAFE
@@ -6287,6 +6311,12 @@ GRANT ALL ON FUNCTION pgrollup.version() TO pgrollup_pgrollup_schema_dump_admin;
 GRANT ALL ON FUNCTION pgrollup.version() TO pgrollup_pgrollup_schema_dump_reader;
 
 REVOKE ALL ON FUNCTION pgrollup_internal.attach_capture(p_module text) FROM PUBLIC;
+
+REVOKE ALL ON FUNCTION pgrollup_internal.bind_capture(p_function regprocedure, p_source regclass) FROM PUBLIC;
+
+REVOKE ALL ON FUNCTION pgrollup_internal.capture_columns_ok(p_module text, p_table text, p_source regclass) FROM PUBLIC;
+
+REVOKE ALL ON FUNCTION pgrollup_internal.capture_note_drift(p_module text, p_table text, p_relid oid) FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION pgrollup_internal.capture_partition_truncate() FROM PUBLIC;
 

@@ -3,6 +3,9 @@ on pgrollup's own registry, which a role without pgrollup's privileges cannot ta
 lock keys the lock used to be (one namespace shared by every role) no longer matter."""
 from __future__ import annotations
 
+import threading
+import time
+
 import psycopg
 import pytest
 
@@ -172,10 +175,10 @@ _WRITES = {
 
 
 def test_every_column_read_renamed_or_retyped_never_fails_a_write(bothdb):
-    """Each capture trigger checks the columns it reads with its own inline query (a copy of its
-    module's rows of pgrollup_internal.source_columns, for speed): for every row of that table, a
-    rename and a change to a type its kind does not accept let the application's INSERT through and record
-    the capture failure, so the inline checks cannot drift from source_columns."""
+    """For every column a module reads (every row of pgrollup_internal.source_columns), a rename and
+    a change to a type its kind does not accept let the application's INSERT through and record the
+    capture failure; the same session writes before and after each migration, so the column check
+    folded into its cached plans is planned again after each one."""
     with bothdb.connect() as conn:
         columns = conn.execute("SELECT table_name, column_name, kind FROM pgrollup_internal.source_columns "
                                "ORDER BY 1, 2").fetchall()
@@ -205,3 +208,95 @@ def test_every_column_read_renamed_or_retyped_never_fails_a_write(bothdb):
                     conn.execute(f"ALTER TABLE {table} ALTER COLUMN {column} TYPE {original} "
                                  f"USING ({column} #>> '{{}}')::{original}" if wrong == "jsonb" else
                                  f"ALTER TABLE {table} ALTER COLUMN {column} TYPE {original} USING {column}::{original}")
+
+
+_TABLES = {"reporting_events": ("reporting", "value_in_business_hours", "pgrollup_internal.reporting_capture()"),
+           "message_events": ("messaging", "id", "pgrollup_internal.messaging_capture_event()")}
+
+
+def _log_rows(conn, table):
+    log = "pgrollup_internal.reporting_changes" if table == "reporting_events" else "pgrollup_internal.msg_changes"
+    return conn.execute(f"SELECT count(*) FROM {log}").fetchone()[0]
+
+
+def _insert(conn, table):
+    values = _WRITES[table]
+    conn.execute(f"INSERT INTO {table} ({', '.join(values)}) VALUES ({', '.join(values.values())})")
+
+
+@pytest.mark.parametrize("table", sorted(_TABLES))
+def test_a_migration_committed_after_a_repeatable_read_snapshot_never_fails_a_write(bothdb, table):
+    """A REPEATABLE READ transaction whose snapshot predates a column rename that commits before
+    its INSERT: the trigger's own SQL is parsed against the new columns, so the column check must
+    not read the catalog through that snapshot (it did, and the INSERT failed with 'column ...
+    does not exist'). Also when the INSERT waited for the migration's lock."""
+    module, column, _fn = _TABLES[table]
+    with bothdb.connect() as app, bothdb.connect() as dba:
+        _insert(app, table)                                   # plans cached in this session
+        for blocked in (False, True):
+            dba.execute("DELETE FROM pgrollup_internal.capture_failures")
+            app.execute("BEGIN ISOLATION LEVEL REPEATABLE READ")
+            app.execute("SELECT count(*) FROM pg_class")      # the transaction's snapshot
+            if blocked:
+                dba.execute("BEGIN")
+                dba.execute(f"ALTER TABLE {table} RENAME COLUMN {column} TO {column}_x")
+                threading.Timer(0.5, lambda: dba.execute("COMMIT")).start()
+            else:
+                dba.execute(f"ALTER TABLE {table} RENAME COLUMN {column} TO {column}_x")
+            _insert_any(app, table, column)
+            app.execute("COMMIT")
+            time.sleep(0.6)
+            failures = dba.execute("SELECT module, problem FROM pgrollup_internal.capture_failures").fetchall()
+            assert failures == [(module, f"column public.{table}.{column} is missing (renamed or dropped)")], failures
+            dba.execute(f"ALTER TABLE {table} RENAME COLUMN {column}_x TO {column}")
+
+
+def _insert_any(conn, table, column):
+    """An INSERT that names neither the old nor the new name of the renamed column."""
+    values = {c: v for c, v in _WRITES[table].items() if c != column}
+    conn.execute(f"INSERT INTO {table} ({', '.join(values)}) VALUES ({', '.join(values.values())})")
+
+
+@pytest.mark.parametrize("table", sorted(_TABLES))
+def test_capture_follows_migrations_of_another_session(bothdb, table):
+    """The capture functions are bound to their source tables at install (their column check is
+    folded into cached plans that depend on the table): a session keeps writing while another
+    renames a column (skipped and recorded, the write goes through), renames it back (captured
+    again), and drops and recreates the table (unbound until install binds the new one)."""
+    from core_support import REPORTING_EVENTS_DDL
+    from messaging_support import source_ddl
+    module, column, fn = _TABLES[table]
+
+    def bound_to(conn):
+        return conn.execute("SELECT substring(pg_get_functiondef(%s::regprocedure) "
+                            "FROM $$'([0-9]+)'::pg_catalog.regclass$$)::oid", (fn,)).fetchone()[0]
+
+    with bothdb.connect() as app, bothdb.connect() as dba:
+        assert bound_to(dba) == dba.execute("SELECT %s::regclass::oid", (table,)).fetchone()[0]
+        before = _log_rows(dba, table)
+        _insert(app, table)
+        assert _log_rows(dba, table) == before + 1
+        dba.execute(f"ALTER TABLE {table} RENAME COLUMN {column} TO {column}_x")
+        _insert_any(app, table, column)
+        assert _log_rows(dba, table) == before + 1
+        assert dba.execute("SELECT count(*) FROM pgrollup_internal.capture_failures WHERE module = %s",
+                           (module,)).fetchone()[0] == 1
+        dba.execute(f"ALTER TABLE {table} RENAME COLUMN {column}_x TO {column}")
+        _insert(app, table)
+        assert _log_rows(dba, table) == before + 2
+        # dropped and recreated: the new table has no triggers and the function no binding to it
+        # until install
+        dba.execute(f"DROP TABLE {table} CASCADE")
+        if table == "reporting_events":
+            dba.execute(REPORTING_EVENTS_DDL)
+        else:
+            ddl = source_ddl()
+            start = ddl.index('CREATE TABLE "public".message_events')
+            dba.execute(ddl[start:ddl.index("CREATE TABLE", start + 1)])
+        assert bound_to(dba) != dba.execute("SELECT %s::regclass::oid", (table,)).fetchone()[0]
+    bothdb.install(modules=["messaging", "reporting"])
+    with bothdb.connect() as app, bothdb.connect() as dba:
+        assert bound_to(dba) == dba.execute("SELECT %s::regclass::oid", (table,)).fetchone()[0]
+        before = _log_rows(dba, table)
+        _insert(app, table)
+        assert _log_rows(dba, table) == before + 1

@@ -5,30 +5,21 @@ SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
-    -- on a Citus shard (no pgrollup tables there): let the write through; see capture_problems()
-    IF pg_catalog.to_regclass('pgrollup_internal.modules') IS NULL THEN
-        RETURN NULL;
-    END IF;
-    -- do no harm: when a column this trigger reads was renamed, dropped or retyped, the problem is
-    -- recorded and the application's statement goes through (health turns critical; the repair is
-    -- to fix the column or re-run install, then backfill)
-    -- (the common case is this plan-cached catalog check, planned once per session with the
-    -- trigger; a function call per statement would cost as much as the capture itself, and a SQL
-    -- function with a subquery is not inlined. The guard that records the problem runs only when
-    -- a column looks wrong.)
-    IF EXISTS (SELECT 1 FROM pgrollup_internal.source_columns AS c
-                LEFT JOIN pg_catalog.pg_attribute AS a
-                  ON a.attrelid = TG_RELID AND a.attname = c.column_name AND a.attnum > 0 AND NOT a.attisdropped
-               WHERE c.module = 'messaging' AND c.table_name = 'outbound_messages'
-                 AND (a.attname IS NULL
-                      OR NOT CASE c.kind
-                             WHEN 'id' THEN a.atttypid IN (21, 23, 20)
-                             WHEN 'text' THEN a.atttypid IN (25, 1043, 1042, 19)
-                             WHEN 'number' THEN a.atttypid IN (21, 23, 20, 1700, 700, 701)
-                             WHEN 'timestamp' THEN a.atttypid IN (1114, 1184)
-                             ELSE true END))
-       AND pgrollup_internal.capture_skipped('messaging', 'outbound_messages', TG_RELID) THEN
-        RETURN NULL;
+    -- column drift: recorded, and the statement goes through (the column check of reporting_capture)
+    IF TG_RELID = '0'::pg_catalog.regclass::oid
+       OR pg_catalog.pg_partition_root(TG_RELID::regclass)::oid = '0'::pg_catalog.regclass::oid THEN
+        IF NOT pgrollup_internal.capture_columns_ok('messaging', 'outbound_messages', '0'::pg_catalog.regclass) THEN
+            PERFORM pgrollup_internal.capture_note_drift('messaging', 'outbound_messages', TG_RELID);
+            RETURN NULL;
+        END IF;
+    ELSE
+        -- a Citus shard (no pgrollup tables there), or any other relation: as in reporting_capture
+        IF pg_catalog.to_regclass('pgrollup_internal.modules') IS NULL THEN
+            RETURN NULL;
+        END IF;
+        IF pgrollup_internal.capture_skipped('messaging', 'outbound_messages', TG_RELID) THEN
+            RETURN NULL;
+        END IF;
     END IF;
     -- statement-level, transition tables pgr_new / pgr_old; append-only (writers never wait on each other)
     IF TG_OP = 'INSERT' THEN

@@ -5,31 +5,21 @@ SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
-    -- on a Citus shard (no pgrollup tables there): let the write through; see capture_problems()
-    IF pg_catalog.to_regclass('pgrollup_internal.modules') IS NULL THEN
-        RETURN NULL;
-    END IF;
-    -- do no harm: when a column this trigger reads was renamed, dropped or retyped, the problem is
-    -- recorded and the application's statement goes through (health turns critical; the repair is
-    -- to fix the column or re-run install, then backfill)
-    -- (the common case is this plan-cached range scan of the relation's attributes, planned once
-    -- per session with the trigger: the columns read below, the rows of
-    -- pgrollup_internal.source_columns for message_events, with the types their kinds accept. The
-    -- join with source_columns that the other messaging triggers use cost about 7% of the
-    -- 8-client insert throughput more on this hot path (one measurement), and a function call
-    -- per statement would cost as much as the capture itself. The guard that records the problem,
-    -- capture_skipped(), reads source_columns and runs only when a column looks wrong.)
-    IF (SELECT pg_catalog.count(*) FROM pg_catalog.pg_attribute AS a
-         WHERE a.attrelid = TG_RELID AND a.attnum > 0 AND NOT a.attisdropped
-           AND CASE WHEN a.attname = ANY ('{id,message_id}'::pg_catalog.name[])
-                    THEN a.atttypid = ANY ('{int2,int4,int8}'::pg_catalog.regtype[]::pg_catalog.oid[])
-                    WHEN a.attname = 'event_type'
-                    THEN a.atttypid = ANY ('{text,varchar,bpchar,name}'::pg_catalog.regtype[]::pg_catalog.oid[])
-                    WHEN a.attname = 'occurred_at'
-                    THEN a.atttypid = ANY ('{timestamp,timestamptz}'::pg_catalog.regtype[]::pg_catalog.oid[])
-                    ELSE false END) <> 4
-       AND pgrollup_internal.capture_skipped('messaging', 'message_events', TG_RELID) THEN
-        RETURN NULL;
+    -- column drift: recorded, and the statement goes through (the column check of reporting_capture)
+    IF TG_RELID = '0'::pg_catalog.regclass::oid
+       OR pg_catalog.pg_partition_root(TG_RELID::regclass)::oid = '0'::pg_catalog.regclass::oid THEN
+        IF NOT pgrollup_internal.capture_columns_ok('messaging', 'message_events', '0'::pg_catalog.regclass) THEN
+            PERFORM pgrollup_internal.capture_note_drift('messaging', 'message_events', TG_RELID);
+            RETURN NULL;
+        END IF;
+    ELSE
+        -- a Citus shard (no pgrollup tables there), or any other relation: as in reporting_capture
+        IF pg_catalog.to_regclass('pgrollup_internal.modules') IS NULL THEN
+            RETURN NULL;
+        END IF;
+        IF pgrollup_internal.capture_skipped('messaging', 'message_events', TG_RELID) THEN
+            RETURN NULL;
+        END IF;
     END IF;
     -- Events without a message_id are logged as a row with message_id NULL and their ids: the
     -- refresh counts the mapped ones as set aside (and forgets them once they are fixed or deleted).

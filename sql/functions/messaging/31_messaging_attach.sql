@@ -48,6 +48,13 @@ BEGIN
         PERFORM pgrollup_internal.detach_capture('messaging');
         RETURN;
     END IF;
+    -- each capture function's column check is folded into its cached plans, which depend on its
+    -- source table through its OID (see capture_columns_ok)
+    PERFORM pgrollup_internal.bind_capture(pg_catalog.format('pgrollup_internal.%I()', s.fn)::regprocedure,
+                                           pg_catalog.to_regclass(pg_catalog.format('%I.%I', v_schema, s.tbl)))
+       FROM (VALUES ('outbound_messages', 'messaging_capture_message'),
+                    ('message_events', 'messaging_capture_event'),
+                    ('campaign_transitions', 'messaging_capture_transition')) AS s(tbl, fn);
     -- the three source tables and, when partitioned, every partition at any depth: statement
     -- triggers fire for the table a statement names, so writes aimed at a partition directly are
     -- captured too

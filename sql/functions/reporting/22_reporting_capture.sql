@@ -4,65 +4,61 @@ LANGUAGE plpgsql VOLATILE
 SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
-DECLARE
-    v_problem text;
 BEGIN
-    -- on a Citus shard (no pgrollup tables there): let the write through; see capture_problems()
-    IF pg_catalog.to_regclass('pgrollup_internal.modules') IS NULL THEN
-        RETURN NULL;
-    END IF;
     -- Statement-level AFTER trigger with transition tables: one append to the change log per
-    -- statement, whatever the number of rows. Only the registry is read: no lock, no shared row,
-    -- no account setting (apply discards the changes of accounts without a zone and sets aside
-    -- what it cannot attribute), so the application's write never waits on pgrollup nor fails
-    -- because of a value it holds. No exception block here: a subtransaction per statement would
-    -- cost every writing transaction an XID per statement.
-    IF TG_OP = 'TRUNCATE' THEN
-        PERFORM pgrollup_internal.lock_module('reporting', true);
-        -- on the source table itself only (a partition's TRUNCATE is queued by the core's
-        -- partition trigger and restated by the next refresh). No transition table for TRUNCATE:
-        -- every event is gone, so is every rollup (the source's ACCESS EXCLUSIVE lock means no
-        -- writer of it is in progress)
-        DELETE FROM pgrollup_internal.reporting_daily_rollups;
-        DELETE FROM pgrollup_internal.reporting_handoffs;
-        DELETE FROM pgrollup_internal.reporting_monthly_rollups;
-        DELETE FROM pgrollup_internal.reporting_handoff_repeats;
-        DELETE FROM pgrollup_internal.reporting_changes;
-        RETURN NULL;
-    END IF;
-    -- a column it reads renamed, dropped or retyped by an application migration: record it for
-    -- health and let the statement through without reading any column. source_drift() is the
-    -- authority and writes the message, but as a SQL function it is planned on every call
-    -- (about 0.1-0.5 ms, as much as the INSERT itself); this plan-cached range scan of the
-    -- relation's attributes checks the columns read below (the rows of
-    -- pgrollup_internal.source_columns for reporting, with the types their kinds accept) and
-    -- calls it only when one looks wrong.
-    IF (SELECT pg_catalog.count(*) FROM pg_catalog.pg_attribute AS a
-         WHERE a.attrelid = TG_RELID AND a.attnum > 0 AND NOT a.attisdropped
-           AND CASE WHEN a.attname = ANY ('{id,account_id,user_id,inbox_id,conversation_id}'::pg_catalog.name[])
-                    THEN a.atttypid = ANY ('{int2,int4,int8}'::pg_catalog.regtype[]::pg_catalog.oid[])
-                    WHEN a.attname = ANY ('{value,value_in_business_hours}'::pg_catalog.name[])
-                    THEN a.atttypid = ANY ('{int2,int4,int8,numeric,float4,float8}'::pg_catalog.regtype[]::pg_catalog.oid[])
-                    WHEN a.attname = 'name'
-                    THEN a.atttypid = ANY ('{text,varchar,bpchar,name}'::pg_catalog.regtype[]::pg_catalog.oid[])
-                    WHEN a.attname = 'created_at'
-                    THEN a.atttypid = ANY ('{timestamp,timestamptz}'::pg_catalog.regtype[]::pg_catalog.oid[])
-                    ELSE false END) <> 9 THEN
-        v_problem := pgrollup_internal.source_drift('reporting', 'reporting_events', TG_RELID);
-    END IF;
-    IF v_problem IS NOT NULL THEN
-        INSERT INTO pgrollup_internal.capture_failures (module, relation, problem)
-        VALUES ('reporting', TG_RELID::regclass::text, v_problem);
-        RETURN NULL;
+    -- statement, whatever the number of rows. No lock, no shared row, no account setting (apply
+    -- discards the changes of accounts without a zone and sets aside what it cannot attribute),
+    -- so the application's write never waits on pgrollup nor fails because of a value it holds.
+    -- No exception block here: a subtransaction per statement would cost every writing
+    -- transaction an XID per statement.
+    --
+    -- The columns it reads renamed, dropped or retyped by an application migration: the problem
+    -- is recorded for health and the statement goes through without reading any column. The fast
+    -- path costs no query: on reporting_events itself or one of its partitions, the check is
+    -- capture_columns_ok() on the source table, folded into this expression's cached plan when it
+    -- is planned, and planned again after any change of the table (the '0'::pg_catalog.regclass
+    -- constants are the table's OID, written in by bind_capture at install).
+    IF TG_OP <> 'TRUNCATE'
+       AND (TG_RELID = '0'::pg_catalog.regclass::oid
+            OR pg_catalog.pg_partition_root(TG_RELID::regclass)::oid = '0'::pg_catalog.regclass::oid) THEN
+        IF NOT pgrollup_internal.capture_columns_ok('reporting', 'reporting_events', '0'::pg_catalog.regclass) THEN
+            PERFORM pgrollup_internal.capture_note_drift('reporting', 'reporting_events', TG_RELID);
+            RETURN NULL;
+        END IF;
+    ELSE
+        -- on a Citus shard (no pgrollup tables there): let the write through; see capture_problems()
+        IF pg_catalog.to_regclass('pgrollup_internal.modules') IS NULL THEN
+            RETURN NULL;
+        END IF;
+        IF TG_OP = 'TRUNCATE' THEN
+            PERFORM pgrollup_internal.lock_module('reporting', true);
+            -- on the source table itself only (a partition's TRUNCATE is queued by the core's
+            -- partition trigger and restated by the next refresh). No transition table for TRUNCATE:
+            -- every event is gone, so is every rollup (the source's ACCESS EXCLUSIVE lock means no
+            -- writer of it is in progress)
+            DELETE FROM pgrollup_internal.reporting_daily_rollups;
+            DELETE FROM pgrollup_internal.reporting_handoffs;
+            DELETE FROM pgrollup_internal.reporting_monthly_rollups;
+            DELETE FROM pgrollup_internal.reporting_handoff_repeats;
+            DELETE FROM pgrollup_internal.reporting_changes;
+            RETURN NULL;
+        END IF;
+        -- any other relation (a table detached from the source, before the next refresh takes its
+        -- triggers away; an unbound function): the full check on every statement
+        IF pgrollup_internal.capture_skipped('reporting', 'reporting_events', TG_RELID) THEN
+            RETURN NULL;
+        END IF;
     END IF;
     IF TG_OP = 'INSERT' THEN
         INSERT INTO pgrollup_internal.reporting_changes
                (account_id, created_at, name, user_id, inbox_id, conversation_id, value, value_bh, sign)
+        -- every name, registered or not: inserts are the hot path, and reading the registry here
+        -- would cost a scan of it per statement. The refresh, the reads and restatements count
+        -- registered names only (as on Citus, where the log holds every name too).
         SELECT n.account_id::bigint, pgrollup_internal.utc(n.created_at), n.name::text, n.user_id::bigint,
                n.inbox_id::bigint, n.conversation_id::bigint, n.value::double precision,
                n.value_in_business_hours::double precision, 1
-          FROM pgrollup_new AS n
-         WHERE n.name::text IN (SELECT m.event_name FROM pgrollup.event_metrics AS m);
+          FROM pgrollup_new AS n;
     ELSIF TG_OP = 'DELETE' THEN
         INSERT INTO pgrollup_internal.reporting_changes
                (account_id, created_at, name, user_id, inbox_id, conversation_id, value, value_bh, sign)
@@ -107,4 +103,4 @@ BEGIN
 END;
 $$;
 REVOKE ALL ON FUNCTION pgrollup_internal.reporting_capture() FROM PUBLIC;
-COMMENT ON FUNCTION pgrollup_internal.reporting_capture() IS 'Capture trigger function on reporting_events (statement level, transition tables pgrollup_new / pgrollup_old): appends the changed events of registered names, of any account, to the change log; no lock, no shared row. When a column it reads has drifted it records a capture failure and lets the statement through; TRUNCATE of the table clears every rollup, TRUNCATE of one partition restates the zoned accounts.';
+COMMENT ON FUNCTION pgrollup_internal.reporting_capture() IS 'Capture trigger function on reporting_events (statement level, transition tables pgrollup_new / pgrollup_old): appends the changed events of any account to the change log (inserts of every name, updates and deletes of registered names); no lock, no shared row. Its column check is folded into its cached plans (bound to the source table by bind_capture); when a column it reads has drifted it records a capture failure and lets the statement through. TRUNCATE of the table clears every rollup, TRUNCATE of one partition restates the zoned accounts.';

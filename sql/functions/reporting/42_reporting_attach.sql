@@ -11,7 +11,11 @@ BEGIN
         RAISE EXCEPTION USING ERRCODE = '42P01',
             MESSAGE = pg_catalog.format('reporting: source table %I.reporting_events does not exist', v_schema);
     END IF;
-    -- reporting_events distributed by Citus: its own layout and row-level capture (docs/SCALE-OUT.md)
+    -- the capture function's column check is folded into its cached plans, which depend on the
+    -- source table through its OID (see capture_columns_ok)
+    PERFORM pgrollup_internal.bind_capture('pgrollup_internal.reporting_capture()'::regprocedure,
+                                           pg_catalog.format('%I.%I', v_schema, 'reporting_events')::regclass);
+    -- reporting_events distributed by Citus: its own layout and statement-level capture on the shards (docs/SCALE-OUT.md)
     IF pgrollup_internal.citus_placement(pg_catalog.format('%I.%I', v_schema, 'reporting_events')::regclass)
        = 'a Citus distributed table (by account_id)' THEN
         PERFORM pgrollup_internal.reporting_citus_layout();
