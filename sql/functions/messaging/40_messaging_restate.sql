@@ -155,9 +155,9 @@ BEGIN
     -- snapshot is later than step 1's: a row it does not see belongs to a transaction that committed
     -- after step 1 read the events, so step 1 did not see that transaction's events either.)
     UPDATE pgrollup_internal.msg_changes AS c
-       SET event_ids = NULL
+       SET event_ids = NULL, event_id = NULL
       FROM pg_temp.pgr_msg_keys AS k
-     WHERE c.message_id = k.message_id AND c.event_ids IS NOT NULL;
+     WHERE c.message_id = k.message_id AND (c.event_ids IS NOT NULL OR c.event_id IS NOT NULL);
 
     -- 8. the rows of these messages that count toward nothing because a column is NULL: set aside
     -- (recorded per source row, summarized into pgrollup_internal.rows_set_aside by the caller)

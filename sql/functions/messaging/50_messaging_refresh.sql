@@ -17,10 +17,12 @@ BEGIN
     CREATE TEMP TABLE pgr_msg_log (message_id bigint, transition_id bigint, tenant_id bigint, event_ids bigint[]) ON COMMIT DROP;
     WITH consumed AS (
         DELETE FROM pgrollup_internal.msg_changes
-        RETURNING message_id, transition_id, tenant_id, event_ids
+        RETURNING message_id, transition_id, tenant_id, event_ids, event_id
     )
     INSERT INTO pg_temp.pgr_msg_log (message_id, transition_id, tenant_id, event_ids)
-    SELECT c.message_id, c.transition_id, c.tenant_id, c.event_ids FROM consumed AS c;
+    SELECT c.message_id, c.transition_id, c.tenant_id,
+           CASE WHEN c.event_id IS NOT NULL THEN ARRAY[c.event_id] ELSE c.event_ids END   -- one inserted event
+      FROM consumed AS c;
     GET DIAGNOSTICS v_changes = ROW_COUNT;
     IF v_changes = 0 THEN
         RETURN 0;
