@@ -26,6 +26,12 @@ BEGIN
     IF pgrollup_internal.messaging_mode() = 'materialized_view' THEN
         RETURN pgrollup_internal.messaging_refresh_mvs();
     END IF;
+    IF pgrollup_internal.citus_placement('pgrollup_internal.msg_changes'::regclass) IS NOT NULL THEN
+        -- Citus: the tenant (or every tenant) is logged for restatement, which the next refresh
+        -- applies on the workers, each shard group where it is (the workers cannot see this
+        -- transaction's rows before it commits; pgrollup backfill refreshes right after)
+        RETURN pgrollup_internal.messaging_citus_queue(p_tenant_id);
+    END IF;
     IF p_tenant_id IS NULL AND p_from IS NULL AND p_to IS NULL THEN
         v_n := pgrollup_internal.messaging_rebuild();
         PERFORM pgrollup_internal.messaging_note_set_aside();
@@ -48,7 +54,7 @@ BEGIN
 END;
 $$;
 
-COMMENT ON FUNCTION pgrollup.backfill_messaging(p_tenant_id bigint, p_from date, p_to date) IS 'Restates a slice of the messaging rollups from the source tables: one tenant (NULL = all) and local dates p_from..p_to inclusive (NULL = open); every message contributing to the slice is recomputed. Run it after editing pgrollup.message_event_metrics, and without arguments after a capture failure (column drift): a full backfill with no drift left clears the capture-failure record. Atomic, serialized with refreshes, safe while writes continue. Returns the number of messages restated (in materialized_view mode: refreshes the materialized views and returns the number of messages).';
+COMMENT ON FUNCTION pgrollup.backfill_messaging(p_tenant_id bigint, p_from date, p_to date) IS 'Restates a slice of the messaging rollups from the source tables: one tenant (NULL = all) and local dates p_from..p_to inclusive (NULL = open); every message contributing to the slice is recomputed. Run it after editing pgrollup.message_event_metrics, and without arguments after a capture failure (column drift): a full backfill with no drift left clears the capture-failure record. Atomic, serialized with refreshes, safe while writes continue. Returns the number of messages restated (in materialized_view mode: refreshes the materialized views and returns the number of messages). On Citus it logs every key of the tenant (or of every tenant, whatever the dates) for the next refresh, which restates them on the workers, and returns the rows logged.';
 
 CREATE FUNCTION pgrollup.backfill_reporting(p_account_id bigint, p_from date DEFAULT NULL::date, p_to date DEFAULT NULL::date) RETURNS bigint
     LANGUAGE plpgsql SECURITY DEFINER
@@ -431,6 +437,30 @@ BEGIN
         RAISE EXCEPTION USING ERRCODE = '22023',
             MESSAGE = pg_catalog.format('p_from %s is after p_to %s', p_from, p_to);
     END IF;
+    IF pgrollup_internal.citus_placement('pgrollup_internal.msg_changes'::regclass) IS NOT NULL THEN
+        -- Citus: a backfill restates whole tenants (pgrollup_internal.messaging_citus_queue), each
+        -- on its shard group; the messages are counted per tenant on the shards
+        RETURN QUERY
+        WITH k AS (
+            SELECT o.tenant_id::bigint AS tenant_id, pg_catalog.count(*) AS messages,
+                   pg_catalog.min(LEAST(pgrollup_internal.utc(o.sent_at), pgrollup_internal.utc(o.created_at))) AS lo,
+                   pg_catalog.max(GREATEST(pgrollup_internal.utc(o.sent_at), pgrollup_internal.utc(o.created_at))) AS hi
+              FROM "public".outbound_messages AS o
+             WHERE p_tenant_id IS NULL OR o.tenant_id = p_tenant_id
+             GROUP BY o.tenant_id
+        ), t AS (
+            SELECT k.tenant_id, COALESCE(z.timezone, 'UTC') AS timezone,
+                   COALESCE(p_from, (k.lo AT TIME ZONE COALESCE(z.timezone, 'UTC'))::date) AS first_date,
+                   COALESCE(p_to, (k.hi AT TIME ZONE COALESCE(z.timezone, 'UTC'))::date) AS last_date,
+                   k.messages
+              FROM k LEFT JOIN pgrollup_internal.msg_tenants AS z ON z.tenant_id = k.tenant_id
+        )
+        SELECT t.tenant_id, t.timezone, t.first_date, t.last_date,
+               CASE WHEN t.first_date IS NULL OR t.last_date IS NULL THEN 0 ELSE (t.last_date - t.first_date + 1) END,
+               t.messages
+          FROM t ORDER BY t.tenant_id;
+        RETURN;
+    END IF;
     PERFORM pgrollup_internal.messaging_backfill_keys(p_tenant_id, p_from, p_to);
     RETURN QUERY
     WITH k AS (
@@ -454,7 +484,7 @@ BEGIN
 END;
 $$;
 
-COMMENT ON FUNCTION pgrollup.messaging_backfill_plan(p_tenant_id bigint, p_from date, p_to date) IS 'Plan of pgrollup.backfill_messaging for the same arguments, changing nothing: per tenant its zone, local date range, days and messages that would be restated.';
+COMMENT ON FUNCTION pgrollup.messaging_backfill_plan(p_tenant_id bigint, p_from date, p_to date) IS 'Plan of pgrollup.backfill_messaging for the same arguments, changing nothing: per tenant its zone, local date range, days and messages that would be restated (on Citus, where a backfill restates whole tenants: every message of each tenant).';
 
 CREATE FUNCTION pgrollup.refresh(p_module text DEFAULT NULL::text, p_wait boolean DEFAULT true) RETURNS TABLE(module text, status text, changes_applied bigint, duration interval)
     LANGUAGE plpgsql SECURITY DEFINER
@@ -790,6 +820,11 @@ BEGIN
             MESSAGE = pg_catalog.format('invalid p_mode %s: expected incremental or materialized_view',
                                         COALESCE(pg_catalog.quote_literal(p_mode), 'NULL'));
     END IF;
+    IF p_mode = 'materialized_view'
+       AND pgrollup_internal.citus_placement('pgrollup_internal.msg_changes'::regclass) IS NOT NULL THEN
+        RAISE EXCEPTION USING ERRCODE = '22023',
+            MESSAGE = 'materialized_view mode is not supported on Citus: the messaging sources are distributed, and so is the incremental state that the refresh keeps on the workers';
+    END IF;
     PERFORM pgrollup_internal.lock_module('messaging', true);   -- never races a refresh or backfill
     v_current := pgrollup_internal.messaging_mode();
     IF v_current = p_mode THEN
@@ -928,6 +963,7 @@ CREATE FUNCTION pgrollup.set_tenant_timezone(p_tenant_id bigint, p_timezone text
 DECLARE
     v_new text;
     v_old text;
+    v_now timestamptz := pg_catalog.now();   -- a value, not a function call, in the upsert (Citus asks it of reference tables)
 BEGIN
     IF p_tenant_id IS NULL THEN
         RAISE EXCEPTION USING ERRCODE = '22023', MESSAGE = 'p_tenant_id must not be NULL';
@@ -937,8 +973,8 @@ BEGIN
     IF p_timezone IS NULL THEN
         DELETE FROM pgrollup_internal.msg_tenants AS z WHERE z.tenant_id = p_tenant_id;
     ELSE
-        INSERT INTO pgrollup_internal.msg_tenants AS z (tenant_id, timezone) VALUES (p_tenant_id, v_new)
-        ON CONFLICT (tenant_id) DO UPDATE SET timezone = excluded.timezone, updated_at = pg_catalog.now();
+        INSERT INTO pgrollup_internal.msg_tenants AS z (tenant_id, timezone, updated_at) VALUES (p_tenant_id, v_new, v_now)
+        ON CONFLICT (tenant_id) DO UPDATE SET timezone = excluded.timezone, updated_at = excluded.updated_at;
     END IF;
     IF COALESCE(v_old, 'UTC') IS DISTINCT FROM v_new THEN
         -- the next refresh restates the tenant's whole history in the new zone
@@ -1261,6 +1297,10 @@ BEGIN
                || ': pgrollup''s triggers capture nothing on its shards and writes to it are not counted;'
                || CASE WHEN p_module = 'reporting' AND z.kind = 'a Citus distributed table (by account_id)'
                        THEN ' re-run pgrollup install (it moves reporting''s tables next to the shards, docs/SCALE-OUT.md), then backfill what was written meanwhile'
+                       WHEN p_module = 'messaging' AND z.kind = 'a Citus distributed table (by tenant_id)'
+                            AND EXISTS (SELECT 1 FROM pg_catalog.pg_class AS k
+                                         WHERE k.oid = mb.relid AND k.relkind = 'r' AND NOT k.relispartition)
+                       THEN ' re-run pgrollup install once all three messaging sources are distributed by tenant_id and colocated (it moves messaging''s tables next to the shards and rebuilds them, docs/SCALE-OUT.md)'
                        ELSE ' pgrollup does not capture this Citus layout: run pgrollup uninstall (it removes the triggers from every shard)' END
           FROM members AS mb
          CROSS JOIN LATERAL (SELECT pgrollup_internal.citus_placement(mb.relid) AS kind) AS z
@@ -1269,13 +1309,18 @@ BEGIN
            -- row-level trigger is declared in capture_triggers and checked like the others
            AND NOT (p_module = 'reporting' AND z.kind = 'a Citus distributed table (by account_id)'
                     AND pgrollup_internal.citus_placement(pg_catalog.to_regclass('pgrollup_internal.reporting_changes')) IS NOT NULL)
+           -- and messaging's (pgrollup_internal.messaging_citus_layout)
+           AND NOT (p_module = 'messaging' AND z.kind = 'a Citus distributed table (by tenant_id)'
+                    AND pgrollup_internal.citus_placement(pg_catalog.to_regclass('pgrollup_internal.msg_changes')) IS NOT NULL)
         UNION ALL
-        -- reporting on Citus: a worker that does not answer holds shards whose refresh fails (and
+        -- reporting or messaging on Citus: a worker that does not answer holds shards whose refresh fails (and
         -- is retried) and whose accounts cannot be read until it is back
         SELECT 'critical:Citus node ' || n.node || ' does not answer; the refresh of its shards fails and is retried, '
-               || 'reads of their accounts fail until it is back'
-          FROM pg_catalog.unnest(CASE WHEN p_module = 'reporting'
-                                       AND pgrollup_internal.citus_placement(pg_catalog.to_regclass('pgrollup_internal.reporting_changes')) IS NOT NULL
+               || 'reads of their accounts or tenants fail until it is back'
+          FROM pg_catalog.unnest(CASE WHEN (p_module = 'reporting'
+                                            AND pgrollup_internal.citus_placement(pg_catalog.to_regclass('pgrollup_internal.reporting_changes')) IS NOT NULL)
+                                        OR (p_module = 'messaging'
+                                            AND pgrollup_internal.citus_placement(pg_catalog.to_regclass('pgrollup_internal.msg_changes')) IS NOT NULL)
                                       THEN pgrollup_internal.citus_unreachable_nodes() END) AS n(node)
         UNION ALL
         SELECT 'critical:capture triggers missing on ' || r.relid::regclass::text || ' (' || r.missing || ')'
@@ -1436,7 +1481,8 @@ BEGIN
     FOR v_key IN SELECT k FROM pg_catalog.jsonb_object_keys(p_map) AS k ORDER BY pg_catalog.length(k) DESC, k LOOP
         v_src := pg_catalog.regexp_replace(
             v_src,
-            '\m' || pg_catalog.regexp_replace(v_key, '([.\[\]()*+?^$|{}\\])', '\\\1', 'g') || '\M',
+            CASE WHEN v_key ~ '^\w' THEN '\m' ELSE '' END   -- (a key may start with a quote)
+            || pg_catalog.regexp_replace(v_key, '([.\[\]()*+?^$|{}\\])', '\\\1', 'g') || '\M',
             pg_catalog.replace(p_map ->> v_key, '\', '\\'), 'g');
     END LOOP;
     -- the function's own settings (search_path, TimeZone, planner settings), as it has them (a
@@ -1487,9 +1533,10 @@ DECLARE
     v_map jsonb;
 BEGIN
     -- Run on a Citus node that holds the shard p_shardid of one of pgrollup's distributed tables:
-    -- for every Citus table of the pgrollup schemas, the local shard that holds the same keys
-    -- (the colocated shard of a distributed table, the replica of a reference table), and for
-    -- each of their constraints the shard's constraint name (Citus appends the shard id to both).
+    -- for every distributed table colocated with it (pgrollup's and the sources it follows) and
+    -- every reference table of the pgrollup schemas, the local shard that holds the same keys (the
+    -- colocated shard, the replica), and for each constraint of pgrollup's tables the shard's
+    -- constraint name (Citus appends the shard id to both).
     -- Citus metadata exists only where Citus is installed: looked up dynamically.
     EXECUTE $q$
         WITH anchor AS (
@@ -1498,15 +1545,14 @@ BEGIN
               JOIN pg_catalog.pg_dist_partition AS p ON p.logicalrelid = s.logicalrelid
              WHERE s.shardid = $1
         ), shards AS (
-            SELECT s.logicalrelid, s.shardid
+            SELECT s.logicalrelid, s.shardid, n.nspname IN ('pgrollup', 'pgrollup_internal') AS ours
               FROM pg_catalog.pg_dist_shard AS s
               JOIN pg_catalog.pg_dist_partition AS p ON p.logicalrelid = s.logicalrelid
               JOIN pg_catalog.pg_class AS c ON c.oid = s.logicalrelid
               JOIN pg_catalog.pg_namespace AS n ON n.oid = c.relnamespace
              CROSS JOIN anchor AS a
-             WHERE n.nspname IN ('pgrollup', 'pgrollup_internal')
-               AND ((p.colocationid = a.colocationid AND s.shardminvalue = a.shardminvalue)
-                    OR (p.partmethod = 'n' AND p.repmodel = 't'))
+             WHERE (p.colocationid = a.colocationid AND s.shardminvalue = a.shardminvalue)
+                OR (n.nspname IN ('pgrollup', 'pgrollup_internal') AND p.partmethod = 'n' AND p.repmodel = 't')
         )
         SELECT pg_catalog.jsonb_object_agg(k, v)
           FROM (SELECT pg_catalog.format('%I.%I', n.nspname, c.relname) AS k,
@@ -1515,15 +1561,25 @@ BEGIN
                   JOIN pg_catalog.pg_class AS c ON c.oid = x.logicalrelid
                   JOIN pg_catalog.pg_namespace AS n ON n.oid = c.relnamespace
                 UNION ALL
+                -- the same with the schema quoted, as the installer writes the source schema into
+                -- pgrollup's functions ("public".outbound_messages)
+                SELECT '"' || pg_catalog.replace(n.nspname, '"', '""') || '".' || pg_catalog.quote_ident(c.relname),
+                       pg_catalog.format('%I.%I', n.nspname, c.relname || '_' || x.shardid)
+                  FROM shards AS x
+                  JOIN pg_catalog.pg_class AS c ON c.oid = x.logicalrelid
+                  JOIN pg_catalog.pg_namespace AS n ON n.oid = c.relnamespace
+                 WHERE NOT x.ours
+                UNION ALL
                 SELECT pg_catalog.quote_ident(o.conname), pg_catalog.quote_ident(o.conname || '_' || x.shardid)
                   FROM shards AS x
-                  JOIN pg_catalog.pg_constraint AS o ON o.conrelid = x.logicalrelid) AS m$q$
+                  JOIN pg_catalog.pg_constraint AS o ON o.conrelid = x.logicalrelid
+                 WHERE x.ours) AS m$q$
        INTO v_map USING p_shardid;
     RETURN v_map;
 END;
 $_$;
 
-COMMENT ON FUNCTION pgrollup_internal.citus_shard_map(p_shardid bigint) IS 'On a Citus node holding shard p_shardid of a pgrollup table: {"schema.table": "schema.table_<shardid>", "constraint": "constraint_<shardid>"} for every pgrollup table colocated with it and every reference table (their local shards), the names pgrollup_internal.citus_bind substitutes.';
+COMMENT ON FUNCTION pgrollup_internal.citus_shard_map(p_shardid bigint) IS 'On a Citus node holding shard p_shardid of a pgrollup table: {"schema.table": "schema.table_<shardid>", "constraint": "constraint_<shardid>"} for every table colocated with it (pgrollup''s and the sources) and every pgrollup reference table (their local shards; constraints of pgrollup''s tables), the names pgrollup_internal.citus_bind substitutes.';
 
 CREATE FUNCTION pgrollup_internal.citus_unreachable_nodes() RETURNS text[]
     LANGUAGE plpgsql
@@ -2127,6 +2183,13 @@ DECLARE
     v_trigger record;
 BEGIN
     SELECT m.source_schema INTO v_schema FROM pgrollup_internal.modules AS m WHERE m.module = 'messaging';
+    -- sources distributed by Citus: the module's own layout and statement-level capture on the
+    -- shards (docs/SCALE-OUT.md)
+    IF pgrollup_internal.citus_placement(pg_catalog.to_regclass(pg_catalog.format('%I.%I', v_schema, 'outbound_messages')))
+       = 'a Citus distributed table (by tenant_id)' THEN
+        PERFORM pgrollup_internal.messaging_citus_layout();
+        RETURN;
+    END IF;
     -- what capture needs (incremental mode), declared for the core: it covers partitions created
     -- or attached later at every refresh and reports missing or disabled triggers in rollup_health
     DELETE FROM pgrollup_internal.capture_triggers AS c WHERE c.module = 'messaging';
@@ -2371,6 +2434,120 @@ $$;
 
 COMMENT ON FUNCTION pgrollup_internal.messaging_capture_message() IS 'Capture trigger (statement level, transition tables) on outbound_messages and its partitions: appends the ids of inserted, deleted and materially updated messages to the messaging change log. When a column it reads has drifted it records a capture failure instead and never fails the statement.';
 
+CREATE FUNCTION pgrollup_internal.messaging_capture_shard() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $_$
+DECLARE
+    v_key    text := 'pgrollup.capture_log_' || TG_RELID::text;
+    v_log    text := pg_catalog.current_setting(v_key, true);
+    v_source text := pg_catalog.regexp_replace(TG_TABLE_NAME, '_\d+$', '');
+BEGIN
+    -- Statement-level AFTER trigger (transition tables pgr_new / pgr_old) of outbound_messages,
+    -- message_events and campaign_transitions when Citus distributes them by tenant_id. Citus
+    -- copies it to every shard: it fires on the shard's node, once per statement that Citus runs on
+    -- that shard (a COPY or an INSERT ... SELECT of many rows included), and appends the
+    -- statement's changed keys, each with its tenant, to the change log's colocated shard there, a
+    -- plain table on that node. Same rules as the single-node capture triggers: no lock, no shared
+    -- row, no read of pgrollup's settings or registry; a column it reads that drifted lets the
+    -- statement through (rollup_health, on the coordinator, reports the drift). It does nothing on
+    -- the coordinator's tables, which hold no rows (Citus runs the statements on the shards).
+    IF (SELECT pg_catalog.count(*) FROM pg_catalog.pg_attribute AS a
+         WHERE a.attrelid = TG_RELID AND a.attnum > 0 AND NOT a.attisdropped
+           AND CASE WHEN a.attname = ANY (CASE v_source
+                                               WHEN 'outbound_messages' THEN '{id,tenant_id,campaign_id,contact_id}'
+                                               WHEN 'message_events' THEN '{id,tenant_id,message_id}'
+                                               ELSE '{id,tenant_id,campaign_id}' END::pg_catalog.name[])
+                    THEN a.atttypid = ANY ('{int2,int4,int8}'::pg_catalog.regtype[]::pg_catalog.oid[])
+                    WHEN a.attname = ANY (CASE v_source
+                                               WHEN 'outbound_messages' THEN '{channel}'
+                                               WHEN 'message_events' THEN '{event_type}'
+                                               ELSE '{to_status}' END::pg_catalog.name[])
+                    THEN a.atttypid = ANY ('{text,varchar,bpchar,name}'::pg_catalog.regtype[]::pg_catalog.oid[])
+                    WHEN a.attname = ANY (CASE v_source
+                                               WHEN 'outbound_messages' THEN '{sent_at}'
+                                               WHEN 'message_events' THEN '{occurred_at}'
+                                               ELSE '{transitioned_at}' END::pg_catalog.name[])
+                    THEN a.atttypid = ANY ('{timestamp,timestamptz}'::pg_catalog.regtype[]::pg_catalog.oid[])
+                    ELSE false END)
+       <> (CASE v_source WHEN 'outbound_messages' THEN 6 ELSE 5 END) THEN
+        RETURN NULL;
+    END IF;
+    -- the log's shard colocated with this shard: looked up in Citus's metadata once per session
+    -- and shard (a setting of the session), checked to exist at each use (a shard moved away or a
+    -- re-install gives another name)
+    IF v_log IS NULL OR v_log = '' OR pg_catalog.to_regclass(v_log) IS NULL THEN
+        SELECT pg_catalog.format('pgrollup_internal.%I', 'msg_changes_' || l.shardid) INTO v_log
+          FROM pg_catalog.pg_dist_shard AS s
+          JOIN pg_catalog.pg_dist_shard AS l
+            ON l.logicalrelid = 'pgrollup_internal.msg_changes'::pg_catalog.regclass
+           AND l.shardminvalue OPERATOR(pg_catalog.=) s.shardminvalue
+         WHERE s.shardid = pg_catalog.substring(TG_TABLE_NAME, '_(\d+)$')::bigint;
+        IF v_log IS NULL OR pg_catalog.to_regclass(v_log) IS NULL THEN
+            RETURN NULL;   -- the coordinator's table, or no colocated log here: rollup_health says so
+        END IF;
+        PERFORM pg_catalog.set_config(v_key, v_log, false);
+    END IF;
+    IF v_source = 'outbound_messages' THEN
+        IF TG_OP = 'INSERT' THEN
+            EXECUTE 'INSERT INTO ' || v_log || ' (tenant_id, message_id) SELECT n.tenant_id, n.id FROM pgr_new AS n';
+        ELSIF TG_OP = 'DELETE' THEN
+            EXECUTE 'INSERT INTO ' || v_log || ' (tenant_id, message_id) SELECT o.tenant_id, o.id FROM pgr_old AS o';
+        ELSE
+            EXECUTE 'INSERT INTO ' || v_log || ' (tenant_id, message_id) '
+                    'SELECT n.tenant_id, n.id FROM pgr_new AS n LEFT JOIN pgr_old AS o ON o.id = n.id '
+                    ' WHERE o.id IS NULL '
+                    '    OR ROW(o.tenant_id, o.campaign_id, o.contact_id, o.channel, o.sent_at) '
+                    '       IS DISTINCT FROM ROW(n.tenant_id, n.campaign_id, n.contact_id, n.channel, n.sent_at) '
+                    'UNION '
+                    'SELECT o.tenant_id, o.id FROM pgr_old AS o LEFT JOIN pgr_new AS n ON n.id = o.id WHERE n.id IS NULL';
+        END IF;
+    ELSIF v_source = 'message_events' THEN
+        -- as messaging_capture_event: one row per inserted event with its id; the messages of
+        -- updated and deleted events are restated (whatever their type: the registry is a
+        -- reference table, which a worker would read through Citus); events without a message
+        -- as rows with message_id NULL and their ids
+        IF TG_OP = 'INSERT' THEN
+            EXECUTE 'INSERT INTO ' || v_log || ' (tenant_id, message_id, event_id) '
+                    'SELECT n.tenant_id, n.message_id, CASE WHEN n.message_id IS NULL OR n.occurred_at IS NOT NULL THEN n.id END '
+                    '  FROM pgr_new AS n';
+        ELSIF TG_OP = 'DELETE' THEN
+            EXECUTE 'INSERT INTO ' || v_log || ' (tenant_id, message_id, event_ids) '
+                    'SELECT o.tenant_id, o.message_id, CASE WHEN o.message_id IS NULL THEN pg_catalog.array_agg(o.id) END '
+                    '  FROM pgr_old AS o GROUP BY o.tenant_id, o.message_id';
+        ELSE
+            EXECUTE 'INSERT INTO ' || v_log || ' (tenant_id, message_id, event_ids) '
+                    'SELECT x.tenant_id, x.message_id, CASE WHEN x.message_id IS NULL THEN pg_catalog.array_agg(x.id) END '
+                    '  FROM (SELECT n.tenant_id, n.message_id, n.id FROM pgr_new AS n LEFT JOIN pgr_old AS o ON o.id = n.id '
+                    '         WHERE o.id IS NULL '
+                    '            OR ROW(o.message_id, o.event_type, o.occurred_at) IS DISTINCT FROM ROW(n.message_id, n.event_type, n.occurred_at) '
+                    '        UNION '
+                    '        SELECT o.tenant_id, o.message_id, o.id FROM pgr_old AS o LEFT JOIN pgr_new AS n ON n.id = o.id '
+                    '         WHERE n.id IS NULL '
+                    '            OR ROW(o.message_id, o.event_type, o.occurred_at) IS DISTINCT FROM ROW(n.message_id, n.event_type, n.occurred_at)) AS x '
+                    ' GROUP BY x.tenant_id, x.message_id';
+        END IF;
+    ELSIF v_source = 'campaign_transitions' THEN
+        IF TG_OP = 'INSERT' THEN
+            EXECUTE 'INSERT INTO ' || v_log || ' (tenant_id, transition_id) SELECT n.tenant_id, n.id FROM pgr_new AS n';
+        ELSIF TG_OP = 'DELETE' THEN
+            EXECUTE 'INSERT INTO ' || v_log || ' (tenant_id, transition_id) SELECT o.tenant_id, o.id FROM pgr_old AS o';
+        ELSE
+            EXECUTE 'INSERT INTO ' || v_log || ' (tenant_id, transition_id) '
+                    'SELECT n.tenant_id, n.id FROM pgr_new AS n LEFT JOIN pgr_old AS o ON o.id = n.id '
+                    ' WHERE o.id IS NULL '
+                    '    OR ROW(o.tenant_id, o.campaign_id, o.to_status, o.transitioned_at) '
+                    '       IS DISTINCT FROM ROW(n.tenant_id, n.campaign_id, n.to_status, n.transitioned_at) '
+                    'UNION '
+                    'SELECT o.tenant_id, o.id FROM pgr_old AS o LEFT JOIN pgr_new AS n ON n.id = o.id WHERE n.id IS NULL';
+        END IF;
+    END IF;
+    RETURN NULL;
+END;
+$_$;
+
+COMMENT ON FUNCTION pgrollup_internal.messaging_capture_shard() IS 'Capture trigger function on the messaging sources distributed by Citus (statement level, transition tables pgr_new / pgr_old; Citus fires it on each shard a statement writes, on that shard''s node): appends the statement''s changed keys with their tenant to the colocated shard of the change log on that node; a drifted column lets the statement through.';
+
 CREATE FUNCTION pgrollup_internal.messaging_capture_transition() RETURNS trigger
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'pg_temp'
@@ -2469,6 +2646,211 @@ END;
 $$;
 
 COMMENT ON FUNCTION pgrollup_internal.messaging_check_orphans(p_event_ids bigint[]) IS 'Re-examines message_events rows without a message_id (the listed ids, or all when NULL): the mapped ones are recorded as set aside in msg_set_aside, fixed or deleted ones leave it. Callers hold the module lock.';
+
+CREATE FUNCTION pgrollup_internal.messaging_citus_layout() RETURNS void
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+DECLARE
+    v_schema text;
+    v_table  text;
+    v_source regclass;
+    v_first  regclass;
+    v_queue  boolean := false;
+BEGIN
+    -- Follows the messaging sources onto Citus once they are distributed by tenant_id (colocated,
+    -- tenant_id bigint): the per-tenant tables (change log, per-message state and contributions,
+    -- transition copy, set-aside rows, bucket rollups) become distributed tables colocated with
+    -- them, every unique key holding tenant_id; the registry and the tenant zones reference tables;
+    -- capture becomes statement-level triggers that Citus fires on each shard, next to the log's
+    -- shard. The first time, the incremental state is emptied and every key logged, so that the
+    -- next refresh builds it on the workers. Idempotent.
+    SELECT m.source_schema INTO v_schema FROM pgrollup_internal.modules AS m WHERE m.module = 'messaging';
+    FOREACH v_table IN ARRAY '{outbound_messages,message_events,campaign_transitions}'::text[] LOOP
+        v_source := pg_catalog.to_regclass(pg_catalog.format('%I.%I', v_schema, v_table));
+        IF pgrollup_internal.citus_placement(v_source) IS DISTINCT FROM 'a Citus distributed table (by tenant_id)'
+           OR (SELECT a.atttypid FROM pg_catalog.pg_attribute AS a
+                WHERE a.attrelid = v_source AND a.attname = 'tenant_id') IS DISTINCT FROM 'pg_catalog.int8'::regtype THEN
+            RAISE EXCEPTION USING ERRCODE = '22023',
+                MESSAGE = pg_catalog.format('messaging: %s is not a Citus table distributed by a bigint tenant_id', v_source);
+        END IF;
+        IF v_first IS NULL THEN
+            v_first := v_source;
+        ELSIF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_dist_partition AS a, pg_catalog.pg_dist_partition AS b
+                           WHERE a.logicalrelid = v_first AND b.logicalrelid = v_source AND a.colocationid = b.colocationid) THEN
+            RAISE EXCEPTION USING ERRCODE = '22023',
+                MESSAGE = pg_catalog.format('messaging: %s is not colocated with %s', v_source, v_first);
+        END IF;
+    END LOOP;
+    IF pgrollup_internal.messaging_mode() <> 'incremental' THEN
+        RAISE EXCEPTION USING ERRCODE = '22023',
+            MESSAGE = 'messaging: materialized_view mode is not supported on Citus',
+            HINT = 'SELECT pgrollup.set_messaging_mode(''incremental'') before the sources are distributed.';
+    END IF;
+    -- Citus refuses any trigger DDL on a distributed table without this (transaction-local)
+    PERFORM pg_catalog.set_config('citus.enable_unsafe_triggers', 'on', true);
+    -- one connection per node for the DDL below, whatever ran before in the transaction
+    PERFORM pg_catalog.set_config('citus.multi_shard_modify_mode', 'sequential', true);
+    PERFORM pgrollup_internal.messaging_detach();
+    DELETE FROM pgrollup_internal.capture_triggers AS c WHERE c.module = 'messaging';
+    -- declared for the core, which creates them on the sources (attach_capture, below) and reports
+    -- them missing or disabled in rollup_health. INSERT, UPDATE and DELETE fire on each shard;
+    -- TRUNCATE fires on the coordinator.
+    INSERT INTO pgrollup_internal.capture_triggers
+           (module, table_name, trigger_name, event, function_name, old_table, new_table, modes, root_only)
+    SELECT 'messaging', s.tbl, t.name, t.event,
+           CASE WHEN t.event = 'TRUNCATE' THEN 'pgrollup_internal.messaging_citus_truncate' ELSE 'pgrollup_internal.messaging_capture_shard' END,
+           t.old_table, t.new_table, ARRAY['incremental'], true
+      FROM (VALUES ('outbound_messages'), ('message_events'), ('campaign_transitions')) AS s(tbl)
+     CROSS JOIN (VALUES ('pgrollup_messaging_insert', 'INSERT', NULL, 'pgr_new'),
+                        ('pgrollup_messaging_update', 'UPDATE', 'pgr_old', 'pgr_new'),
+                        ('pgrollup_messaging_delete', 'DELETE', 'pgr_old', NULL),
+                        ('pgrollup_messaging_truncate', 'TRUNCATE', NULL, NULL)) AS t(name, event, old_table, new_table);
+    UPDATE pgrollup_internal.modules AS m
+       SET slices_function = NULL, restate_function = NULL
+     WHERE m.module = 'messaging';
+    IF pgrollup_internal.citus_placement('pgrollup_internal.msg_changes'::regclass) IS NULL THEN
+        -- the state is rebuilt on the workers from every key logged below
+        TRUNCATE pgrollup_internal.msg_changes, pgrollup_internal.msg_state, pgrollup_internal.msg_contrib,
+                 pgrollup_internal.msg_transitions, pgrollup_internal.msg_set_aside,
+                 pgrollup_internal.msg_contact_hourly, pgrollup_internal.msg_campaign_daily,
+                 pgrollup_internal.msg_tenant_daily;
+        DELETE FROM pgrollup_internal.rows_set_aside AS r WHERE r.module = 'messaging';
+        -- every unique key holds the distribution column
+        ALTER TABLE pgrollup_internal.msg_state DROP CONSTRAINT msg_state_pkey,
+            ADD CONSTRAINT msg_state_pkey PRIMARY KEY (message_id, tenant_id);
+        ALTER TABLE pgrollup_internal.msg_contrib DROP CONSTRAINT msg_contrib_pkey,
+            ADD CONSTRAINT msg_contrib_pkey PRIMARY KEY (message_id, hour, local_date, tenant_id);
+        ALTER TABLE pgrollup_internal.msg_transitions DROP CONSTRAINT msg_transitions_pkey,
+            ADD CONSTRAINT msg_transitions_pkey PRIMARY KEY (id, tenant_id);
+        ALTER TABLE pgrollup_internal.msg_set_aside ALTER COLUMN tenant_id SET NOT NULL,
+            DROP CONSTRAINT msg_set_aside_pkey,
+            ADD CONSTRAINT msg_set_aside_pkey PRIMARY KEY (source_table, row_id, reason, tenant_id);
+    END IF;
+    IF pgrollup_internal.citus_placement('pgrollup.message_event_metrics'::regclass) IS NULL THEN
+        PERFORM pg_catalog.create_reference_table('pgrollup.message_event_metrics');
+        PERFORM pg_catalog.truncate_local_data_after_distributing_table('pgrollup.message_event_metrics');
+    END IF;
+    IF pgrollup_internal.citus_placement('pgrollup_internal.msg_tenants'::regclass) IS NULL THEN
+        PERFORM pg_catalog.create_reference_table('pgrollup_internal.msg_tenants');
+        PERFORM pg_catalog.truncate_local_data_after_distributing_table('pgrollup_internal.msg_tenants');
+    END IF;
+    FOREACH v_table IN ARRAY '{msg_changes,msg_state,msg_contrib,msg_transitions,msg_set_aside,msg_contact_hourly,msg_campaign_daily,msg_tenant_daily}'::text[] LOOP
+        IF pgrollup_internal.citus_placement(pg_catalog.format('pgrollup_internal.%I', v_table)::regclass) IS NULL THEN
+            PERFORM pg_catalog.create_distributed_table(pg_catalog.format('pgrollup_internal.%I', v_table),
+                                                        'tenant_id', colocate_with => v_first::text);
+            v_queue := v_queue OR v_table = 'msg_changes';
+        END IF;
+    END LOOP;
+    IF v_queue THEN
+        PERFORM pgrollup_internal.messaging_citus_queue(NULL);   -- the first build, on the workers
+    END IF;
+    -- the code each node runs (the capture trigger's function follows its trigger)
+    PERFORM pg_catalog.create_distributed_function(f::pg_catalog.regprocedure)
+       FROM pg_catalog.unnest(ARRAY['pgrollup_internal.utc(timestamp without time zone)', 'pgrollup_internal.utc(timestamp with time zone)',
+                               'pgrollup_internal.citus_shard_map(bigint)', 'pgrollup_internal.citus_bind(regprocedure, jsonb, text)',
+                               'pgrollup_internal.messaging_keys_table()', 'pgrollup_internal.messaging_refresh_log()',
+                               'pgrollup_internal.messaging_add_events()', 'pgrollup_internal.messaging_restate()',
+                               'pgrollup_internal.messaging_by_key(text)', 'pgrollup_internal.messaging_apply_delta()',
+                               'pgrollup_internal.messaging_sync_transitions(bigint[], bigint, boolean)',
+                               'pgrollup_internal.messaging_check_orphans(bigint[])',
+                               'pgrollup_internal.messaging_refresh_node()']) AS f
+      WHERE pg_catalog.to_regprocedure(f) IS NOT NULL;
+    -- the campaign status of each date by a plain join on tenant_id (the latest transition before
+    -- the end of the date, by DISTINCT ON), not by a LATERAL lookup: Citus routes a read filtered
+    -- on one tenant to one shard only when every distributed table is joined on the distribution
+    -- column, and it does not route the LATERAL form. Same columns, same rows.
+    CREATE OR REPLACE VIEW pgrollup_internal.msg_inc_campaign_daily AS
+    SELECT DISTINCT ON (r.tenant_id, r.campaign_id, r.date)
+           r.tenant_id, r.campaign_id, r.date,
+           r.sends, r.delivered, r.opens, r.clicks, r.bounces, r.unsubscribes, r.unique_opens, r.unique_clicks,
+           t.to_status AS status
+      FROM pgrollup_internal.msg_campaign_daily AS r
+      LEFT JOIN pgrollup_internal.msg_tenants AS z ON z.tenant_id = r.tenant_id
+      LEFT JOIN pgrollup_internal.msg_transitions AS t
+        ON t.tenant_id = r.tenant_id AND t.campaign_id = r.campaign_id
+       AND t.transitioned_at < ((r.date + 1)::timestamp AT TIME ZONE COALESCE(z.timezone, 'UTC'))
+     ORDER BY r.tenant_id, r.campaign_id, r.date, t.transitioned_at DESC, t.id DESC;
+    COMMENT ON VIEW pgrollup_internal.msg_inc_campaign_daily IS 'messaging incremental mode: campaign-daily rollup with the campaign status of each local date (on Citus: looked up by a join on tenant_id, which Citus routes to one shard per tenant).';
+    PERFORM pgrollup_internal.attach_capture('messaging');
+END;
+$$;
+
+COMMENT ON FUNCTION pgrollup_internal.messaging_citus_layout() IS 'Citus: makes the messaging module''s per-tenant tables distributed tables colocated with the sources (distributed by a bigint tenant_id; every unique key holding it), the registry and the tenant zones reference tables, its node code distributed functions, and capture the statement-level triggers of pgrollup_internal.messaging_capture_shard, which fire on each shard (and the TRUNCATE trigger of pgrollup_internal.messaging_citus_truncate, on the coordinator). The first time, the state is emptied and every key logged for the next refresh. Idempotent.';
+
+CREATE FUNCTION pgrollup_internal.messaging_citus_queue(p_tenant_id bigint DEFAULT NULL::bigint) RETURNS bigint
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+DECLARE
+    v_now   timestamptz := pg_catalog.clock_timestamp();
+    v_total bigint := 0;
+    v_n     bigint;
+BEGIN
+    INSERT INTO pgrollup_internal.msg_changes (captured_at, tenant_id, message_id)
+    SELECT v_now, o.tenant_id, o.id FROM "public".outbound_messages AS o
+     WHERE p_tenant_id IS NULL OR o.tenant_id = p_tenant_id;
+    GET DIAGNOSTICS v_n = ROW_COUNT;
+    v_total := v_total + v_n;
+    INSERT INTO pgrollup_internal.msg_changes (captured_at, tenant_id, message_id)
+    SELECT v_now, s.tenant_id, s.message_id FROM pgrollup_internal.msg_state AS s
+     WHERE p_tenant_id IS NULL OR s.tenant_id = p_tenant_id;
+    GET DIAGNOSTICS v_n = ROW_COUNT;
+    v_total := v_total + v_n;
+    INSERT INTO pgrollup_internal.msg_changes (captured_at, tenant_id, message_id)
+    SELECT v_now, a.tenant_id, a.message_id FROM pgrollup_internal.msg_set_aside AS a
+     WHERE a.message_id IS NOT NULL AND (p_tenant_id IS NULL OR a.tenant_id = p_tenant_id);
+    GET DIAGNOSTICS v_n = ROW_COUNT;
+    v_total := v_total + v_n;
+    INSERT INTO pgrollup_internal.msg_changes (captured_at, tenant_id, transition_id)
+    SELECT v_now, t.tenant_id, t.id FROM "public".campaign_transitions AS t
+     WHERE p_tenant_id IS NULL OR t.tenant_id = p_tenant_id;
+    GET DIAGNOSTICS v_n = ROW_COUNT;
+    v_total := v_total + v_n;
+    INSERT INTO pgrollup_internal.msg_changes (captured_at, tenant_id, transition_id)
+    SELECT v_now, t.tenant_id, t.id FROM pgrollup_internal.msg_transitions AS t
+     WHERE p_tenant_id IS NULL OR t.tenant_id = p_tenant_id;
+    GET DIAGNOSTICS v_n = ROW_COUNT;
+    v_total := v_total + v_n;
+    INSERT INTO pgrollup_internal.msg_changes (captured_at, tenant_id, transition_id)
+    SELECT v_now, a.tenant_id, a.row_id FROM pgrollup_internal.msg_set_aside AS a
+     WHERE a.source_table = 'campaign_transitions' AND (p_tenant_id IS NULL OR a.tenant_id = p_tenant_id);
+    GET DIAGNOSTICS v_n = ROW_COUNT;
+    v_total := v_total + v_n;
+    INSERT INTO pgrollup_internal.msg_changes (captured_at, tenant_id, event_id)
+    SELECT v_now, e.tenant_id, e.id FROM "public".message_events AS e
+     WHERE e.message_id IS NULL AND (p_tenant_id IS NULL OR e.tenant_id = p_tenant_id);
+    GET DIAGNOSTICS v_n = ROW_COUNT;
+    v_total := v_total + v_n;
+    INSERT INTO pgrollup_internal.msg_changes (captured_at, tenant_id, event_id)
+    SELECT v_now, a.tenant_id, a.row_id FROM pgrollup_internal.msg_set_aside AS a
+     WHERE a.source_table = 'message_events' AND a.message_id IS NULL
+       AND (p_tenant_id IS NULL OR a.tenant_id = p_tenant_id);
+    GET DIAGNOSTICS v_n = ROW_COUNT;
+    RETURN v_total + v_n;
+END;
+$$;
+
+COMMENT ON FUNCTION pgrollup_internal.messaging_citus_queue(p_tenant_id bigint) IS 'Citus: logs every key of one tenant (NULL: all), applied or in source now, so that the next refresh restates it on its shard group (colocated INSERT ... SELECT statements run on the shards); returns the rows logged. Stands for the single-node full rebuild.';
+
+CREATE FUNCTION pgrollup_internal.messaging_citus_truncate() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+BEGIN
+    -- TRUNCATE of a messaging source distributed by Citus fires this on the coordinator (Citus
+    -- copies it to the workers, where pgrollup's coordinator tables are not and it does nothing):
+    -- every key pgrollup holds is logged for restatement, in the TRUNCATE's transaction.
+    IF pg_catalog.to_regclass('pgrollup_internal.modules') IS NULL
+       OR pgrollup_internal.citus_placement(TG_RELID) IS NULL THEN
+        RETURN NULL;
+    END IF;
+    PERFORM pgrollup_internal.messaging_citus_queue(NULL);
+    RETURN NULL;
+END;
+$$;
+
+COMMENT ON FUNCTION pgrollup_internal.messaging_citus_truncate() IS 'Citus: TRUNCATE trigger of the distributed messaging sources (fires on the coordinator): logs every key pgrollup holds for restatement by the next refresh (pgrollup_internal.messaging_citus_queue).';
 
 CREATE FUNCTION pgrollup_internal.messaging_create_mvs() RETURNS void
     LANGUAGE plpgsql
@@ -2606,10 +2988,14 @@ CREATE FUNCTION pgrollup_internal.messaging_detach() RETURNS void
 DECLARE
     v_fn regprocedure;
 BEGIN
-    FOREACH v_fn IN ARRAY ARRAY['pgrollup_internal.messaging_capture_message()'::regprocedure,
-                                'pgrollup_internal.messaging_capture_event()'::regprocedure,
-                                'pgrollup_internal.messaging_capture_transition()'::regprocedure,
-                                'pgrollup_internal.messaging_capture_truncate()'::regprocedure]
+    FOR v_fn IN
+        SELECT f FROM pg_catalog.unnest(ARRAY[pg_catalog.to_regprocedure('pgrollup_internal.messaging_capture_message()'),
+                                              pg_catalog.to_regprocedure('pgrollup_internal.messaging_capture_event()'),
+                                              pg_catalog.to_regprocedure('pgrollup_internal.messaging_capture_transition()'),
+                                              pg_catalog.to_regprocedure('pgrollup_internal.messaging_capture_truncate()'),
+                                              pg_catalog.to_regprocedure('pgrollup_internal.messaging_capture_shard()'),
+                                              pg_catalog.to_regprocedure('pgrollup_internal.messaging_citus_truncate()')]) AS f
+         WHERE f IS NOT NULL
     LOOP
         PERFORM pgrollup_internal.drop_triggers_of(v_fn);
     END LOOP;
@@ -2658,7 +3044,7 @@ COMMENT ON FUNCTION pgrollup_internal.messaging_drop_mvs() IS 'Drops the materia
 CREATE FUNCTION pgrollup_internal.messaging_health() RETURNS TABLE(mode text, pending_changes bigint, stale_since timestamp with time zone)
     LANGUAGE plpgsql STABLE
     SET search_path TO 'pg_catalog', 'pg_temp'
-    AS $$
+    AS $_$
 #variable_conflict use_column
 DECLARE
     v_mode  text := pgrollup_internal.messaging_mode();
@@ -2671,15 +3057,28 @@ BEGIN
         SELECT v_mode, NULL::bigint,
                COALESCE((SELECT pg_catalog.max(r.started_at) FROM pgrollup_internal.refresh_runs AS r
                           WHERE r.module = 'messaging' AND r.status = 'ok' AND r.started_at >= v_since), v_since);
-    ELSE
+    ELSIF pgrollup_internal.citus_placement('pgrollup_internal.msg_changes'::regclass) IS NULL THEN
         RETURN QUERY
         SELECT v_mode, pg_catalog.count(*)::bigint, pg_catalog.min(c.captured_at)
           FROM pgrollup_internal.msg_changes AS c;
+    ELSE
+        -- Citus: every shard of the log counted where it is, without raising when a node does not
+        -- answer (rollup_health names it); the count and the oldest change are then unknown (NULL)
+        PERFORM pg_catalog.set_config('citus.node_connection_timeout', '5000', true);
+        RETURN QUERY EXECUTE
+            $q$SELECT $1, CASE WHEN pg_catalog.bool_and(r.success)
+                               THEN COALESCE(pg_catalog.sum((r.result::jsonb ->> 0)::bigint) FILTER (WHERE r.success), 0)::bigint END,
+                      CASE WHEN pg_catalog.bool_and(r.success)
+                           THEN pg_catalog.min((r.result::jsonb ->> 1)::timestamptz) FILTER (WHERE r.success) END
+                 FROM pg_catalog.run_command_on_shards(
+                        'pgrollup_internal.msg_changes',
+                        'SELECT pg_catalog.json_build_array(pg_catalog.count(*), pg_catalog.min(captured_at)) FROM %s') AS r$q$
+            USING v_mode;
     END IF;
 END;
-$$;
+$_$;
 
-COMMENT ON FUNCTION pgrollup_internal.messaging_health() IS 'messaging health hook: mode; pending change-log rows and the capture time of the oldest (incremental); NULL and the start of the last successful refresh since the mode switch, else the switch time (materialized_view).';
+COMMENT ON FUNCTION pgrollup_internal.messaging_health() IS 'messaging health hook: mode; pending change-log rows and the capture time of the oldest (incremental; on Citus over every shard, NULL when a node does not answer); NULL and the start of the last successful refresh since the mode switch, else the switch time (materialized_view).';
 
 CREATE FUNCTION pgrollup_internal.messaging_keys_table() RETURNS void
     LANGUAGE plpgsql
@@ -2812,6 +3211,11 @@ BEGIN
             HINT = 'Fix the column (or re-run pgrollup install after the application migration), then run pgrollup.backfill_messaging().';
     END IF;
 
+    -- the change log distributed by Citus: every node refreshes its own shards
+    IF pgrollup_internal.citus_placement('pgrollup_internal.msg_changes'::regclass) IS NOT NULL THEN
+        RETURN pgrollup_internal.messaging_refresh_citus();
+    END IF;
+
     -- a switch to incremental mode waiting for its build: the switch committed its request for a
     -- rebuild with the module lock, held here too, so the refresh below rebuilds everything
     v_switch := EXISTS (SELECT 1 FROM pgrollup_internal.settings AS s
@@ -2828,6 +3232,59 @@ END;
 $$;
 
 COMMENT ON FUNCTION pgrollup_internal.messaging_refresh() IS 'messaging refresh hook: in incremental mode consumes the change log, adds the inserted events of messages that changed in no other way, and restates the other touched messages (cost follows the number of changes); in materialized_view mode refreshes the materialized views concurrently. Returns the change-log rows applied. Raises on error.';
+
+CREATE FUNCTION pgrollup_internal.messaging_refresh_citus() RETURNS bigint
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+DECLARE
+    v_res    record;
+    v_total  bigint;
+    v_failed text;
+BEGIN
+    -- Coordinator side of the Citus refresh: every node refreshes the shards it holds, in parallel,
+    -- each in its own transaction (a node that fails or is down leaves its shards' log and rollups
+    -- as they were, and the others still advance); the coordinator's own placements, if any, here.
+    -- Then the rows set aside on every shard are summarized into rows_set_aside. A failure is
+    -- raised after the others finished (the summary then stays as it was): the run is recorded as
+    -- failed and retried by the next one.
+    v_total := pgrollup_internal.messaging_refresh_node();
+    FOR v_res IN EXECUTE
+        'SELECT nodename, nodeport, success, result FROM pg_catalog.run_command_on_workers('
+        '''SELECT pgrollup_internal.messaging_refresh_node()'', true)'
+    LOOP
+        IF NOT v_res.success THEN
+            v_failed := pg_catalog.concat_ws('; ', v_failed,
+                                             pg_catalog.format('%s:%s: %s', v_res.nodename, v_res.nodeport, v_res.result));
+            CONTINUE;
+        END IF;
+        v_total := v_total + v_res.result::bigint;
+    END LOOP;
+    IF v_failed IS NOT NULL THEN
+        RAISE EXCEPTION USING ERRCODE = '58000',
+            MESSAGE = 'messaging: refresh failed on ' || v_failed,
+            HINT = 'The other nodes'' shards were refreshed; the failed ones keep their change log for the next refresh.';
+    END IF;
+    -- the set-aside summary (every node answered): grouped on the shards, kept on the coordinator
+    DROP TABLE IF EXISTS pg_temp.pgr_msg_set_aside;
+    CREATE TEMP TABLE pgr_msg_set_aside ON COMMIT DROP AS
+    SELECT a.reason, pg_catalog.count(*) AS rows, pg_catalog.min(a.seen_at) AS first_seen
+      FROM pgrollup_internal.msg_set_aside AS a
+     GROUP BY a.reason;
+    DELETE FROM pgrollup_internal.rows_set_aside AS r
+     WHERE r.module = 'messaging'
+       AND NOT EXISTS (SELECT 1 FROM pg_temp.pgr_msg_set_aside AS a WHERE a.reason = r.reason);
+    INSERT INTO pgrollup_internal.rows_set_aside AS r (module, reason, rows, first_seen, last_seen)
+    SELECT 'messaging', a.reason, a.rows, a.first_seen, pg_catalog.now()
+      FROM pg_temp.pgr_msg_set_aside AS a
+    ON CONFLICT (module, reason) DO UPDATE
+       SET rows = excluded.rows, first_seen = excluded.first_seen,
+           last_seen = CASE WHEN r.rows = excluded.rows THEN r.last_seen ELSE excluded.last_seen END;
+    RETURN v_total;
+END;
+$$;
+
+COMMENT ON FUNCTION pgrollup_internal.messaging_refresh_citus() IS 'Citus: refresh of the messaging module from the coordinator: pgrollup_internal.messaging_refresh_node() on every node in parallel (one transaction per node), then the set-aside summary; raises after the others finished when a node failed.';
 
 CREATE FUNCTION pgrollup_internal.messaging_refresh_log() RETURNS bigint
     LANGUAGE plpgsql
@@ -2929,6 +3386,57 @@ END;
 $$;
 
 COMMENT ON FUNCTION pgrollup_internal.messaging_refresh_mvs() IS 'materialized_view mode: REFRESH MATERIALIZED VIEW CONCURRENTLY of every messaging materialized view (creates them when absent); returns the number of messages.';
+
+CREATE FUNCTION pgrollup_internal.messaging_refresh_node() RETURNS bigint
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $_$
+DECLARE
+    v_shard bigint;
+    v_map   jsonb;
+    v_fn    text;
+    v_total bigint := 0;
+    v_fns   constant text[] := ARRAY['messaging_refresh_log()', 'messaging_add_events()', 'messaging_restate()',
+                                     'messaging_by_key(text)', 'messaging_apply_delta()',
+                                     'messaging_sync_transitions(bigint[], bigint, boolean)',
+                                     'messaging_check_orphans(bigint[])'];
+BEGIN
+    -- Run on every Citus node (by pgrollup_internal.messaging_refresh_citus, in one transaction
+    -- per node): for each shard of the change log placed here, the single-node incremental refresh
+    -- (messaging_refresh_log and what it calls) runs as it is on that shard group's local shards
+    -- (pgrollup_internal.citus_bind): the sources' shards, the state and rollup shards, the local
+    -- replicas of the registry and of the tenant zones. Nothing leaves the node. Each shard's log
+    -- is locked against a second refresh (SHARE UPDATE EXCLUSIVE: writers are not blocked). The
+    -- set-aside summary is made on the coordinator. Returns the changes consumed.
+    PERFORM pg_catalog.set_config('citus.enable_ddl_propagation', 'off', true);
+    CREATE OR REPLACE FUNCTION pg_temp.pgrollup_messaging_note_set_aside() RETURNS bigint
+        LANGUAGE sql AS 'SELECT 0::bigint';
+    FOR v_shard IN
+        EXECUTE $q$SELECT s.shardid FROM pg_catalog.pg_dist_shard AS s
+                     JOIN pg_catalog.pg_dist_placement AS p ON p.shardid = s.shardid
+                    WHERE s.logicalrelid = 'pgrollup_internal.msg_changes'::pg_catalog.regclass
+                      AND p.groupid = (SELECT g.groupid FROM pg_catalog.pg_dist_local_group AS g)
+                    ORDER BY s.shardid$q$
+    LOOP
+        v_map := pgrollup_internal.citus_shard_map(v_shard)
+                 || '{"pgrollup_internal.messaging_note_set_aside": "pg_temp.pgrollup_messaging_note_set_aside"}'::jsonb;
+        FOREACH v_fn IN ARRAY v_fns LOOP
+            v_map := v_map || pg_catalog.jsonb_build_object('pgrollup_internal.' || pg_catalog.split_part(v_fn, '(', 1),
+                                                            'pg_temp.pgrollup_' || pg_catalog.split_part(v_fn, '(', 1));
+        END LOOP;
+        EXECUTE pg_catalog.format('LOCK TABLE %s IN SHARE UPDATE EXCLUSIVE MODE',
+                                  v_map ->> 'pgrollup_internal.msg_changes');
+        FOREACH v_fn IN ARRAY v_fns LOOP
+            PERFORM pgrollup_internal.citus_bind(('pgrollup_internal.' || v_fn)::regprocedure, v_map,
+                                                 'pgrollup_' || pg_catalog.split_part(v_fn, '(', 1));
+        END LOOP;
+        v_total := v_total + pg_temp.pgrollup_messaging_refresh_log();
+    END LOOP;
+    RETURN v_total;
+END;
+$_$;
+
+COMMENT ON FUNCTION pgrollup_internal.messaging_refresh_node() IS 'Citus: refreshes the messaging shards placed on this node (the single-node incremental refresh bound to each shard group''s local shards, see pgrollup_internal.citus_bind); returns the changes consumed.';
 
 CREATE FUNCTION pgrollup_internal.messaging_restate() RETURNS bigint
     LANGUAGE plpgsql
@@ -5835,7 +6343,7 @@ COMMENT ON COLUMN pgrollup_internal.msg_changes.message_id IS 'A message whose r
 
 COMMENT ON COLUMN pgrollup_internal.msg_changes.transition_id IS 'A campaign_transitions row that was inserted, updated or deleted.';
 
-COMMENT ON COLUMN pgrollup_internal.msg_changes.tenant_id IS 'A tenant whose time zone changed: its whole history is restated.';
+COMMENT ON COLUMN pgrollup_internal.msg_changes.tenant_id IS 'On one node: a tenant whose time zone changed, on a row with no other key (its whole history is restated). On Citus, where the log is distributed by tenant_id: the tenant of the row''s key on every row, and a zone change is a row with no other key.';
 
 COMMENT ON COLUMN pgrollup_internal.msg_changes.event_ids IS 'Ids of inserted events: of events without a message_id (message_id NULL; also from updates and deletes), and of events inserted for message_id by earlier versions. NULL means restate. A restatement that has read the message''s events sets event_ids and event_id to NULL on the rows still pending.';
 
@@ -6362,11 +6870,19 @@ REVOKE ALL ON FUNCTION pgrollup_internal.messaging_capture_event() FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION pgrollup_internal.messaging_capture_message() FROM PUBLIC;
 
+REVOKE ALL ON FUNCTION pgrollup_internal.messaging_capture_shard() FROM PUBLIC;
+
 REVOKE ALL ON FUNCTION pgrollup_internal.messaging_capture_transition() FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION pgrollup_internal.messaging_capture_truncate() FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION pgrollup_internal.messaging_check_orphans(p_event_ids bigint[]) FROM PUBLIC;
+
+REVOKE ALL ON FUNCTION pgrollup_internal.messaging_citus_layout() FROM PUBLIC;
+
+REVOKE ALL ON FUNCTION pgrollup_internal.messaging_citus_queue(p_tenant_id bigint) FROM PUBLIC;
+
+REVOKE ALL ON FUNCTION pgrollup_internal.messaging_citus_truncate() FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION pgrollup_internal.messaging_create_mvs() FROM PUBLIC;
 
@@ -6390,9 +6906,13 @@ REVOKE ALL ON FUNCTION pgrollup_internal.messaging_rebuild() FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION pgrollup_internal.messaging_refresh() FROM PUBLIC;
 
+REVOKE ALL ON FUNCTION pgrollup_internal.messaging_refresh_citus() FROM PUBLIC;
+
 REVOKE ALL ON FUNCTION pgrollup_internal.messaging_refresh_log() FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION pgrollup_internal.messaging_refresh_mvs() FROM PUBLIC;
+
+REVOKE ALL ON FUNCTION pgrollup_internal.messaging_refresh_node() FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION pgrollup_internal.messaging_restate() FROM PUBLIC;
 

@@ -26,6 +26,15 @@ def _plan(conn: psycopg.Connection, tenant, date_from, date_to):
     return cur.fetchall()
 
 
+def _on_citus(conn: psycopg.Connection) -> bool:
+    """The messaging change log is a Citus distributed table (the sources are distributed)."""
+    return conn.execute(
+        "SELECT pg_catalog.to_regclass('pg_catalog.pg_dist_partition') IS NOT NULL "
+        "   AND pg_catalog.to_regclass('pgrollup_internal.msg_changes') IS NOT NULL").fetchone()[0] and conn.execute(
+        "SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_dist_partition AS d "
+        "                WHERE d.logicalrelid = 'pgrollup_internal.msg_changes'::regclass)").fetchone()[0]
+
+
 def _slice_text(tenant, date_from, date_to) -> str:
     who = f"tenant {tenant}" if tenant is not None else "all tenants"
     span = f"{date_from or 'first day'} .. {date_to or 'last day'}"
@@ -81,5 +90,15 @@ def backfill(conn: psycopg.Connection, *, account=None, tenant: int | None = Non
                 raise UserError(first_line(exc)) from None
             done += n
             progress.advance(task, msgs)
+    if _on_citus(conn):
+        # on Citus the backfill logged its keys; the refresh restates them on the workers
+        status, applied = conn.execute(
+            "SELECT status, changes_applied FROM pgrollup.refresh('messaging')").fetchone()
+        if status != "ok":
+            raise UserError(f"messaging backfill logged {done} keys, but the refresh that applies them ended {status} "
+                            f"('pgrollup status' says why; the next refresh retries)")
+        click.echo(f"restated {len(plan)} tenant{'s' if len(plan) != 1 else ''} on the Citus workers "
+                   f"({applied} keys applied) in {time.perf_counter() - t0:.2f}s")
+        return
     click.echo(f"restated {done} message{'s' if done != 1 else ''} of {len(plan)} tenant{'s' if len(plan) != 1 else ''} "
                f"in {time.perf_counter() - t0:.2f}s")

@@ -227,7 +227,9 @@ def _check_privileges(conn, mods, schemas):
 
 # source tables Citus may distribute, per module: the table and its distribution column, for which
 # the module has a Citus layout (colocated distributed tables, capture on the shards; docs/SCALE-OUT.md)
-CITUS_LAYOUTS = {"reporting": {"reporting_events": "account_id"}}
+CITUS_LAYOUTS = {"reporting": {"reporting_events": "account_id"},
+                 "messaging": {"outbound_messages": "tenant_id", "message_events": "tenant_id",
+                               "campaign_transitions": "tenant_id"}}
 
 
 def _on_citus(conn) -> bool:
@@ -246,13 +248,17 @@ def _citus_layouts(conn, mods, schemas) -> list[str]:
         return []
     out = []
     for mod in mods:
-        for table, column in CITUS_LAYOUTS.get(mod.name, {}).items():
-            rows = _citus_holding(conn, schemas[mod.name], table)
-            if _follows_layout(rows, column):
-                out.append(f"citus: {mod.name}: {rows[0][0]} is distributed by {column}: "
-                           f"{mod.name}'s per-{column.removesuffix('_id')} tables become distributed tables colocated "
-                           f"with it (its {column} type), its settings reference tables; capture is by statement-level "
-                           f"triggers that fire on the shards and the refresh runs on each worker (docs/SCALE-OUT.md)")
+        layout = CITUS_LAYOUTS.get(mod.name, {})
+        held = [_citus_holding(conn, schemas[mod.name], table) for table in layout]
+        if layout and all(_follows_layout(rows, column) for rows, column in zip(held, layout.values())):
+            column = next(iter(layout.values()))
+            names = " and ".join(rows[0][0] for rows in held)
+            verb = "is" if len(held) == 1 else "are"
+            out.append(f"citus: {mod.name}: {names} {verb} distributed by {column}: "
+                       f"{mod.name}'s per-{column.removesuffix('_id')} tables become distributed tables colocated "
+                       f"with {'it' if len(held) == 1 else 'them'} (its {column} type), its settings reference tables; "
+                       f"capture is by statement-level triggers that fire on the shards and the refresh runs on each "
+                       f"worker (docs/SCALE-OUT.md)")
     return out
 
 
@@ -268,6 +274,35 @@ def _citus_holding(conn, schema, table):
         "    OR d.logicalrelid IN (SELECT t.relid FROM pg_catalog.pg_partition_tree(r.rel) AS t) "
         " ORDER BY 1",
         (schema, table)).fetchall()
+
+
+def _messaging_citus_problems(conn, mod, schemas) -> list[str]:
+    """Messaging follows its sources onto Citus only when all three are distributed by a bigint
+    tenant_id, colocated (its refresh joins them on each shard group), or none is."""
+    if mod.name != "messaging":
+        return []
+    layout = CITUS_LAYOUTS["messaging"]
+    held = {table: _citus_holding(conn, schemas[mod.name], table) for table in layout}
+    following = [t for t, rows in held.items() if _follows_layout(rows, layout[t])]
+    if not following:
+        return []
+    if len(following) < len(layout):
+        local = ", ".join(t for t in layout if t not in following)
+        return [f"messaging: {local} must be distributed by tenant_id too, colocated with {following[0]}"]
+    rows = conn.execute(
+        "SELECT pg_catalog.count(DISTINCT d.colocationid), "
+        "       pg_catalog.bool_and(pg_catalog.format_type(a.atttypid, NULL) = 'bigint') "
+        "  FROM pg_catalog.pg_dist_partition AS d "
+        "  JOIN pg_catalog.pg_attribute AS a ON a.attrelid = d.logicalrelid AND a.attname = 'tenant_id' "
+        " WHERE d.logicalrelid = ANY(%s::regclass[])",
+        ([held[t][0][0] for t in layout],)).fetchone()
+    out = []
+    if rows[0] != 1:
+        out.append("messaging: outbound_messages, message_events and campaign_transitions must be colocated "
+                   "(create_distributed_table(..., colocate_with => ...))")
+    if not rows[1]:
+        out.append("messaging: tenant_id must be bigint in outbound_messages, message_events and campaign_transitions")
+    return out
 
 
 def _check_citus(conn, mods, schemas):
@@ -290,6 +325,7 @@ def _check_citus(conn, mods, schemas):
             for rel, method, column, _root in rows:
                 kind = {"h": f"a distributed table (by {column})", "n": "a reference table"}.get(method, "a Citus table")
                 problems.append(f"{mod.name}: {rel} is {kind}")
+        problems += _messaging_citus_problems(conn, mod, schemas)
     if problems:
         supported = ", ".join(f"{table} distributed by {column}" for layouts in CITUS_LAYOUTS.values()
                               for table, column in layouts.items())

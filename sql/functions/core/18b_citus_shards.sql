@@ -7,9 +7,10 @@ DECLARE
     v_map jsonb;
 BEGIN
     -- Run on a Citus node that holds the shard p_shardid of one of pgrollup's distributed tables:
-    -- for every Citus table of the pgrollup schemas, the local shard that holds the same keys
-    -- (the colocated shard of a distributed table, the replica of a reference table), and for
-    -- each of their constraints the shard's constraint name (Citus appends the shard id to both).
+    -- for every distributed table colocated with it (pgrollup's and the sources it follows) and
+    -- every reference table of the pgrollup schemas, the local shard that holds the same keys (the
+    -- colocated shard, the replica), and for each constraint of pgrollup's tables the shard's
+    -- constraint name (Citus appends the shard id to both).
     -- Citus metadata exists only where Citus is installed: looked up dynamically.
     EXECUTE $q$
         WITH anchor AS (
@@ -18,15 +19,14 @@ BEGIN
               JOIN pg_catalog.pg_dist_partition AS p ON p.logicalrelid = s.logicalrelid
              WHERE s.shardid = $1
         ), shards AS (
-            SELECT s.logicalrelid, s.shardid
+            SELECT s.logicalrelid, s.shardid, n.nspname IN ('pgrollup', 'pgrollup_internal') AS ours
               FROM pg_catalog.pg_dist_shard AS s
               JOIN pg_catalog.pg_dist_partition AS p ON p.logicalrelid = s.logicalrelid
               JOIN pg_catalog.pg_class AS c ON c.oid = s.logicalrelid
               JOIN pg_catalog.pg_namespace AS n ON n.oid = c.relnamespace
              CROSS JOIN anchor AS a
-             WHERE n.nspname IN ('pgrollup', 'pgrollup_internal')
-               AND ((p.colocationid = a.colocationid AND s.shardminvalue = a.shardminvalue)
-                    OR (p.partmethod = 'n' AND p.repmodel = 't'))
+             WHERE (p.colocationid = a.colocationid AND s.shardminvalue = a.shardminvalue)
+                OR (n.nspname IN ('pgrollup', 'pgrollup_internal') AND p.partmethod = 'n' AND p.repmodel = 't')
         )
         SELECT pg_catalog.jsonb_object_agg(k, v)
           FROM (SELECT pg_catalog.format('%I.%I', n.nspname, c.relname) AS k,
@@ -35,15 +35,25 @@ BEGIN
                   JOIN pg_catalog.pg_class AS c ON c.oid = x.logicalrelid
                   JOIN pg_catalog.pg_namespace AS n ON n.oid = c.relnamespace
                 UNION ALL
+                -- the same with the schema quoted, as the installer writes the source schema into
+                -- pgrollup's functions ("public".outbound_messages)
+                SELECT '"' || pg_catalog.replace(n.nspname, '"', '""') || '".' || pg_catalog.quote_ident(c.relname),
+                       pg_catalog.format('%I.%I', n.nspname, c.relname || '_' || x.shardid)
+                  FROM shards AS x
+                  JOIN pg_catalog.pg_class AS c ON c.oid = x.logicalrelid
+                  JOIN pg_catalog.pg_namespace AS n ON n.oid = c.relnamespace
+                 WHERE NOT x.ours
+                UNION ALL
                 SELECT pg_catalog.quote_ident(o.conname), pg_catalog.quote_ident(o.conname || '_' || x.shardid)
                   FROM shards AS x
-                  JOIN pg_catalog.pg_constraint AS o ON o.conrelid = x.logicalrelid) AS m$q$
+                  JOIN pg_catalog.pg_constraint AS o ON o.conrelid = x.logicalrelid
+                 WHERE x.ours) AS m$q$
        INTO v_map USING p_shardid;
     RETURN v_map;
 END;
 $$;
 REVOKE ALL ON FUNCTION pgrollup_internal.citus_shard_map(bigint) FROM PUBLIC;
-COMMENT ON FUNCTION pgrollup_internal.citus_shard_map(bigint) IS 'On a Citus node holding shard p_shardid of a pgrollup table: {"schema.table": "schema.table_<shardid>", "constraint": "constraint_<shardid>"} for every pgrollup table colocated with it and every reference table (their local shards), the names pgrollup_internal.citus_bind substitutes.';
+COMMENT ON FUNCTION pgrollup_internal.citus_shard_map(bigint) IS 'On a Citus node holding shard p_shardid of a pgrollup table: {"schema.table": "schema.table_<shardid>", "constraint": "constraint_<shardid>"} for every table colocated with it (pgrollup''s and the sources) and every pgrollup reference table (their local shards; constraints of pgrollup''s tables), the names pgrollup_internal.citus_bind substitutes.';
 
 CREATE OR REPLACE FUNCTION pgrollup_internal.citus_bind(p_function regprocedure, p_map jsonb, p_name text)
 RETURNS void
@@ -69,7 +79,8 @@ BEGIN
     FOR v_key IN SELECT k FROM pg_catalog.jsonb_object_keys(p_map) AS k ORDER BY pg_catalog.length(k) DESC, k LOOP
         v_src := pg_catalog.regexp_replace(
             v_src,
-            '\m' || pg_catalog.regexp_replace(v_key, '([.\[\]()*+?^$|{}\\])', '\\\1', 'g') || '\M',
+            CASE WHEN v_key ~ '^\w' THEN '\m' ELSE '' END   -- (a key may start with a quote)
+            || pg_catalog.regexp_replace(v_key, '([.\[\]()*+?^$|{}\\])', '\\\1', 'g') || '\M',
             pg_catalog.replace(p_map ->> v_key, '\', '\\'), 'g');
     END LOOP;
     -- the function's own settings (search_path, TimeZone, planner settings), as it has them (a

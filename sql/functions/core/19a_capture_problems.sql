@@ -69,6 +69,10 @@ BEGIN
                || ': pgrollup''s triggers capture nothing on its shards and writes to it are not counted;'
                || CASE WHEN p_module = 'reporting' AND z.kind = 'a Citus distributed table (by account_id)'
                        THEN ' re-run pgrollup install (it moves reporting''s tables next to the shards, docs/SCALE-OUT.md), then backfill what was written meanwhile'
+                       WHEN p_module = 'messaging' AND z.kind = 'a Citus distributed table (by tenant_id)'
+                            AND EXISTS (SELECT 1 FROM pg_catalog.pg_class AS k
+                                         WHERE k.oid = mb.relid AND k.relkind = 'r' AND NOT k.relispartition)
+                       THEN ' re-run pgrollup install once all three messaging sources are distributed by tenant_id and colocated (it moves messaging''s tables next to the shards and rebuilds them, docs/SCALE-OUT.md)'
                        ELSE ' pgrollup does not capture this Citus layout: run pgrollup uninstall (it removes the triggers from every shard)' END
           FROM members AS mb
          CROSS JOIN LATERAL (SELECT pgrollup_internal.citus_placement(mb.relid) AS kind) AS z
@@ -77,13 +81,18 @@ BEGIN
            -- row-level trigger is declared in capture_triggers and checked like the others
            AND NOT (p_module = 'reporting' AND z.kind = 'a Citus distributed table (by account_id)'
                     AND pgrollup_internal.citus_placement(pg_catalog.to_regclass('pgrollup_internal.reporting_changes')) IS NOT NULL)
+           -- and messaging's (pgrollup_internal.messaging_citus_layout)
+           AND NOT (p_module = 'messaging' AND z.kind = 'a Citus distributed table (by tenant_id)'
+                    AND pgrollup_internal.citus_placement(pg_catalog.to_regclass('pgrollup_internal.msg_changes')) IS NOT NULL)
         UNION ALL
-        -- reporting on Citus: a worker that does not answer holds shards whose refresh fails (and
+        -- reporting or messaging on Citus: a worker that does not answer holds shards whose refresh fails (and
         -- is retried) and whose accounts cannot be read until it is back
         SELECT 'critical:Citus node ' || n.node || ' does not answer; the refresh of its shards fails and is retried, '
-               || 'reads of their accounts fail until it is back'
-          FROM pg_catalog.unnest(CASE WHEN p_module = 'reporting'
-                                       AND pgrollup_internal.citus_placement(pg_catalog.to_regclass('pgrollup_internal.reporting_changes')) IS NOT NULL
+               || 'reads of their accounts or tenants fail until it is back'
+          FROM pg_catalog.unnest(CASE WHEN (p_module = 'reporting'
+                                            AND pgrollup_internal.citus_placement(pg_catalog.to_regclass('pgrollup_internal.reporting_changes')) IS NOT NULL)
+                                        OR (p_module = 'messaging'
+                                            AND pgrollup_internal.citus_placement(pg_catalog.to_regclass('pgrollup_internal.msg_changes')) IS NOT NULL)
                                       THEN pgrollup_internal.citus_unreachable_nodes() END) AS n(node)
         UNION ALL
         SELECT 'critical:capture triggers missing on ' || r.relid::regclass::text || ' (' || r.missing || ')'

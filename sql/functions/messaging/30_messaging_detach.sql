@@ -6,10 +6,14 @@ AS $$
 DECLARE
     v_fn regprocedure;
 BEGIN
-    FOREACH v_fn IN ARRAY ARRAY['pgrollup_internal.messaging_capture_message()'::regprocedure,
-                                'pgrollup_internal.messaging_capture_event()'::regprocedure,
-                                'pgrollup_internal.messaging_capture_transition()'::regprocedure,
-                                'pgrollup_internal.messaging_capture_truncate()'::regprocedure]
+    FOR v_fn IN
+        SELECT f FROM pg_catalog.unnest(ARRAY[pg_catalog.to_regprocedure('pgrollup_internal.messaging_capture_message()'),
+                                              pg_catalog.to_regprocedure('pgrollup_internal.messaging_capture_event()'),
+                                              pg_catalog.to_regprocedure('pgrollup_internal.messaging_capture_transition()'),
+                                              pg_catalog.to_regprocedure('pgrollup_internal.messaging_capture_truncate()'),
+                                              pg_catalog.to_regprocedure('pgrollup_internal.messaging_capture_shard()'),
+                                              pg_catalog.to_regprocedure('pgrollup_internal.messaging_citus_truncate()')]) AS f
+         WHERE f IS NOT NULL
     LOOP
         PERFORM pgrollup_internal.drop_triggers_of(v_fn);
     END LOOP;

@@ -8,6 +8,13 @@ DECLARE
     v_trigger record;
 BEGIN
     SELECT m.source_schema INTO v_schema FROM pgrollup_internal.modules AS m WHERE m.module = 'messaging';
+    -- sources distributed by Citus: the module's own layout and statement-level capture on the
+    -- shards (docs/SCALE-OUT.md)
+    IF pgrollup_internal.citus_placement(pg_catalog.to_regclass(pg_catalog.format('%I.%I', v_schema, 'outbound_messages')))
+       = 'a Citus distributed table (by tenant_id)' THEN
+        PERFORM pgrollup_internal.messaging_citus_layout();
+        RETURN;
+    END IF;
     -- what capture needs (incremental mode), declared for the core: it covers partitions created
     -- or attached later at every refresh and reports missing or disabled triggers in rollup_health
     DELETE FROM pgrollup_internal.capture_triggers AS c WHERE c.module = 'messaging';

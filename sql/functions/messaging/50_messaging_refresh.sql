@@ -110,6 +110,11 @@ BEGIN
             HINT = 'Fix the column (or re-run pgrollup install after the application migration), then run pgrollup.backfill_messaging().';
     END IF;
 
+    -- the change log distributed by Citus: every node refreshes its own shards
+    IF pgrollup_internal.citus_placement('pgrollup_internal.msg_changes'::regclass) IS NOT NULL THEN
+        RETURN pgrollup_internal.messaging_refresh_citus();
+    END IF;
+
     -- a switch to incremental mode waiting for its build: the switch committed its request for a
     -- rebuild with the module lock, held here too, so the refresh below rebuilds everything
     v_switch := EXISTS (SELECT 1 FROM pgrollup_internal.settings AS s

@@ -15,12 +15,25 @@ BEGIN
         SELECT v_mode, NULL::bigint,
                COALESCE((SELECT pg_catalog.max(r.started_at) FROM pgrollup_internal.refresh_runs AS r
                           WHERE r.module = 'messaging' AND r.status = 'ok' AND r.started_at >= v_since), v_since);
-    ELSE
+    ELSIF pgrollup_internal.citus_placement('pgrollup_internal.msg_changes'::regclass) IS NULL THEN
         RETURN QUERY
         SELECT v_mode, pg_catalog.count(*)::bigint, pg_catalog.min(c.captured_at)
           FROM pgrollup_internal.msg_changes AS c;
+    ELSE
+        -- Citus: every shard of the log counted where it is, without raising when a node does not
+        -- answer (rollup_health names it); the count and the oldest change are then unknown (NULL)
+        PERFORM pg_catalog.set_config('citus.node_connection_timeout', '5000', true);
+        RETURN QUERY EXECUTE
+            $q$SELECT $1, CASE WHEN pg_catalog.bool_and(r.success)
+                               THEN COALESCE(pg_catalog.sum((r.result::jsonb ->> 0)::bigint) FILTER (WHERE r.success), 0)::bigint END,
+                      CASE WHEN pg_catalog.bool_and(r.success)
+                           THEN pg_catalog.min((r.result::jsonb ->> 1)::timestamptz) FILTER (WHERE r.success) END
+                 FROM pg_catalog.run_command_on_shards(
+                        'pgrollup_internal.msg_changes',
+                        'SELECT pg_catalog.json_build_array(pg_catalog.count(*), pg_catalog.min(captured_at)) FROM %s') AS r$q$
+            USING v_mode;
     END IF;
 END;
 $$;
 REVOKE ALL ON FUNCTION pgrollup_internal.messaging_health() FROM PUBLIC;
-COMMENT ON FUNCTION pgrollup_internal.messaging_health() IS 'messaging health hook: mode; pending change-log rows and the capture time of the oldest (incremental); NULL and the start of the last successful refresh since the mode switch, else the switch time (materialized_view).';
+COMMENT ON FUNCTION pgrollup_internal.messaging_health() IS 'messaging health hook: mode; pending change-log rows and the capture time of the oldest (incremental; on Citus over every shard, NULL when a node does not answer); NULL and the start of the last successful refresh since the mode switch, else the switch time (materialized_view).';

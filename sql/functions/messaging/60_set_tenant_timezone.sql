@@ -7,6 +7,7 @@ AS $$
 DECLARE
     v_new text;
     v_old text;
+    v_now timestamptz := pg_catalog.now();   -- a value, not a function call, in the upsert (Citus asks it of reference tables)
 BEGIN
     IF p_tenant_id IS NULL THEN
         RAISE EXCEPTION USING ERRCODE = '22023', MESSAGE = 'p_tenant_id must not be NULL';
@@ -16,8 +17,8 @@ BEGIN
     IF p_timezone IS NULL THEN
         DELETE FROM pgrollup_internal.msg_tenants AS z WHERE z.tenant_id = p_tenant_id;
     ELSE
-        INSERT INTO pgrollup_internal.msg_tenants AS z (tenant_id, timezone) VALUES (p_tenant_id, v_new)
-        ON CONFLICT (tenant_id) DO UPDATE SET timezone = excluded.timezone, updated_at = pg_catalog.now();
+        INSERT INTO pgrollup_internal.msg_tenants AS z (tenant_id, timezone, updated_at) VALUES (p_tenant_id, v_new, v_now)
+        ON CONFLICT (tenant_id) DO UPDATE SET timezone = excluded.timezone, updated_at = excluded.updated_at;
     END IF;
     IF COALESCE(v_old, 'UTC') IS DISTINCT FROM v_new THEN
         -- the next refresh restates the tenant's whole history in the new zone

@@ -14,6 +14,11 @@ BEGIN
             MESSAGE = pg_catalog.format('invalid p_mode %s: expected incremental or materialized_view',
                                         COALESCE(pg_catalog.quote_literal(p_mode), 'NULL'));
     END IF;
+    IF p_mode = 'materialized_view'
+       AND pgrollup_internal.citus_placement('pgrollup_internal.msg_changes'::regclass) IS NOT NULL THEN
+        RAISE EXCEPTION USING ERRCODE = '22023',
+            MESSAGE = 'materialized_view mode is not supported on Citus: the messaging sources are distributed, and so is the incremental state that the refresh keeps on the workers';
+    END IF;
     PERFORM pgrollup_internal.lock_module('messaging', true);   -- never races a refresh or backfill
     v_current := pgrollup_internal.messaging_mode();
     IF v_current = p_mode THEN

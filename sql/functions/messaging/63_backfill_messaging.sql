@@ -18,6 +18,12 @@ BEGIN
     IF pgrollup_internal.messaging_mode() = 'materialized_view' THEN
         RETURN pgrollup_internal.messaging_refresh_mvs();
     END IF;
+    IF pgrollup_internal.citus_placement('pgrollup_internal.msg_changes'::regclass) IS NOT NULL THEN
+        -- Citus: the tenant (or every tenant) is logged for restatement, which the next refresh
+        -- applies on the workers, each shard group where it is (the workers cannot see this
+        -- transaction's rows before it commits; pgrollup backfill refreshes right after)
+        RETURN pgrollup_internal.messaging_citus_queue(p_tenant_id);
+    END IF;
     IF p_tenant_id IS NULL AND p_from IS NULL AND p_to IS NULL THEN
         v_n := pgrollup_internal.messaging_rebuild();
         PERFORM pgrollup_internal.messaging_note_set_aside();
@@ -40,4 +46,4 @@ BEGIN
 END;
 $$;
 REVOKE ALL ON FUNCTION pgrollup.backfill_messaging(bigint, date, date) FROM PUBLIC;
-COMMENT ON FUNCTION pgrollup.backfill_messaging(bigint, date, date) IS 'Restates a slice of the messaging rollups from the source tables: one tenant (NULL = all) and local dates p_from..p_to inclusive (NULL = open); every message contributing to the slice is recomputed. Run it after editing pgrollup.message_event_metrics, and without arguments after a capture failure (column drift): a full backfill with no drift left clears the capture-failure record. Atomic, serialized with refreshes, safe while writes continue. Returns the number of messages restated (in materialized_view mode: refreshes the materialized views and returns the number of messages).';
+COMMENT ON FUNCTION pgrollup.backfill_messaging(bigint, date, date) IS 'Restates a slice of the messaging rollups from the source tables: one tenant (NULL = all) and local dates p_from..p_to inclusive (NULL = open); every message contributing to the slice is recomputed. Run it after editing pgrollup.message_event_metrics, and without arguments after a capture failure (column drift): a full backfill with no drift left clears the capture-failure record. Atomic, serialized with refreshes, safe while writes continue. Returns the number of messages restated (in materialized_view mode: refreshes the materialized views and returns the number of messages). On Citus it logs every key of the tenant (or of every tenant, whatever the dates) for the next refresh, which restates them on the workers, and returns the rows logged.';
