@@ -508,6 +508,37 @@ def render(doc: dict, analysis: str) -> str:
               f"{_ms(rf['median_ms']) if rf else '–'} ({rf.get('changes', 0):,} changes) | {_ms(rd['median_ms']) if rd else '–'} "
               f"(one node {_ms(rs1['median_ms']) if rs1 else '–'}) |")
         a("")
+        msg = [(s, z["messaging"]) for s, z in citus if z.get("messaging")]
+        if msg:
+            a("Messaging on the same cluster: `outbound_messages`, `message_events` (its indexes) and `campaign_transitions`")
+            a("loaded with the scale's messaging rows, distributed by `tenant_id` and colocated, pgrollup's messaging layout")
+            a("installed (its first build runs on the workers); the write cases of section 3 for `message_events`, the")
+            a("refresh of a batch of changes, and tenant 1's `campaign_daily` over 30 days next to the single node's.")
+            a("")
+            a("| scale | first build | COPY none → capture (cost) | INSERT … SELECT none → capture (cost) | 1 client tps none → capture (latency) | 8 clients tps none → capture (kept) | refresh of the batch | campaign_daily |")
+            a("|---|---|---|---|---|---|---|---|")
+            for s, z in msg:
+                cs, r = z["cases"], z["ratios"]
+
+                def mpair(kind, field="median_ms"):
+                    x, y = cs.get(f"messaging_none_{kind}"), cs.get(f"messaging_incremental_{kind}")
+                    if not x or not y:
+                        return "–"
+                    if field == "median_ms":
+                        return f"{_ms(x['median_ms'])} → {_ms(y['median_ms'])}"
+                    return f"{x['median_tps']:,.0f} → {y['median_tps']:,.0f}"
+                rf = z.get("refresh") or {}
+                rd = (z.get("reads") or {}).get("campaign_daily_30d") or {}
+                rs1 = (z.get("reads_single_node") or {}).get("campaign_daily_30d") or {}
+                fb = z.get("first_build") or {}
+                a(f"| {s} | {z.get('install_and_first_build_s', '–')} s ({fb.get('changes') or 0:,} keys, {fb.get('status', '–')}) | "
+                  f"{mpair('copy')} ({r.get('messaging_incremental_copy', '–')}×) | "
+                  f"{mpair('insert_select')} ({r.get('messaging_incremental_insert_select', '–')}×) | "
+                  f"{mpair('pgbench_c1', 'tps')} ({r.get('messaging_incremental_latency_c1', '–')}×) | "
+                  f"{mpair('pgbench_c8', 'tps')} ({r.get('messaging_incremental_pgbench_c8_throughput', '–')}×) | "
+                  f"{_ms(rf['median_ms']) if rf else '–'} ({rf.get('changes', 0):,} changes, {'/'.join(rf.get('statuses', []))}) | "
+                  f"{_ms(rd['median_ms']) if rd else '–'} (one node {_ms(rs1['median_ms']) if rs1 else '–'}) |")
+            a("")
     a("## Analysis")
     a("")
     a(ANALYSIS_START)

@@ -858,7 +858,7 @@ class Bench:
         if why:
             echo(f"scenario citus skipped: {why}")
             return {"skipped": why}
-        echo("scenario citus (reporting on a coordinator + 2 workers on this machine)")
+        echo("scenario citus (reporting and messaging on a coordinator + 2 workers on this machine)")
         out: dict = {"nodes": "coordinator + 2 workers", "copy_rows": self.write_rows, "pgbench_rows": self.pgbench_rows}
         reps = min(self.repeat, 3)
 
@@ -868,10 +868,12 @@ class Bench:
                 lambda: conn.execute("SELECT * FROM pgrollup.report_summary(%s, %s, %s, 'agent')",
                                      (BIG_ACCOUNT, since, until)).fetchall(), repeat=reps))}
 
-        with self.connect() as c:   # the same read on this run's single node, for comparison
+        with self.connect() as c:   # the same reads on this run's single node, for comparison
             out["reads_single_node"] = read_summary(c)
+            single_msg_reads = self._campaign_reads(c, reps)
         cluster = CitusCluster(settings=BENCH_SETTINGS).start()
         saved = (self.dsn, self.log_path)
+        saved_msg = (self.msg_lo, self.msg_hi)
         try:
             self.dsn = cluster.create_database("pgrollup_bench_citus")
             self.log_path = cluster.coordinator.log
@@ -923,9 +925,71 @@ class Bench:
                 refresh_ms = self.timed(lambda: runs.append(refresh_batch()), between=fill, repeat=reps)
                 out["refresh"] = {**stats(refresh_ms), "changes": self.write_rows,
                                   "statuses": sorted({r[0] for r in runs})}
+                out["messaging"] = self._citus_messaging(c, reps)
+                out["messaging"]["reads_single_node"] = single_msg_reads
         finally:
             self.dsn, self.log_path = saved
+            self.msg_lo, self.msg_hi = saved_msg
             cluster.stop()
+        return out
+
+    def _campaign_reads(self, conn, reps) -> dict:
+        """Tenant 1's campaign_daily over its last 30 local days, timed."""
+        since = conn.execute("SELECT (now() - interval '30 days')::date").fetchone()[0]
+        return {"campaign_daily_30d": stats(self.timed(
+            lambda: conn.execute("SELECT * FROM pgrollup.campaign_daily(%s, %s, %s)",
+                                 (BIG_TENANT, since, since + dt.timedelta(days=30))).fetchall(), repeat=reps))}
+
+    def _citus_messaging(self, c, reps) -> dict:
+        """Messaging on the Citus cluster of scenario_citus: the three sources (this scale's
+        messaging rows, message_events' indexes, primary keys (tenant_id, id)) loaded, then
+        distributed by tenant_id and colocated; pgrollup's messaging module installed into them
+        (its Citus layout, first build on the workers); the write cases for message_events, the
+        refresh of a batch of changes and tenant 1's campaign_daily."""
+        echo("  citus: messaging (sources distributed by tenant_id)")
+        out: dict = {}
+        t0 = time.perf_counter()
+        c.execute(data.MESSAGING_DDL)
+        for t in ("outbound_messages", "message_events", "campaign_transitions"):
+            c.execute(f"ALTER TABLE public.{t} DROP CONSTRAINT {t}_pkey, ADD PRIMARY KEY (tenant_id, id)")
+        data.load_messaging(c, self.shape)
+        c.execute(data.new_messages_sql(BIG_TENANT, 1000))
+        self.msg_lo, self.msg_hi = c.execute(
+            "SELECT min(id), max(id) FROM (SELECT id FROM public.outbound_messages ORDER BY id DESC LIMIT 1000) AS x").fetchone()
+        for i, t in enumerate(("outbound_messages", "message_events", "campaign_transitions")):
+            c.execute("SELECT create_distributed_table(%s, 'tenant_id', colocate_with => %s)",
+                      (f"public.{t}", "default" if i == 0 else "public.outbound_messages"))
+            c.execute("SELECT truncate_local_data_after_distributing_table(%s)", (f"public.{t}",))
+        for ddl in data.MESSAGING_INDEXES:
+            c.execute(ddl)
+        c.execute("VACUUM ANALYZE public.outbound_messages, public.message_events, public.campaign_transitions")
+        out["load_s"] = round(time.perf_counter() - t0, 1)
+        t0 = time.perf_counter()
+        install(c, self.dsn, ["messaging"], schedule_mode=False)
+        for tenant in range(1, self.shape.tenants + 1):
+            c.execute("SELECT pgrollup.set_tenant_timezone(%s, %s)",
+                      (tenant, data.MESSAGING_ZONES[(tenant - 1) % len(data.MESSAGING_ZONES)]))
+        st = c.execute("SELECT status, changes_applied FROM pgrollup.refresh('messaging')").fetchone()
+        out["install_and_first_build_s"] = round(time.perf_counter() - t0, 1)
+        out["first_build"] = {"status": st[0], "changes": st[1]}
+        payload = _copy_out(c, data.messaging_copy_sql(self.write_rows, BIG_TENANT, self.msg_lo, self.msg_hi))
+        modes = [("messaging", "none", "public.message_events", False),
+                 ("messaging", "incremental", "public.message_events", True)]
+        echo("  write: messaging on Citus (none and incremental, run by run)")
+        out["cases"] = self._measure_all(c, modes, {"messaging": payload}, reps, (1, 8), (None,))
+        out["ratios"] = self._write_ratios(out["cases"], modes)
+        with self.connect() as r:
+            out["reads"] = self._campaign_reads(r, reps)
+        runs = []
+
+        def refresh_batch():
+            return c.execute("SELECT status, changes_applied FROM pgrollup.refresh('messaging')").fetchone()
+
+        def fill():
+            refresh_batch()
+            c.execute(data.messaging_insert_sql(self.write_rows, BIG_TENANT, self.msg_lo, self.msg_hi))
+        refresh_ms = self.timed(lambda: runs.append(refresh_batch()), between=fill, repeat=reps)
+        out["refresh"] = {**stats(refresh_ms), "changes": self.write_rows, "statuses": sorted({r[0] for r in runs})}
         return out
 
     # ---------------------------------------------------------------- run

@@ -68,6 +68,13 @@ def test_bench_smoke_tiny_scale(tmp_path):
         assert z["cases"]["reporting_realtime_pgbench_c8"]["failed"] == 0
         assert z["refresh"]["statuses"] == ["ok"] and z["reads"]["report_summary_agent_30d"]["median_ms"] > 0
         assert z["reads_single_node"]["report_summary_agent_30d"]["median_ms"] > 0
+        m = z["messaging"]
+        assert m["first_build"]["status"] == "ok" and m["first_build"]["changes"] > 0
+        for case in ("copy", "insert_select", "pgbench_c1", "pgbench_c8"):
+            assert "messaging_incremental_" + case in m["cases"] and "messaging_none_" + case in m["cases"]
+        assert m["cases"]["messaging_incremental_pgbench_c8"]["failed"] == 0
+        assert m["refresh"]["statuses"] == ["ok"] and m["reads"]["campaign_daily_30d"]["median_ms"] > 0
+        assert m["reads_single_node"]["campaign_daily_30d"]["median_ms"] > 0
     else:
         assert z == {"skipped": citus_available()}
 
