@@ -273,3 +273,26 @@ def test_messaging_layouts_it_cannot_capture_are_refused(citus, cli, case):  # n
     with psycopg.connect(dsn, autocommit=True) as c:
         assert c.execute("SELECT count(*) FROM pg_namespace WHERE nspname LIKE 'pgrollup%'").fetchone()[0] == 0
         c.execute("INSERT INTO public.outbound_messages (tenant_id, contact_id, channel) VALUES (1, 1, 'email')")
+
+
+def test_the_pg_cron_job_on_the_coordinator_refreshes_every_worker(citus, cli):  # noqa: F811
+    """Installed with its pg_cron job (on the coordinator, every minute here), the refresh runs on
+    every worker's shards with no call of ours: the change log empties and the views are exact."""
+    dsn = _source_db(citus)
+    res = cli("install", "--dsn", dsn, "--module", "messaging", "--cron", "* * * * *")
+    assert res.returncode == 0, res.stderr
+    assert "pg_cron job" in res.stdout, res.stdout
+    with psycopg.connect(dsn, autocommit=True) as c:
+        _run(_workloads(c), random.Random(4), 60)
+        assert c.execute("SELECT count(*) FROM pgrollup_internal.msg_changes").fetchone()[0] > 0
+        def state():
+            return (c.execute("SELECT count(*) FROM pgrollup_internal.msg_changes").fetchone()[0],
+                    c.execute("SELECT status FROM pgrollup.refresh_runs WHERE module = 'messaging' "
+                              "ORDER BY run_id DESC LIMIT 1").fetchone()[0])
+        deadline = time.monotonic() + 150
+        while time.monotonic() < deadline and state() != (0, "ok"):
+            time.sleep(2)
+        assert state() == (0, "ok")
+        _assert_exact(c)
+    res = cli("uninstall", "--dsn", dsn, "--yes")   # the cluster's other tests share its pg_cron
+    assert res.returncode == 0, res.stderr
