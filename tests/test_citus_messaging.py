@@ -14,6 +14,7 @@ import uuid
 
 import psycopg
 import pytest
+from hypothesis import HealthCheck, given, settings, strategies as st
 
 import messaging_support as ms
 from citus_support import citus  # noqa: F401  (fixture)
@@ -296,3 +297,38 @@ def test_the_pg_cron_job_on_the_coordinator_refreshes_every_worker(citus, cli): 
         _assert_exact(c)
     res = cli("uninstall", "--dsn", dsn, "--yes")   # the cluster's other tests share its pg_cron
     assert res.returncode == 0, res.stderr
+
+
+@pytest.fixture
+def citus_mdb(citus, cli):  # noqa: F811
+    dsn = _source_db(citus)
+    res = cli("install", "--dsn", dsn, "--no-schedule", "--module", "messaging")
+    assert res.returncode == 0, res.stderr
+    return dsn
+
+
+@settings(max_examples=15, deadline=None, database=None, derandomize=True, print_blob=True,
+          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@given(ops=st.lists(st.tuples(st.sampled_from(TENANTS), st.sampled_from(ms.WRITE_OPS + ms.ADMIN_OPS),
+                              st.integers(0, 999), st.integers(0, 999), st.integers(0, 999)),
+                    min_size=10, max_size=40))
+def test_property_incremental_matches_reference_on_citus(citus_mdb, ops):
+    """The single-node property test (test_messaging_property) on a coordinator + 2 workers, every
+    operation within its tenant: the sources emptied (TRUNCATE, restated on the workers), random
+    writes, zone changes, refreshes and backfills, then every view and read function equals its
+    reference query."""
+    with psycopg.connect(citus_mdb, autocommit=True) as c:
+        wls = _workloads(c)
+        wls[TENANTS[0]].conn.execute("TRUNCATE public.outbound_messages, public.message_events, public.campaign_transitions")
+        for t in TENANTS:
+            c.execute("SELECT pgrollup.set_tenant_timezone(%s, NULL)", (t,))
+        c.execute("SELECT pgrollup.refresh('messaging')")
+        for tenant, kind, a, b, cc in ops:
+            wls[tenant].apply((kind, a, b, cc))
+        assert c.execute("SELECT status FROM pgrollup.refresh('messaging')").fetchone()[0] == "ok"
+        c.execute("DROP SCHEMA IF EXISTS ref CASCADE")
+        c.execute("CREATE SCHEMA ref")
+        for t in SOURCES:
+            c.execute(f"CREATE TABLE ref.{t} AS SELECT * FROM public.{t}")
+        ms.assert_exact(c, "ref")
+        assert c.execute("SELECT count(*) FROM pgrollup_internal.msg_changes").fetchone()[0] == 0
