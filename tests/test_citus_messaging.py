@@ -256,6 +256,8 @@ def test_messaging_exact_through_a_shard_move_and_a_worker_down(citus, cli):  # 
         level, pending = c.execute("SELECT alert_level, pending_changes FROM pgrollup.rollup_health "
                                    "WHERE module = 'messaging'").fetchone()
         assert pending == 0 and level != "critical"
+    res = cli("status", "--dsn", dsn)   # the failed run of the day is remembered, nothing else
+    assert res.returncode == 1 and "1 failed refreshes in 24h" in res.stdout, res.stdout + res.stderr
     res = cli("uninstall", "--dsn", dsn, "--yes")
     assert res.returncode == 0, res.stderr
 
