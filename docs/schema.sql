@@ -1500,6 +1500,35 @@ $_$;
 
 COMMENT ON FUNCTION pgrollup_internal.citus_bind(p_function regprocedure, p_map jsonb, p_name text) IS 'Creates pg_temp.<p_name>(...), a session-local copy of a pgrollup PL/pgSQL function (same arguments, result and settings) with the names of p_map (see citus_shard_map) replaced: runs the single-node code on one Citus node''s local shards.';
 
+CREATE FUNCTION pgrollup_internal.citus_colocated_shard(p_table regclass, p_shard_table name) RETURNS text
+    LANGUAGE plpgsql STABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $_$
+DECLARE
+    v_shard text;
+BEGIN
+    -- On a Citus node, in a capture trigger fired on the shard p_shard_table (a source shard,
+    -- '<table>_<shardid>'): the qualified name of the shard of p_table (a pgrollup change log)
+    -- colocated with it, when that shard is on this node; NULL on the coordinator's table or when
+    -- it is not here. Citus metadata exists only where Citus is installed: looked up dynamically.
+    EXECUTE $q$
+        SELECT pg_catalog.format('%I.%I', n.nspname, c.relname || '_' || l.shardid)
+          FROM pg_catalog.pg_dist_shard AS s
+          JOIN pg_catalog.pg_dist_shard AS l
+            ON l.logicalrelid = $1 AND l.shardminvalue OPERATOR(pg_catalog.=) s.shardminvalue
+          JOIN pg_catalog.pg_class AS c ON c.oid = l.logicalrelid
+          JOIN pg_catalog.pg_namespace AS n ON n.oid = c.relnamespace
+         WHERE s.shardid = pg_catalog.substring($2, '_(\d+)$')::bigint$q$
+       INTO v_shard USING p_table, p_shard_table::text;
+    IF v_shard IS NULL OR pg_catalog.to_regclass(v_shard) IS NULL THEN
+        RETURN NULL;
+    END IF;
+    RETURN v_shard;
+END;
+$_$;
+
+COMMENT ON FUNCTION pgrollup_internal.citus_colocated_shard(p_table regclass, p_shard_table name) IS 'Citus, in a capture trigger on a source shard: the qualified name of the shard of p_table colocated with the shard p_shard_table (''<table>_<shardid>''), NULL when there is none on this node (the coordinator''s table). Capture triggers cache it per session and shard.';
+
 CREATE FUNCTION pgrollup_internal.citus_placement(p_rel regclass) RETURNS text
     LANGUAGE plpgsql STABLE
     SET search_path TO 'pg_catalog', 'pg_temp'
@@ -2477,13 +2506,8 @@ BEGIN
     -- and shard (a setting of the session), checked to exist at each use (a shard moved away or a
     -- re-install gives another name)
     IF v_log IS NULL OR v_log = '' OR pg_catalog.to_regclass(v_log) IS NULL THEN
-        SELECT pg_catalog.format('pgrollup_internal.%I', 'msg_changes_' || l.shardid) INTO v_log
-          FROM pg_catalog.pg_dist_shard AS s
-          JOIN pg_catalog.pg_dist_shard AS l
-            ON l.logicalrelid = 'pgrollup_internal.msg_changes'::pg_catalog.regclass
-           AND l.shardminvalue OPERATOR(pg_catalog.=) s.shardminvalue
-         WHERE s.shardid = pg_catalog.substring(TG_TABLE_NAME, '_(\d+)$')::bigint;
-        IF v_log IS NULL OR pg_catalog.to_regclass(v_log) IS NULL THEN
+        v_log := pgrollup_internal.citus_colocated_shard('pgrollup_internal.msg_changes', TG_TABLE_NAME);
+        IF v_log IS NULL THEN
             RETURN NULL;   -- the coordinator's table, or no colocated log here: rollup_health says so
         END IF;
         PERFORM pg_catalog.set_config(v_key, v_log, false);
@@ -2749,6 +2773,7 @@ BEGIN
     PERFORM pg_catalog.create_distributed_function(f::pg_catalog.regprocedure)
        FROM pg_catalog.unnest(ARRAY['pgrollup_internal.utc(timestamp without time zone)', 'pgrollup_internal.utc(timestamp with time zone)',
                                'pgrollup_internal.citus_shard_map(bigint)', 'pgrollup_internal.citus_bind(regprocedure, jsonb, text)',
+                               'pgrollup_internal.citus_colocated_shard(regclass, name)',
                                'pgrollup_internal.messaging_keys_table()', 'pgrollup_internal.messaging_refresh_log()',
                                'pgrollup_internal.messaging_add_events()', 'pgrollup_internal.messaging_restate()',
                                'pgrollup_internal.messaging_by_key(text)', 'pgrollup_internal.messaging_apply_delta()',
@@ -2781,55 +2806,37 @@ COMMENT ON FUNCTION pgrollup_internal.messaging_citus_layout() IS 'Citus: makes 
 CREATE FUNCTION pgrollup_internal.messaging_citus_queue(p_tenant_id bigint DEFAULT NULL::bigint) RETURNS bigint
     LANGUAGE plpgsql
     SET search_path TO 'pg_catalog', 'pg_temp'
-    AS $$
+    AS $_$
 DECLARE
     v_now   timestamptz := pg_catalog.clock_timestamp();
     v_total bigint := 0;
     v_n     bigint;
+    v_key   record;
 BEGIN
-    INSERT INTO pgrollup_internal.msg_changes (captured_at, tenant_id, message_id)
-    SELECT v_now, o.tenant_id, o.id FROM "public".outbound_messages AS o
-     WHERE p_tenant_id IS NULL OR o.tenant_id = p_tenant_id;
-    GET DIAGNOSTICS v_n = ROW_COUNT;
-    v_total := v_total + v_n;
-    INSERT INTO pgrollup_internal.msg_changes (captured_at, tenant_id, message_id)
-    SELECT v_now, s.tenant_id, s.message_id FROM pgrollup_internal.msg_state AS s
-     WHERE p_tenant_id IS NULL OR s.tenant_id = p_tenant_id;
-    GET DIAGNOSTICS v_n = ROW_COUNT;
-    v_total := v_total + v_n;
-    INSERT INTO pgrollup_internal.msg_changes (captured_at, tenant_id, message_id)
-    SELECT v_now, a.tenant_id, a.message_id FROM pgrollup_internal.msg_set_aside AS a
-     WHERE a.message_id IS NOT NULL AND (p_tenant_id IS NULL OR a.tenant_id = p_tenant_id);
-    GET DIAGNOSTICS v_n = ROW_COUNT;
-    v_total := v_total + v_n;
-    INSERT INTO pgrollup_internal.msg_changes (captured_at, tenant_id, transition_id)
-    SELECT v_now, t.tenant_id, t.id FROM "public".campaign_transitions AS t
-     WHERE p_tenant_id IS NULL OR t.tenant_id = p_tenant_id;
-    GET DIAGNOSTICS v_n = ROW_COUNT;
-    v_total := v_total + v_n;
-    INSERT INTO pgrollup_internal.msg_changes (captured_at, tenant_id, transition_id)
-    SELECT v_now, t.tenant_id, t.id FROM pgrollup_internal.msg_transitions AS t
-     WHERE p_tenant_id IS NULL OR t.tenant_id = p_tenant_id;
-    GET DIAGNOSTICS v_n = ROW_COUNT;
-    v_total := v_total + v_n;
-    INSERT INTO pgrollup_internal.msg_changes (captured_at, tenant_id, transition_id)
-    SELECT v_now, a.tenant_id, a.row_id FROM pgrollup_internal.msg_set_aside AS a
-     WHERE a.source_table = 'campaign_transitions' AND (p_tenant_id IS NULL OR a.tenant_id = p_tenant_id);
-    GET DIAGNOSTICS v_n = ROW_COUNT;
-    v_total := v_total + v_n;
-    INSERT INTO pgrollup_internal.msg_changes (captured_at, tenant_id, event_id)
-    SELECT v_now, e.tenant_id, e.id FROM "public".message_events AS e
-     WHERE e.message_id IS NULL AND (p_tenant_id IS NULL OR e.tenant_id = p_tenant_id);
-    GET DIAGNOSTICS v_n = ROW_COUNT;
-    v_total := v_total + v_n;
-    INSERT INTO pgrollup_internal.msg_changes (captured_at, tenant_id, event_id)
-    SELECT v_now, a.tenant_id, a.row_id FROM pgrollup_internal.msg_set_aside AS a
-     WHERE a.source_table = 'message_events' AND a.message_id IS NULL
-       AND (p_tenant_id IS NULL OR a.tenant_id = p_tenant_id);
-    GET DIAGNOSTICS v_n = ROW_COUNT;
-    RETURN v_total + v_n;
+    FOR v_key IN
+        SELECT * FROM (VALUES
+            -- (log column, key, table, filter): messages, transitions and events without a
+            -- message, as in source now and as applied or set aside
+            ('message_id', 'x.id', '"public".outbound_messages', 'true'),
+            ('message_id', 'x.message_id', 'pgrollup_internal.msg_state', 'true'),
+            ('message_id', 'x.message_id', 'pgrollup_internal.msg_set_aside', 'x.message_id IS NOT NULL'),
+            ('transition_id', 'x.id', '"public".campaign_transitions', 'true'),
+            ('transition_id', 'x.id', 'pgrollup_internal.msg_transitions', 'true'),
+            ('transition_id', 'x.row_id', 'pgrollup_internal.msg_set_aside', 'x.source_table = ''campaign_transitions'''),
+            ('event_id', 'x.id', '"public".message_events', 'x.message_id IS NULL'),
+            ('event_id', 'x.row_id', 'pgrollup_internal.msg_set_aside',
+             'x.source_table = ''message_events'' AND x.message_id IS NULL')) AS k(col, id, tbl, filter)
+    LOOP
+        EXECUTE pg_catalog.format(
+            'INSERT INTO pgrollup_internal.msg_changes (captured_at, tenant_id, %I) SELECT $1, x.tenant_id, %s FROM %s AS x '
+            'WHERE %s AND ($2::bigint IS NULL OR x.tenant_id = $2)', v_key.col, v_key.id, v_key.tbl, v_key.filter)
+          USING v_now, p_tenant_id;
+        GET DIAGNOSTICS v_n = ROW_COUNT;
+        v_total := v_total + v_n;
+    END LOOP;
+    RETURN v_total;
 END;
-$$;
+$_$;
 
 COMMENT ON FUNCTION pgrollup_internal.messaging_citus_queue(p_tenant_id bigint) IS 'Citus: logs every key of one tenant (NULL: all), applied or in source now, so that the next refresh restates it on its shard group (colocated INSERT ... SELECT statements run on the shards); returns the rows logged. Stands for the single-node full rebuild.';
 
@@ -3109,13 +3116,17 @@ CREATE FUNCTION pgrollup_internal.messaging_note_set_aside() RETURNS bigint
 DECLARE
     v_total bigint;
 BEGIN
+    DROP TABLE IF EXISTS pg_temp.pgr_msg_set_aside;
+    CREATE TEMP TABLE pgr_msg_set_aside ON COMMIT DROP AS
+    SELECT a.reason, pg_catalog.count(*) AS rows, pg_catalog.min(a.seen_at) AS first_seen
+      FROM pgrollup_internal.msg_set_aside AS a
+     GROUP BY a.reason;
     DELETE FROM pgrollup_internal.rows_set_aside AS r
      WHERE r.module = 'messaging'
-       AND NOT EXISTS (SELECT 1 FROM pgrollup_internal.msg_set_aside AS a WHERE a.reason = r.reason);
+       AND NOT EXISTS (SELECT 1 FROM pg_temp.pgr_msg_set_aside AS a WHERE a.reason = r.reason);
     INSERT INTO pgrollup_internal.rows_set_aside AS r (module, reason, rows, first_seen, last_seen)
-    SELECT 'messaging', a.reason, pg_catalog.count(*), pg_catalog.min(a.seen_at), pg_catalog.now()
-      FROM pgrollup_internal.msg_set_aside AS a
-     GROUP BY a.reason
+    SELECT 'messaging', a.reason, a.rows, a.first_seen, pg_catalog.now()
+      FROM pg_temp.pgr_msg_set_aside AS a
     ON CONFLICT (module, reason) DO UPDATE
        SET rows = excluded.rows, first_seen = excluded.first_seen,
            last_seen = CASE WHEN r.rows = excluded.rows THEN r.last_seen ELSE excluded.last_seen END;
@@ -3266,20 +3277,7 @@ BEGIN
             HINT = 'The other nodes'' shards were refreshed; the failed ones keep their change log for the next refresh.';
     END IF;
     -- the set-aside summary (every node answered): grouped on the shards, kept on the coordinator
-    DROP TABLE IF EXISTS pg_temp.pgr_msg_set_aside;
-    CREATE TEMP TABLE pgr_msg_set_aside ON COMMIT DROP AS
-    SELECT a.reason, pg_catalog.count(*) AS rows, pg_catalog.min(a.seen_at) AS first_seen
-      FROM pgrollup_internal.msg_set_aside AS a
-     GROUP BY a.reason;
-    DELETE FROM pgrollup_internal.rows_set_aside AS r
-     WHERE r.module = 'messaging'
-       AND NOT EXISTS (SELECT 1 FROM pg_temp.pgr_msg_set_aside AS a WHERE a.reason = r.reason);
-    INSERT INTO pgrollup_internal.rows_set_aside AS r (module, reason, rows, first_seen, last_seen)
-    SELECT 'messaging', a.reason, a.rows, a.first_seen, pg_catalog.now()
-      FROM pg_temp.pgr_msg_set_aside AS a
-    ON CONFLICT (module, reason) DO UPDATE
-       SET rows = excluded.rows, first_seen = excluded.first_seen,
-           last_seen = CASE WHEN r.rows = excluded.rows THEN r.last_seen ELSE excluded.last_seen END;
+    PERFORM pgrollup_internal.messaging_note_set_aside();
     RETURN v_total;
 END;
 $$;
@@ -3410,7 +3408,7 @@ BEGIN
     -- set-aside summary is made on the coordinator. Returns the changes consumed.
     PERFORM pg_catalog.set_config('citus.enable_ddl_propagation', 'off', true);
     CREATE OR REPLACE FUNCTION pg_temp.pgrollup_messaging_note_set_aside() RETURNS bigint
-        LANGUAGE sql AS 'SELECT 0::bigint';
+        LANGUAGE sql SET search_path = pg_catalog, pg_temp AS 'SELECT 0::bigint';
     FOR v_shard IN
         EXECUTE $q$SELECT s.shardid FROM pg_catalog.pg_dist_shard AS s
                      JOIN pg_catalog.pg_dist_placement AS p ON p.shardid = s.shardid
@@ -4455,7 +4453,7 @@ COMMENT ON FUNCTION pgrollup_internal.reporting_capture() IS 'Capture trigger fu
 CREATE FUNCTION pgrollup_internal.reporting_capture_shard() RETURNS trigger
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'pg_temp'
-    AS $_$
+    AS $$
 DECLARE
     v_key  text := 'pgrollup.capture_log_' || TG_RELID::text;
     v_log  text := pg_catalog.current_setting(v_key, true);
@@ -4493,13 +4491,8 @@ BEGIN
     -- and shard (a setting of the session), checked to exist at each use (a shard moved away or a
     -- re-install gives another name)
     IF v_log IS NULL OR v_log = '' OR pg_catalog.to_regclass(v_log) IS NULL THEN
-        SELECT pg_catalog.format('pgrollup_internal.%I', 'reporting_changes_' || l.shardid) INTO v_log
-          FROM pg_catalog.pg_dist_shard AS s
-          JOIN pg_catalog.pg_dist_shard AS l
-            ON l.logicalrelid = 'pgrollup_internal.reporting_changes'::pg_catalog.regclass
-           AND l.shardminvalue OPERATOR(pg_catalog.=) s.shardminvalue
-         WHERE s.shardid = pg_catalog.substring(TG_TABLE_NAME, '_(\d+)$')::bigint;
-        IF v_log IS NULL OR pg_catalog.to_regclass(v_log) IS NULL THEN
+        v_log := pgrollup_internal.citus_colocated_shard('pgrollup_internal.reporting_changes', TG_TABLE_NAME);
+        IF v_log IS NULL THEN
             RETURN NULL;   -- the coordinator's table, or no colocated log here: rollup_health says so
         END IF;
         PERFORM pg_catalog.set_config(v_key, v_log, false);
@@ -4526,7 +4519,7 @@ BEGIN
     END IF;
     RETURN NULL;
 END;
-$_$;
+$$;
 
 COMMENT ON FUNCTION pgrollup_internal.reporting_capture_shard() IS 'Capture trigger function on reporting_events distributed by Citus (statement level, transition tables pgrollup_new / pgrollup_old; Citus fires it on each shard a statement writes, on that shard''s node): appends the statement''s changed events to the colocated shard of the change log on that node (every name; refresh and reads count registered ones); unchanged rows skipped; a drifted column lets the statement through.';
 
@@ -4640,6 +4633,7 @@ BEGIN
     PERFORM pg_catalog.create_distributed_function(f::pg_catalog.regprocedure)
        FROM pg_catalog.unnest(ARRAY['pgrollup_internal.utc(timestamp without time zone)', 'pgrollup_internal.utc(timestamp with time zone)',
                                'pgrollup_internal.citus_shard_map(bigint)', 'pgrollup_internal.citus_bind(regprocedure, jsonb, text)',
+                               'pgrollup_internal.citus_colocated_shard(regclass, name)',
                                'pgrollup_internal.reporting_apply()', 'pgrollup_internal.reporting_refresh_log()',
                                'pgrollup_internal.reporting_refresh_node()']) AS f
       WHERE pg_catalog.to_regprocedure(f) IS NOT NULL;
@@ -6837,6 +6831,8 @@ REVOKE ALL ON FUNCTION pgrollup_internal.check_read_rows(p_function text, p_rows
 REVOKE ALL ON FUNCTION pgrollup_internal.check_read_size(p_function text, p_unit text, p_buckets numeric) FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION pgrollup_internal.citus_bind(p_function regprocedure, p_map jsonb, p_name text) FROM PUBLIC;
+
+REVOKE ALL ON FUNCTION pgrollup_internal.citus_colocated_shard(p_table regclass, p_shard_table name) FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION pgrollup_internal.citus_placement(p_rel regclass) FROM PUBLIC;
 

@@ -123,3 +123,33 @@ END;
 $$;
 REVOKE ALL ON FUNCTION pgrollup_internal.citus_unreachable_nodes() FROM PUBLIC;
 COMMENT ON FUNCTION pgrollup_internal.citus_unreachable_nodes() IS 'Citus: the worker nodes that do not answer within 5 seconds (''host:port (error)''), NULL when all answer or Citus is not installed; never raises. Used by rollup_health.';
+
+CREATE OR REPLACE FUNCTION pgrollup_internal.citus_colocated_shard(p_table regclass, p_shard_table name)
+RETURNS text
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    v_shard text;
+BEGIN
+    -- On a Citus node, in a capture trigger fired on the shard p_shard_table (a source shard,
+    -- '<table>_<shardid>'): the qualified name of the shard of p_table (a pgrollup change log)
+    -- colocated with it, when that shard is on this node; NULL on the coordinator's table or when
+    -- it is not here. Citus metadata exists only where Citus is installed: looked up dynamically.
+    EXECUTE $q$
+        SELECT pg_catalog.format('%I.%I', n.nspname, c.relname || '_' || l.shardid)
+          FROM pg_catalog.pg_dist_shard AS s
+          JOIN pg_catalog.pg_dist_shard AS l
+            ON l.logicalrelid = $1 AND l.shardminvalue OPERATOR(pg_catalog.=) s.shardminvalue
+          JOIN pg_catalog.pg_class AS c ON c.oid = l.logicalrelid
+          JOIN pg_catalog.pg_namespace AS n ON n.oid = c.relnamespace
+         WHERE s.shardid = pg_catalog.substring($2, '_(\d+)$')::bigint$q$
+       INTO v_shard USING p_table, p_shard_table::text;
+    IF v_shard IS NULL OR pg_catalog.to_regclass(v_shard) IS NULL THEN
+        RETURN NULL;
+    END IF;
+    RETURN v_shard;
+END;
+$$;
+REVOKE ALL ON FUNCTION pgrollup_internal.citus_colocated_shard(regclass, name) FROM PUBLIC;
+COMMENT ON FUNCTION pgrollup_internal.citus_colocated_shard(regclass, name) IS 'Citus, in a capture trigger on a source shard: the qualified name of the shard of p_table colocated with the shard p_shard_table (''<table>_<shardid>''), NULL when there is none on this node (the coordinator''s table). Capture triggers cache it per session and shard.';

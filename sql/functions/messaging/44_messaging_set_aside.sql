@@ -46,16 +46,23 @@ SET search_path = pg_catalog, pg_temp
 AS $$
 -- Summarizes msg_set_aside into the core's pgrollup_internal.rows_set_aside (module messaging,
 -- one row per reason: rows currently set aside), which rollup_health reports as a warning.
+-- msg_set_aside is grouped once, into a work table, and the summary is kept from it: on Citus,
+-- where msg_set_aside is distributed and rows_set_aside is local to the coordinator, the grouping
+-- runs on the shards and no statement joins the two.
 DECLARE
     v_total bigint;
 BEGIN
+    DROP TABLE IF EXISTS pg_temp.pgr_msg_set_aside;
+    CREATE TEMP TABLE pgr_msg_set_aside ON COMMIT DROP AS
+    SELECT a.reason, pg_catalog.count(*) AS rows, pg_catalog.min(a.seen_at) AS first_seen
+      FROM pgrollup_internal.msg_set_aside AS a
+     GROUP BY a.reason;
     DELETE FROM pgrollup_internal.rows_set_aside AS r
      WHERE r.module = 'messaging'
-       AND NOT EXISTS (SELECT 1 FROM pgrollup_internal.msg_set_aside AS a WHERE a.reason = r.reason);
+       AND NOT EXISTS (SELECT 1 FROM pg_temp.pgr_msg_set_aside AS a WHERE a.reason = r.reason);
     INSERT INTO pgrollup_internal.rows_set_aside AS r (module, reason, rows, first_seen, last_seen)
-    SELECT 'messaging', a.reason, pg_catalog.count(*), pg_catalog.min(a.seen_at), pg_catalog.now()
-      FROM pgrollup_internal.msg_set_aside AS a
-     GROUP BY a.reason
+    SELECT 'messaging', a.reason, a.rows, a.first_seen, pg_catalog.now()
+      FROM pg_temp.pgr_msg_set_aside AS a
     ON CONFLICT (module, reason) DO UPDATE
        SET rows = excluded.rows, first_seen = excluded.first_seen,
            last_seen = CASE WHEN r.rows = excluded.rows THEN r.last_seen ELSE excluded.last_seen END;

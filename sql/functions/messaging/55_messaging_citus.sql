@@ -43,13 +43,8 @@ BEGIN
     -- and shard (a setting of the session), checked to exist at each use (a shard moved away or a
     -- re-install gives another name)
     IF v_log IS NULL OR v_log = '' OR pg_catalog.to_regclass(v_log) IS NULL THEN
-        SELECT pg_catalog.format('pgrollup_internal.%I', 'msg_changes_' || l.shardid) INTO v_log
-          FROM pg_catalog.pg_dist_shard AS s
-          JOIN pg_catalog.pg_dist_shard AS l
-            ON l.logicalrelid = 'pgrollup_internal.msg_changes'::pg_catalog.regclass
-           AND l.shardminvalue OPERATOR(pg_catalog.=) s.shardminvalue
-         WHERE s.shardid = pg_catalog.substring(TG_TABLE_NAME, '_(\d+)$')::bigint;
-        IF v_log IS NULL OR pg_catalog.to_regclass(v_log) IS NULL THEN
+        v_log := pgrollup_internal.citus_colocated_shard('pgrollup_internal.msg_changes', TG_TABLE_NAME);
+        IF v_log IS NULL THEN
             RETURN NULL;   -- the coordinator's table, or no colocated log here: rollup_health says so
         END IF;
         PERFORM pg_catalog.set_config(v_key, v_log, false);
@@ -130,48 +125,30 @@ DECLARE
     v_now   timestamptz := pg_catalog.clock_timestamp();
     v_total bigint := 0;
     v_n     bigint;
+    v_key   record;
 BEGIN
-    INSERT INTO pgrollup_internal.msg_changes (captured_at, tenant_id, message_id)
-    SELECT v_now, o.tenant_id, o.id FROM @source_schema@.outbound_messages AS o
-     WHERE p_tenant_id IS NULL OR o.tenant_id = p_tenant_id;
-    GET DIAGNOSTICS v_n = ROW_COUNT;
-    v_total := v_total + v_n;
-    INSERT INTO pgrollup_internal.msg_changes (captured_at, tenant_id, message_id)
-    SELECT v_now, s.tenant_id, s.message_id FROM pgrollup_internal.msg_state AS s
-     WHERE p_tenant_id IS NULL OR s.tenant_id = p_tenant_id;
-    GET DIAGNOSTICS v_n = ROW_COUNT;
-    v_total := v_total + v_n;
-    INSERT INTO pgrollup_internal.msg_changes (captured_at, tenant_id, message_id)
-    SELECT v_now, a.tenant_id, a.message_id FROM pgrollup_internal.msg_set_aside AS a
-     WHERE a.message_id IS NOT NULL AND (p_tenant_id IS NULL OR a.tenant_id = p_tenant_id);
-    GET DIAGNOSTICS v_n = ROW_COUNT;
-    v_total := v_total + v_n;
-    INSERT INTO pgrollup_internal.msg_changes (captured_at, tenant_id, transition_id)
-    SELECT v_now, t.tenant_id, t.id FROM @source_schema@.campaign_transitions AS t
-     WHERE p_tenant_id IS NULL OR t.tenant_id = p_tenant_id;
-    GET DIAGNOSTICS v_n = ROW_COUNT;
-    v_total := v_total + v_n;
-    INSERT INTO pgrollup_internal.msg_changes (captured_at, tenant_id, transition_id)
-    SELECT v_now, t.tenant_id, t.id FROM pgrollup_internal.msg_transitions AS t
-     WHERE p_tenant_id IS NULL OR t.tenant_id = p_tenant_id;
-    GET DIAGNOSTICS v_n = ROW_COUNT;
-    v_total := v_total + v_n;
-    INSERT INTO pgrollup_internal.msg_changes (captured_at, tenant_id, transition_id)
-    SELECT v_now, a.tenant_id, a.row_id FROM pgrollup_internal.msg_set_aside AS a
-     WHERE a.source_table = 'campaign_transitions' AND (p_tenant_id IS NULL OR a.tenant_id = p_tenant_id);
-    GET DIAGNOSTICS v_n = ROW_COUNT;
-    v_total := v_total + v_n;
-    INSERT INTO pgrollup_internal.msg_changes (captured_at, tenant_id, event_id)
-    SELECT v_now, e.tenant_id, e.id FROM @source_schema@.message_events AS e
-     WHERE e.message_id IS NULL AND (p_tenant_id IS NULL OR e.tenant_id = p_tenant_id);
-    GET DIAGNOSTICS v_n = ROW_COUNT;
-    v_total := v_total + v_n;
-    INSERT INTO pgrollup_internal.msg_changes (captured_at, tenant_id, event_id)
-    SELECT v_now, a.tenant_id, a.row_id FROM pgrollup_internal.msg_set_aside AS a
-     WHERE a.source_table = 'message_events' AND a.message_id IS NULL
-       AND (p_tenant_id IS NULL OR a.tenant_id = p_tenant_id);
-    GET DIAGNOSTICS v_n = ROW_COUNT;
-    RETURN v_total + v_n;
+    FOR v_key IN
+        SELECT * FROM (VALUES
+            -- (log column, key, table, filter): messages, transitions and events without a
+            -- message, as in source now and as applied or set aside
+            ('message_id', 'x.id', '@source_schema@.outbound_messages', 'true'),
+            ('message_id', 'x.message_id', 'pgrollup_internal.msg_state', 'true'),
+            ('message_id', 'x.message_id', 'pgrollup_internal.msg_set_aside', 'x.message_id IS NOT NULL'),
+            ('transition_id', 'x.id', '@source_schema@.campaign_transitions', 'true'),
+            ('transition_id', 'x.id', 'pgrollup_internal.msg_transitions', 'true'),
+            ('transition_id', 'x.row_id', 'pgrollup_internal.msg_set_aside', 'x.source_table = ''campaign_transitions'''),
+            ('event_id', 'x.id', '@source_schema@.message_events', 'x.message_id IS NULL'),
+            ('event_id', 'x.row_id', 'pgrollup_internal.msg_set_aside',
+             'x.source_table = ''message_events'' AND x.message_id IS NULL')) AS k(col, id, tbl, filter)
+    LOOP
+        EXECUTE pg_catalog.format(
+            'INSERT INTO pgrollup_internal.msg_changes (captured_at, tenant_id, %I) SELECT $1, x.tenant_id, %s FROM %s AS x '
+            'WHERE %s AND ($2::bigint IS NULL OR x.tenant_id = $2)', v_key.col, v_key.id, v_key.tbl, v_key.filter)
+          USING v_now, p_tenant_id;
+        GET DIAGNOSTICS v_n = ROW_COUNT;
+        v_total := v_total + v_n;
+    END LOOP;
+    RETURN v_total;
 END;
 $$;
 REVOKE ALL ON FUNCTION pgrollup_internal.messaging_citus_queue(bigint) FROM PUBLIC;
@@ -222,7 +199,7 @@ BEGIN
     -- set-aside summary is made on the coordinator. Returns the changes consumed.
     PERFORM pg_catalog.set_config('citus.enable_ddl_propagation', 'off', true);
     CREATE OR REPLACE FUNCTION pg_temp.pgrollup_messaging_note_set_aside() RETURNS bigint
-        LANGUAGE sql AS 'SELECT 0::bigint';
+        LANGUAGE sql SET search_path = pg_catalog, pg_temp AS 'SELECT 0::bigint';
     FOR v_shard IN
         EXECUTE $q$SELECT s.shardid FROM pg_catalog.pg_dist_shard AS s
                      JOIN pg_catalog.pg_dist_placement AS p ON p.shardid = s.shardid
@@ -284,20 +261,7 @@ BEGIN
             HINT = 'The other nodes'' shards were refreshed; the failed ones keep their change log for the next refresh.';
     END IF;
     -- the set-aside summary (every node answered): grouped on the shards, kept on the coordinator
-    DROP TABLE IF EXISTS pg_temp.pgr_msg_set_aside;
-    CREATE TEMP TABLE pgr_msg_set_aside ON COMMIT DROP AS
-    SELECT a.reason, pg_catalog.count(*) AS rows, pg_catalog.min(a.seen_at) AS first_seen
-      FROM pgrollup_internal.msg_set_aside AS a
-     GROUP BY a.reason;
-    DELETE FROM pgrollup_internal.rows_set_aside AS r
-     WHERE r.module = 'messaging'
-       AND NOT EXISTS (SELECT 1 FROM pg_temp.pgr_msg_set_aside AS a WHERE a.reason = r.reason);
-    INSERT INTO pgrollup_internal.rows_set_aside AS r (module, reason, rows, first_seen, last_seen)
-    SELECT 'messaging', a.reason, a.rows, a.first_seen, pg_catalog.now()
-      FROM pg_temp.pgr_msg_set_aside AS a
-    ON CONFLICT (module, reason) DO UPDATE
-       SET rows = excluded.rows, first_seen = excluded.first_seen,
-           last_seen = CASE WHEN r.rows = excluded.rows THEN r.last_seen ELSE excluded.last_seen END;
+    PERFORM pgrollup_internal.messaging_note_set_aside();
     RETURN v_total;
 END;
 $$;
@@ -407,6 +371,7 @@ BEGIN
     PERFORM pg_catalog.create_distributed_function(f::pg_catalog.regprocedure)
        FROM pg_catalog.unnest(ARRAY['pgrollup_internal.utc(timestamp without time zone)', 'pgrollup_internal.utc(timestamp with time zone)',
                                'pgrollup_internal.citus_shard_map(bigint)', 'pgrollup_internal.citus_bind(regprocedure, jsonb, text)',
+                               'pgrollup_internal.citus_colocated_shard(regclass, name)',
                                'pgrollup_internal.messaging_keys_table()', 'pgrollup_internal.messaging_refresh_log()',
                                'pgrollup_internal.messaging_add_events()', 'pgrollup_internal.messaging_restate()',
                                'pgrollup_internal.messaging_by_key(text)', 'pgrollup_internal.messaging_apply_delta()',

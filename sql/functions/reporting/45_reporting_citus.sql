@@ -41,13 +41,8 @@ BEGIN
     -- and shard (a setting of the session), checked to exist at each use (a shard moved away or a
     -- re-install gives another name)
     IF v_log IS NULL OR v_log = '' OR pg_catalog.to_regclass(v_log) IS NULL THEN
-        SELECT pg_catalog.format('pgrollup_internal.%I', 'reporting_changes_' || l.shardid) INTO v_log
-          FROM pg_catalog.pg_dist_shard AS s
-          JOIN pg_catalog.pg_dist_shard AS l
-            ON l.logicalrelid = 'pgrollup_internal.reporting_changes'::pg_catalog.regclass
-           AND l.shardminvalue OPERATOR(pg_catalog.=) s.shardminvalue
-         WHERE s.shardid = pg_catalog.substring(TG_TABLE_NAME, '_(\d+)$')::bigint;
-        IF v_log IS NULL OR pg_catalog.to_regclass(v_log) IS NULL THEN
+        v_log := pgrollup_internal.citus_colocated_shard('pgrollup_internal.reporting_changes', TG_TABLE_NAME);
+        IF v_log IS NULL THEN
             RETURN NULL;   -- the coordinator's table, or no colocated log here: rollup_health says so
         END IF;
         PERFORM pg_catalog.set_config(v_key, v_log, false);
@@ -304,6 +299,7 @@ BEGIN
     PERFORM pg_catalog.create_distributed_function(f::pg_catalog.regprocedure)
        FROM pg_catalog.unnest(ARRAY['pgrollup_internal.utc(timestamp without time zone)', 'pgrollup_internal.utc(timestamp with time zone)',
                                'pgrollup_internal.citus_shard_map(bigint)', 'pgrollup_internal.citus_bind(regprocedure, jsonb, text)',
+                               'pgrollup_internal.citus_colocated_shard(regclass, name)',
                                'pgrollup_internal.reporting_apply()', 'pgrollup_internal.reporting_refresh_log()',
                                'pgrollup_internal.reporting_refresh_node()']) AS f
       WHERE pg_catalog.to_regprocedure(f) IS NOT NULL;
