@@ -2352,6 +2352,8 @@ CREATE FUNCTION pgrollup_internal.messaging_capture_event() RETURNS trigger
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
+DECLARE
+    v_rows bigint;
 BEGIN
     -- column drift: recorded, and the statement goes through (the column check of reporting_capture)
     IF TG_RELID = '0'::pg_catalog.regclass::oid
@@ -2375,12 +2377,30 @@ BEGIN
         -- one row per inserted event, with its id: a refresh adds just those events (an event
         -- without occurred_at is logged without its id: its message is restated, which sets that
         -- event aside). Inserts are the hot path: no lookup of the registry (the refresh reads
-        -- events of unmapped types and adds nothing for them), no grouping and no array per row
-        -- (an aggregate per statement cost a single-row insert about a sixth of the trigger's
-        -- time, more than the extra log rows cost a bulk one).
+        -- events of unmapped types and adds nothing for them), no grouping and no array for the
+        -- first 16 rows of a statement (an aggregate per statement cost a single-row insert about a
+        -- sixth of the trigger's time).
         INSERT INTO pgrollup_internal.msg_changes (message_id, event_id)
         SELECT n.message_id, CASE WHEN n.message_id IS NULL OR n.occurred_at IS NOT NULL THEN n.id END
-          FROM pgr_new AS n;
+          FROM pgr_new AS n
+         LIMIT 16;
+        GET DIAGNOSTICS v_rows = ROW_COUNT;
+        IF v_rows = 16 THEN
+            -- a bigger statement (COPY, INSERT ... SELECT): its other events as rows of parallel
+            -- arrays, at most 65,536 events each (ids are unique: id >> 16 bounds a group), which
+            -- costs a fraction of a row per event. The transition table is read in the same order
+            -- by each scan, so OFFSET 16 is exactly the rows the statement above did not log.
+            -- Events without a message, an id or occurred_at keep their own row as above.
+            INSERT INTO pgrollup_internal.msg_changes (message_id, event_id, message_ids, event_ids)
+            SELECT r.message_id, CASE WHEN r.message_id IS NULL OR r.occurred_at IS NOT NULL THEN r.id END, NULL, NULL
+              FROM (SELECT n.message_id, n.occurred_at, n.id FROM pgr_new AS n OFFSET 16) AS r
+             WHERE r.message_id IS NULL OR r.occurred_at IS NULL OR r.id IS NULL
+            UNION ALL
+            SELECT NULL, NULL, pg_catalog.array_agg(r.message_id), pg_catalog.array_agg(r.id)
+              FROM (SELECT n.message_id, n.occurred_at, n.id FROM pgr_new AS n OFFSET 16) AS r
+             WHERE r.message_id IS NOT NULL AND r.occurred_at IS NOT NULL AND r.id IS NOT NULL
+             GROUP BY r.id >> 16;
+        END IF;
     ELSIF TG_OP = 'UPDATE' THEN
         -- updates and deletes: only events whose type is mapped can change a rollup (registry
         -- edits are followed by a backfill)
@@ -2415,7 +2435,7 @@ BEGIN
 END;
 $$;
 
-COMMENT ON FUNCTION pgrollup_internal.messaging_capture_event() IS 'Capture trigger (statement level, transition tables) on message_events and its partitions: appends to the messaging change log one row per inserted event with its id (whatever its type) and the message ids of deleted and materially updated mapped events (events without a message_id as rows with message_id NULL and their ids). When a column it reads has drifted it records a capture failure instead and never fails the statement.';
+COMMENT ON FUNCTION pgrollup_internal.messaging_capture_event() IS 'Capture trigger (statement level, transition tables) on message_events and its partitions: appends to the messaging change log one row per inserted event with its id (whatever its type; past the 16th event of a statement, rows of parallel message-id and event-id arrays of up to 65,536 events each) and the message ids of deleted and materially updated mapped events (events without a message_id as rows with message_id NULL and their ids). When a column it reads has drifted it records a capture failure instead and never fails the statement.';
 
 CREATE FUNCTION pgrollup_internal.messaging_capture_message() RETURNS trigger
     LANGUAGE plpgsql SECURITY DEFINER
@@ -2471,6 +2491,7 @@ DECLARE
     v_key    text := 'pgrollup.capture_log_' || TG_RELID::text;
     v_log    text := pg_catalog.current_setting(v_key, true);
     v_source text := pg_catalog.regexp_replace(TG_TABLE_NAME, '_\d+$', '');
+    v_rows   bigint;
 BEGIN
     -- Statement-level AFTER trigger (transition tables pgr_new / pgr_old) of outbound_messages,
     -- message_events and campaign_transitions when Citus distributes them by tenant_id. Citus
@@ -2534,7 +2555,20 @@ BEGIN
         IF TG_OP = 'INSERT' THEN
             EXECUTE 'INSERT INTO ' || v_log || ' (tenant_id, message_id, event_id) '
                     'SELECT n.tenant_id, n.message_id, CASE WHEN n.message_id IS NULL OR n.occurred_at IS NOT NULL THEN n.id END '
-                    '  FROM pgr_new AS n';
+                    '  FROM pgr_new AS n LIMIT 16';
+            GET DIAGNOSTICS v_rows = ROW_COUNT;
+            IF v_rows = 16 THEN
+                -- past the 16th row, parallel arrays per tenant (as in messaging_capture_event)
+                EXECUTE 'INSERT INTO ' || v_log || ' (tenant_id, message_id, event_id, message_ids, event_ids) '
+                        'SELECT r.tenant_id, r.message_id, CASE WHEN r.message_id IS NULL OR r.occurred_at IS NOT NULL THEN r.id END, NULL, NULL '
+                        '  FROM (SELECT n.tenant_id, n.message_id, n.occurred_at, n.id FROM pgr_new AS n OFFSET 16) AS r '
+                        ' WHERE r.message_id IS NULL OR r.occurred_at IS NULL OR r.id IS NULL '
+                        'UNION ALL '
+                        'SELECT r.tenant_id, NULL, NULL, pg_catalog.array_agg(r.message_id), pg_catalog.array_agg(r.id) '
+                        '  FROM (SELECT n.tenant_id, n.message_id, n.occurred_at, n.id FROM pgr_new AS n OFFSET 16) AS r '
+                        ' WHERE r.message_id IS NOT NULL AND r.occurred_at IS NOT NULL AND r.id IS NOT NULL '
+                        ' GROUP BY r.tenant_id, r.id >> 16';
+            END IF;
         ELSIF TG_OP = 'DELETE' THEN
             EXECUTE 'INSERT INTO ' || v_log || ' (tenant_id, message_id, event_ids) '
                     'SELECT o.tenant_id, o.message_id, CASE WHEN o.message_id IS NULL THEN pg_catalog.array_agg(o.id) END '
@@ -2570,7 +2604,7 @@ BEGIN
 END;
 $_$;
 
-COMMENT ON FUNCTION pgrollup_internal.messaging_capture_shard() IS 'Capture trigger function on the messaging sources distributed by Citus (statement level, transition tables pgr_new / pgr_old; Citus fires it on each shard a statement writes, on that shard''s node): appends the statement''s changed keys with their tenant to the colocated shard of the change log on that node; a drifted column lets the statement through.';
+COMMENT ON FUNCTION pgrollup_internal.messaging_capture_shard() IS 'Capture trigger function on the messaging sources distributed by Citus (statement level, transition tables pgr_new / pgr_old; Citus fires it on each shard a statement writes, on that shard''s node): appends the statement''s changed keys with their tenant to the colocated shard of the change log on that node (inserted events past the 16th of a statement as rows of parallel arrays per tenant); a drifted column lets the statement through.';
 
 CREATE FUNCTION pgrollup_internal.messaging_capture_transition() RETURNS trigger
     LANGUAGE plpgsql SECURITY DEFINER
@@ -3066,7 +3100,7 @@ BEGIN
                           WHERE r.module = 'messaging' AND r.status = 'ok' AND r.started_at >= v_since), v_since);
     ELSIF pgrollup_internal.citus_placement('pgrollup_internal.msg_changes'::regclass) IS NULL THEN
         RETURN QUERY
-        SELECT v_mode, pg_catalog.count(*)::bigint, pg_catalog.min(c.captured_at)
+        SELECT v_mode, COALESCE(pg_catalog.sum(COALESCE(pg_catalog.cardinality(c.message_ids), 1)), 0)::bigint, pg_catalog.min(c.captured_at)
           FROM pgrollup_internal.msg_changes AS c;
     ELSE
         -- Citus: every shard of the log counted where it is, without raising when a node does not
@@ -3079,13 +3113,13 @@ BEGIN
                            THEN pg_catalog.min((r.result::jsonb ->> 1)::timestamptz) FILTER (WHERE r.success) END
                  FROM pg_catalog.run_command_on_shards(
                         'pgrollup_internal.msg_changes',
-                        'SELECT pg_catalog.json_build_array(pg_catalog.count(*), pg_catalog.min(captured_at)) FROM %s') AS r$q$
+                        'SELECT pg_catalog.json_build_array(COALESCE(pg_catalog.sum(COALESCE(pg_catalog.cardinality(message_ids), 1)), 0), pg_catalog.min(captured_at)) FROM %s') AS r$q$
             USING v_mode;
     END IF;
 END;
 $_$;
 
-COMMENT ON FUNCTION pgrollup_internal.messaging_health() IS 'messaging health hook: mode; pending change-log rows and the capture time of the oldest (incremental; on Citus over every shard, NULL when a node does not answer); NULL and the start of the last successful refresh since the mode switch, else the switch time (materialized_view).';
+COMMENT ON FUNCTION pgrollup_internal.messaging_health() IS 'messaging health hook: mode; pending changes (change-log rows, each event of a big INSERT''s array rows counted) and the capture time of the oldest (incremental; on Citus over every shard, NULL when a node does not answer); NULL and the start of the last successful refresh since the mode switch, else the switch time (materialized_view).';
 
 CREATE FUNCTION pgrollup_internal.messaging_keys_table() RETURNS void
     LANGUAGE plpgsql
@@ -3298,12 +3332,19 @@ BEGIN
     CREATE TEMP TABLE pgr_msg_log (message_id bigint, transition_id bigint, tenant_id bigint, event_ids bigint[]) ON COMMIT DROP;
     WITH consumed AS (
         DELETE FROM pgrollup_internal.msg_changes
-        RETURNING message_id, transition_id, tenant_id, event_ids, event_id
+        RETURNING message_id, transition_id, tenant_id, event_ids, event_id, message_ids
     )
     INSERT INTO pg_temp.pgr_msg_log (message_id, transition_id, tenant_id, event_ids)
     SELECT c.message_id, c.transition_id, c.tenant_id,
            CASE WHEN c.event_id IS NOT NULL THEN ARRAY[c.event_id] ELSE c.event_ids END   -- one inserted event
-      FROM consumed AS c;
+      FROM consumed AS c
+     WHERE c.message_ids IS NULL
+    UNION ALL
+    -- the events of a big INSERT, as if each had its own row (restated when event_ids was cleared)
+    SELECT u.message_id, NULL, c.tenant_id, CASE WHEN u.event_id IS NOT NULL THEN ARRAY[u.event_id] END
+      FROM consumed AS c
+     CROSS JOIN LATERAL ROWS FROM (pg_catalog.unnest(c.message_ids), pg_catalog.unnest(c.event_ids)) AS u(message_id, event_id)
+     WHERE c.message_ids IS NOT NULL AND u.message_id IS NOT NULL;
     GET DIAGNOSTICS v_changes = ROW_COUNT;
     IF v_changes = 0 THEN
         RETURN 0;
@@ -3589,6 +3630,12 @@ BEGIN
        SET event_ids = NULL, event_id = NULL
       FROM pg_temp.pgr_msg_keys AS k
      WHERE c.message_id = k.message_id AND (c.event_ids IS NOT NULL OR c.event_id IS NOT NULL);
+    -- (the rows of a big INSERT that name one of them: every message of such a row is restated)
+    UPDATE pgrollup_internal.msg_changes AS c
+       SET event_ids = NULL
+     WHERE c.message_ids IS NOT NULL AND c.event_ids IS NOT NULL
+       AND EXISTS (SELECT 1 FROM pg_catalog.unnest(c.message_ids) AS u(message_id)
+                     JOIN pg_temp.pgr_msg_keys AS k ON k.message_id = u.message_id);
 
     -- 8. the rows of these messages that count toward nothing because a column is NULL: set aside
     -- (recorded per source row, summarized into pgrollup_internal.rows_set_aside by the caller)
@@ -6326,8 +6373,11 @@ CREATE TABLE pgrollup_internal.msg_changes (
     transition_id bigint,
     tenant_id bigint,
     event_ids bigint[],
-    event_id bigint
+    event_id bigint,
+    message_ids bigint[]
 );
+ALTER TABLE ONLY pgrollup_internal.msg_changes ALTER COLUMN event_ids SET STORAGE EXTERNAL;
+ALTER TABLE ONLY pgrollup_internal.msg_changes ALTER COLUMN message_ids SET STORAGE EXTERNAL;
 
 COMMENT ON TABLE pgrollup_internal.msg_changes IS 'messaging change log (append-only for writers, no index): keys touched since the last refresh, consumed whole by each refresh. A row with every key NULL asks for a full rebuild.';
 
@@ -6339,9 +6389,11 @@ COMMENT ON COLUMN pgrollup_internal.msg_changes.transition_id IS 'A campaign_tra
 
 COMMENT ON COLUMN pgrollup_internal.msg_changes.tenant_id IS 'On one node: a tenant whose time zone changed, on a row with no other key (its whole history is restated). On Citus, where the log is distributed by tenant_id: the tenant of the row''s key on every row, and a zone change is a row with no other key.';
 
-COMMENT ON COLUMN pgrollup_internal.msg_changes.event_ids IS 'Ids of inserted events: of events without a message_id (message_id NULL; also from updates and deletes), and of events inserted for message_id by earlier versions. NULL means restate. A restatement that has read the message''s events sets event_ids and event_id to NULL on the rows still pending.';
+COMMENT ON COLUMN pgrollup_internal.msg_changes.event_ids IS 'Ids of inserted events: of events without a message_id (message_id NULL and message_ids NULL; also from updates and deletes), of the events of message_ids (same positions), and of events inserted for message_id by earlier versions. NULL means restate. A restatement that has read a message''s events sets event_ids and event_id to NULL on the rows still pending that name it.';
 
 COMMENT ON COLUMN pgrollup_internal.msg_changes.event_id IS 'An event inserted into message message_id: the refresh adds just this event (as if listed in event_ids). NULL on every other row.';
+
+COMMENT ON COLUMN pgrollup_internal.msg_changes.message_ids IS 'Set only by an INSERT into message_events of more than 16 rows: the messages of the events listed at the same positions in event_ids (message_id is NULL on such a row; at most 65,536 events per row). The refresh adds each event to its message as if it had its own row. When event_ids is NULL on such a row (a restatement that read some of these messages set it so), every message listed is restated.';
 
 CREATE TABLE pgrollup_internal.msg_contrib (
     message_id bigint NOT NULL,

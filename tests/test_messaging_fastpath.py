@@ -29,7 +29,7 @@ def mdb(db):
 
 def _refresh(conn):
     rows = conn.execute("SELECT status FROM pgrollup.refresh('messaging')").fetchall()
-    assert rows == [("ok",)], rows
+    assert rows == [("ok",)], conn.execute("SELECT error FROM pgrollup.refresh_runs ORDER BY run_id DESC LIMIT 1").fetchone()
 
 
 def _message(conn, tenant=1, campaign=1, contact=1, sent="2024-03-09 10:00:00"):
@@ -69,6 +69,65 @@ def test_capture_logs_one_row_per_inserted_event_with_its_id(mdb):
                             "WHERE message_id = %s", (m2,)).fetchone() == (1, 2)
         _refresh(conn)
         assert_exact(conn)
+
+
+def test_a_big_insert_logs_its_events_as_arrays(mdb):
+    """Past the 16th row of a statement, inserted events are logged as rows of parallel message-id
+    and event-id arrays (at most 65,536 events a row); events without a message or occurred_at
+    keep a row each. Pending changes count every event; the refresh adds each one."""
+    with mdb.connect() as conn:
+        conn.execute("ALTER TABLE message_events ALTER COLUMN message_id DROP NOT NULL, "
+                     "ALTER COLUMN occurred_at DROP NOT NULL")
+        ms = [_message(conn, contact=k) for k in range(1, 41)]
+        _refresh(conn)
+        # 70,000 events: past 65,536 ids, so the arrays take at least two rows; every 1,000th has
+        # no message, every 999th no occurred_at
+        n = 70_000
+        conn.execute("INSERT INTO message_events (tenant_id, message_id, event_type, occurred_at) "
+                     "SELECT 1, CASE WHEN g %% 1000 = 0 THEN NULL ELSE (%s::bigint[])[1 + g %% 40] END, "
+                     "       (ARRAY['delivered','open','click','opened','spam'])[1 + g %% 5], "
+                     "       CASE WHEN g %% 999 = 0 THEN NULL "
+                     "            ELSE '2024-03-09 10:00'::timestamptz + g * interval '7 seconds' END "
+                     "FROM generate_series(1, %s) g", (ms, n))
+        first, last = conn.execute("SELECT min(id), max(id) FROM message_events").fetchone()
+        per_row, arrays, sizes, odd = conn.execute(
+            "SELECT count(*) FILTER (WHERE message_ids IS NULL AND message_id IS NOT NULL AND event_id IS NOT NULL), "
+            "       count(*) FILTER (WHERE message_ids IS NOT NULL), "
+            "       array_agg(cardinality(message_ids) ORDER BY event_ids[1]) FILTER (WHERE message_ids IS NOT NULL), "
+            "       count(*) FILTER (WHERE message_ids IS NULL AND (message_id IS NULL OR event_id IS NULL)) "
+            "  FROM pgrollup_internal.msg_changes").fetchone()
+        odd_rows = 70 + 70   # g % 1000 = 0 (70 events), g % 999 = 0 (70 events, none both)
+        assert per_row == 16 and odd == odd_rows, (per_row, odd)
+        assert arrays >= 2 and max(sizes) <= 65_536 and sum(sizes) == n - 16 - odd_rows, sizes
+        # the arrays' positions pair each event with its message
+        assert conn.execute(
+            "SELECT count(*) FROM pgrollup_internal.msg_changes AS c, unnest(c.message_ids, c.event_ids) AS u(m, e) "
+            "JOIN message_events AS x ON x.id = u.e AND x.message_id = u.m").fetchone()[0] == n - 16 - odd_rows
+        assert conn.execute("SELECT pending_changes FROM pgrollup.rollup_health "
+                            "WHERE module = 'messaging'").fetchone()[0] == n
+        assert last - first + 1 == n
+        rows = conn.execute("SELECT status, changes_applied FROM pgrollup.refresh('messaging')").fetchall()
+        assert rows == [("ok", n)], rows
+        # the events without a message or occurred_at (of mapped types) are set aside; the others
+        # count (the reference queries read no such events, so they go before the comparison)
+        aside = dict(conn.execute("SELECT reason, rows FROM pgrollup_internal.rows_set_aside "
+                                  "WHERE module = 'messaging'").fetchall())
+        want = conn.execute(
+            "SELECT count(*) FILTER (WHERE e.message_id IS NULL), count(*) FILTER (WHERE e.occurred_at IS NULL) "
+            "FROM message_events AS e JOIN pgrollup.message_event_metrics AS r ON r.event_type = e.event_type").fetchone()
+        assert want[0] > 0 and want[1] > 0
+        assert aside == {"message_events.message_id is NULL": want[0],
+                         "message_events.occurred_at is NULL": want[1]}, aside
+        conn.execute("DELETE FROM message_events WHERE occurred_at IS NULL")
+        _refresh(conn)
+        assert_exact(conn)
+        # 16 rows exactly: all logged one per row; 17: the last one as an array of one
+        for k in (16, 17):
+            _events(conn, [(ms[j % 40], "open", "2024-03-11 10:00") for j in range(k)])
+            assert conn.execute("SELECT count(*), coalesce(sum(cardinality(message_ids)), 0) "
+                                "FROM pgrollup_internal.msg_changes").fetchone() == (16 + (k > 16), k - 16)
+            _refresh(conn)
+            assert_exact(conn)
 
 
 def test_inserted_events_are_added_without_restating(mdb):
@@ -205,11 +264,13 @@ def test_truncate_and_unmapped_types(mdb):
         assert_exact(conn)
 
 
+@pytest.mark.parametrize("size", [2, 20], ids=["rows", "arrays"])
 @pytest.mark.parametrize("restated", [True, False], ids=["restated", "added"])
-def test_event_committed_while_a_refresh_runs(mdb, restated):
+def test_event_committed_while_a_refresh_runs(mdb, restated, size):
     """An event committed after the refresh consumed the log but before it read the message's
     events: a restatement reads it (its still-pending log row must not add it again later); the
-    inserted-events path reads only the events it consumed (the later one waits for the next run)."""
+    inserted-events path reads only the events it consumed (the later one waits for the next run).
+    With 20 events in the statement, 4 of them are pending as an array row."""
     with mdb.connect() as conn, mdb.connect() as other:
         m = _message(conn)
         _events(conn, [(m, "open", "2024-03-09 11:00")])
@@ -227,7 +288,8 @@ def test_event_committed_while_a_refresh_runs(mdb, restated):
         conn.execute("CREATE TRIGGER pause BEFORE INSERT ON pgrollup_internal.msg_transitions "
                      "FOR EACH ROW EXECUTE FUNCTION pg_temp.pause()")
         other.execute("BEGIN")
-        _events(other, [(m, "open", "2024-03-09 09:00"), (m, "click", "2024-03-09 09:30")])
+        _events(other, [(m, "open", "2024-03-09 09:00"), (m, "click", "2024-03-09 09:30")]
+                + [(m, ("open", "click", "delivered")[k % 3], f"2024-03-09 {k:02d}:15") for k in range(size - 2)])
         t = threading.Thread(target=lambda: (time.sleep(0.6), other.execute("COMMIT")))
         t.start()
         _refresh(conn)
@@ -235,7 +297,8 @@ def test_event_committed_while_a_refresh_runs(mdb, restated):
         conn.execute("DROP TRIGGER pause ON pgrollup_internal.msg_transitions")
         pending = conn.execute("SELECT count(*) FILTER (WHERE event_id IS NOT NULL OR event_ids IS NOT NULL), count(*) "
                                "FROM pgrollup_internal.msg_changes").fetchone()
-        assert pending == ((0, 2) if restated else (2, 2)), pending   # one log row per event
+        rows = min(size, 16) + (size > 16)   # one log row per event, then one array row
+        assert pending == ((0, rows) if restated else (rows, rows)), pending
         _refresh(conn)
         assert_exact(conn)
 

@@ -4,6 +4,8 @@ LANGUAGE plpgsql
 SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
+DECLARE
+    v_rows bigint;
 BEGIN
     -- column drift: recorded, and the statement goes through (the column check of reporting_capture)
     IF TG_RELID = '0'::pg_catalog.regclass::oid
@@ -27,12 +29,30 @@ BEGIN
         -- one row per inserted event, with its id: a refresh adds just those events (an event
         -- without occurred_at is logged without its id: its message is restated, which sets that
         -- event aside). Inserts are the hot path: no lookup of the registry (the refresh reads
-        -- events of unmapped types and adds nothing for them), no grouping and no array per row
-        -- (an aggregate per statement cost a single-row insert about a sixth of the trigger's
-        -- time, more than the extra log rows cost a bulk one).
+        -- events of unmapped types and adds nothing for them), no grouping and no array for the
+        -- first 16 rows of a statement (an aggregate per statement cost a single-row insert about a
+        -- sixth of the trigger's time).
         INSERT INTO pgrollup_internal.msg_changes (message_id, event_id)
         SELECT n.message_id, CASE WHEN n.message_id IS NULL OR n.occurred_at IS NOT NULL THEN n.id END
-          FROM pgr_new AS n;
+          FROM pgr_new AS n
+         LIMIT 16;
+        GET DIAGNOSTICS v_rows = ROW_COUNT;
+        IF v_rows = 16 THEN
+            -- a bigger statement (COPY, INSERT ... SELECT): its other events as rows of parallel
+            -- arrays, at most 65,536 events each (ids are unique: id >> 16 bounds a group), which
+            -- costs a fraction of a row per event. The transition table is read in the same order
+            -- by each scan, so OFFSET 16 is exactly the rows the statement above did not log.
+            -- Events without a message, an id or occurred_at keep their own row as above.
+            INSERT INTO pgrollup_internal.msg_changes (message_id, event_id, message_ids, event_ids)
+            SELECT r.message_id, CASE WHEN r.message_id IS NULL OR r.occurred_at IS NOT NULL THEN r.id END, NULL, NULL
+              FROM (SELECT n.message_id, n.occurred_at, n.id FROM pgr_new AS n OFFSET 16) AS r
+             WHERE r.message_id IS NULL OR r.occurred_at IS NULL OR r.id IS NULL
+            UNION ALL
+            SELECT NULL, NULL, pg_catalog.array_agg(r.message_id), pg_catalog.array_agg(r.id)
+              FROM (SELECT n.message_id, n.occurred_at, n.id FROM pgr_new AS n OFFSET 16) AS r
+             WHERE r.message_id IS NOT NULL AND r.occurred_at IS NOT NULL AND r.id IS NOT NULL
+             GROUP BY r.id >> 16;
+        END IF;
     ELSIF TG_OP = 'UPDATE' THEN
         -- updates and deletes: only events whose type is mapped can change a rollup (registry
         -- edits are followed by a backfill)
@@ -67,4 +87,4 @@ BEGIN
 END;
 $$;
 REVOKE ALL ON FUNCTION pgrollup_internal.messaging_capture_event() FROM PUBLIC;
-COMMENT ON FUNCTION pgrollup_internal.messaging_capture_event() IS 'Capture trigger (statement level, transition tables) on message_events and its partitions: appends to the messaging change log one row per inserted event with its id (whatever its type) and the message ids of deleted and materially updated mapped events (events without a message_id as rows with message_id NULL and their ids). When a column it reads has drifted it records a capture failure instead and never fails the statement.';
+COMMENT ON FUNCTION pgrollup_internal.messaging_capture_event() IS 'Capture trigger (statement level, transition tables) on message_events and its partitions: appends to the messaging change log one row per inserted event with its id (whatever its type; past the 16th event of a statement, rows of parallel message-id and event-id arrays of up to 65,536 events each) and the message ids of deleted and materially updated mapped events (events without a message_id as rows with message_id NULL and their ids). When a column it reads has drifted it records a capture failure instead and never fails the statement.';

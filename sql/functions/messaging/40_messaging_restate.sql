@@ -158,6 +158,12 @@ BEGIN
        SET event_ids = NULL, event_id = NULL
       FROM pg_temp.pgr_msg_keys AS k
      WHERE c.message_id = k.message_id AND (c.event_ids IS NOT NULL OR c.event_id IS NOT NULL);
+    -- (the rows of a big INSERT that name one of them: every message of such a row is restated)
+    UPDATE pgrollup_internal.msg_changes AS c
+       SET event_ids = NULL
+     WHERE c.message_ids IS NOT NULL AND c.event_ids IS NOT NULL
+       AND EXISTS (SELECT 1 FROM pg_catalog.unnest(c.message_ids) AS u(message_id)
+                     JOIN pg_temp.pgr_msg_keys AS k ON k.message_id = u.message_id);
 
     -- 8. the rows of these messages that count toward nothing because a column is NULL: set aside
     -- (recorded per source row, summarized into pgrollup_internal.rows_set_aside by the caller)

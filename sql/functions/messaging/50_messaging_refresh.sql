@@ -17,12 +17,19 @@ BEGIN
     CREATE TEMP TABLE pgr_msg_log (message_id bigint, transition_id bigint, tenant_id bigint, event_ids bigint[]) ON COMMIT DROP;
     WITH consumed AS (
         DELETE FROM pgrollup_internal.msg_changes
-        RETURNING message_id, transition_id, tenant_id, event_ids, event_id
+        RETURNING message_id, transition_id, tenant_id, event_ids, event_id, message_ids
     )
     INSERT INTO pg_temp.pgr_msg_log (message_id, transition_id, tenant_id, event_ids)
     SELECT c.message_id, c.transition_id, c.tenant_id,
            CASE WHEN c.event_id IS NOT NULL THEN ARRAY[c.event_id] ELSE c.event_ids END   -- one inserted event
-      FROM consumed AS c;
+      FROM consumed AS c
+     WHERE c.message_ids IS NULL
+    UNION ALL
+    -- the events of a big INSERT, as if each had its own row (restated when event_ids was cleared)
+    SELECT u.message_id, NULL, c.tenant_id, CASE WHEN u.event_id IS NOT NULL THEN ARRAY[u.event_id] END
+      FROM consumed AS c
+     CROSS JOIN LATERAL ROWS FROM (pg_catalog.unnest(c.message_ids), pg_catalog.unnest(c.event_ids)) AS u(message_id, event_id)
+     WHERE c.message_ids IS NOT NULL AND u.message_id IS NOT NULL;
     GET DIAGNOSTICS v_changes = ROW_COUNT;
     IF v_changes = 0 THEN
         RETURN 0;

@@ -17,7 +17,7 @@ BEGIN
                           WHERE r.module = 'messaging' AND r.status = 'ok' AND r.started_at >= v_since), v_since);
     ELSIF pgrollup_internal.citus_placement('pgrollup_internal.msg_changes'::regclass) IS NULL THEN
         RETURN QUERY
-        SELECT v_mode, pg_catalog.count(*)::bigint, pg_catalog.min(c.captured_at)
+        SELECT v_mode, COALESCE(pg_catalog.sum(COALESCE(pg_catalog.cardinality(c.message_ids), 1)), 0)::bigint, pg_catalog.min(c.captured_at)
           FROM pgrollup_internal.msg_changes AS c;
     ELSE
         -- Citus: every shard of the log counted where it is, without raising when a node does not
@@ -30,10 +30,10 @@ BEGIN
                            THEN pg_catalog.min((r.result::jsonb ->> 1)::timestamptz) FILTER (WHERE r.success) END
                  FROM pg_catalog.run_command_on_shards(
                         'pgrollup_internal.msg_changes',
-                        'SELECT pg_catalog.json_build_array(pg_catalog.count(*), pg_catalog.min(captured_at)) FROM %s') AS r$q$
+                        'SELECT pg_catalog.json_build_array(COALESCE(pg_catalog.sum(COALESCE(pg_catalog.cardinality(message_ids), 1)), 0), pg_catalog.min(captured_at)) FROM %s') AS r$q$
             USING v_mode;
     END IF;
 END;
 $$;
 REVOKE ALL ON FUNCTION pgrollup_internal.messaging_health() FROM PUBLIC;
-COMMENT ON FUNCTION pgrollup_internal.messaging_health() IS 'messaging health hook: mode; pending change-log rows and the capture time of the oldest (incremental; on Citus over every shard, NULL when a node does not answer); NULL and the start of the last successful refresh since the mode switch, else the switch time (materialized_view).';
+COMMENT ON FUNCTION pgrollup_internal.messaging_health() IS 'messaging health hook: mode; pending changes (change-log rows, each event of a big INSERT''s array rows counted) and the capture time of the oldest (incremental; on Citus over every shard, NULL when a node does not answer); NULL and the start of the last successful refresh since the mode switch, else the switch time (materialized_view).';

@@ -8,6 +8,7 @@ DECLARE
     v_key    text := 'pgrollup.capture_log_' || TG_RELID::text;
     v_log    text := pg_catalog.current_setting(v_key, true);
     v_source text := pg_catalog.regexp_replace(TG_TABLE_NAME, '_\d+$', '');
+    v_rows   bigint;
 BEGIN
     -- Statement-level AFTER trigger (transition tables pgr_new / pgr_old) of outbound_messages,
     -- message_events and campaign_transitions when Citus distributes them by tenant_id. Citus
@@ -71,7 +72,20 @@ BEGIN
         IF TG_OP = 'INSERT' THEN
             EXECUTE 'INSERT INTO ' || v_log || ' (tenant_id, message_id, event_id) '
                     'SELECT n.tenant_id, n.message_id, CASE WHEN n.message_id IS NULL OR n.occurred_at IS NOT NULL THEN n.id END '
-                    '  FROM pgr_new AS n';
+                    '  FROM pgr_new AS n LIMIT 16';
+            GET DIAGNOSTICS v_rows = ROW_COUNT;
+            IF v_rows = 16 THEN
+                -- past the 16th row, parallel arrays per tenant (as in messaging_capture_event)
+                EXECUTE 'INSERT INTO ' || v_log || ' (tenant_id, message_id, event_id, message_ids, event_ids) '
+                        'SELECT r.tenant_id, r.message_id, CASE WHEN r.message_id IS NULL OR r.occurred_at IS NOT NULL THEN r.id END, NULL, NULL '
+                        '  FROM (SELECT n.tenant_id, n.message_id, n.occurred_at, n.id FROM pgr_new AS n OFFSET 16) AS r '
+                        ' WHERE r.message_id IS NULL OR r.occurred_at IS NULL OR r.id IS NULL '
+                        'UNION ALL '
+                        'SELECT r.tenant_id, NULL, NULL, pg_catalog.array_agg(r.message_id), pg_catalog.array_agg(r.id) '
+                        '  FROM (SELECT n.tenant_id, n.message_id, n.occurred_at, n.id FROM pgr_new AS n OFFSET 16) AS r '
+                        ' WHERE r.message_id IS NOT NULL AND r.occurred_at IS NOT NULL AND r.id IS NOT NULL '
+                        ' GROUP BY r.tenant_id, r.id >> 16';
+            END IF;
         ELSIF TG_OP = 'DELETE' THEN
             EXECUTE 'INSERT INTO ' || v_log || ' (tenant_id, message_id, event_ids) '
                     'SELECT o.tenant_id, o.message_id, CASE WHEN o.message_id IS NULL THEN pg_catalog.array_agg(o.id) END '
@@ -107,7 +121,7 @@ BEGIN
 END;
 $$;
 REVOKE ALL ON FUNCTION pgrollup_internal.messaging_capture_shard() FROM PUBLIC;
-COMMENT ON FUNCTION pgrollup_internal.messaging_capture_shard() IS 'Capture trigger function on the messaging sources distributed by Citus (statement level, transition tables pgr_new / pgr_old; Citus fires it on each shard a statement writes, on that shard''s node): appends the statement''s changed keys with their tenant to the colocated shard of the change log on that node; a drifted column lets the statement through.';
+COMMENT ON FUNCTION pgrollup_internal.messaging_capture_shard() IS 'Capture trigger function on the messaging sources distributed by Citus (statement level, transition tables pgr_new / pgr_old; Citus fires it on each shard a statement writes, on that shard''s node): appends the statement''s changed keys with their tenant to the colocated shard of the change log on that node (inserted events past the 16th of a statement as rows of parallel arrays per tenant); a drifted column lets the statement through.';
 
 CREATE OR REPLACE FUNCTION pgrollup_internal.messaging_citus_queue(p_tenant_id bigint DEFAULT NULL)
 RETURNS bigint
