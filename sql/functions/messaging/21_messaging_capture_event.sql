@@ -43,6 +43,8 @@ BEGIN
             -- costs a fraction of a row per event. The transition table is read in the same order
             -- by each scan, so OFFSET 16 is exactly the rows the statement above did not log.
             -- Events without a message, an id or occurred_at keep their own row as above.
+            -- (The transition table is read twice: a CTE read once and referenced twice measured 94 ms
+            -- per 100k-row statement against 55 to 65 ms, the cost of materializing it.)
             INSERT INTO pgrollup_internal.msg_changes (message_id, event_id, message_ids, event_ids)
             SELECT r.message_id, CASE WHEN r.message_id IS NULL OR r.occurred_at IS NOT NULL THEN r.id END, NULL, NULL
               FROM (SELECT n.message_id, n.occurred_at, n.id FROM pgr_new AS n OFFSET 16) AS r
