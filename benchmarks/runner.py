@@ -78,6 +78,8 @@ BENCH_SETTINGS = {
     "log_lock_waits": "on",
     "deadlock_timeout": "'1s'",
 }
+# timed runs per arm of each bulk write case (COPY, INSERT ... SELECT), at least (see _measure_writes)
+BULK_RUNS = 5
 REPORTED_SETTINGS = ("shared_buffers", "work_mem", "maintenance_work_mem", "effective_cache_size", "max_wal_size",
                      "checkpoint_timeout", "fsync", "synchronous_commit", "full_page_writes", "wal_level",
                      "max_parallel_workers_per_gather", "jit", "random_page_cost")
@@ -597,7 +599,10 @@ class Bench:
         transactions, for each arm (mode, capture on) of one table. The arms alternate run by run
         (a warm-up of each, then baseline and capture one after the other, `reps` times, the order
         reversed every other time: each run follows the other arm's clean-up as often as its own),
-        so a drift of the machine's speed during the scenario weighs on both sides of a ratio alike. Returns
+        so a drift of the machine's speed during the scenario weighs on both sides of a ratio alike.
+        COPY and INSERT ... SELECT get at least BULK_RUNS timed runs per arm whatever `reps` is (a
+        statement takes about a second: more samples are cheap next to the pgbench runs, and a median
+        of three moved by up to 0.45 in ratio between runs of the same code at 10m). Returns
         {mode: {case: stats}}; the table's triggers are enabled again at the end."""
         out = {mode: {} for mode, _capture in arms}
         cols = data.REPORTING_COPY_COLUMNS if module == "reporting" else data.MESSAGING_COPY_COLUMNS
@@ -616,7 +621,7 @@ class Bench:
         try:
             for kind in ("copy", "insert_select"):
                 times = {mode: [] for mode, _capture in arms}
-                for i in range(1 + reps):
+                for i in range(1 + max(reps, BULK_RUNS)):
                     for mode, capture in (arms if i % 2 else arms[::-1]):
                         if kind == "copy":
                             ms = once(capture, lambda: self._copy(c, table, cols, payload))
