@@ -128,6 +128,17 @@ def test_a_big_insert_logs_its_events_as_arrays(mdb):
                                 "FROM pgrollup_internal.msg_changes").fetchone() == (16 + (k > 16), k - 16)
             _refresh(conn)
             assert_exact(conn)
+        # past the 16th row only events without a message or occurred_at: no array row, a row each
+        mixed = [(ms[j % 40], "open", "2024-03-12 10:00") for j in range(16)] + \
+                [(None if j % 2 else ms[0], "open", None if j % 2 == 0 else "2024-03-12 11:00") for j in range(6)]
+        ids = _events(conn, mixed)
+        assert conn.execute("SELECT count(*), count(*) FILTER (WHERE message_ids IS NOT NULL), "
+                            "       array_agg(event_id ORDER BY event_id) FILTER (WHERE message_id IS NULL) "
+                            "FROM pgrollup_internal.msg_changes").fetchone() == (22, 0, ids[17::2])
+        _refresh(conn)
+        conn.execute("DELETE FROM message_events WHERE occurred_at IS NULL OR message_id IS NULL")
+        _refresh(conn)
+        assert_exact(conn)
 
 
 def test_inserted_events_are_added_without_restating(mdb):
