@@ -220,10 +220,13 @@ class Bench:
                 text = f.read().decode(errors="replace")
         except OSError:
             return None
+        errors = re.findall(r"\bERROR:\s*(.*)", text)
         return {"deadlocks": text.count("deadlock detected"),
                 "serialization_failures": text.count("could not serialize"),
                 "lock_waits_over_1s": text.count("still waiting for"),
-                "errors": len(re.findall(r"\bERROR:", text))}
+                "errors": len(errors),
+                # the first few distinct messages, so a count above zero can be told apart
+                "error_messages": list(dict.fromkeys(e.strip()[:200] for e in errors))[:5]}
 
     def pgss_reset(self, conn):
         if self.has_pgss:

@@ -53,6 +53,27 @@ def test_second_install_changes_nothing(db, pg_cluster):
     assert pg_cluster.dump_schema(db.name) == before
 
 
+def test_install_writes_no_error_to_the_server_log(db, pg_cluster):
+    """A DBA watches the server's log for errors: installing pgrollup, adding its modules,
+    installing again (an upgrade's path) and the first refresh add none (yoyo's probe for transactional DDL used to add one each time)."""
+    from core_support import REPORTING_EVENTS_DDL
+    from messaging_support import create_sources
+    create_sources(db)
+    with db.connect() as conn:
+        conn.execute(REPORTING_EVENTS_DDL)
+    log = Path(pg_cluster.log)
+    start = log.stat().st_size
+    db.install()
+    db.install(modules=["messaging", "reporting"])
+    db.install(modules=["messaging", "reporting"])
+    with db.connect() as conn:
+        conn.execute("SELECT pgrollup.refresh()")
+    with open(log, "rb") as f:
+        f.seek(start)
+        added = f.read().decode(errors="replace")
+    assert [line for line in added.splitlines() if "ERROR:" in line] == []
+
+
 def test_dry_run_creates_nothing(db, pg_cluster, cli):
     before = pg_cluster.dump_schema(db.name)
     res = cli("install", "--dsn", db.dsn, "--dry-run")

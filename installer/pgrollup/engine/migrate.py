@@ -16,10 +16,19 @@ class _Backend(PostgresqlPsycopgBackend):
     """yoyo's psycopg 3 backend, connecting with a libpq connection string instead of a URI."""
 
     conninfo = ""
+    # yoyo creates its lock table at every run and ignores the error when it exists, which writes
+    # an ERROR to the server's log at every upgrade; IF NOT EXISTS says nothing there
+    create_lock_table_sql = PostgresqlPsycopgBackend.create_lock_table_sql.replace(
+        "CREATE TABLE ", "CREATE TABLE IF NOT EXISTS ", 1)
 
     def connect(self, dburi):
         self.schema = INTERNAL_SCHEMA
         return psycopg.connect(self.conninfo, autocommit=True)
+
+    def _check_transactional_ddl(self):
+        # PostgreSQL's DDL is transactional. yoyo's probe (DROP of a table that a rolled-back
+        # transaction created) would write an ERROR to the server's log at every install.
+        return True
 
 
 def _backend(dsn: str):
