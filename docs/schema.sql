@@ -2359,6 +2359,11 @@ BEGIN
     -- column drift: recorded, and the statement goes through (the column check of reporting_capture)
     IF TG_RELID = '0'::pg_catalog.regclass::oid
        OR pg_catalog.pg_partition_root(TG_RELID::regclass)::oid = '0'::pg_catalog.regclass::oid THEN
+        -- the OID above is this database's; on a Citus worker (whose shards carry copies of this
+        -- trigger, and which has no pgrollup tables) the same number may name a shard by chance
+        IF pg_catalog.to_regclass('pgrollup_internal.modules') IS NULL THEN
+            RETURN NULL;
+        END IF;
         IF NOT pgrollup_internal.capture_columns_ok('messaging', 'message_events', '0'::pg_catalog.regclass) THEN
             PERFORM pgrollup_internal.capture_note_drift('messaging', 'message_events', TG_RELID);
             RETURN NULL;
@@ -2458,6 +2463,11 @@ BEGIN
     -- column drift: recorded, and the statement goes through (the column check of reporting_capture)
     IF TG_RELID = '0'::pg_catalog.regclass::oid
        OR pg_catalog.pg_partition_root(TG_RELID::regclass)::oid = '0'::pg_catalog.regclass::oid THEN
+        -- the OID above is this database's; on a Citus worker (whose shards carry copies of this
+        -- trigger, and which has no pgrollup tables) the same number may name a shard by chance
+        IF pg_catalog.to_regclass('pgrollup_internal.modules') IS NULL THEN
+            RETURN NULL;
+        END IF;
         IF NOT pgrollup_internal.capture_columns_ok('messaging', 'outbound_messages', '0'::pg_catalog.regclass) THEN
             PERFORM pgrollup_internal.capture_note_drift('messaging', 'outbound_messages', TG_RELID);
             RETURN NULL;
@@ -2638,6 +2648,11 @@ BEGIN
     -- column drift: recorded, and the statement goes through (the column check of reporting_capture)
     IF TG_RELID = '0'::pg_catalog.regclass::oid
        OR pg_catalog.pg_partition_root(TG_RELID::regclass)::oid = '0'::pg_catalog.regclass::oid THEN
+        -- the OID above is this database's; on a Citus worker (whose shards carry copies of this
+        -- trigger, and which has no pgrollup tables) the same number may name a shard by chance
+        IF pg_catalog.to_regclass('pgrollup_internal.modules') IS NULL THEN
+            RETURN NULL;
+        END IF;
         IF NOT pgrollup_internal.capture_columns_ok('messaging', 'campaign_transitions', '0'::pg_catalog.regclass) THEN
             PERFORM pgrollup_internal.capture_note_drift('messaging', 'campaign_transitions', TG_RELID);
             RETURN NULL;
@@ -4437,6 +4452,11 @@ BEGIN
     IF TG_OP <> 'TRUNCATE'
        AND (TG_RELID = '0'::pg_catalog.regclass::oid
             OR pg_catalog.pg_partition_root(TG_RELID::regclass)::oid = '0'::pg_catalog.regclass::oid) THEN
+        -- the OID above is this database's; on a Citus worker (whose shards carry copies of this
+        -- trigger, and which has no pgrollup tables) the same number may name a shard by chance
+        IF pg_catalog.to_regclass('pgrollup_internal.modules') IS NULL THEN
+            RETURN NULL;
+        END IF;
         IF NOT pgrollup_internal.capture_columns_ok('reporting', 'reporting_events', '0'::pg_catalog.regclass) THEN
             PERFORM pgrollup_internal.capture_note_drift('reporting', 'reporting_events', TG_RELID);
             RETURN NULL;

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import uuid
 
+import re
+
 import psycopg
 import pytest
 
@@ -164,6 +166,23 @@ def test_messaging_sources_distributed_later_never_fail_writes_on_any_shard(citu
         for table in ("outbound_messages", "message_events", "campaign_transitions"):
             c.execute("SELECT create_distributed_table(%s, 'tenant_id', colocate_with => %s)",
                       (f"public.{table}", "default" if table == "outbound_messages" else "public.outbound_messages"))
+    # the OID bound into each capture function is the coordinator's table's; on a worker the same
+    # number can name a shard by chance (it once did): make it so, on every worker
+    dbname = psycopg.conninfo.conninfo_to_dict(dsn)["dbname"]
+    for w in citus.workers:
+        with psycopg.connect(w.dsn(dbname), autocommit=True) as wc:
+            wc.execute("SET citus.enable_ddl_propagation = off")
+            wc.execute("SET citus.show_shards_for_app_name_prefixes = '*'")   # shards are hidden otherwise
+            for fn, table in (("messaging_capture_message", "outbound_messages"),
+                              ("messaging_capture_event", "message_events"),
+                              ("messaging_capture_transition", "campaign_transitions")):
+                shard = wc.execute("SELECT oid FROM pg_catalog.pg_class WHERE relkind IN ('r', 'p') AND relname ~ %s "
+                                   "ORDER BY oid LIMIT 1", (f"^{table}_[0-9]+$",)).fetchone()
+                assert shard, (w.port, table)
+                body = wc.execute("SELECT pg_catalog.pg_get_functiondef(%s::regprocedure)",
+                                  (f"pgrollup_internal.{fn}()",)).fetchone()[0]
+                assert re.search(r"'[0-9]+'::pg_catalog\.regclass", body), fn
+                wc.execute(re.sub(r"'[0-9]+'::pg_catalog\.regclass", f"'{shard[0]}'::pg_catalog.regclass", body))
     with psycopg.connect(dsn, autocommit=True) as c:
         c.execute("INSERT INTO public.outbound_messages (id, tenant_id, campaign_id, contact_id, channel, sent_at) "
                   "SELECT t, t, 1, t, 'email', now() FROM generate_series(1, 30) AS t")

@@ -8,6 +8,11 @@ BEGIN
     -- column drift: recorded, and the statement goes through (the column check of reporting_capture)
     IF TG_RELID = '0'::pg_catalog.regclass::oid
        OR pg_catalog.pg_partition_root(TG_RELID::regclass)::oid = '0'::pg_catalog.regclass::oid THEN
+        -- the OID above is this database's; on a Citus worker (whose shards carry copies of this
+        -- trigger, and which has no pgrollup tables) the same number may name a shard by chance
+        IF pg_catalog.to_regclass('pgrollup_internal.modules') IS NULL THEN
+            RETURN NULL;
+        END IF;
         IF NOT pgrollup_internal.capture_columns_ok('messaging', 'outbound_messages', '0'::pg_catalog.regclass) THEN
             PERFORM pgrollup_internal.capture_note_drift('messaging', 'outbound_messages', TG_RELID);
             RETURN NULL;
