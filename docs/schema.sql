@@ -1554,6 +1554,45 @@ $_$;
 
 COMMENT ON FUNCTION pgrollup_internal.citus_placement(p_rel regclass) IS 'How Citus holds a relation (''a Citus distributed table (by <column>)'', ''a Citus reference table'', ''a Citus table''), or NULL when it is not a Citus table or Citus is not installed. Used by rollup_health and the reporting module''s Citus layout.';
 
+CREATE FUNCTION pgrollup_internal.citus_shard_columns_ok(p_shard regclass, p_columns jsonb) RETURNS boolean
+    LANGUAGE plpgsql STABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $_$
+DECLARE
+    v_ok boolean;
+BEGIN
+    -- On a Citus node, in a capture trigger fired on a source shard in a REPEATABLE READ or
+    -- SERIALIZABLE transaction: true when every column of p_columns ({"column": "kind"}, the kinds
+    -- of pgrollup_internal.source_columns: id, number, text, timestamp) exists on the shard with an
+    -- accepted type. The columns come from the shard's row type as the server knows it now (the
+    -- relation cache), not from pg_attribute read through the transaction's snapshot: that snapshot
+    -- can predate a migration that committed before the statement locked the shard, while the
+    -- trigger's own SQL is parsed against the new columns. Two statements planned at each call:
+    -- the triggers use a cheaper pg_attribute query at READ COMMITTED, where every query of theirs
+    -- takes a snapshot after the statement's lock.
+    EXECUTE pg_catalog.format('SELECT pg_catalog.to_jsonb(r) OPERATOR(pg_catalog.?&) $1 FROM (SELECT (NULL::%s).*) AS r', p_shard)
+       INTO v_ok USING ARRAY(SELECT pg_catalog.jsonb_object_keys(p_columns));
+    IF v_ok THEN
+        EXECUTE pg_catalog.format(
+            'SELECT %s FROM (SELECT (NULL::%s).*) AS r',
+            (SELECT pg_catalog.string_agg(pg_catalog.format('pg_catalog.pg_typeof(r.%I)::pg_catalog.oid = ANY (%L::pg_catalog.oid[])',
+                                                            e.key,
+                                                            CASE e.value
+                                                            WHEN 'id' THEN '{21,23,20}'                      -- int2, int4, int8
+                                                            WHEN 'number' THEN '{21,23,20,1700,700,701}'     -- ints, numeric, float4, float8
+                                                            WHEN 'text' THEN '{25,1043,1042,19}'             -- text, varchar, bpchar, name
+                                                            WHEN 'timestamp' THEN '{1114,1184}'              -- timestamp, timestamptz
+                                                            ELSE '{}' END), ' AND ')
+               FROM pg_catalog.jsonb_each_text(p_columns) AS e),
+            p_shard)
+           INTO v_ok;
+    END IF;
+    RETURN v_ok IS TRUE;
+END;
+$_$;
+
+COMMENT ON FUNCTION pgrollup_internal.citus_shard_columns_ok(p_shard regclass, p_columns jsonb) IS 'Citus, in a capture trigger on a source shard at REPEATABLE READ or SERIALIZABLE: true when every column of p_columns ({"column": "kind"}) exists on the shard with an accepted type, read from its row type as the server knows it now, not through the transaction''s snapshot.';
+
 CREATE FUNCTION pgrollup_internal.citus_shard_map(p_shardid bigint) RETURNS jsonb
     LANGUAGE plpgsql STABLE
     SET search_path TO 'pg_catalog', 'pg_temp'
@@ -2526,7 +2565,18 @@ BEGIN
     -- row, no read of pgrollup's settings or registry; a column it reads that drifted lets the
     -- statement through (rollup_health, on the coordinator, reports the drift). It does nothing on
     -- the coordinator's tables, which hold no rows (Citus runs the statements on the shards).
-    IF (SELECT pg_catalog.count(*) FROM pg_catalog.pg_attribute AS a
+    -- the columns it reads: from the relation cache at REPEATABLE READ and SERIALIZABLE (the
+    -- transaction's snapshot can predate a migration that committed before this statement locked
+    -- the shard, and the statements below are parsed against the columns as they are now; see
+    -- citus_shard_columns_ok), otherwise from pg_attribute (a snapshot taken after the lock)
+    IF pg_catalog.current_setting('transaction_isolation') IN ('repeatable read', 'serializable') THEN
+        IF NOT pgrollup_internal.citus_shard_columns_ok(TG_RELID, CASE v_source
+               WHEN 'outbound_messages' THEN '{"id": "id", "tenant_id": "id", "campaign_id": "id", "contact_id": "id", "channel": "text", "sent_at": "timestamp"}'
+               WHEN 'message_events' THEN '{"id": "id", "tenant_id": "id", "message_id": "id", "event_type": "text", "occurred_at": "timestamp"}'
+               ELSE '{"id": "id", "tenant_id": "id", "campaign_id": "id", "to_status": "text", "transitioned_at": "timestamp"}' END::jsonb) THEN
+            RETURN NULL;
+        END IF;
+    ELSIF (SELECT pg_catalog.count(*) FROM pg_catalog.pg_attribute AS a
          WHERE a.attrelid = TG_RELID AND a.attnum > 0 AND NOT a.attisdropped
            AND CASE WHEN a.attname = ANY (CASE v_source
                                                WHEN 'outbound_messages' THEN '{id,tenant_id,campaign_id,contact_id}'
@@ -2847,6 +2897,7 @@ BEGIN
        FROM pg_catalog.unnest(ARRAY['pgrollup_internal.utc(timestamp without time zone)', 'pgrollup_internal.utc(timestamp with time zone)',
                                'pgrollup_internal.citus_shard_map(bigint)', 'pgrollup_internal.citus_bind(regprocedure, jsonb, text)',
                                'pgrollup_internal.citus_colocated_shard(regclass, name)',
+                               'pgrollup_internal.citus_shard_columns_ok(regclass, jsonb)',
                                'pgrollup_internal.messaging_keys_table()', 'pgrollup_internal.messaging_refresh_log()',
                                'pgrollup_internal.messaging_add_events()', 'pgrollup_internal.messaging_restate()',
                                'pgrollup_internal.messaging_by_key(text)', 'pgrollup_internal.messaging_apply_delta()',
@@ -4565,7 +4616,15 @@ BEGIN
     -- reference table, which a worker reads through Citus, and the refresh and the reads count
     -- registered names only. It does nothing on the coordinator's table, which holds no rows (Citus
     -- runs the statements on the shards).
-    IF (SELECT pg_catalog.count(*) FROM pg_catalog.pg_attribute AS a
+    -- the columns it reads: from the relation cache at REPEATABLE READ and SERIALIZABLE (the
+    -- transaction's snapshot can predate a migration that committed before this statement locked
+    -- the shard, and the INSERT below is parsed against the columns as they are now; see
+    -- citus_shard_columns_ok), otherwise from pg_attribute (a snapshot taken after the lock)
+    IF pg_catalog.current_setting('transaction_isolation') IN ('repeatable read', 'serializable') THEN
+        IF NOT pgrollup_internal.citus_shard_columns_ok(TG_RELID, '{"id": "id", "account_id": "id", "user_id": "id", "inbox_id": "id", "conversation_id": "id", "value": "number", "value_in_business_hours": "number", "name": "text", "created_at": "timestamp"}') THEN
+            RETURN NULL;
+        END IF;
+    ELSIF (SELECT pg_catalog.count(*) FROM pg_catalog.pg_attribute AS a
          WHERE a.attrelid = TG_RELID AND a.attnum > 0 AND NOT a.attisdropped
            AND CASE WHEN a.attname = ANY ('{id,account_id,user_id,inbox_id,conversation_id}'::pg_catalog.name[])
                     THEN a.atttypid = ANY ('{int2,int4,int8}'::pg_catalog.regtype[]::pg_catalog.oid[])
@@ -4725,6 +4784,7 @@ BEGIN
        FROM pg_catalog.unnest(ARRAY['pgrollup_internal.utc(timestamp without time zone)', 'pgrollup_internal.utc(timestamp with time zone)',
                                'pgrollup_internal.citus_shard_map(bigint)', 'pgrollup_internal.citus_bind(regprocedure, jsonb, text)',
                                'pgrollup_internal.citus_colocated_shard(regclass, name)',
+                               'pgrollup_internal.citus_shard_columns_ok(regclass, jsonb)',
                                'pgrollup_internal.reporting_apply()', 'pgrollup_internal.reporting_refresh_log()',
                                'pgrollup_internal.reporting_refresh_node()']) AS f
       WHERE pg_catalog.to_regprocedure(f) IS NOT NULL;
@@ -6931,6 +6991,8 @@ REVOKE ALL ON FUNCTION pgrollup_internal.citus_bind(p_function regprocedure, p_m
 REVOKE ALL ON FUNCTION pgrollup_internal.citus_colocated_shard(p_table regclass, p_shard_table name) FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION pgrollup_internal.citus_placement(p_rel regclass) FROM PUBLIC;
+
+REVOKE ALL ON FUNCTION pgrollup_internal.citus_shard_columns_ok(p_shard regclass, p_columns jsonb) FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION pgrollup_internal.citus_shard_map(p_shardid bigint) FROM PUBLIC;
 

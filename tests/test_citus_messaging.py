@@ -17,6 +17,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
 import messaging_support as ms
+import citus_support
 from citus_support import citus  # noqa: F401  (fixture)
 
 pytestmark = pytest.mark.slow
@@ -183,6 +184,22 @@ def _placement(c, tenant):
     return c.execute("SELECT s.shardid, p.nodename, p.nodeport FROM pg_dist_shard s JOIN pg_dist_shard_placement p "
                      "USING (shardid) WHERE s.shardid = get_shard_id_for_distribution_column('public.outbound_messages', %s)",
                      (tenant,)).fetchone()
+
+
+@pytest.mark.parametrize("isolation", ["repeatable read", "serializable"])
+def test_a_column_renamed_after_a_repeatable_read_snapshot_never_fails_a_write_on_a_shard(citus, cli, isolation):  # noqa: F811
+    """As for reporting: a transaction whose snapshot on a worker predates a rename of a column
+    capture reads (message_events.id), committed before its INSERT locks the shard, writes through
+    (the column check reads the shard's row type, not pg_attribute through that snapshot; it did,
+    and the INSERT failed); without a migration such a transaction's event is captured."""
+    dsn = _source_db(citus)
+    res = cli("install", "--dsn", dsn, "--no-schedule", "--module", "messaging")
+    assert res.returncode == 0, res.stderr
+    citus_support.assert_rename_after_snapshot_writes_through(
+        dsn, isolation, colocate_with="public.outbound_messages", key_type="bigint",
+        insert="INSERT INTO public.message_events (tenant_id, message_id, event_type, occurred_at) VALUES (1, 1, 'open', now())",
+        rename="ALTER TABLE public.message_events RENAME COLUMN id TO id_x",
+        log="pgrollup_internal.msg_changes", module="messaging", named="message_events")
 
 
 def test_messaging_exact_through_a_shard_move_and_a_worker_down(citus, cli):  # noqa: F811

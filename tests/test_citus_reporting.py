@@ -18,6 +18,7 @@ from hypothesis import given, settings, strategies as st
 
 import reporting_support as rs
 import test_reporting_properties as props
+import citus_support
 from citus_support import citus  # noqa: F401  (fixture)
 
 pytestmark = pytest.mark.slow
@@ -252,6 +253,24 @@ def test_install_into_distributed_reporting_events_routes_reads_and_survives_a_s
         level, alert = c.execute("SELECT alert_level, alert FROM pgrollup.rollup_health "
                                  "WHERE module = 'reporting'").fetchone()
         assert level == "critical" and "value_in_business_hours" in alert, alert
+
+
+@pytest.mark.parametrize("isolation", ["repeatable read", "serializable"])
+def test_a_column_renamed_after_a_repeatable_read_snapshot_never_fails_a_write_on_a_shard(citus, cli, isolation):  # noqa: F811
+    """A transaction whose snapshot on a worker predates a rename of a column capture reads, committed
+    before its INSERT locks the shard (the transaction read only another table there): the shard
+    trigger's own SQL is parsed against the new columns, so its column check must not read
+    pg_attribute through that snapshot (it did, and the INSERT failed with 'column
+    n.value_in_business_hours does not exist'). Without a migration, such a transaction's event is
+    captured as usual; after it, health names the column."""
+    dsn = _source_db(citus)
+    res = cli("install", "--dsn", dsn, "--no-schedule")
+    assert res.returncode == 0, res.stderr
+    citus_support.assert_rename_after_snapshot_writes_through(
+        dsn, isolation, colocate_with="public.reporting_events", key_type="integer",
+        insert="INSERT INTO public.reporting_events (name, account_id, created_at) VALUES ('conversation_resolved', 1, now())",
+        rename="ALTER TABLE public.reporting_events RENAME COLUMN value_in_business_hours TO vbh",
+        log="pgrollup_internal.reporting_changes", module="reporting", named="value_in_business_hours")
 
 
 def test_a_worker_down_fails_the_refresh_loudly_and_the_next_one_catches_up(citus, cli):  # noqa: F811

@@ -153,3 +153,43 @@ END;
 $$;
 REVOKE ALL ON FUNCTION pgrollup_internal.citus_colocated_shard(regclass, name) FROM PUBLIC;
 COMMENT ON FUNCTION pgrollup_internal.citus_colocated_shard(regclass, name) IS 'Citus, in a capture trigger on a source shard: the qualified name of the shard of p_table colocated with the shard p_shard_table (''<table>_<shardid>''), NULL when there is none on this node (the coordinator''s table). Capture triggers cache it per session and shard.';
+
+CREATE OR REPLACE FUNCTION pgrollup_internal.citus_shard_columns_ok(p_shard regclass, p_columns jsonb)
+RETURNS boolean
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    v_ok boolean;
+BEGIN
+    -- On a Citus node, in a capture trigger fired on a source shard in a REPEATABLE READ or
+    -- SERIALIZABLE transaction: true when every column of p_columns ({"column": "kind"}, the kinds
+    -- of pgrollup_internal.source_columns: id, number, text, timestamp) exists on the shard with an
+    -- accepted type. The columns come from the shard's row type as the server knows it now (the
+    -- relation cache), not from pg_attribute read through the transaction's snapshot: that snapshot
+    -- can predate a migration that committed before the statement locked the shard, while the
+    -- trigger's own SQL is parsed against the new columns. Two statements planned at each call:
+    -- the triggers use a cheaper pg_attribute query at READ COMMITTED, where every query of theirs
+    -- takes a snapshot after the statement's lock.
+    EXECUTE pg_catalog.format('SELECT pg_catalog.to_jsonb(r) OPERATOR(pg_catalog.?&) $1 FROM (SELECT (NULL::%s).*) AS r', p_shard)
+       INTO v_ok USING ARRAY(SELECT pg_catalog.jsonb_object_keys(p_columns));
+    IF v_ok THEN
+        EXECUTE pg_catalog.format(
+            'SELECT %s FROM (SELECT (NULL::%s).*) AS r',
+            (SELECT pg_catalog.string_agg(pg_catalog.format('pg_catalog.pg_typeof(r.%I)::pg_catalog.oid = ANY (%L::pg_catalog.oid[])',
+                                                            e.key,
+                                                            CASE e.value
+                                                            WHEN 'id' THEN '{21,23,20}'                      -- int2, int4, int8
+                                                            WHEN 'number' THEN '{21,23,20,1700,700,701}'     -- ints, numeric, float4, float8
+                                                            WHEN 'text' THEN '{25,1043,1042,19}'             -- text, varchar, bpchar, name
+                                                            WHEN 'timestamp' THEN '{1114,1184}'              -- timestamp, timestamptz
+                                                            ELSE '{}' END), ' AND ')
+               FROM pg_catalog.jsonb_each_text(p_columns) AS e),
+            p_shard)
+           INTO v_ok;
+    END IF;
+    RETURN v_ok IS TRUE;
+END;
+$$;
+REVOKE ALL ON FUNCTION pgrollup_internal.citus_shard_columns_ok(regclass, jsonb) FROM PUBLIC;
+COMMENT ON FUNCTION pgrollup_internal.citus_shard_columns_ok(regclass, jsonb) IS 'Citus, in a capture trigger on a source shard at REPEATABLE READ or SERIALIZABLE: true when every column of p_columns ({"column": "kind"}) exists on the shard with an accepted type, read from its row type as the server knows it now, not through the transaction''s snapshot.';

@@ -20,7 +20,18 @@ BEGIN
     -- row, no read of pgrollup's settings or registry; a column it reads that drifted lets the
     -- statement through (rollup_health, on the coordinator, reports the drift). It does nothing on
     -- the coordinator's tables, which hold no rows (Citus runs the statements on the shards).
-    IF (SELECT pg_catalog.count(*) FROM pg_catalog.pg_attribute AS a
+    -- the columns it reads: from the relation cache at REPEATABLE READ and SERIALIZABLE (the
+    -- transaction's snapshot can predate a migration that committed before this statement locked
+    -- the shard, and the statements below are parsed against the columns as they are now; see
+    -- citus_shard_columns_ok), otherwise from pg_attribute (a snapshot taken after the lock)
+    IF pg_catalog.current_setting('transaction_isolation') IN ('repeatable read', 'serializable') THEN
+        IF NOT pgrollup_internal.citus_shard_columns_ok(TG_RELID, CASE v_source
+               WHEN 'outbound_messages' THEN '{"id": "id", "tenant_id": "id", "campaign_id": "id", "contact_id": "id", "channel": "text", "sent_at": "timestamp"}'
+               WHEN 'message_events' THEN '{"id": "id", "tenant_id": "id", "message_id": "id", "event_type": "text", "occurred_at": "timestamp"}'
+               ELSE '{"id": "id", "tenant_id": "id", "campaign_id": "id", "to_status": "text", "transitioned_at": "timestamp"}' END::jsonb) THEN
+            RETURN NULL;
+        END IF;
+    ELSIF (SELECT pg_catalog.count(*) FROM pg_catalog.pg_attribute AS a
          WHERE a.attrelid = TG_RELID AND a.attnum > 0 AND NOT a.attisdropped
            AND CASE WHEN a.attname = ANY (CASE v_source
                                                WHEN 'outbound_messages' THEN '{id,tenant_id,campaign_id,contact_id}'
@@ -397,6 +408,7 @@ BEGIN
        FROM pg_catalog.unnest(ARRAY['pgrollup_internal.utc(timestamp without time zone)', 'pgrollup_internal.utc(timestamp with time zone)',
                                'pgrollup_internal.citus_shard_map(bigint)', 'pgrollup_internal.citus_bind(regprocedure, jsonb, text)',
                                'pgrollup_internal.citus_colocated_shard(regclass, name)',
+                               'pgrollup_internal.citus_shard_columns_ok(regclass, jsonb)',
                                'pgrollup_internal.messaging_keys_table()', 'pgrollup_internal.messaging_refresh_log()',
                                'pgrollup_internal.messaging_add_events()', 'pgrollup_internal.messaging_restate()',
                                'pgrollup_internal.messaging_by_key(text)', 'pgrollup_internal.messaging_apply_delta()',

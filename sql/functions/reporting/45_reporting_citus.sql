@@ -24,7 +24,15 @@ BEGIN
     -- reference table, which a worker reads through Citus, and the refresh and the reads count
     -- registered names only. It does nothing on the coordinator's table, which holds no rows (Citus
     -- runs the statements on the shards).
-    IF (SELECT pg_catalog.count(*) FROM pg_catalog.pg_attribute AS a
+    -- the columns it reads: from the relation cache at REPEATABLE READ and SERIALIZABLE (the
+    -- transaction's snapshot can predate a migration that committed before this statement locked
+    -- the shard, and the INSERT below is parsed against the columns as they are now; see
+    -- citus_shard_columns_ok), otherwise from pg_attribute (a snapshot taken after the lock)
+    IF pg_catalog.current_setting('transaction_isolation') IN ('repeatable read', 'serializable') THEN
+        IF NOT pgrollup_internal.citus_shard_columns_ok(TG_RELID, '{"id": "id", "account_id": "id", "user_id": "id", "inbox_id": "id", "conversation_id": "id", "value": "number", "value_in_business_hours": "number", "name": "text", "created_at": "timestamp"}') THEN
+            RETURN NULL;
+        END IF;
+    ELSIF (SELECT pg_catalog.count(*) FROM pg_catalog.pg_attribute AS a
          WHERE a.attrelid = TG_RELID AND a.attnum > 0 AND NOT a.attisdropped
            AND CASE WHEN a.attname = ANY ('{id,account_id,user_id,inbox_id,conversation_id}'::pg_catalog.name[])
                     THEN a.atttypid = ANY ('{int2,int4,int8}'::pg_catalog.regtype[]::pg_catalog.oid[])
@@ -300,6 +308,7 @@ BEGIN
        FROM pg_catalog.unnest(ARRAY['pgrollup_internal.utc(timestamp without time zone)', 'pgrollup_internal.utc(timestamp with time zone)',
                                'pgrollup_internal.citus_shard_map(bigint)', 'pgrollup_internal.citus_bind(regprocedure, jsonb, text)',
                                'pgrollup_internal.citus_colocated_shard(regclass, name)',
+                               'pgrollup_internal.citus_shard_columns_ok(regclass, jsonb)',
                                'pgrollup_internal.reporting_apply()', 'pgrollup_internal.reporting_refresh_log()',
                                'pgrollup_internal.reporting_refresh_node()']) AS f
       WHERE pg_catalog.to_regprocedure(f) IS NOT NULL;
