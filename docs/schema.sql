@@ -1248,13 +1248,13 @@ BEGIN
          WHERE m.module = p_module AND (c.modes IS NULL OR p_mode = ANY (c.modes))
          GROUP BY c.table_name, m.source_schema
     ), members AS (
-        -- the table itself (pg_partition_tree lists nothing for a plain table) and its partitions
+        -- the table itself and its partitions and inheritance children (source_tree)
         SELECT t.table_name, t.root, t.root AS relid, true AS is_root
           FROM tabs AS t WHERE t.root IS NOT NULL
         UNION ALL
         SELECT t.table_name, t.root, p.relid, false
           FROM tabs AS t
-         CROSS JOIN LATERAL pg_catalog.pg_partition_tree(t.root) AS p
+         CROSS JOIN LATERAL pgrollup_internal.source_tree(t.root) AS p
           JOIN pg_catalog.pg_class AS k ON k.oid = p.relid
          WHERE t.root IS NOT NULL AND p.relid <> t.root AND k.relkind IN ('r', 'p')
     ), expected AS (
@@ -1725,7 +1725,7 @@ BEGIN
 
         FOR v_member IN
             SELECT t.relid::oid AS relid, t.relid AS rel
-              FROM pg_catalog.pg_partition_tree(v_root::regclass) AS t
+              FROM pgrollup_internal.source_tree(v_root::regclass) AS t
               JOIN pg_catalog.pg_class AS k ON k.oid = t.relid
              WHERE t.relid <> v_root::regclass AND k.relkind IN ('r', 'p')
              ORDER BY t.level, t.relid
@@ -1773,7 +1773,7 @@ BEGIN
                 -- captured already; restating them again changes nothing)
                 IF NOT v_first THEN
                     IF pg_catalog.pg_relation_size(v_member.rel) > 0 OR EXISTS (
-                           SELECT 1 FROM pg_catalog.pg_partition_tree(v_member.rel) AS t
+                           SELECT 1 FROM pgrollup_internal.source_tree(v_member.rel) AS t
                             WHERE t.isleaf AND pg_catalog.pg_relation_size(t.relid) > 0) THEN
                         v_restated := v_restated + 1;
                         PERFORM pgrollup_internal.restate_slices(p_module,
@@ -1787,7 +1787,7 @@ BEGIN
         FOR v_gone IN
             SELECT p.relid, p.relation FROM pgrollup_internal.source_partitions AS p
              WHERE p.module = p_module AND p.table_name = v_table AND NOT p.is_root
-               AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_partition_tree(v_root::regclass) AS t WHERE t.relid::oid = p.relid)
+               AND NOT EXISTS (SELECT 1 FROM pgrollup_internal.source_tree(v_root::regclass) AS t WHERE t.relid::oid = p.relid)
              ORDER BY p.relid
         LOOP
             v_restated := v_restated + 1;
@@ -2392,12 +2392,19 @@ CREATE FUNCTION pgrollup_internal.messaging_capture_event() RETURNS trigger
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
 DECLARE
+    v_bound boolean;
     v_rows bigint;
     v_odd  boolean;
 BEGIN
     -- column drift: recorded, and the statement goes through (the column check of reporting_capture)
-    IF TG_RELID = '0'::pg_catalog.regclass::oid
-       OR pg_catalog.pg_partition_root(TG_RELID::regclass)::oid = '0'::pg_catalog.regclass::oid THEN
+    v_bound := TG_RELID = '0'::pg_catalog.regclass::oid
+               OR pg_catalog.pg_partition_root(TG_RELID::regclass)::oid = '0'::pg_catalog.regclass::oid;
+    -- a child of the source table partitioned by inheritance: as in reporting_capture
+    IF v_bound IS NOT TRUE AND pg_catalog.to_regclass('pgrollup_internal.modules') IS NOT NULL
+       AND pg_catalog.current_setting('transaction_isolation') IN ('read committed', 'read uncommitted') THEN
+        v_bound := pgrollup_internal.source_inherits_from(TG_RELID, '0'::pg_catalog.regclass::oid);
+    END IF;
+    IF v_bound THEN
         -- the OID above is this database's; on a Citus worker (whose shards carry copies of this
         -- trigger, and which has no pgrollup tables) the same number may name a shard by chance
         IF pg_catalog.to_regclass('pgrollup_internal.modules') IS NULL THEN
@@ -2498,10 +2505,18 @@ CREATE FUNCTION pgrollup_internal.messaging_capture_message() RETURNS trigger
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
+DECLARE
+    v_bound boolean;
 BEGIN
     -- column drift: recorded, and the statement goes through (the column check of reporting_capture)
-    IF TG_RELID = '0'::pg_catalog.regclass::oid
-       OR pg_catalog.pg_partition_root(TG_RELID::regclass)::oid = '0'::pg_catalog.regclass::oid THEN
+    v_bound := TG_RELID = '0'::pg_catalog.regclass::oid
+               OR pg_catalog.pg_partition_root(TG_RELID::regclass)::oid = '0'::pg_catalog.regclass::oid;
+    -- a child of the source table partitioned by inheritance: as in reporting_capture
+    IF v_bound IS NOT TRUE AND pg_catalog.to_regclass('pgrollup_internal.modules') IS NOT NULL
+       AND pg_catalog.current_setting('transaction_isolation') IN ('read committed', 'read uncommitted') THEN
+        v_bound := pgrollup_internal.source_inherits_from(TG_RELID, '0'::pg_catalog.regclass::oid);
+    END IF;
+    IF v_bound THEN
         -- the OID above is this database's; on a Citus worker (whose shards carry copies of this
         -- trigger, and which has no pgrollup tables) the same number may name a shard by chance
         IF pg_catalog.to_regclass('pgrollup_internal.modules') IS NULL THEN
@@ -2694,10 +2709,18 @@ CREATE FUNCTION pgrollup_internal.messaging_capture_transition() RETURNS trigger
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
+DECLARE
+    v_bound boolean;
 BEGIN
     -- column drift: recorded, and the statement goes through (the column check of reporting_capture)
-    IF TG_RELID = '0'::pg_catalog.regclass::oid
-       OR pg_catalog.pg_partition_root(TG_RELID::regclass)::oid = '0'::pg_catalog.regclass::oid THEN
+    v_bound := TG_RELID = '0'::pg_catalog.regclass::oid
+               OR pg_catalog.pg_partition_root(TG_RELID::regclass)::oid = '0'::pg_catalog.regclass::oid;
+    -- a child of the source table partitioned by inheritance: as in reporting_capture
+    IF v_bound IS NOT TRUE AND pg_catalog.to_regclass('pgrollup_internal.modules') IS NOT NULL
+       AND pg_catalog.current_setting('transaction_isolation') IN ('read committed', 'read uncommitted') THEN
+        v_bound := pgrollup_internal.source_inherits_from(TG_RELID, '0'::pg_catalog.regclass::oid);
+    END IF;
+    IF v_bound THEN
         -- the OID above is this database's; on a Citus worker (whose shards carry copies of this
         -- trigger, and which has no pgrollup tables) the same number may name a shard by chance
         IF pg_catalog.to_regclass('pgrollup_internal.modules') IS NULL THEN
@@ -4486,6 +4509,8 @@ CREATE FUNCTION pgrollup_internal.reporting_capture() RETURNS trigger
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
+DECLARE
+    v_bound boolean;
 BEGIN
     -- Statement-level AFTER trigger with transition tables: one append to the change log per
     -- statement, whatever the number of rows. No lock, no shared row, no account setting (apply
@@ -4500,9 +4525,19 @@ BEGIN
     -- capture_columns_ok() on the source table, folded into this expression's cached plan when it
     -- is planned, and planned again after any change of the table (the '0'::pg_catalog.regclass
     -- constants are the table's OID, written in by bind_capture at install).
-    IF TG_OP <> 'TRUNCATE'
-       AND (TG_RELID = '0'::pg_catalog.regclass::oid
-            OR pg_catalog.pg_partition_root(TG_RELID::regclass)::oid = '0'::pg_catalog.regclass::oid) THEN
+    v_bound := TG_RELID = '0'::pg_catalog.regclass::oid
+               OR pg_catalog.pg_partition_root(TG_RELID::regclass)::oid = '0'::pg_catalog.regclass::oid;
+    -- a child of the source table partitioned by inheritance (CREATE TABLE ... INHERITS): its
+    -- inherited columns are the table's, which no ALTER TABLE of the child alone can rename, drop
+    -- or retype, so the table's check holds for it while it inherits. Looked up at READ COMMITTED
+    -- only, where the lookup's snapshot follows the statement's lock (at REPEATABLE READ it may
+    -- predate a NO INHERIT: the full check below instead); never on a Citus worker (no pgrollup
+    -- tables or functions there)
+    IF v_bound IS NOT TRUE AND pg_catalog.to_regclass('pgrollup_internal.modules') IS NOT NULL
+       AND pg_catalog.current_setting('transaction_isolation') IN ('read committed', 'read uncommitted') THEN
+        v_bound := pgrollup_internal.source_inherits_from(TG_RELID, '0'::pg_catalog.regclass::oid);
+    END IF;
+    IF TG_OP <> 'TRUNCATE' AND v_bound THEN
         -- the OID above is this database's; on a Citus worker (whose shards carry copies of this
         -- trigger, and which has no pgrollup tables) the same number may name a shard by chance
         IF pg_catalog.to_regclass('pgrollup_internal.modules') IS NULL THEN
@@ -4528,6 +4563,15 @@ BEGIN
             DELETE FROM pgrollup_internal.reporting_monthly_rollups;
             DELETE FROM pgrollup_internal.reporting_handoff_repeats;
             DELETE FROM pgrollup_internal.reporting_changes;
+            -- a table partitioned by inheritance keeps its children's rows after TRUNCATE ONLY: the
+            -- next refresh restates what each child holds (empty after a TRUNCATE that recursed)
+            INSERT INTO pgrollup_internal.partition_restates (module, relation, slices)
+            SELECT 'reporting', t.relid::text, s.slices
+              FROM pgrollup_internal.source_tree(TG_RELID::regclass) AS t
+             CROSS JOIN LATERAL (SELECT pgrollup_internal.relation_slices('reporting', 'reporting_events', t.relid::oid) AS slices) AS s
+             WHERE t.level = 1
+               AND EXISTS (SELECT 1 FROM pg_catalog.pg_class AS k WHERE k.oid = TG_RELID AND k.relkind = 'r')
+               AND s.slices IS DISTINCT FROM '[]'::jsonb;
             RETURN NULL;
         END IF;
         -- any other relation (a table detached from the source, before the next refresh takes its
@@ -4590,7 +4634,7 @@ BEGIN
 END;
 $$;
 
-COMMENT ON FUNCTION pgrollup_internal.reporting_capture() IS 'Capture trigger function on reporting_events (statement level, transition tables pgrollup_new / pgrollup_old): appends the changed events of any account to the change log (inserts of every name, updates and deletes of registered names); no lock, no shared row. Its column check is folded into its cached plans (bound to the source table by bind_capture); when a column it reads has drifted it records a capture failure and lets the statement through. TRUNCATE of the table clears every rollup, TRUNCATE of one partition restates the zoned accounts.';
+COMMENT ON FUNCTION pgrollup_internal.reporting_capture() IS 'Capture trigger function on reporting_events (statement level, transition tables pgrollup_new / pgrollup_old): appends the changed events of any account to the change log (inserts of every name, updates and deletes of registered names); no lock, no shared row. Its column check is folded into its cached plans (bound to the source table by bind_capture); when a column it reads has drifted it records a capture failure and lets the statement through. TRUNCATE of the table clears every rollup (of a parent by inheritance, the next refresh then restates what its children still hold: TRUNCATE ONLY), TRUNCATE of one partition restates the zoned accounts.';
 
 CREATE FUNCTION pgrollup_internal.reporting_capture_shard() RETURNS trigger
     LANGUAGE plpgsql SECURITY DEFINER
@@ -5649,6 +5693,53 @@ END;
 $$;
 
 COMMENT ON FUNCTION pgrollup_internal.source_drift(p_module text, p_table text, p_relid oid) IS 'Column drift of one source table or partition, from its row type as the server knows it now (not through the query''s snapshot): NULL when every column a module reads (pgrollup_internal.source_columns) exists with an accepted type, else the problems in one line.';
+
+CREATE FUNCTION pgrollup_internal.source_inherits_from(p_rel oid, p_root oid) RETURNS boolean
+    LANGUAGE plpgsql STABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+BEGIN
+    -- Whether relation p_rel is below p_root in an inheritance tree (an inheritance child at any
+    -- depth, or a partition), walking up pg_inherits from p_rel. The capture triggers' way to take
+    -- their fast path on the children of a source table partitioned by inheritance, whose
+    -- inherited columns are the table's. PL/pgSQL so the query is planned once per session (a SQL
+    -- function was planned at every statement). Read through the query's snapshot: callers use it
+    -- at READ COMMITTED.
+    RETURN EXISTS (
+        WITH RECURSIVE up (relid, depth) AS (
+            SELECT p_rel, 0
+            UNION ALL
+            SELECT i.inhparent, u.depth + 1
+              FROM up AS u
+              JOIN pg_catalog.pg_inherits AS i ON i.inhrelid = u.relid
+             WHERE u.depth < 64 AND u.relid <> p_root
+        )
+        SELECT 1 FROM up WHERE up.relid = p_root AND up.depth > 0);
+END;
+$$;
+
+COMMENT ON FUNCTION pgrollup_internal.source_inherits_from(p_rel oid, p_root oid) IS 'Whether a relation is below a source table in its inheritance tree (child at any depth, or partition), read through the query''s snapshot; lets the capture triggers take their fast path on inheritance children at READ COMMITTED.';
+
+CREATE FUNCTION pgrollup_internal.source_tree(p_root regclass) RETURNS TABLE(relid regclass, level integer, isleaf boolean)
+    LANGUAGE sql STABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+WITH RECURSIVE tree (relid, level) AS (
+    SELECT p_root::oid, 0
+    UNION
+    SELECT i.inhrelid, t.level + 1
+      FROM tree AS t
+      JOIN pg_catalog.pg_inherits AS i ON i.inhparent = t.relid
+     WHERE t.level < 64
+)
+SELECT m.relid::regclass, m.level,
+       NOT EXISTS (SELECT 1 FROM pg_catalog.pg_inherits AS i WHERE i.inhparent = m.relid)
+  FROM (SELECT t.relid, pg_catalog.min(t.level) AS level FROM tree AS t GROUP BY t.relid) AS m
+ WHERE p_root IS NOT NULL
+ ORDER BY m.level, m.relid;
+$$;
+
+COMMENT ON FUNCTION pgrollup_internal.source_tree(p_root regclass) IS 'A source table (level 0) and every table below it at any depth, partitions and inheritance children alike (pg_inherits), each once at its shallowest level, with whether it has none below it; what capture covers.';
 
 CREATE FUNCTION pgrollup_internal.utc(p_ts timestamp without time zone) RETURNS timestamp with time zone
     LANGUAGE sql IMMUTABLE PARALLEL SAFE
@@ -7139,6 +7230,10 @@ REVOKE ALL ON FUNCTION pgrollup_internal.reporting_restate_slices(p_slices jsonb
 REVOKE ALL ON FUNCTION pgrollup_internal.restate_slices(p_module text, p_slices jsonb) FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION pgrollup_internal.source_drift(p_module text, p_table text, p_relid oid) FROM PUBLIC;
+
+REVOKE ALL ON FUNCTION pgrollup_internal.source_inherits_from(p_rel oid, p_root oid) FROM PUBLIC;
+
+REVOKE ALL ON FUNCTION pgrollup_internal.source_tree(p_root regclass) FROM PUBLIC;
 
 GRANT SELECT ON TABLE pgrollup.access_roles TO pgrollup_pgrollup_schema_dump_reader;
 

@@ -128,6 +128,87 @@ def test_reporting_partition_lifecycle_is_exact(rdb):
         assert conn.execute("SELECT count(*) FROM pgrollup.reporting_events_rollups").fetchone()[0] > 0
 
 
+def test_reporting_inheritance_children_are_covered_like_partitions(db):
+    """Partitioning by inheritance (CREATE TABLE ... INHERITS, as older applications partition): the
+    parent's reads, updates and deletes include its children, so capture covers them as it covers
+    partitions. A child created after install is reported by health until the next refresh covers
+    it; rows written into it before are restated, after that they are captured; an UPDATE through
+    the parent, a TRUNCATE of a child, NO INHERIT and DROP of one are reflected exactly."""
+    with db.connect() as conn:
+        conn.execute(REPORTING_DDL.split(" PARTITION BY")[0].replace("PRIMARY KEY (id, created_at))", "PRIMARY KEY (id))") + ";")
+        conn.execute("CREATE TABLE reporting_events_old () INHERITS (reporting_events)")
+    db.install(modules=["reporting"])
+    with db.connect() as conn:
+        for account, zone in ((1, "Asia/Kolkata"), (2, "America/St_Johns"), (3, "UTC")):
+            conn.execute("SELECT pgrollup.set_reporting_timezone(%s, %s)", (account, zone))
+        assert _triggers(conn, "reporting_events_old") == [
+            "pgrollup_partition_truncate", "pgrollup_reporting_delete", "pgrollup_reporting_insert", "pgrollup_reporting_update"]
+        _rep_rows(conn, "reporting_events", 1, 30)
+        _rep_rows(conn, "reporting_events_old", 1, 30, start=100)            # straight into a child
+        _refresh_all(conn)
+        assert not _rep_mismatches(conn)
+        assert _health(conn, "reporting")[0] == "ok", _health(conn, "reporting")
+
+        # a child created after install, written before the refresh covers it, then after
+        conn.execute("CREATE TABLE reporting_events_2024_02 () INHERITS (reporting_events)")
+        level, alert = _health(conn, "reporting")
+        assert level == "critical" and "reporting_events_2024_02" in alert, alert
+        _rep_rows(conn, "reporting_events_2024_02", 2, 20, start=200)
+        _refresh_all(conn)
+        assert not _rep_mismatches(conn)
+        _rep_rows(conn, "reporting_events_2024_02", 2, 20, start=300)
+        conn.execute("UPDATE reporting_events SET value = value + 1 WHERE id % 3 = 0")   # through the parent
+        conn.execute("DELETE FROM reporting_events_old WHERE id % 5 = 0")
+        conn.execute("CREATE TABLE reporting_events_2024_02_b () INHERITS (reporting_events_2024_02)")   # depth 2
+        _rep_rows(conn, "reporting_events_2024_02_b", 2, 10, start=400)
+        _refresh_all(conn)
+        assert not _rep_mismatches(conn)
+
+        conn.execute("TRUNCATE reporting_events_old")
+        _refresh_all(conn)
+        assert not _rep_mismatches(conn)
+        _rep_rows(conn, "reporting_events_old", 1, 15, start=500)
+        conn.execute("TRUNCATE ONLY reporting_events")                         # the children keep theirs
+        assert conn.execute("SELECT count(*) FROM reporting_events").fetchone()[0] > 0
+        _refresh_all(conn)
+        assert not _rep_mismatches(conn)
+        # at REPEATABLE READ a child takes the full column check: captured all the same
+        conn.execute("BEGIN ISOLATION LEVEL REPEATABLE READ")
+        _rep_rows(conn, "reporting_events_2024_02_b", 2, 5, start=450)
+        conn.execute("COMMIT")
+        _refresh_all(conn)
+        assert not _rep_mismatches(conn)
+
+        # disinherited, then a column of it renamed before the refresh takes its triggers away:
+        # writes to it go through (it no longer takes the table's check)
+        conn.execute("ALTER TABLE reporting_events_2024_02_b NO INHERIT reporting_events_2024_02")
+        conn.execute("ALTER TABLE reporting_events_2024_02_b RENAME COLUMN value TO value_x")
+        conn.execute("INSERT INTO reporting_events_2024_02_b (name, account_id, created_at) "
+                     "VALUES ('conversation_resolved', 1, '2024-02-03 10:00')")
+        conn.execute("DELETE FROM pgrollup_internal.capture_failures")
+        _refresh_all(conn)
+        assert not _rep_mismatches(conn)
+        assert _triggers(conn, "reporting_events_2024_02_b") == []
+
+        # a column renamed on the table (and so on its children): a write straight into a child,
+        # in a session whose plans were made before, goes through and health names the column
+        conn.execute("ALTER TABLE reporting_events RENAME COLUMN value_in_business_hours TO vbh")
+        conn.execute("INSERT INTO reporting_events_old (name, account_id, created_at) "
+                     "VALUES ('conversation_resolved', 1, '2024-01-03 10:00')")
+        level, alert = _health(conn, "reporting")
+        assert level == "critical" and "value_in_business_hours" in alert, alert
+        conn.execute("ALTER TABLE reporting_events RENAME COLUMN vbh TO value_in_business_hours")
+        conn.execute("SELECT pgrollup.backfill_reporting(1)")                   # the documented repair
+        conn.execute("DELETE FROM pgrollup_internal.capture_failures")
+        _refresh_all(conn)
+        assert not _rep_mismatches(conn)
+        conn.execute("DROP TABLE reporting_events_2024_02")
+        _refresh_all(conn)
+        assert not _rep_mismatches(conn)
+        assert _health(conn, "reporting")[0] == "ok", _health(conn, "reporting")
+        assert conn.execute("SELECT count(*) FROM pgrollup.reporting_events_rollups").fetchone()[0] > 0
+
+
 # ------------------------------------------------------------------------------------------ messaging
 
 MESSAGING_DDL = """
@@ -225,6 +306,49 @@ def test_messaging_partition_lifecycle_is_exact(mdb):
         assert_exact(conn)
         assert _health(conn, "messaging")[0] == "ok", _health(conn, "messaging")
         assert conn.execute("SELECT count(*) FROM pgrollup.metrics_tenant_daily").fetchone()[0] > 0
+
+
+def test_messaging_inheritance_children_are_covered_like_partitions(db):
+    """The same for messaging's three sources partitioned by inheritance: children before and after
+    install, written directly, through the parent, truncated, disinherited and dropped."""
+    tables = ("outbound_messages", "message_events", "campaign_transitions")
+    with db.connect() as conn:
+        conn.execute(MESSAGING_DDL.replace(" PARTITION BY LIST (tenant_id)", ""))
+        for table in tables:
+            conn.execute(f"CREATE TABLE {table}_t1 () INHERITS ({table})")
+    db.install(modules=["messaging"])
+    with db.connect() as conn:
+        conn.execute("SELECT pgrollup.set_tenant_timezone(2, 'Asia/Kolkata')")
+        _msg_rows(conn, 1, 8, om="outbound_messages_t1", me="message_events_t1", ct="campaign_transitions_t1")
+        _msg_rows(conn, 2, 8)
+        conn.execute("UPDATE message_events SET event_type = 'opened' WHERE event_type = 'open'")   # children too
+        _refresh_all(conn)
+        assert_exact(conn)
+        assert _health(conn, "messaging")[0] == "ok", _health(conn, "messaging")
+
+        for table in tables:
+            conn.execute(f"CREATE TABLE {table}_t3 () INHERITS ({table})")
+        level, alert = _health(conn, "messaging")
+        assert level == "critical" and "message_events_t3" in alert, alert
+        _msg_rows(conn, 3, 5, om="outbound_messages_t3", me="message_events_t3", ct="campaign_transitions_t3")
+        _refresh_all(conn)
+        assert_exact(conn)
+        _msg_rows(conn, 3, 4, om="outbound_messages_t3", me="message_events_t3", ct="campaign_transitions_t3")
+        conn.execute("DELETE FROM message_events_t3 WHERE id % 4 = 0")
+        _refresh_all(conn)
+        assert_exact(conn)
+
+        conn.execute("TRUNCATE message_events_t1")
+        _refresh_all(conn)
+        assert_exact(conn)
+        conn.execute("ALTER TABLE outbound_messages_t3 NO INHERIT outbound_messages")
+        _refresh_all(conn)
+        assert_exact(conn)
+        assert _triggers(conn, "outbound_messages_t3") == []
+        conn.execute("DROP TABLE campaign_transitions_t1")
+        _refresh_all(conn)
+        assert_exact(conn)
+        assert _health(conn, "messaging")[0] == "ok", _health(conn, "messaging")
 
 
 def test_trigger_dropped_from_a_covered_partition_stays_critical_until_install(rdb):

@@ -1,3 +1,57 @@
+CREATE OR REPLACE FUNCTION pgrollup_internal.source_tree(p_root regclass)
+RETURNS TABLE (relid regclass, level integer, isleaf boolean)
+LANGUAGE sql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+-- A source table and every table below it, at any depth: its partitions (declarative
+-- partitioning) and its inheritance children (CREATE TABLE ... INHERITS, the partitioning of
+-- older applications), both recorded in pg_inherits. A SELECT, UPDATE or DELETE of the table reads
+-- and writes all of them, so capture covers all of them. Like pg_partition_tree (which lists
+-- partitions only): the table itself at level 0, each member once, at its shallowest level.
+WITH RECURSIVE tree (relid, level) AS (
+    SELECT p_root::oid, 0
+    UNION
+    SELECT i.inhrelid, t.level + 1
+      FROM tree AS t
+      JOIN pg_catalog.pg_inherits AS i ON i.inhparent = t.relid
+     WHERE t.level < 64
+)
+SELECT m.relid::regclass, m.level,
+       NOT EXISTS (SELECT 1 FROM pg_catalog.pg_inherits AS i WHERE i.inhparent = m.relid)
+  FROM (SELECT t.relid, pg_catalog.min(t.level) AS level FROM tree AS t GROUP BY t.relid) AS m
+ WHERE p_root IS NOT NULL
+ ORDER BY m.level, m.relid;
+$$;
+REVOKE ALL ON FUNCTION pgrollup_internal.source_tree(regclass) FROM PUBLIC;
+COMMENT ON FUNCTION pgrollup_internal.source_tree(regclass) IS 'A source table (level 0) and every table below it at any depth, partitions and inheritance children alike (pg_inherits), each once at its shallowest level, with whether it has none below it; what capture covers.';
+
+CREATE OR REPLACE FUNCTION pgrollup_internal.source_inherits_from(p_rel oid, p_root oid)
+RETURNS boolean
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    -- Whether relation p_rel is below p_root in an inheritance tree (an inheritance child at any
+    -- depth, or a partition), walking up pg_inherits from p_rel. The capture triggers' way to take
+    -- their fast path on the children of a source table partitioned by inheritance, whose
+    -- inherited columns are the table's. PL/pgSQL so the query is planned once per session (a SQL
+    -- function was planned at every statement). Read through the query's snapshot: callers use it
+    -- at READ COMMITTED.
+    RETURN EXISTS (
+        WITH RECURSIVE up (relid, depth) AS (
+            SELECT p_rel, 0
+            UNION ALL
+            SELECT i.inhparent, u.depth + 1
+              FROM up AS u
+              JOIN pg_catalog.pg_inherits AS i ON i.inhrelid = u.relid
+             WHERE u.depth < 64 AND u.relid <> p_root
+        )
+        SELECT 1 FROM up WHERE up.relid = p_root AND up.depth > 0);
+END;
+$$;
+REVOKE ALL ON FUNCTION pgrollup_internal.source_inherits_from(oid, oid) FROM PUBLIC;
+COMMENT ON FUNCTION pgrollup_internal.source_inherits_from(oid, oid) IS 'Whether a relation is below a source table in its inheritance tree (child at any depth, or partition), read through the query''s snapshot; lets the capture triggers take their fast path on inheritance children at READ COMMITTED.';
+
 CREATE OR REPLACE FUNCTION pgrollup_internal.create_capture_trigger(p_rel regclass, p_name text, p_event text,
                                                                     p_function text, p_old_table text, p_new_table text)
 RETURNS void
@@ -218,7 +272,7 @@ BEGIN
 
         FOR v_member IN
             SELECT t.relid::oid AS relid, t.relid AS rel
-              FROM pg_catalog.pg_partition_tree(v_root::regclass) AS t
+              FROM pgrollup_internal.source_tree(v_root::regclass) AS t
               JOIN pg_catalog.pg_class AS k ON k.oid = t.relid
              WHERE t.relid <> v_root::regclass AND k.relkind IN ('r', 'p')
              ORDER BY t.level, t.relid
@@ -266,7 +320,7 @@ BEGIN
                 -- captured already; restating them again changes nothing)
                 IF NOT v_first THEN
                     IF pg_catalog.pg_relation_size(v_member.rel) > 0 OR EXISTS (
-                           SELECT 1 FROM pg_catalog.pg_partition_tree(v_member.rel) AS t
+                           SELECT 1 FROM pgrollup_internal.source_tree(v_member.rel) AS t
                             WHERE t.isleaf AND pg_catalog.pg_relation_size(t.relid) > 0) THEN
                         v_restated := v_restated + 1;
                         PERFORM pgrollup_internal.restate_slices(p_module,
@@ -280,7 +334,7 @@ BEGIN
         FOR v_gone IN
             SELECT p.relid, p.relation FROM pgrollup_internal.source_partitions AS p
              WHERE p.module = p_module AND p.table_name = v_table AND NOT p.is_root
-               AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_partition_tree(v_root::regclass) AS t WHERE t.relid::oid = p.relid)
+               AND NOT EXISTS (SELECT 1 FROM pgrollup_internal.source_tree(v_root::regclass) AS t WHERE t.relid::oid = p.relid)
              ORDER BY p.relid
         LOOP
             v_restated := v_restated + 1;

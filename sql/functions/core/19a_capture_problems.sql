@@ -20,13 +20,13 @@ BEGIN
          WHERE m.module = p_module AND (c.modes IS NULL OR p_mode = ANY (c.modes))
          GROUP BY c.table_name, m.source_schema
     ), members AS (
-        -- the table itself (pg_partition_tree lists nothing for a plain table) and its partitions
+        -- the table itself and its partitions and inheritance children (source_tree)
         SELECT t.table_name, t.root, t.root AS relid, true AS is_root
           FROM tabs AS t WHERE t.root IS NOT NULL
         UNION ALL
         SELECT t.table_name, t.root, p.relid, false
           FROM tabs AS t
-         CROSS JOIN LATERAL pg_catalog.pg_partition_tree(t.root) AS p
+         CROSS JOIN LATERAL pgrollup_internal.source_tree(t.root) AS p
           JOIN pg_catalog.pg_class AS k ON k.oid = p.relid
          WHERE t.root IS NOT NULL AND p.relid <> t.root AND k.relkind IN ('r', 'p')
     ), expected AS (

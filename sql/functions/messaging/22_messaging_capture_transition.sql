@@ -4,10 +4,18 @@ LANGUAGE plpgsql
 SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
+DECLARE
+    v_bound boolean;
 BEGIN
     -- column drift: recorded, and the statement goes through (the column check of reporting_capture)
-    IF TG_RELID = '0'::pg_catalog.regclass::oid
-       OR pg_catalog.pg_partition_root(TG_RELID::regclass)::oid = '0'::pg_catalog.regclass::oid THEN
+    v_bound := TG_RELID = '0'::pg_catalog.regclass::oid
+               OR pg_catalog.pg_partition_root(TG_RELID::regclass)::oid = '0'::pg_catalog.regclass::oid;
+    -- a child of the source table partitioned by inheritance: as in reporting_capture
+    IF v_bound IS NOT TRUE AND pg_catalog.to_regclass('pgrollup_internal.modules') IS NOT NULL
+       AND pg_catalog.current_setting('transaction_isolation') IN ('read committed', 'read uncommitted') THEN
+        v_bound := pgrollup_internal.source_inherits_from(TG_RELID, '0'::pg_catalog.regclass::oid);
+    END IF;
+    IF v_bound THEN
         -- the OID above is this database's; on a Citus worker (whose shards carry copies of this
         -- trigger, and which has no pgrollup tables) the same number may name a shard by chance
         IF pg_catalog.to_regclass('pgrollup_internal.modules') IS NULL THEN

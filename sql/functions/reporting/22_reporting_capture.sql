@@ -4,6 +4,8 @@ LANGUAGE plpgsql VOLATILE
 SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
+DECLARE
+    v_bound boolean;
 BEGIN
     -- Statement-level AFTER trigger with transition tables: one append to the change log per
     -- statement, whatever the number of rows. No lock, no shared row, no account setting (apply
@@ -18,9 +20,19 @@ BEGIN
     -- capture_columns_ok() on the source table, folded into this expression's cached plan when it
     -- is planned, and planned again after any change of the table (the '0'::pg_catalog.regclass
     -- constants are the table's OID, written in by bind_capture at install).
-    IF TG_OP <> 'TRUNCATE'
-       AND (TG_RELID = '0'::pg_catalog.regclass::oid
-            OR pg_catalog.pg_partition_root(TG_RELID::regclass)::oid = '0'::pg_catalog.regclass::oid) THEN
+    v_bound := TG_RELID = '0'::pg_catalog.regclass::oid
+               OR pg_catalog.pg_partition_root(TG_RELID::regclass)::oid = '0'::pg_catalog.regclass::oid;
+    -- a child of the source table partitioned by inheritance (CREATE TABLE ... INHERITS): its
+    -- inherited columns are the table's, which no ALTER TABLE of the child alone can rename, drop
+    -- or retype, so the table's check holds for it while it inherits. Looked up at READ COMMITTED
+    -- only, where the lookup's snapshot follows the statement's lock (at REPEATABLE READ it may
+    -- predate a NO INHERIT: the full check below instead); never on a Citus worker (no pgrollup
+    -- tables or functions there)
+    IF v_bound IS NOT TRUE AND pg_catalog.to_regclass('pgrollup_internal.modules') IS NOT NULL
+       AND pg_catalog.current_setting('transaction_isolation') IN ('read committed', 'read uncommitted') THEN
+        v_bound := pgrollup_internal.source_inherits_from(TG_RELID, '0'::pg_catalog.regclass::oid);
+    END IF;
+    IF TG_OP <> 'TRUNCATE' AND v_bound THEN
         -- the OID above is this database's; on a Citus worker (whose shards carry copies of this
         -- trigger, and which has no pgrollup tables) the same number may name a shard by chance
         IF pg_catalog.to_regclass('pgrollup_internal.modules') IS NULL THEN
@@ -46,6 +58,15 @@ BEGIN
             DELETE FROM pgrollup_internal.reporting_monthly_rollups;
             DELETE FROM pgrollup_internal.reporting_handoff_repeats;
             DELETE FROM pgrollup_internal.reporting_changes;
+            -- a table partitioned by inheritance keeps its children's rows after TRUNCATE ONLY: the
+            -- next refresh restates what each child holds (empty after a TRUNCATE that recursed)
+            INSERT INTO pgrollup_internal.partition_restates (module, relation, slices)
+            SELECT 'reporting', t.relid::text, s.slices
+              FROM pgrollup_internal.source_tree(TG_RELID::regclass) AS t
+             CROSS JOIN LATERAL (SELECT pgrollup_internal.relation_slices('reporting', 'reporting_events', t.relid::oid) AS slices) AS s
+             WHERE t.level = 1
+               AND EXISTS (SELECT 1 FROM pg_catalog.pg_class AS k WHERE k.oid = TG_RELID AND k.relkind = 'r')
+               AND s.slices IS DISTINCT FROM '[]'::jsonb;
             RETURN NULL;
         END IF;
         -- any other relation (a table detached from the source, before the next refresh takes its
@@ -108,4 +129,4 @@ BEGIN
 END;
 $$;
 REVOKE ALL ON FUNCTION pgrollup_internal.reporting_capture() FROM PUBLIC;
-COMMENT ON FUNCTION pgrollup_internal.reporting_capture() IS 'Capture trigger function on reporting_events (statement level, transition tables pgrollup_new / pgrollup_old): appends the changed events of any account to the change log (inserts of every name, updates and deletes of registered names); no lock, no shared row. Its column check is folded into its cached plans (bound to the source table by bind_capture); when a column it reads has drifted it records a capture failure and lets the statement through. TRUNCATE of the table clears every rollup, TRUNCATE of one partition restates the zoned accounts.';
+COMMENT ON FUNCTION pgrollup_internal.reporting_capture() IS 'Capture trigger function on reporting_events (statement level, transition tables pgrollup_new / pgrollup_old): appends the changed events of any account to the change log (inserts of every name, updates and deletes of registered names); no lock, no shared row. Its column check is folded into its cached plans (bound to the source table by bind_capture); when a column it reads has drifted it records a capture failure and lets the statement through. TRUNCATE of the table clears every rollup (of a parent by inheritance, the next refresh then restates what its children still hold: TRUNCATE ONLY), TRUNCATE of one partition restates the zoned accounts.';
