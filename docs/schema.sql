@@ -1153,6 +1153,22 @@ $$;
 
 COMMENT ON FUNCTION pgrollup_internal.attach_capture(p_module text) IS 'Creates a module''s declared capture triggers on its source tables (waiting for locks) and on every partition of them (skipping busy ones, which the next refresh covers), idempotently; called by the module''s attach hook.';
 
+CREATE FUNCTION pgrollup_internal.base_type(p_type oid) RETURNS oid
+    LANGUAGE sql STABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+WITH RECURSIVE d (typ, depth) AS (
+    SELECT p_type, 0
+    UNION ALL
+    SELECT y.typbasetype, d.depth + 1
+      FROM d JOIN pg_catalog.pg_type AS y ON y.oid = d.typ
+     WHERE y.typtype = 'd' AND d.depth < 32
+)
+SELECT d.typ FROM d ORDER BY d.depth DESC LIMIT 1;
+$$;
+
+COMMENT ON FUNCTION pgrollup_internal.base_type(p_type oid) IS 'The type a column of the given type holds: the type itself, or a domain''s base type (through domains over domains).';
+
 CREATE FUNCTION pgrollup_internal.bind_capture(p_function regprocedure, p_source regclass) RETURNS void
     LANGUAGE plpgsql
     SET search_path TO 'pg_catalog', 'pg_temp'
@@ -1564,7 +1580,7 @@ BEGIN
     -- On a Citus node, in a capture trigger fired on a source shard in a REPEATABLE READ or
     -- SERIALIZABLE transaction: true when every column of p_columns ({"column": "kind"}, the kinds
     -- of pgrollup_internal.source_columns: id, number, text, timestamp) exists on the shard with an
-    -- accepted type. The columns come from the shard's row type as the server knows it now (the
+    -- accepted type (a domain over one included). The columns come from the shard's row type as the server knows it now (the
     -- relation cache), not from pg_attribute read through the transaction's snapshot: that snapshot
     -- can predate a migration that committed before the statement locked the shard, while the
     -- trigger's own SQL is parsed against the new columns. Two statements planned at each call:
@@ -1575,7 +1591,8 @@ BEGIN
     IF v_ok THEN
         EXECUTE pg_catalog.format(
             'SELECT %s FROM (SELECT (NULL::%s).*) AS r',
-            (SELECT pg_catalog.string_agg(pg_catalog.format('pg_catalog.pg_typeof(r.%I)::pg_catalog.oid = ANY (%L::pg_catalog.oid[])',
+            (SELECT pg_catalog.string_agg(pg_catalog.format('(SELECT COALESCE(NULLIF(y.typbasetype, 0), y.oid) FROM pg_catalog.pg_type AS y '
+                                                                              'WHERE y.oid = pg_catalog.pg_typeof(r.%I)::pg_catalog.oid) = ANY (%L::pg_catalog.oid[])',
                                                             e.key,
                                                             CASE e.value
                                                             WHEN 'id' THEN '{21,23,20}'                      -- int2, int4, int8
@@ -2591,23 +2608,28 @@ BEGIN
                ELSE '{"id": "id", "tenant_id": "id", "campaign_id": "id", "to_status": "text", "transitioned_at": "timestamp"}' END::jsonb) THEN
             RETURN NULL;
         END IF;
+    -- (a domain counts as its base type; int2, int4, int8 / and numeric, float4, float8 / text, varchar,
+    -- bpchar, name / timestamp, timestamptz)
     ELSIF (SELECT pg_catalog.count(*) FROM pg_catalog.pg_attribute AS a
          WHERE a.attrelid = TG_RELID AND a.attnum > 0 AND NOT a.attisdropped
            AND CASE WHEN a.attname = ANY (CASE v_source
                                                WHEN 'outbound_messages' THEN '{id,tenant_id,campaign_id,contact_id}'
                                                WHEN 'message_events' THEN '{id,tenant_id,message_id}'
                                                ELSE '{id,tenant_id,campaign_id}' END::pg_catalog.name[])
-                    THEN a.atttypid = ANY ('{int2,int4,int8}'::pg_catalog.regtype[]::pg_catalog.oid[])
+                    THEN a.atttypid = ANY ('{21,23,20}'::pg_catalog.oid[])
+                         OR (SELECT y.typbasetype FROM pg_catalog.pg_type AS y WHERE y.oid = a.atttypid) = ANY ('{21,23,20}'::pg_catalog.oid[])
                     WHEN a.attname = ANY (CASE v_source
                                                WHEN 'outbound_messages' THEN '{channel}'
                                                WHEN 'message_events' THEN '{event_type}'
                                                ELSE '{to_status}' END::pg_catalog.name[])
-                    THEN a.atttypid = ANY ('{text,varchar,bpchar,name}'::pg_catalog.regtype[]::pg_catalog.oid[])
+                    THEN a.atttypid = ANY ('{25,1043,1042,19}'::pg_catalog.oid[])
+                         OR (SELECT y.typbasetype FROM pg_catalog.pg_type AS y WHERE y.oid = a.atttypid) = ANY ('{25,1043,1042,19}'::pg_catalog.oid[])
                     WHEN a.attname = ANY (CASE v_source
                                                WHEN 'outbound_messages' THEN '{sent_at}'
                                                WHEN 'message_events' THEN '{occurred_at}'
                                                ELSE '{transitioned_at}' END::pg_catalog.name[])
-                    THEN a.atttypid = ANY ('{timestamp,timestamptz}'::pg_catalog.regtype[]::pg_catalog.oid[])
+                    THEN a.atttypid = ANY ('{1114,1184}'::pg_catalog.oid[])
+                         OR (SELECT y.typbasetype FROM pg_catalog.pg_type AS y WHERE y.oid = a.atttypid) = ANY ('{1114,1184}'::pg_catalog.oid[])
                     ELSE false END)
        <> (CASE v_source WHEN 'outbound_messages' THEN 6 ELSE 5 END) THEN
         RETURN NULL;
@@ -4668,16 +4690,22 @@ BEGIN
         IF NOT pgrollup_internal.citus_shard_columns_ok(TG_RELID, '{"id": "id", "account_id": "id", "user_id": "id", "inbox_id": "id", "conversation_id": "id", "value": "number", "value_in_business_hours": "number", "name": "text", "created_at": "timestamp"}') THEN
             RETURN NULL;
         END IF;
+    -- (a domain counts as its base type; int2, int4, int8 / and numeric, float4, float8 / text, varchar,
+    -- bpchar, name / timestamp, timestamptz)
     ELSIF (SELECT pg_catalog.count(*) FROM pg_catalog.pg_attribute AS a
          WHERE a.attrelid = TG_RELID AND a.attnum > 0 AND NOT a.attisdropped
            AND CASE WHEN a.attname = ANY ('{id,account_id,user_id,inbox_id,conversation_id}'::pg_catalog.name[])
-                    THEN a.atttypid = ANY ('{int2,int4,int8}'::pg_catalog.regtype[]::pg_catalog.oid[])
+                    THEN a.atttypid = ANY ('{21,23,20}'::pg_catalog.oid[])
+                         OR (SELECT y.typbasetype FROM pg_catalog.pg_type AS y WHERE y.oid = a.atttypid) = ANY ('{21,23,20}'::pg_catalog.oid[])
                     WHEN a.attname = ANY ('{value,value_in_business_hours}'::pg_catalog.name[])
-                    THEN a.atttypid = ANY ('{int2,int4,int8,numeric,float4,float8}'::pg_catalog.regtype[]::pg_catalog.oid[])
+                    THEN a.atttypid = ANY ('{21,23,20,1700,700,701}'::pg_catalog.oid[])
+                         OR (SELECT y.typbasetype FROM pg_catalog.pg_type AS y WHERE y.oid = a.atttypid) = ANY ('{21,23,20,1700,700,701}'::pg_catalog.oid[])
                     WHEN a.attname = 'name'
-                    THEN a.atttypid = ANY ('{text,varchar,bpchar,name}'::pg_catalog.regtype[]::pg_catalog.oid[])
+                    THEN a.atttypid = ANY ('{25,1043,1042,19}'::pg_catalog.oid[])
+                         OR (SELECT y.typbasetype FROM pg_catalog.pg_type AS y WHERE y.oid = a.atttypid) = ANY ('{25,1043,1042,19}'::pg_catalog.oid[])
                     WHEN a.attname = 'created_at'
-                    THEN a.atttypid = ANY ('{timestamp,timestamptz}'::pg_catalog.regtype[]::pg_catalog.oid[])
+                    THEN a.atttypid = ANY ('{1114,1184}'::pg_catalog.oid[])
+                         OR (SELECT y.typbasetype FROM pg_catalog.pg_type AS y WHERE y.oid = a.atttypid) = ANY ('{1114,1184}'::pg_catalog.oid[])
                     ELSE false END) <> 9 THEN
         RETURN NULL;
     END IF;
@@ -5677,11 +5705,11 @@ BEGIN
                        CASE WHEN t.typ IS NULL
                             THEN pg_catalog.format('column %s.%s is missing (renamed or dropped)',
                                                    COALESCE(v_rel, p_relid::regclass::text), c.column_name)
-                            WHEN NOT CASE c.kind
-                                     WHEN 'id' THEN t.typ IN (21, 23, 20)                        -- int2, int4, int8
-                                     WHEN 'text' THEN t.typ IN (25, 1043, 1042, 19)              -- text, varchar, bpchar, name
-                                     WHEN 'number' THEN t.typ IN (21, 23, 20, 1700, 700, 701)    -- ints, numeric, float4, float8
-                                     WHEN 'timestamp' THEN t.typ IN (1114, 1184)                 -- timestamp, timestamptz
+                            WHEN NOT CASE c.kind                          -- (a domain counts as its base type)
+                                     WHEN 'id' THEN pgrollup_internal.base_type(t.typ) IN (21, 23, 20)                      -- int2, int4, int8
+                                     WHEN 'text' THEN pgrollup_internal.base_type(t.typ) IN (25, 1043, 1042, 19)            -- text, varchar, bpchar, name
+                                     WHEN 'number' THEN pgrollup_internal.base_type(t.typ) IN (21, 23, 20, 1700, 700, 701)  -- ints, numeric, float4, float8
+                                     WHEN 'timestamp' THEN pgrollup_internal.base_type(t.typ) IN (1114, 1184)               -- timestamp, timestamptz
                                      ELSE true END
                             THEN pg_catalog.format('column %s.%s has type %s, expected %s', v_rel, c.column_name,
                                                    pg_catalog.format_type(t.typ, NULL), c.kind) END AS problem
@@ -7062,6 +7090,8 @@ GRANT ALL ON FUNCTION pgrollup.version() TO pgrollup_pgrollup_schema_dump_admin;
 GRANT ALL ON FUNCTION pgrollup.version() TO pgrollup_pgrollup_schema_dump_reader;
 
 REVOKE ALL ON FUNCTION pgrollup_internal.attach_capture(p_module text) FROM PUBLIC;
+
+REVOKE ALL ON FUNCTION pgrollup_internal.base_type(p_type oid) FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION pgrollup_internal.bind_capture(p_function regprocedure, p_source regclass) FROM PUBLIC;
 

@@ -300,3 +300,38 @@ def test_capture_follows_migrations_of_another_session(bothdb, table):
         before = _log_rows(dba, table)
         _insert(app, table)
         assert _log_rows(dba, table) == before + 1
+
+
+def test_columns_of_a_domain_over_an_accepted_type_are_captured(db):
+    """Source columns declared with a domain (with or without a CHECK, a domain over a domain) over
+    a type pgrollup accepts are no drift: both modules install, capture, refresh and read exactly,
+    and health stays ok (they were reported as drift, and nothing was captured)."""
+    import test_core_partitions as tp
+    from messaging_support import assert_exact
+    with db.connect() as conn:
+        conn.execute("CREATE DOMAIN public.ident AS integer CHECK (VALUE > 0); "
+                     "CREATE DOMAIN public.big_ident AS bigint; CREATE DOMAIN public.label AS varchar; "
+                     "CREATE DOMAIN public.short_label AS public.label CHECK (length(VALUE) < 100); "
+                     "CREATE DOMAIN public.moment AS timestamp; CREATE DOMAIN public.amount AS double precision")
+        conn.execute(tp.REPORTING_DDL.split(" PARTITION BY")[0].replace("PRIMARY KEY (id, created_at))", "PRIMARY KEY (id))")
+                     .replace("name varchar", "name public.short_label").replace("account_id integer", "account_id public.ident")
+                     .replace("value double precision", "value public.amount")
+                     .replace("created_at timestamp NOT NULL", "created_at public.moment NOT NULL") + ";")
+        conn.execute(tp.MESSAGING_DDL.replace(" PARTITION BY LIST (tenant_id)", "")
+                     .replace("tenant_id bigint", "tenant_id public.big_ident").replace("event_type text", "event_type public.label"))
+    db.install(modules=["messaging", "reporting"])
+    with db.connect() as conn:
+        for account, zone in ((1, "Asia/Kolkata"), (2, "America/St_Johns"), (3, "UTC")):
+            conn.execute("SELECT pgrollup.set_reporting_timezone(%s, %s)", (account, zone))
+        tp._rep_rows(conn, "reporting_events", 1, 40)
+        tp._msg_rows(conn, 1, 8)
+        tp._msg_rows(conn, 2, 8)
+        conn.execute("UPDATE reporting_events SET value = value + 1 WHERE id % 3 = 0")
+        conn.execute("DELETE FROM message_events WHERE id % 4 = 0")
+        assert conn.execute("SELECT count(*) FROM pgrollup_internal.capture_failures").fetchone()[0] == 0
+        for module in ("reporting", "messaging"):
+            assert tp._health(conn, module)[0] == "ok", tp._health(conn, module)
+        tp._refresh_all(conn)
+        assert not tp._rep_mismatches(conn)
+        assert_exact(conn)
+        assert conn.execute("SELECT count(*) FROM pgrollup.reporting_events_rollups").fetchone()[0] > 0

@@ -1,10 +1,29 @@
+CREATE OR REPLACE FUNCTION pgrollup_internal.base_type(p_type oid)
+RETURNS oid
+LANGUAGE sql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+-- The type a column of type p_type holds: p_type itself, or for a domain its base type (through
+-- domains over domains). A domain's base type never changes (ALTER DOMAIN cannot change it).
+WITH RECURSIVE d (typ, depth) AS (
+    SELECT p_type, 0
+    UNION ALL
+    SELECT y.typbasetype, d.depth + 1
+      FROM d JOIN pg_catalog.pg_type AS y ON y.oid = d.typ
+     WHERE y.typtype = 'd' AND d.depth < 32
+)
+SELECT d.typ FROM d ORDER BY d.depth DESC LIMIT 1;
+$$;
+REVOKE ALL ON FUNCTION pgrollup_internal.base_type(oid) FROM PUBLIC;
+COMMENT ON FUNCTION pgrollup_internal.base_type(oid) IS 'The type a column of the given type holds: the type itself, or a domain''s base type (through domains over domains).';
+
 CREATE OR REPLACE FUNCTION pgrollup_internal.source_drift(p_module text, p_table text, p_relid oid)
 RETURNS text
 LANGUAGE plpgsql STABLE
 SET search_path = pg_catalog, pg_temp
 AS $$
 -- NULL when every column the module reads from p_table exists on relation p_relid with an
--- accepted type; otherwise one line naming each problem. The columns come from the relation's row
+-- accepted type (a domain over one included); otherwise one line naming each problem. The columns come from the relation's row
 -- type as the server knows it now (the relation cache), not from pg_attribute read through the
 -- query's snapshot: in REPEATABLE READ that snapshot can predate a migration that committed before
 -- the statement locked the table, while a capture trigger's own SQL is parsed against the new
@@ -38,11 +57,11 @@ BEGIN
                        CASE WHEN t.typ IS NULL
                             THEN pg_catalog.format('column %s.%s is missing (renamed or dropped)',
                                                    COALESCE(v_rel, p_relid::regclass::text), c.column_name)
-                            WHEN NOT CASE c.kind
-                                     WHEN 'id' THEN t.typ IN (21, 23, 20)                        -- int2, int4, int8
-                                     WHEN 'text' THEN t.typ IN (25, 1043, 1042, 19)              -- text, varchar, bpchar, name
-                                     WHEN 'number' THEN t.typ IN (21, 23, 20, 1700, 700, 701)    -- ints, numeric, float4, float8
-                                     WHEN 'timestamp' THEN t.typ IN (1114, 1184)                 -- timestamp, timestamptz
+                            WHEN NOT CASE c.kind                          -- (a domain counts as its base type)
+                                     WHEN 'id' THEN pgrollup_internal.base_type(t.typ) IN (21, 23, 20)                      -- int2, int4, int8
+                                     WHEN 'text' THEN pgrollup_internal.base_type(t.typ) IN (25, 1043, 1042, 19)            -- text, varchar, bpchar, name
+                                     WHEN 'number' THEN pgrollup_internal.base_type(t.typ) IN (21, 23, 20, 1700, 700, 701)  -- ints, numeric, float4, float8
+                                     WHEN 'timestamp' THEN pgrollup_internal.base_type(t.typ) IN (1114, 1184)               -- timestamp, timestamptz
                                      ELSE true END
                             THEN pg_catalog.format('column %s.%s has type %s, expected %s', v_rel, c.column_name,
                                                    pg_catalog.format_type(t.typ, NULL), c.kind) END AS problem

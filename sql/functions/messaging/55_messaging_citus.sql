@@ -31,23 +31,28 @@ BEGIN
                ELSE '{"id": "id", "tenant_id": "id", "campaign_id": "id", "to_status": "text", "transitioned_at": "timestamp"}' END::jsonb) THEN
             RETURN NULL;
         END IF;
+    -- (a domain counts as its base type; int2, int4, int8 / and numeric, float4, float8 / text, varchar,
+    -- bpchar, name / timestamp, timestamptz)
     ELSIF (SELECT pg_catalog.count(*) FROM pg_catalog.pg_attribute AS a
          WHERE a.attrelid = TG_RELID AND a.attnum > 0 AND NOT a.attisdropped
            AND CASE WHEN a.attname = ANY (CASE v_source
                                                WHEN 'outbound_messages' THEN '{id,tenant_id,campaign_id,contact_id}'
                                                WHEN 'message_events' THEN '{id,tenant_id,message_id}'
                                                ELSE '{id,tenant_id,campaign_id}' END::pg_catalog.name[])
-                    THEN a.atttypid = ANY ('{int2,int4,int8}'::pg_catalog.regtype[]::pg_catalog.oid[])
+                    THEN a.atttypid = ANY ('{21,23,20}'::pg_catalog.oid[])
+                         OR (SELECT y.typbasetype FROM pg_catalog.pg_type AS y WHERE y.oid = a.atttypid) = ANY ('{21,23,20}'::pg_catalog.oid[])
                     WHEN a.attname = ANY (CASE v_source
                                                WHEN 'outbound_messages' THEN '{channel}'
                                                WHEN 'message_events' THEN '{event_type}'
                                                ELSE '{to_status}' END::pg_catalog.name[])
-                    THEN a.atttypid = ANY ('{text,varchar,bpchar,name}'::pg_catalog.regtype[]::pg_catalog.oid[])
+                    THEN a.atttypid = ANY ('{25,1043,1042,19}'::pg_catalog.oid[])
+                         OR (SELECT y.typbasetype FROM pg_catalog.pg_type AS y WHERE y.oid = a.atttypid) = ANY ('{25,1043,1042,19}'::pg_catalog.oid[])
                     WHEN a.attname = ANY (CASE v_source
                                                WHEN 'outbound_messages' THEN '{sent_at}'
                                                WHEN 'message_events' THEN '{occurred_at}'
                                                ELSE '{transitioned_at}' END::pg_catalog.name[])
-                    THEN a.atttypid = ANY ('{timestamp,timestamptz}'::pg_catalog.regtype[]::pg_catalog.oid[])
+                    THEN a.atttypid = ANY ('{1114,1184}'::pg_catalog.oid[])
+                         OR (SELECT y.typbasetype FROM pg_catalog.pg_type AS y WHERE y.oid = a.atttypid) = ANY ('{1114,1184}'::pg_catalog.oid[])
                     ELSE false END)
        <> (CASE v_source WHEN 'outbound_messages' THEN 6 ELSE 5 END) THEN
         RETURN NULL;

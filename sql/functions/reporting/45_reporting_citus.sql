@@ -32,16 +32,22 @@ BEGIN
         IF NOT pgrollup_internal.citus_shard_columns_ok(TG_RELID, '{"id": "id", "account_id": "id", "user_id": "id", "inbox_id": "id", "conversation_id": "id", "value": "number", "value_in_business_hours": "number", "name": "text", "created_at": "timestamp"}') THEN
             RETURN NULL;
         END IF;
+    -- (a domain counts as its base type; int2, int4, int8 / and numeric, float4, float8 / text, varchar,
+    -- bpchar, name / timestamp, timestamptz)
     ELSIF (SELECT pg_catalog.count(*) FROM pg_catalog.pg_attribute AS a
          WHERE a.attrelid = TG_RELID AND a.attnum > 0 AND NOT a.attisdropped
            AND CASE WHEN a.attname = ANY ('{id,account_id,user_id,inbox_id,conversation_id}'::pg_catalog.name[])
-                    THEN a.atttypid = ANY ('{int2,int4,int8}'::pg_catalog.regtype[]::pg_catalog.oid[])
+                    THEN a.atttypid = ANY ('{21,23,20}'::pg_catalog.oid[])
+                         OR (SELECT y.typbasetype FROM pg_catalog.pg_type AS y WHERE y.oid = a.atttypid) = ANY ('{21,23,20}'::pg_catalog.oid[])
                     WHEN a.attname = ANY ('{value,value_in_business_hours}'::pg_catalog.name[])
-                    THEN a.atttypid = ANY ('{int2,int4,int8,numeric,float4,float8}'::pg_catalog.regtype[]::pg_catalog.oid[])
+                    THEN a.atttypid = ANY ('{21,23,20,1700,700,701}'::pg_catalog.oid[])
+                         OR (SELECT y.typbasetype FROM pg_catalog.pg_type AS y WHERE y.oid = a.atttypid) = ANY ('{21,23,20,1700,700,701}'::pg_catalog.oid[])
                     WHEN a.attname = 'name'
-                    THEN a.atttypid = ANY ('{text,varchar,bpchar,name}'::pg_catalog.regtype[]::pg_catalog.oid[])
+                    THEN a.atttypid = ANY ('{25,1043,1042,19}'::pg_catalog.oid[])
+                         OR (SELECT y.typbasetype FROM pg_catalog.pg_type AS y WHERE y.oid = a.atttypid) = ANY ('{25,1043,1042,19}'::pg_catalog.oid[])
                     WHEN a.attname = 'created_at'
-                    THEN a.atttypid = ANY ('{timestamp,timestamptz}'::pg_catalog.regtype[]::pg_catalog.oid[])
+                    THEN a.atttypid = ANY ('{1114,1184}'::pg_catalog.oid[])
+                         OR (SELECT y.typbasetype FROM pg_catalog.pg_type AS y WHERE y.oid = a.atttypid) = ANY ('{1114,1184}'::pg_catalog.oid[])
                     ELSE false END) <> 9 THEN
         RETURN NULL;
     END IF;
