@@ -2585,6 +2585,10 @@ DECLARE
     v_key    text := 'pgrollup.capture_log_' || TG_RELID::text;
     v_log    text := pg_catalog.current_setting(v_key, true);
     v_source text := pg_catalog.regexp_replace(TG_TABLE_NAME, '_\d+$', '');
+    v_read   constant jsonb := CASE v_source
+               WHEN 'outbound_messages' THEN '{"id": "id", "tenant_id": "id", "campaign_id": "id", "contact_id": "id", "channel": "text", "sent_at": "timestamp"}'
+               WHEN 'message_events' THEN '{"id": "id", "tenant_id": "id", "message_id": "id", "event_type": "text", "occurred_at": "timestamp"}'
+               ELSE '{"id": "id", "tenant_id": "id", "campaign_id": "id", "to_status": "text", "transitioned_at": "timestamp"}' END::jsonb;
     v_rows   bigint;
     v_odd    boolean;
 BEGIN
@@ -2602,14 +2606,12 @@ BEGIN
     -- the shard, and the statements below are parsed against the columns as they are now; see
     -- citus_shard_columns_ok), otherwise from pg_attribute (a snapshot taken after the lock)
     IF pg_catalog.current_setting('transaction_isolation') IN ('repeatable read', 'serializable') THEN
-        IF NOT pgrollup_internal.citus_shard_columns_ok(TG_RELID, CASE v_source
-               WHEN 'outbound_messages' THEN '{"id": "id", "tenant_id": "id", "campaign_id": "id", "contact_id": "id", "channel": "text", "sent_at": "timestamp"}'
-               WHEN 'message_events' THEN '{"id": "id", "tenant_id": "id", "message_id": "id", "event_type": "text", "occurred_at": "timestamp"}'
-               ELSE '{"id": "id", "tenant_id": "id", "campaign_id": "id", "to_status": "text", "transitioned_at": "timestamp"}' END::jsonb) THEN
+        IF NOT pgrollup_internal.citus_shard_columns_ok(TG_RELID, v_read) THEN
             RETURN NULL;
         END IF;
-    -- (a domain counts as its base type; int2, int4, int8 / and numeric, float4, float8 / text, varchar,
-    -- bpchar, name / timestamp, timestamptz)
+    -- (int2, int4, int8 / and numeric, float4, float8 / text, varchar, bpchar, name / timestamp,
+    -- timestamptz; when they do not match, the relation cache's check decides, which counts a
+    -- domain as its base type)
     ELSIF (SELECT pg_catalog.count(*) FROM pg_catalog.pg_attribute AS a
          WHERE a.attrelid = TG_RELID AND a.attnum > 0 AND NOT a.attisdropped
            AND CASE WHEN a.attname = ANY (CASE v_source
@@ -2617,22 +2619,21 @@ BEGIN
                                                WHEN 'message_events' THEN '{id,tenant_id,message_id}'
                                                ELSE '{id,tenant_id,campaign_id}' END::pg_catalog.name[])
                     THEN a.atttypid = ANY ('{21,23,20}'::pg_catalog.oid[])
-                         OR (SELECT y.typbasetype FROM pg_catalog.pg_type AS y WHERE y.oid = a.atttypid) = ANY ('{21,23,20}'::pg_catalog.oid[])
                     WHEN a.attname = ANY (CASE v_source
                                                WHEN 'outbound_messages' THEN '{channel}'
                                                WHEN 'message_events' THEN '{event_type}'
                                                ELSE '{to_status}' END::pg_catalog.name[])
                     THEN a.atttypid = ANY ('{25,1043,1042,19}'::pg_catalog.oid[])
-                         OR (SELECT y.typbasetype FROM pg_catalog.pg_type AS y WHERE y.oid = a.atttypid) = ANY ('{25,1043,1042,19}'::pg_catalog.oid[])
                     WHEN a.attname = ANY (CASE v_source
                                                WHEN 'outbound_messages' THEN '{sent_at}'
                                                WHEN 'message_events' THEN '{occurred_at}'
                                                ELSE '{transitioned_at}' END::pg_catalog.name[])
                     THEN a.atttypid = ANY ('{1114,1184}'::pg_catalog.oid[])
-                         OR (SELECT y.typbasetype FROM pg_catalog.pg_type AS y WHERE y.oid = a.atttypid) = ANY ('{1114,1184}'::pg_catalog.oid[])
                     ELSE false END)
        <> (CASE v_source WHEN 'outbound_messages' THEN 6 ELSE 5 END) THEN
-        RETURN NULL;
+        IF NOT pgrollup_internal.citus_shard_columns_ok(TG_RELID, v_read) THEN
+            RETURN NULL;
+        END IF;
     END IF;
     -- the log's shard colocated with this shard: looked up in Citus's metadata once per session
     -- and shard (a setting of the session), checked to exist at each use (a shard moved away or a
@@ -4665,6 +4666,8 @@ CREATE FUNCTION pgrollup_internal.reporting_capture_shard() RETURNS trigger
 DECLARE
     v_key  text := 'pgrollup.capture_log_' || TG_RELID::text;
     v_log  text := pg_catalog.current_setting(v_key, true);
+    v_read constant jsonb :=
+        '{"id": "id", "account_id": "id", "user_id": "id", "inbox_id": "id", "conversation_id": "id", "value": "number", "value_in_business_hours": "number", "name": "text", "created_at": "timestamp"}';
     v_cols constant text := ' (account_id, created_at, name, user_id, inbox_id, conversation_id, value, value_bh, sign) ';
     v_same constant text :=
         '(n.account_id, n.created_at, n.name, n.user_id, n.inbox_id, n.conversation_id, n.value, n.value_in_business_hours) '
@@ -4687,27 +4690,26 @@ BEGIN
     -- the shard, and the INSERT below is parsed against the columns as they are now; see
     -- citus_shard_columns_ok), otherwise from pg_attribute (a snapshot taken after the lock)
     IF pg_catalog.current_setting('transaction_isolation') IN ('repeatable read', 'serializable') THEN
-        IF NOT pgrollup_internal.citus_shard_columns_ok(TG_RELID, '{"id": "id", "account_id": "id", "user_id": "id", "inbox_id": "id", "conversation_id": "id", "value": "number", "value_in_business_hours": "number", "name": "text", "created_at": "timestamp"}') THEN
+        IF NOT pgrollup_internal.citus_shard_columns_ok(TG_RELID, v_read) THEN
             RETURN NULL;
         END IF;
-    -- (a domain counts as its base type; int2, int4, int8 / and numeric, float4, float8 / text, varchar,
-    -- bpchar, name / timestamp, timestamptz)
+    -- (int2, int4, int8 / and numeric, float4, float8 / text, varchar, bpchar, name / timestamp,
+    -- timestamptz; when they do not match, the relation cache's check decides, which counts a
+    -- domain as its base type)
     ELSIF (SELECT pg_catalog.count(*) FROM pg_catalog.pg_attribute AS a
          WHERE a.attrelid = TG_RELID AND a.attnum > 0 AND NOT a.attisdropped
            AND CASE WHEN a.attname = ANY ('{id,account_id,user_id,inbox_id,conversation_id}'::pg_catalog.name[])
                     THEN a.atttypid = ANY ('{21,23,20}'::pg_catalog.oid[])
-                         OR (SELECT y.typbasetype FROM pg_catalog.pg_type AS y WHERE y.oid = a.atttypid) = ANY ('{21,23,20}'::pg_catalog.oid[])
                     WHEN a.attname = ANY ('{value,value_in_business_hours}'::pg_catalog.name[])
                     THEN a.atttypid = ANY ('{21,23,20,1700,700,701}'::pg_catalog.oid[])
-                         OR (SELECT y.typbasetype FROM pg_catalog.pg_type AS y WHERE y.oid = a.atttypid) = ANY ('{21,23,20,1700,700,701}'::pg_catalog.oid[])
                     WHEN a.attname = 'name'
                     THEN a.atttypid = ANY ('{25,1043,1042,19}'::pg_catalog.oid[])
-                         OR (SELECT y.typbasetype FROM pg_catalog.pg_type AS y WHERE y.oid = a.atttypid) = ANY ('{25,1043,1042,19}'::pg_catalog.oid[])
                     WHEN a.attname = 'created_at'
                     THEN a.atttypid = ANY ('{1114,1184}'::pg_catalog.oid[])
-                         OR (SELECT y.typbasetype FROM pg_catalog.pg_type AS y WHERE y.oid = a.atttypid) = ANY ('{1114,1184}'::pg_catalog.oid[])
                     ELSE false END) <> 9 THEN
-        RETURN NULL;
+        IF NOT pgrollup_internal.citus_shard_columns_ok(TG_RELID, v_read) THEN
+            RETURN NULL;
+        END IF;
     END IF;
     -- the log's shard colocated with this shard: looked up in Citus's metadata once per session
     -- and shard (a setting of the session), checked to exist at each use (a shard moved away or a

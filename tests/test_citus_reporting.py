@@ -273,6 +273,26 @@ def test_a_column_renamed_after_a_repeatable_read_snapshot_never_fails_a_write_o
         log="pgrollup_internal.reporting_changes", module="reporting", named="value_in_business_hours")
 
 
+def test_a_column_of_a_domain_over_an_accepted_type_is_captured_on_the_shards(citus, cli):  # noqa: F811
+    """A column the shard trigger reads, retyped to a domain over an accepted type: writes are still
+    captured at READ COMMITTED and REPEATABLE READ, and health finds no drift."""
+    dsn = _source_db(citus)
+    res = cli("install", "--dsn", dsn, "--no-schedule")
+    assert res.returncode == 0, res.stderr
+    insert = ("INSERT INTO public.reporting_events (name, account_id, user_id, created_at) "
+              "VALUES ('conversation_resolved', 1, 7, now())")
+    with psycopg.connect(dsn, autocommit=True) as c:
+        c.execute("CREATE DOMAIN public.ident AS integer CHECK (VALUE > 0)")
+        c.execute("ALTER TABLE public.reporting_events ALTER COLUMN user_id TYPE public.ident")
+        c.execute(insert)
+        c.execute("BEGIN ISOLATION LEVEL REPEATABLE READ")
+        c.execute(insert)
+        c.execute("COMMIT")
+        assert c.execute("SELECT count(*) FROM pgrollup_internal.reporting_changes").fetchone()[0] == 2
+        level, alert = c.execute("SELECT alert_level, alert FROM pgrollup.rollup_health WHERE module = 'reporting'").fetchone()
+        assert level == "ok", alert
+
+
 def test_a_worker_down_fails_the_refresh_loudly_and_the_next_one_catches_up(citus, cli):  # noqa: F811
     """With one worker stopped, rollup_health names it (critical, pending changes unknown) and the
     refresh fails, is recorded and leaves that worker's shards as they were while the other
