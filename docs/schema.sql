@@ -2413,29 +2413,25 @@ DECLARE
     v_rows bigint;
     v_odd  boolean;
 BEGIN
+    -- on a Citus worker (no pgrollup tables there): as in reporting_capture
+    IF pg_catalog.to_regclass('pgrollup_internal.modules') IS NULL THEN
+        RETURN NULL;
+    END IF;
     -- column drift: recorded, and the statement goes through (the column check of reporting_capture)
     v_bound := TG_RELID = '0'::pg_catalog.regclass::oid
                OR pg_catalog.pg_partition_root(TG_RELID::regclass)::oid = '0'::pg_catalog.regclass::oid;
     -- a child of the source table partitioned by inheritance: as in reporting_capture
-    IF v_bound IS NOT TRUE AND pg_catalog.to_regclass('pgrollup_internal.modules') IS NOT NULL
+    IF v_bound IS NOT TRUE
        AND pg_catalog.current_setting('transaction_isolation') IN ('read committed', 'read uncommitted') THEN
         v_bound := pgrollup_internal.source_inherits_from(TG_RELID, '0'::pg_catalog.regclass::oid);
     END IF;
     IF v_bound THEN
-        -- the OID above is this database's; on a Citus worker (whose shards carry copies of this
-        -- trigger, and which has no pgrollup tables) the same number may name a shard by chance
-        IF pg_catalog.to_regclass('pgrollup_internal.modules') IS NULL THEN
-            RETURN NULL;
-        END IF;
         IF NOT pgrollup_internal.capture_columns_ok('messaging', 'message_events', '0'::pg_catalog.regclass) THEN
             PERFORM pgrollup_internal.capture_note_drift('messaging', 'message_events', TG_RELID);
             RETURN NULL;
         END IF;
     ELSE
-        -- a Citus shard (no pgrollup tables there), or any other relation: as in reporting_capture
-        IF pg_catalog.to_regclass('pgrollup_internal.modules') IS NULL THEN
-            RETURN NULL;
-        END IF;
+        -- any other relation: as in reporting_capture
         IF pgrollup_internal.capture_skipped('messaging', 'message_events', TG_RELID) THEN
             RETURN NULL;
         END IF;
@@ -2525,29 +2521,25 @@ CREATE FUNCTION pgrollup_internal.messaging_capture_message() RETURNS trigger
 DECLARE
     v_bound boolean;
 BEGIN
+    -- on a Citus worker (no pgrollup tables there): as in reporting_capture
+    IF pg_catalog.to_regclass('pgrollup_internal.modules') IS NULL THEN
+        RETURN NULL;
+    END IF;
     -- column drift: recorded, and the statement goes through (the column check of reporting_capture)
     v_bound := TG_RELID = '0'::pg_catalog.regclass::oid
                OR pg_catalog.pg_partition_root(TG_RELID::regclass)::oid = '0'::pg_catalog.regclass::oid;
     -- a child of the source table partitioned by inheritance: as in reporting_capture
-    IF v_bound IS NOT TRUE AND pg_catalog.to_regclass('pgrollup_internal.modules') IS NOT NULL
+    IF v_bound IS NOT TRUE
        AND pg_catalog.current_setting('transaction_isolation') IN ('read committed', 'read uncommitted') THEN
         v_bound := pgrollup_internal.source_inherits_from(TG_RELID, '0'::pg_catalog.regclass::oid);
     END IF;
     IF v_bound THEN
-        -- the OID above is this database's; on a Citus worker (whose shards carry copies of this
-        -- trigger, and which has no pgrollup tables) the same number may name a shard by chance
-        IF pg_catalog.to_regclass('pgrollup_internal.modules') IS NULL THEN
-            RETURN NULL;
-        END IF;
         IF NOT pgrollup_internal.capture_columns_ok('messaging', 'outbound_messages', '0'::pg_catalog.regclass) THEN
             PERFORM pgrollup_internal.capture_note_drift('messaging', 'outbound_messages', TG_RELID);
             RETURN NULL;
         END IF;
     ELSE
-        -- a Citus shard (no pgrollup tables there), or any other relation: as in reporting_capture
-        IF pg_catalog.to_regclass('pgrollup_internal.modules') IS NULL THEN
-            RETURN NULL;
-        END IF;
+        -- any other relation: as in reporting_capture
         IF pgrollup_internal.capture_skipped('messaging', 'outbound_messages', TG_RELID) THEN
             RETURN NULL;
         END IF;
@@ -2735,29 +2727,25 @@ CREATE FUNCTION pgrollup_internal.messaging_capture_transition() RETURNS trigger
 DECLARE
     v_bound boolean;
 BEGIN
+    -- on a Citus worker (no pgrollup tables there): as in reporting_capture
+    IF pg_catalog.to_regclass('pgrollup_internal.modules') IS NULL THEN
+        RETURN NULL;
+    END IF;
     -- column drift: recorded, and the statement goes through (the column check of reporting_capture)
     v_bound := TG_RELID = '0'::pg_catalog.regclass::oid
                OR pg_catalog.pg_partition_root(TG_RELID::regclass)::oid = '0'::pg_catalog.regclass::oid;
     -- a child of the source table partitioned by inheritance: as in reporting_capture
-    IF v_bound IS NOT TRUE AND pg_catalog.to_regclass('pgrollup_internal.modules') IS NOT NULL
+    IF v_bound IS NOT TRUE
        AND pg_catalog.current_setting('transaction_isolation') IN ('read committed', 'read uncommitted') THEN
         v_bound := pgrollup_internal.source_inherits_from(TG_RELID, '0'::pg_catalog.regclass::oid);
     END IF;
     IF v_bound THEN
-        -- the OID above is this database's; on a Citus worker (whose shards carry copies of this
-        -- trigger, and which has no pgrollup tables) the same number may name a shard by chance
-        IF pg_catalog.to_regclass('pgrollup_internal.modules') IS NULL THEN
-            RETURN NULL;
-        END IF;
         IF NOT pgrollup_internal.capture_columns_ok('messaging', 'campaign_transitions', '0'::pg_catalog.regclass) THEN
             PERFORM pgrollup_internal.capture_note_drift('messaging', 'campaign_transitions', TG_RELID);
             RETURN NULL;
         END IF;
     ELSE
-        -- a Citus shard (no pgrollup tables there), or any other relation: as in reporting_capture
-        IF pg_catalog.to_regclass('pgrollup_internal.modules') IS NULL THEN
-            RETURN NULL;
-        END IF;
+        -- any other relation: as in reporting_capture
         IF pgrollup_internal.capture_skipped('messaging', 'campaign_transitions', TG_RELID) THEN
             RETURN NULL;
         END IF;
@@ -4548,33 +4536,30 @@ BEGIN
     -- capture_columns_ok() on the source table, folded into this expression's cached plan when it
     -- is planned, and planned again after any change of the table (the '0'::pg_catalog.regclass
     -- constants are the table's OID, written in by bind_capture at install).
+    -- on a Citus worker, whose shards carry copies of this trigger when the application distributed
+    -- the table after install (see capture_problems()), there are no pgrollup tables or functions:
+    -- let the write through. (The OID bound below is this database's; there it may even name a
+    -- shard.)
+    IF pg_catalog.to_regclass('pgrollup_internal.modules') IS NULL THEN
+        RETURN NULL;
+    END IF;
     v_bound := TG_RELID = '0'::pg_catalog.regclass::oid
                OR pg_catalog.pg_partition_root(TG_RELID::regclass)::oid = '0'::pg_catalog.regclass::oid;
     -- a child of the source table partitioned by inheritance (CREATE TABLE ... INHERITS): its
     -- inherited columns are the table's, which no ALTER TABLE of the child alone can rename, drop
     -- or retype, so the table's check holds for it while it inherits. Looked up at READ COMMITTED
     -- only, where the lookup's snapshot follows the statement's lock (at REPEATABLE READ it may
-    -- predate a NO INHERIT: the full check below instead); never on a Citus worker (no pgrollup
-    -- tables or functions there)
-    IF v_bound IS NOT TRUE AND pg_catalog.to_regclass('pgrollup_internal.modules') IS NOT NULL
+    -- predate a NO INHERIT: the full check below instead)
+    IF v_bound IS NOT TRUE
        AND pg_catalog.current_setting('transaction_isolation') IN ('read committed', 'read uncommitted') THEN
         v_bound := pgrollup_internal.source_inherits_from(TG_RELID, '0'::pg_catalog.regclass::oid);
     END IF;
     IF TG_OP <> 'TRUNCATE' AND v_bound THEN
-        -- the OID above is this database's; on a Citus worker (whose shards carry copies of this
-        -- trigger, and which has no pgrollup tables) the same number may name a shard by chance
-        IF pg_catalog.to_regclass('pgrollup_internal.modules') IS NULL THEN
-            RETURN NULL;
-        END IF;
         IF NOT pgrollup_internal.capture_columns_ok('reporting', 'reporting_events', '0'::pg_catalog.regclass) THEN
             PERFORM pgrollup_internal.capture_note_drift('reporting', 'reporting_events', TG_RELID);
             RETURN NULL;
         END IF;
     ELSE
-        -- on a Citus shard (no pgrollup tables there): let the write through; see capture_problems()
-        IF pg_catalog.to_regclass('pgrollup_internal.modules') IS NULL THEN
-            RETURN NULL;
-        END IF;
         IF TG_OP = 'TRUNCATE' THEN
             PERFORM pgrollup_internal.lock_module('reporting', true);
             -- on the source table itself only (a partition's TRUNCATE is queued by the core's

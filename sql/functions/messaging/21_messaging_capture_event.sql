@@ -9,29 +9,25 @@ DECLARE
     v_rows bigint;
     v_odd  boolean;
 BEGIN
+    -- on a Citus worker (no pgrollup tables there): as in reporting_capture
+    IF pg_catalog.to_regclass('pgrollup_internal.modules') IS NULL THEN
+        RETURN NULL;
+    END IF;
     -- column drift: recorded, and the statement goes through (the column check of reporting_capture)
     v_bound := TG_RELID = '0'::pg_catalog.regclass::oid
                OR pg_catalog.pg_partition_root(TG_RELID::regclass)::oid = '0'::pg_catalog.regclass::oid;
     -- a child of the source table partitioned by inheritance: as in reporting_capture
-    IF v_bound IS NOT TRUE AND pg_catalog.to_regclass('pgrollup_internal.modules') IS NOT NULL
+    IF v_bound IS NOT TRUE
        AND pg_catalog.current_setting('transaction_isolation') IN ('read committed', 'read uncommitted') THEN
         v_bound := pgrollup_internal.source_inherits_from(TG_RELID, '0'::pg_catalog.regclass::oid);
     END IF;
     IF v_bound THEN
-        -- the OID above is this database's; on a Citus worker (whose shards carry copies of this
-        -- trigger, and which has no pgrollup tables) the same number may name a shard by chance
-        IF pg_catalog.to_regclass('pgrollup_internal.modules') IS NULL THEN
-            RETURN NULL;
-        END IF;
         IF NOT pgrollup_internal.capture_columns_ok('messaging', 'message_events', '0'::pg_catalog.regclass) THEN
             PERFORM pgrollup_internal.capture_note_drift('messaging', 'message_events', TG_RELID);
             RETURN NULL;
         END IF;
     ELSE
-        -- a Citus shard (no pgrollup tables there), or any other relation: as in reporting_capture
-        IF pg_catalog.to_regclass('pgrollup_internal.modules') IS NULL THEN
-            RETURN NULL;
-        END IF;
+        -- any other relation: as in reporting_capture
         IF pgrollup_internal.capture_skipped('messaging', 'message_events', TG_RELID) THEN
             RETURN NULL;
         END IF;

@@ -20,33 +20,30 @@ BEGIN
     -- capture_columns_ok() on the source table, folded into this expression's cached plan when it
     -- is planned, and planned again after any change of the table (the '0'::pg_catalog.regclass
     -- constants are the table's OID, written in by bind_capture at install).
+    -- on a Citus worker, whose shards carry copies of this trigger when the application distributed
+    -- the table after install (see capture_problems()), there are no pgrollup tables or functions:
+    -- let the write through. (The OID bound below is this database's; there it may even name a
+    -- shard.)
+    IF pg_catalog.to_regclass('pgrollup_internal.modules') IS NULL THEN
+        RETURN NULL;
+    END IF;
     v_bound := TG_RELID = '0'::pg_catalog.regclass::oid
                OR pg_catalog.pg_partition_root(TG_RELID::regclass)::oid = '0'::pg_catalog.regclass::oid;
     -- a child of the source table partitioned by inheritance (CREATE TABLE ... INHERITS): its
     -- inherited columns are the table's, which no ALTER TABLE of the child alone can rename, drop
     -- or retype, so the table's check holds for it while it inherits. Looked up at READ COMMITTED
     -- only, where the lookup's snapshot follows the statement's lock (at REPEATABLE READ it may
-    -- predate a NO INHERIT: the full check below instead); never on a Citus worker (no pgrollup
-    -- tables or functions there)
-    IF v_bound IS NOT TRUE AND pg_catalog.to_regclass('pgrollup_internal.modules') IS NOT NULL
+    -- predate a NO INHERIT: the full check below instead)
+    IF v_bound IS NOT TRUE
        AND pg_catalog.current_setting('transaction_isolation') IN ('read committed', 'read uncommitted') THEN
         v_bound := pgrollup_internal.source_inherits_from(TG_RELID, '0'::pg_catalog.regclass::oid);
     END IF;
     IF TG_OP <> 'TRUNCATE' AND v_bound THEN
-        -- the OID above is this database's; on a Citus worker (whose shards carry copies of this
-        -- trigger, and which has no pgrollup tables) the same number may name a shard by chance
-        IF pg_catalog.to_regclass('pgrollup_internal.modules') IS NULL THEN
-            RETURN NULL;
-        END IF;
         IF NOT pgrollup_internal.capture_columns_ok('reporting', 'reporting_events', '0'::pg_catalog.regclass) THEN
             PERFORM pgrollup_internal.capture_note_drift('reporting', 'reporting_events', TG_RELID);
             RETURN NULL;
         END IF;
     ELSE
-        -- on a Citus shard (no pgrollup tables there): let the write through; see capture_problems()
-        IF pg_catalog.to_regclass('pgrollup_internal.modules') IS NULL THEN
-            RETURN NULL;
-        END IF;
         IF TG_OP = 'TRUNCATE' THEN
             PERFORM pgrollup_internal.lock_module('reporting', true);
             -- on the source table itself only (a partition's TRUNCATE is queued by the core's
