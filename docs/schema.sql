@@ -4595,15 +4595,15 @@ BEGIN
         -- would cost a scan of it per statement. The refresh, the reads and restatements count
         -- registered names only (as on Citus, where the log holds every name too).
         SELECT n.account_id::bigint, pgrollup_internal.utc(n.created_at), n.name::text, n.user_id::bigint,
-               n.inbox_id::bigint, n.conversation_id::bigint, n.value::double precision,
-               n.value_in_business_hours::double precision, 1
+               n.inbox_id::bigint, n.conversation_id::bigint, pgrollup_internal.to_value(n.value),
+               pgrollup_internal.to_value(n.value_in_business_hours), 1
           FROM pgrollup_new AS n;
     ELSIF TG_OP = 'DELETE' THEN
         INSERT INTO pgrollup_internal.reporting_changes
                (account_id, created_at, name, user_id, inbox_id, conversation_id, value, value_bh, sign)
         SELECT o.account_id::bigint, pgrollup_internal.utc(o.created_at), o.name::text, o.user_id::bigint,
-               o.inbox_id::bigint, o.conversation_id::bigint, o.value::double precision,
-               o.value_in_business_hours::double precision, -1
+               o.inbox_id::bigint, o.conversation_id::bigint, pgrollup_internal.to_value(o.value),
+               pgrollup_internal.to_value(o.value_in_business_hours), -1
           FROM pgrollup_old AS o
          WHERE o.name::text IN (SELECT m.event_name FROM pgrollup.event_metrics AS m);
     ELSE
@@ -4611,8 +4611,8 @@ BEGIN
         INSERT INTO pgrollup_internal.reporting_changes
                (account_id, created_at, name, user_id, inbox_id, conversation_id, value, value_bh, sign)
         SELECT o.account_id::bigint, pgrollup_internal.utc(o.created_at), o.name::text, o.user_id::bigint,
-               o.inbox_id::bigint, o.conversation_id::bigint, o.value::double precision,
-               o.value_in_business_hours::double precision, -1
+               o.inbox_id::bigint, o.conversation_id::bigint, pgrollup_internal.to_value(o.value),
+               pgrollup_internal.to_value(o.value_in_business_hours), -1
           FROM pgrollup_old AS o
          WHERE o.name::text IN (SELECT m.event_name FROM pgrollup.event_metrics AS m)
            AND NOT EXISTS (
@@ -4625,8 +4625,8 @@ BEGIN
                        o.value, o.value_in_business_hours))
         UNION ALL
         SELECT n.account_id::bigint, pgrollup_internal.utc(n.created_at), n.name::text, n.user_id::bigint,
-               n.inbox_id::bigint, n.conversation_id::bigint, n.value::double precision,
-               n.value_in_business_hours::double precision, 1
+               n.inbox_id::bigint, n.conversation_id::bigint, pgrollup_internal.to_value(n.value),
+               pgrollup_internal.to_value(n.value_in_business_hours), 1
           FROM pgrollup_new AS n
          WHERE n.name::text IN (SELECT m.event_name FROM pgrollup.event_metrics AS m)
            AND NOT EXISTS (
@@ -4709,21 +4709,21 @@ BEGIN
     IF TG_OP = 'INSERT' THEN
         EXECUTE 'INSERT INTO ' || v_log || v_cols
              || 'SELECT n.account_id, pgrollup_internal.utc(n.created_at), n.name::text, n.user_id, n.inbox_id, '
-                'n.conversation_id, n.value::double precision, n.value_in_business_hours::double precision, 1 '
+                'n.conversation_id, pgrollup_internal.to_value(n.value), pgrollup_internal.to_value(n.value_in_business_hours), 1 '
                 'FROM pgrollup_new AS n';
     ELSIF TG_OP = 'DELETE' THEN
         EXECUTE 'INSERT INTO ' || v_log || v_cols
              || 'SELECT o.account_id, pgrollup_internal.utc(o.created_at), o.name::text, o.user_id, o.inbox_id, '
-                'o.conversation_id, o.value::double precision, o.value_in_business_hours::double precision, -1 '
+                'o.conversation_id, pgrollup_internal.to_value(o.value), pgrollup_internal.to_value(o.value_in_business_hours), -1 '
                 'FROM pgrollup_old AS o';
     ELSE
         EXECUTE 'INSERT INTO ' || v_log || v_cols
              || 'SELECT o.account_id, pgrollup_internal.utc(o.created_at), o.name::text, o.user_id, o.inbox_id, '
-                'o.conversation_id, o.value::double precision, o.value_in_business_hours::double precision, -1 '
+                'o.conversation_id, pgrollup_internal.to_value(o.value), pgrollup_internal.to_value(o.value_in_business_hours), -1 '
                 'FROM pgrollup_old AS o WHERE NOT EXISTS (SELECT 1 FROM pgrollup_new AS n WHERE n.id = o.id AND ' || v_same || ') '
                 'UNION ALL '
                 'SELECT n.account_id, pgrollup_internal.utc(n.created_at), n.name::text, n.user_id, n.inbox_id, '
-                'n.conversation_id, n.value::double precision, n.value_in_business_hours::double precision, 1 '
+                'n.conversation_id, pgrollup_internal.to_value(n.value), pgrollup_internal.to_value(n.value_in_business_hours), 1 '
                 'FROM pgrollup_new AS n WHERE NOT EXISTS (SELECT 1 FROM pgrollup_old AS o WHERE o.id = n.id AND ' || v_same || ')';
     END IF;
     RETURN NULL;
@@ -4841,6 +4841,7 @@ BEGIN
     -- the code each node runs (the capture trigger's function follows its trigger)
     PERFORM pg_catalog.create_distributed_function(f::pg_catalog.regprocedure)
        FROM pg_catalog.unnest(ARRAY['pgrollup_internal.utc(timestamp without time zone)', 'pgrollup_internal.utc(timestamp with time zone)',
+                               'pgrollup_internal.to_value(double precision)', 'pgrollup_internal.to_value(numeric)',
                                'pgrollup_internal.citus_shard_map(bigint)', 'pgrollup_internal.citus_bind(regprocedure, jsonb, text)',
                                'pgrollup_internal.citus_colocated_shard(regclass, name)',
                                'pgrollup_internal.citus_shard_columns_ok(regclass, jsonb)',
@@ -4982,8 +4983,8 @@ BEGIN
           FROM (SELECT CASE p_dimension_type WHEN 'account' THEN e.account_id::bigint
                                              WHEN 'agent' THEN e.user_id::bigint
                                              ELSE e.inbox_id::bigint END AS dimension_id,
-                       e.name::text AS name, e.value::double precision AS value,
-                       e.value_in_business_hours::double precision AS value_bh,
+                       e.name::text AS name, pgrollup_internal.to_value(e.value) AS value,
+                       pgrollup_internal.to_value(e.value_in_business_hours) AS value_bh,
                        pgrollup_internal.utc(e.created_at) AS ts, 1 AS w
                   FROM "public".reporting_events AS e
                  WHERE e.account_id = p_account_id AND e.name = ANY (v_names)
@@ -4992,7 +4993,7 @@ BEGIN
                 SELECT CASE p_dimension_type WHEN 'account' THEN e.account_id::bigint
                                              WHEN 'agent' THEN e.user_id::bigint
                                              ELSE e.inbox_id::bigint END,
-                       e.name::text, e.value::double precision, e.value_in_business_hours::double precision,
+                       e.name::text, pgrollup_internal.to_value(e.value), pgrollup_internal.to_value(e.value_in_business_hours),
                        pgrollup_internal.utc(e.created_at), 1
                   FROM "public".reporting_events AS e
                  WHERE e.account_id = p_account_id AND e.name = ANY (v_names)
@@ -5521,8 +5522,8 @@ BEGIN
     SELECT p_account_id, x.ts, x.name, x.user_id, x.inbox_id, x.conversation_id, x.value, x.value_bh, 1
       FROM (SELECT pgrollup_internal.utc(e.created_at) AS ts, e.name::text AS name,
                    e.user_id::bigint AS user_id, e.inbox_id::bigint AS inbox_id,
-                   e.conversation_id::bigint AS conversation_id, e.value::double precision AS value,
-                   e.value_in_business_hours::double precision AS value_bh
+                   e.conversation_id::bigint AS conversation_id, pgrollup_internal.to_value(e.value) AS value,
+                   pgrollup_internal.to_value(e.value_in_business_hours) AS value_bh
               FROM "public".reporting_events AS e
              WHERE e.account_id = p_account_id
                AND e.name = ANY (ARRAY(SELECT m.event_name FROM pgrollup.event_metrics AS m))
@@ -5755,6 +5756,18 @@ SELECT m.relid::regclass, m.level,
 $$;
 
 COMMENT ON FUNCTION pgrollup_internal.source_tree(p_root regclass) IS 'A source table (level 0) and every table below it at any depth, partitions and inheritance children alike (pg_inherits), each once at its shallowest level, with whether it has none below it; what capture covers.';
+
+CREATE FUNCTION pgrollup_internal.to_value(p_value double precision) RETURNS double precision
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    RETURN p_value;
+
+COMMENT ON FUNCTION pgrollup_internal.to_value(p_value double precision) IS 'A source value as double precision: the identity (integer and real columns resolve to this overload).';
+
+CREATE FUNCTION pgrollup_internal.to_value(p_value numeric) RETURNS double precision
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    RETURN CASE WHEN (p_value = 'NaN'::numeric) THEN 'NaN'::double precision WHEN (abs(p_value) >= '179769313486231570000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000'::numeric) THEN CASE WHEN (p_value > (0)::numeric) THEN 'Infinity'::double precision ELSE '-Infinity'::double precision END WHEN (abs(p_value) < 0.00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000001) THEN (0)::double precision ELSE (p_value)::double precision END;
+
+COMMENT ON FUNCTION pgrollup_internal.to_value(p_value numeric) IS 'A numeric source value as double precision without an error: beyond double precision''s range +/-Infinity, too close to zero 0.';
 
 CREATE FUNCTION pgrollup_internal.utc(p_ts timestamp without time zone) RETURNS timestamp with time zone
     LANGUAGE sql IMMUTABLE PARALLEL SAFE

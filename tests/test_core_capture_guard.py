@@ -335,3 +335,39 @@ def test_columns_of_a_domain_over_an_accepted_type_are_captured(db):
         assert not tp._rep_mismatches(conn)
         assert_exact(conn)
         assert conn.execute("SELECT count(*) FROM pgrollup.reporting_events_rollups").fetchone()[0] > 0
+
+
+def test_numeric_values_beyond_double_precision_never_fail_a_write(db):
+    """A numeric value column holding what double precision cannot (beyond its range, too close to
+    zero, NaN, infinities): the application's writes, updates and deletes go through (the capture's
+    cast used to raise 'out of range for type double precision'), the refresh and the reads
+    succeed, and the accounts with ordinary values stay exact."""
+    import test_core_partitions as tp
+    with db.connect() as conn:
+        conn.execute(tp.REPORTING_DDL.split(" PARTITION BY")[0].replace("PRIMARY KEY (id, created_at))", "PRIMARY KEY (id))")
+                     .replace("value double precision, value_in_business_hours double precision",
+                              "value numeric, value_in_business_hours numeric") + ";")
+    db.install(modules=["reporting"])
+    with db.connect() as conn:
+        for account, zone in ((1, "Asia/Kolkata"), (2, "UTC"), (3, "UTC")):
+            conn.execute("SELECT pgrollup.set_reporting_timezone(%s, %s)", (account, zone))
+        tp._rep_rows(conn, "reporting_events", 1, 30)
+        for v in ("1e400", "-1e400", "1e-400", "'NaN'", "'Infinity'", "'-Infinity'"):
+            conn.execute("INSERT INTO reporting_events (name, value, value_in_business_hours, account_id, created_at) "
+                         f"VALUES ('first_response', {v}, {v}, 1, '2024-01-05 10:00')")
+        conn.execute("UPDATE reporting_events SET value = 1e-500 WHERE value = 1e400")
+        conn.execute("DELETE FROM reporting_events WHERE value = -1e400")
+        assert conn.execute("SELECT count(*) FROM pgrollup_internal.capture_failures").fetchone()[0] == 0
+        rows = conn.execute("SELECT count(*) FROM pgrollup.report_summary(1, '2024-01-01', '2024-02-01', 'agent')").fetchone()[0]
+        assert rows > 0
+        tp._refresh_all(conn)
+        assert conn.execute("SELECT count(*) FROM pgrollup.report_summary(1, '2024-01-01', '2024-02-01', 'agent')").fetchone()[0] == rows
+        conn.execute("SELECT pgrollup.backfill_reporting(1)")
+        from reporting_support import REFERENCE_ROLLUPS, close
+        got = {r[:5]: r[5:] for r in conn.execute(
+            "SELECT account_id, date, dimension_type, dimension_id, metric, count, sum_value, sum_value_business_hours "
+            "FROM pgrollup.reporting_events_rollups WHERE account_id <> 1").fetchall()}
+        want = {r[:5]: r[5:] for r in conn.execute(REFERENCE_ROLLUPS.format(schema="public")).fetchall() if r[0] != 1}
+        assert got and set(got) == set(want)
+        assert all(close(x, y) for k in got for x, y in zip(got[k], want[k]))
+        assert tp._health(conn, "reporting")[0] == "ok", tp._health(conn, "reporting")

@@ -79,15 +79,15 @@ BEGIN
         -- would cost a scan of it per statement. The refresh, the reads and restatements count
         -- registered names only (as on Citus, where the log holds every name too).
         SELECT n.account_id::bigint, pgrollup_internal.utc(n.created_at), n.name::text, n.user_id::bigint,
-               n.inbox_id::bigint, n.conversation_id::bigint, n.value::double precision,
-               n.value_in_business_hours::double precision, 1
+               n.inbox_id::bigint, n.conversation_id::bigint, pgrollup_internal.to_value(n.value),
+               pgrollup_internal.to_value(n.value_in_business_hours), 1
           FROM pgrollup_new AS n;
     ELSIF TG_OP = 'DELETE' THEN
         INSERT INTO pgrollup_internal.reporting_changes
                (account_id, created_at, name, user_id, inbox_id, conversation_id, value, value_bh, sign)
         SELECT o.account_id::bigint, pgrollup_internal.utc(o.created_at), o.name::text, o.user_id::bigint,
-               o.inbox_id::bigint, o.conversation_id::bigint, o.value::double precision,
-               o.value_in_business_hours::double precision, -1
+               o.inbox_id::bigint, o.conversation_id::bigint, pgrollup_internal.to_value(o.value),
+               pgrollup_internal.to_value(o.value_in_business_hours), -1
           FROM pgrollup_old AS o
          WHERE o.name::text IN (SELECT m.event_name FROM pgrollup.event_metrics AS m);
     ELSE
@@ -95,8 +95,8 @@ BEGIN
         INSERT INTO pgrollup_internal.reporting_changes
                (account_id, created_at, name, user_id, inbox_id, conversation_id, value, value_bh, sign)
         SELECT o.account_id::bigint, pgrollup_internal.utc(o.created_at), o.name::text, o.user_id::bigint,
-               o.inbox_id::bigint, o.conversation_id::bigint, o.value::double precision,
-               o.value_in_business_hours::double precision, -1
+               o.inbox_id::bigint, o.conversation_id::bigint, pgrollup_internal.to_value(o.value),
+               pgrollup_internal.to_value(o.value_in_business_hours), -1
           FROM pgrollup_old AS o
          WHERE o.name::text IN (SELECT m.event_name FROM pgrollup.event_metrics AS m)
            AND NOT EXISTS (
@@ -109,8 +109,8 @@ BEGIN
                        o.value, o.value_in_business_hours))
         UNION ALL
         SELECT n.account_id::bigint, pgrollup_internal.utc(n.created_at), n.name::text, n.user_id::bigint,
-               n.inbox_id::bigint, n.conversation_id::bigint, n.value::double precision,
-               n.value_in_business_hours::double precision, 1
+               n.inbox_id::bigint, n.conversation_id::bigint, pgrollup_internal.to_value(n.value),
+               pgrollup_internal.to_value(n.value_in_business_hours), 1
           FROM pgrollup_new AS n
          WHERE n.name::text IN (SELECT m.event_name FROM pgrollup.event_metrics AS m)
            AND NOT EXISTS (

@@ -87,8 +87,8 @@ BEGIN
     SELECT p_account_id, x.ts, x.name, x.user_id, x.inbox_id, x.conversation_id, x.value, x.value_bh, 1
       FROM (SELECT pgrollup_internal.utc(e.created_at) AS ts, e.name::text AS name,
                    e.user_id::bigint AS user_id, e.inbox_id::bigint AS inbox_id,
-                   e.conversation_id::bigint AS conversation_id, e.value::double precision AS value,
-                   e.value_in_business_hours::double precision AS value_bh
+                   e.conversation_id::bigint AS conversation_id, pgrollup_internal.to_value(e.value) AS value,
+                   pgrollup_internal.to_value(e.value_in_business_hours) AS value_bh
               FROM @source_schema@.reporting_events AS e
              WHERE e.account_id = p_account_id
                AND e.name = ANY (ARRAY(SELECT m.event_name FROM pgrollup.event_metrics AS m))

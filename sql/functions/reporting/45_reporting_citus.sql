@@ -65,21 +65,21 @@ BEGIN
     IF TG_OP = 'INSERT' THEN
         EXECUTE 'INSERT INTO ' || v_log || v_cols
              || 'SELECT n.account_id, pgrollup_internal.utc(n.created_at), n.name::text, n.user_id, n.inbox_id, '
-                'n.conversation_id, n.value::double precision, n.value_in_business_hours::double precision, 1 '
+                'n.conversation_id, pgrollup_internal.to_value(n.value), pgrollup_internal.to_value(n.value_in_business_hours), 1 '
                 'FROM pgrollup_new AS n';
     ELSIF TG_OP = 'DELETE' THEN
         EXECUTE 'INSERT INTO ' || v_log || v_cols
              || 'SELECT o.account_id, pgrollup_internal.utc(o.created_at), o.name::text, o.user_id, o.inbox_id, '
-                'o.conversation_id, o.value::double precision, o.value_in_business_hours::double precision, -1 '
+                'o.conversation_id, pgrollup_internal.to_value(o.value), pgrollup_internal.to_value(o.value_in_business_hours), -1 '
                 'FROM pgrollup_old AS o';
     ELSE
         EXECUTE 'INSERT INTO ' || v_log || v_cols
              || 'SELECT o.account_id, pgrollup_internal.utc(o.created_at), o.name::text, o.user_id, o.inbox_id, '
-                'o.conversation_id, o.value::double precision, o.value_in_business_hours::double precision, -1 '
+                'o.conversation_id, pgrollup_internal.to_value(o.value), pgrollup_internal.to_value(o.value_in_business_hours), -1 '
                 'FROM pgrollup_old AS o WHERE NOT EXISTS (SELECT 1 FROM pgrollup_new AS n WHERE n.id = o.id AND ' || v_same || ') '
                 'UNION ALL '
                 'SELECT n.account_id, pgrollup_internal.utc(n.created_at), n.name::text, n.user_id, n.inbox_id, '
-                'n.conversation_id, n.value::double precision, n.value_in_business_hours::double precision, 1 '
+                'n.conversation_id, pgrollup_internal.to_value(n.value), pgrollup_internal.to_value(n.value_in_business_hours), 1 '
                 'FROM pgrollup_new AS n WHERE NOT EXISTS (SELECT 1 FROM pgrollup_old AS o WHERE o.id = n.id AND ' || v_same || ')';
     END IF;
     RETURN NULL;
@@ -313,6 +313,7 @@ BEGIN
     -- the code each node runs (the capture trigger's function follows its trigger)
     PERFORM pg_catalog.create_distributed_function(f::pg_catalog.regprocedure)
        FROM pg_catalog.unnest(ARRAY['pgrollup_internal.utc(timestamp without time zone)', 'pgrollup_internal.utc(timestamp with time zone)',
+                               'pgrollup_internal.to_value(double precision)', 'pgrollup_internal.to_value(numeric)',
                                'pgrollup_internal.citus_shard_map(bigint)', 'pgrollup_internal.citus_bind(regprocedure, jsonb, text)',
                                'pgrollup_internal.citus_colocated_shard(regclass, name)',
                                'pgrollup_internal.citus_shard_columns_ok(regclass, jsonb)',

@@ -107,8 +107,8 @@ BEGIN
           FROM (SELECT CASE p_dimension_type WHEN 'account' THEN e.account_id::bigint
                                              WHEN 'agent' THEN e.user_id::bigint
                                              ELSE e.inbox_id::bigint END AS dimension_id,
-                       e.name::text AS name, e.value::double precision AS value,
-                       e.value_in_business_hours::double precision AS value_bh,
+                       e.name::text AS name, pgrollup_internal.to_value(e.value) AS value,
+                       pgrollup_internal.to_value(e.value_in_business_hours) AS value_bh,
                        pgrollup_internal.utc(e.created_at) AS ts, 1 AS w
                   FROM @source_schema@.reporting_events AS e
                  WHERE e.account_id = p_account_id AND e.name = ANY (v_names)
@@ -117,7 +117,7 @@ BEGIN
                 SELECT CASE p_dimension_type WHEN 'account' THEN e.account_id::bigint
                                              WHEN 'agent' THEN e.user_id::bigint
                                              ELSE e.inbox_id::bigint END,
-                       e.name::text, e.value::double precision, e.value_in_business_hours::double precision,
+                       e.name::text, pgrollup_internal.to_value(e.value), pgrollup_internal.to_value(e.value_in_business_hours),
                        pgrollup_internal.utc(e.created_at), 1
                   FROM @source_schema@.reporting_events AS e
                  WHERE e.account_id = p_account_id AND e.name = ANY (v_names)
