@@ -1580,9 +1580,9 @@ BEGIN
     -- On a Citus node, in a capture trigger fired on a source shard in a REPEATABLE READ or
     -- SERIALIZABLE transaction: true when every column of p_columns ({"column": "kind"}, the kinds
     -- of pgrollup_internal.source_columns: id, number, text, timestamp) exists on the shard with an
-    -- accepted type (a domain over one included). The columns come from the shard's row type as the server knows it now (the
-    -- relation cache), not from pg_attribute read through the transaction's snapshot: that snapshot
-    -- can predate a migration that committed before the statement locked the shard, while the
+    -- accepted type (kind_accepts). The columns come from the shard's row type as the server knows
+    -- it now (the relation cache), not from pg_attribute read through the transaction's snapshot:
+    -- that snapshot can predate a migration that committed before the statement locked the shard, while the
     -- trigger's own SQL is parsed against the new columns. Two statements planned at each call:
     -- the triggers use a cheaper pg_attribute query at READ COMMITTED, where every query of theirs
     -- takes a snapshot after the statement's lock.
@@ -1591,15 +1591,8 @@ BEGIN
     IF v_ok THEN
         EXECUTE pg_catalog.format(
             'SELECT %s FROM (SELECT (NULL::%s).*) AS r',
-            (SELECT pg_catalog.string_agg(pg_catalog.format('(SELECT COALESCE(NULLIF(y.typbasetype, 0), y.oid) FROM pg_catalog.pg_type AS y '
-                                                                              'WHERE y.oid = pg_catalog.pg_typeof(r.%I)::pg_catalog.oid) = ANY (%L::pg_catalog.oid[])',
-                                                            e.key,
-                                                            CASE e.value
-                                                            WHEN 'id' THEN '{21,23,20}'                      -- int2, int4, int8
-                                                            WHEN 'number' THEN '{21,23,20,1700,700,701}'     -- ints, numeric, float4, float8
-                                                            WHEN 'text' THEN '{25,1043,1042,19}'             -- text, varchar, bpchar, name
-                                                            WHEN 'timestamp' THEN '{1114,1184}'              -- timestamp, timestamptz
-                                                            ELSE '{}' END), ' AND ')
+            (SELECT pg_catalog.string_agg(pg_catalog.format('pgrollup_internal.kind_accepts(%L, pg_catalog.pg_typeof(r.%I)::pg_catalog.oid)',
+                                                            e.value, e.key), ' AND ')
                FROM pg_catalog.jsonb_each_text(p_columns) AS e),
             p_shard)
            INTO v_ok;
@@ -1986,6 +1979,21 @@ END;
 $$;
 
 COMMENT ON FUNCTION pgrollup_internal.drop_triggers_of(p_function regprocedure, p_name text, p_partitions_only boolean) IS 'Drops the triggers that call a function (optionally only those of one name, or only on partitions) from every relation; returns how many. Used by the modules'' attach and detach hooks.';
+
+CREATE FUNCTION pgrollup_internal.kind_accepts(p_kind text, p_type oid) RETURNS boolean
+    LANGUAGE sql STABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+SELECT CASE p_kind
+       WHEN 'id' THEN t.typ IN (21, 23, 20)                       -- int2, int4, int8
+       WHEN 'text' THEN t.typ IN (25, 1043, 1042, 19)             -- text, varchar, bpchar, name
+       WHEN 'number' THEN t.typ IN (21, 23, 20, 1700, 700, 701)   -- ints, numeric, float4, float8
+       WHEN 'timestamp' THEN t.typ IN (1114, 1184)                -- timestamp, timestamptz
+       ELSE true END
+  FROM (SELECT pgrollup_internal.base_type(p_type) AS typ) AS t;
+$$;
+
+COMMENT ON FUNCTION pgrollup_internal.kind_accepts(p_kind text, p_type oid) IS 'Whether a column of the given type (a domain counts as its base type) is accepted for a column of the given kind (id, text, number, timestamp): the one statement of the accepted types.';
 
 CREATE FUNCTION pgrollup_internal.lock_module(p_module text, p_wait boolean DEFAULT true) RETURNS boolean
     LANGUAGE plpgsql SECURITY DEFINER
@@ -2409,7 +2417,6 @@ CREATE FUNCTION pgrollup_internal.messaging_capture_event() RETURNS trigger
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
 DECLARE
-    v_bound boolean;
     v_rows bigint;
     v_odd  boolean;
 BEGIN
@@ -2418,14 +2425,10 @@ BEGIN
         RETURN NULL;
     END IF;
     -- column drift: recorded, and the statement goes through (the column check of reporting_capture)
-    v_bound := TG_RELID = '0'::pg_catalog.regclass::oid
-               OR pg_catalog.pg_partition_root(TG_RELID::regclass)::oid = '0'::pg_catalog.regclass::oid;
-    -- a child of the source table partitioned by inheritance: as in reporting_capture
-    IF v_bound IS NOT TRUE
-       AND pg_catalog.current_setting('transaction_isolation') IN ('read committed', 'read uncommitted') THEN
-        v_bound := pgrollup_internal.source_inherits_from(TG_RELID, '0'::pg_catalog.regclass::oid);
-    END IF;
-    IF v_bound THEN
+    -- the source table, a partition or an inheritance child of it: as in reporting_capture
+    IF TG_RELID = '0'::pg_catalog.regclass::oid
+       OR pg_catalog.pg_partition_root(TG_RELID::regclass)::oid = '0'::pg_catalog.regclass::oid
+       OR pgrollup_internal.source_inherits_from(TG_RELID, '0'::pg_catalog.regclass::oid) THEN
         IF NOT pgrollup_internal.capture_columns_ok('messaging', 'message_events', '0'::pg_catalog.regclass) THEN
             PERFORM pgrollup_internal.capture_note_drift('messaging', 'message_events', TG_RELID);
             RETURN NULL;
@@ -2518,22 +2521,16 @@ CREATE FUNCTION pgrollup_internal.messaging_capture_message() RETURNS trigger
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
-DECLARE
-    v_bound boolean;
 BEGIN
     -- on a Citus worker (no pgrollup tables there): as in reporting_capture
     IF pg_catalog.to_regclass('pgrollup_internal.modules') IS NULL THEN
         RETURN NULL;
     END IF;
     -- column drift: recorded, and the statement goes through (the column check of reporting_capture)
-    v_bound := TG_RELID = '0'::pg_catalog.regclass::oid
-               OR pg_catalog.pg_partition_root(TG_RELID::regclass)::oid = '0'::pg_catalog.regclass::oid;
-    -- a child of the source table partitioned by inheritance: as in reporting_capture
-    IF v_bound IS NOT TRUE
-       AND pg_catalog.current_setting('transaction_isolation') IN ('read committed', 'read uncommitted') THEN
-        v_bound := pgrollup_internal.source_inherits_from(TG_RELID, '0'::pg_catalog.regclass::oid);
-    END IF;
-    IF v_bound THEN
+    -- the source table, a partition or an inheritance child of it: as in reporting_capture
+    IF TG_RELID = '0'::pg_catalog.regclass::oid
+       OR pg_catalog.pg_partition_root(TG_RELID::regclass)::oid = '0'::pg_catalog.regclass::oid
+       OR pgrollup_internal.source_inherits_from(TG_RELID, '0'::pg_catalog.regclass::oid) THEN
         IF NOT pgrollup_internal.capture_columns_ok('messaging', 'outbound_messages', '0'::pg_catalog.regclass) THEN
             PERFORM pgrollup_internal.capture_note_drift('messaging', 'outbound_messages', TG_RELID);
             RETURN NULL;
@@ -2724,22 +2721,16 @@ CREATE FUNCTION pgrollup_internal.messaging_capture_transition() RETURNS trigger
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
-DECLARE
-    v_bound boolean;
 BEGIN
     -- on a Citus worker (no pgrollup tables there): as in reporting_capture
     IF pg_catalog.to_regclass('pgrollup_internal.modules') IS NULL THEN
         RETURN NULL;
     END IF;
     -- column drift: recorded, and the statement goes through (the column check of reporting_capture)
-    v_bound := TG_RELID = '0'::pg_catalog.regclass::oid
-               OR pg_catalog.pg_partition_root(TG_RELID::regclass)::oid = '0'::pg_catalog.regclass::oid;
-    -- a child of the source table partitioned by inheritance: as in reporting_capture
-    IF v_bound IS NOT TRUE
-       AND pg_catalog.current_setting('transaction_isolation') IN ('read committed', 'read uncommitted') THEN
-        v_bound := pgrollup_internal.source_inherits_from(TG_RELID, '0'::pg_catalog.regclass::oid);
-    END IF;
-    IF v_bound THEN
+    -- the source table, a partition or an inheritance child of it: as in reporting_capture
+    IF TG_RELID = '0'::pg_catalog.regclass::oid
+       OR pg_catalog.pg_partition_root(TG_RELID::regclass)::oid = '0'::pg_catalog.regclass::oid
+       OR pgrollup_internal.source_inherits_from(TG_RELID, '0'::pg_catalog.regclass::oid) THEN
         IF NOT pgrollup_internal.capture_columns_ok('messaging', 'campaign_transitions', '0'::pg_catalog.regclass) THEN
             PERFORM pgrollup_internal.capture_note_drift('messaging', 'campaign_transitions', TG_RELID);
             RETURN NULL;
@@ -2931,6 +2922,7 @@ BEGIN
        FROM pg_catalog.unnest(ARRAY['pgrollup_internal.utc(timestamp without time zone)', 'pgrollup_internal.utc(timestamp with time zone)',
                                'pgrollup_internal.citus_shard_map(bigint)', 'pgrollup_internal.citus_bind(regprocedure, jsonb, text)',
                                'pgrollup_internal.citus_colocated_shard(regclass, name)',
+                               'pgrollup_internal.base_type(oid)', 'pgrollup_internal.kind_accepts(text, oid)',
                                'pgrollup_internal.citus_shard_columns_ok(regclass, jsonb)',
                                'pgrollup_internal.messaging_keys_table()', 'pgrollup_internal.messaging_refresh_log()',
                                'pgrollup_internal.messaging_add_events()', 'pgrollup_internal.messaging_restate()',
@@ -4520,8 +4512,6 @@ CREATE FUNCTION pgrollup_internal.reporting_capture() RETURNS trigger
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
-DECLARE
-    v_bound boolean;
 BEGIN
     -- Statement-level AFTER trigger with transition tables: one append to the change log per
     -- statement, whatever the number of rows. No lock, no shared row, no account setting (apply
@@ -4543,18 +4533,12 @@ BEGIN
     IF pg_catalog.to_regclass('pgrollup_internal.modules') IS NULL THEN
         RETURN NULL;
     END IF;
-    v_bound := TG_RELID = '0'::pg_catalog.regclass::oid
-               OR pg_catalog.pg_partition_root(TG_RELID::regclass)::oid = '0'::pg_catalog.regclass::oid;
-    -- a child of the source table partitioned by inheritance (CREATE TABLE ... INHERITS): its
-    -- inherited columns are the table's, which no ALTER TABLE of the child alone can rename, drop
-    -- or retype, so the table's check holds for it while it inherits. Looked up at READ COMMITTED
-    -- only, where the lookup's snapshot follows the statement's lock (at REPEATABLE READ it may
-    -- predate a NO INHERIT: the full check below instead)
-    IF v_bound IS NOT TRUE
-       AND pg_catalog.current_setting('transaction_isolation') IN ('read committed', 'read uncommitted') THEN
-        v_bound := pgrollup_internal.source_inherits_from(TG_RELID, '0'::pg_catalog.regclass::oid);
-    END IF;
-    IF TG_OP <> 'TRUNCATE' AND v_bound THEN
+    -- the source table, one of its partitions, or a child of it partitioned by inheritance (see
+    -- source_inherits_from: its inherited columns are the table's, so the table's check holds)
+    IF TG_OP <> 'TRUNCATE'
+       AND (TG_RELID = '0'::pg_catalog.regclass::oid
+            OR pg_catalog.pg_partition_root(TG_RELID::regclass)::oid = '0'::pg_catalog.regclass::oid
+            OR pgrollup_internal.source_inherits_from(TG_RELID, '0'::pg_catalog.regclass::oid)) THEN
         IF NOT pgrollup_internal.capture_columns_ok('reporting', 'reporting_events', '0'::pg_catalog.regclass) THEN
             PERFORM pgrollup_internal.capture_note_drift('reporting', 'reporting_events', TG_RELID);
             RETURN NULL;
@@ -4844,6 +4828,7 @@ BEGIN
                                'pgrollup_internal.to_value(double precision)', 'pgrollup_internal.to_value(numeric)',
                                'pgrollup_internal.citus_shard_map(bigint)', 'pgrollup_internal.citus_bind(regprocedure, jsonb, text)',
                                'pgrollup_internal.citus_colocated_shard(regclass, name)',
+                               'pgrollup_internal.base_type(oid)', 'pgrollup_internal.kind_accepts(text, oid)',
                                'pgrollup_internal.citus_shard_columns_ok(regclass, jsonb)',
                                'pgrollup_internal.reporting_apply()', 'pgrollup_internal.reporting_refresh_log()',
                                'pgrollup_internal.reporting_refresh_node()']) AS f
@@ -5693,12 +5678,7 @@ BEGIN
                        CASE WHEN t.typ IS NULL
                             THEN pg_catalog.format('column %s.%s is missing (renamed or dropped)',
                                                    COALESCE(v_rel, p_relid::regclass::text), c.column_name)
-                            WHEN NOT CASE c.kind                          -- (a domain counts as its base type)
-                                     WHEN 'id' THEN pgrollup_internal.base_type(t.typ) IN (21, 23, 20)                      -- int2, int4, int8
-                                     WHEN 'text' THEN pgrollup_internal.base_type(t.typ) IN (25, 1043, 1042, 19)            -- text, varchar, bpchar, name
-                                     WHEN 'number' THEN pgrollup_internal.base_type(t.typ) IN (21, 23, 20, 1700, 700, 701)  -- ints, numeric, float4, float8
-                                     WHEN 'timestamp' THEN pgrollup_internal.base_type(t.typ) IN (1114, 1184)               -- timestamp, timestamptz
-                                     ELSE true END
+                            WHEN NOT pgrollup_internal.kind_accepts(c.kind, t.typ)
                             THEN pg_catalog.format('column %s.%s has type %s, expected %s', v_rel, c.column_name,
                                                    pg_catalog.format_type(t.typ, NULL), c.kind) END AS problem
                   FROM pgrollup_internal.source_columns AS c
@@ -5718,9 +5698,14 @@ BEGIN
     -- Whether relation p_rel is below p_root in an inheritance tree (an inheritance child at any
     -- depth, or a partition), walking up pg_inherits from p_rel. The capture triggers' way to take
     -- their fast path on the children of a source table partitioned by inheritance, whose
-    -- inherited columns are the table's. PL/pgSQL so the query is planned once per session (a SQL
-    -- function was planned at every statement). Read through the query's snapshot: callers use it
-    -- at READ COMMITTED.
+    -- inherited columns are the table's, which no ALTER TABLE of the child alone can rename, drop or
+    -- retype. PL/pgSQL so the query is planned once per session (a SQL function was planned at
+    -- every statement). pg_inherits is read through the query's snapshot, which at READ COMMITTED
+    -- follows the statement's lock; at REPEATABLE READ and SERIALIZABLE it may predate a NO
+    -- INHERIT, so there the answer is false and the trigger takes the full check.
+    IF pg_catalog.current_setting('transaction_isolation') NOT IN ('read committed', 'read uncommitted') THEN
+        RETURN false;
+    END IF;
     RETURN EXISTS (
         WITH RECURSIVE up (relid, depth) AS (
             SELECT p_rel, 0
@@ -5734,7 +5719,7 @@ BEGIN
 END;
 $$;
 
-COMMENT ON FUNCTION pgrollup_internal.source_inherits_from(p_rel oid, p_root oid) IS 'Whether a relation is below a source table in its inheritance tree (child at any depth, or partition), read through the query''s snapshot; lets the capture triggers take their fast path on inheritance children at READ COMMITTED.';
+COMMENT ON FUNCTION pgrollup_internal.source_inherits_from(p_rel oid, p_root oid) IS 'Whether a relation is below a source table in its inheritance tree (child at any depth, or partition), at READ COMMITTED only (false otherwise: pg_inherits is read through the query''s snapshot); lets the capture triggers take their fast path on inheritance children.';
 
 CREATE FUNCTION pgrollup_internal.source_tree(p_root regclass) RETURNS TABLE(relid regclass, level integer, isleaf boolean)
     LANGUAGE sql STABLE
@@ -7128,6 +7113,8 @@ REVOKE ALL ON FUNCTION pgrollup_internal.create_refresh_trace(p_module text) FRO
 REVOKE ALL ON FUNCTION pgrollup_internal.detach_capture(p_module text) FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION pgrollup_internal.drop_triggers_of(p_function regprocedure, p_name text, p_partitions_only boolean) FROM PUBLIC;
+
+REVOKE ALL ON FUNCTION pgrollup_internal.kind_accepts(p_kind text, p_type oid) FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION pgrollup_internal.lock_module(p_module text, p_wait boolean) FROM PUBLIC;
 

@@ -17,14 +17,34 @@ $$;
 REVOKE ALL ON FUNCTION pgrollup_internal.base_type(oid) FROM PUBLIC;
 COMMENT ON FUNCTION pgrollup_internal.base_type(oid) IS 'The type a column of the given type holds: the type itself, or a domain''s base type (through domains over domains).';
 
+CREATE OR REPLACE FUNCTION pgrollup_internal.kind_accepts(p_kind text, p_type oid)
+RETURNS boolean
+LANGUAGE sql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+-- Whether a column of type p_type (a domain counts as its base type) can be read as a column of
+-- kind p_kind (pgrollup_internal.source_columns.kind). The one statement of the accepted types:
+-- the Citus shard triggers' hot query repeats the lists as constants and asks
+-- citus_shard_columns_ok, which uses this, whenever they do not match.
+SELECT CASE p_kind
+       WHEN 'id' THEN t.typ IN (21, 23, 20)                       -- int2, int4, int8
+       WHEN 'text' THEN t.typ IN (25, 1043, 1042, 19)             -- text, varchar, bpchar, name
+       WHEN 'number' THEN t.typ IN (21, 23, 20, 1700, 700, 701)   -- ints, numeric, float4, float8
+       WHEN 'timestamp' THEN t.typ IN (1114, 1184)                -- timestamp, timestamptz
+       ELSE true END
+  FROM (SELECT pgrollup_internal.base_type(p_type) AS typ) AS t;
+$$;
+REVOKE ALL ON FUNCTION pgrollup_internal.kind_accepts(text, oid) FROM PUBLIC;
+COMMENT ON FUNCTION pgrollup_internal.kind_accepts(text, oid) IS 'Whether a column of the given type (a domain counts as its base type) is accepted for a column of the given kind (id, text, number, timestamp): the one statement of the accepted types.';
+
 CREATE OR REPLACE FUNCTION pgrollup_internal.source_drift(p_module text, p_table text, p_relid oid)
 RETURNS text
 LANGUAGE plpgsql STABLE
 SET search_path = pg_catalog, pg_temp
 AS $$
 -- NULL when every column the module reads from p_table exists on relation p_relid with an
--- accepted type (a domain over one included); otherwise one line naming each problem. The columns come from the relation's row
--- type as the server knows it now (the relation cache), not from pg_attribute read through the
+-- accepted type (kind_accepts); otherwise one line naming each problem. The columns come from the
+-- relation's row type as the server knows it now (the relation cache), not from pg_attribute read through the
 -- query's snapshot: in REPEATABLE READ that snapshot can predate a migration that committed before
 -- the statement locked the table, while a capture trigger's own SQL is parsed against the new
 -- columns. Dynamic SQL (planned on every call): capture triggers call it only on their slow path
@@ -57,12 +77,7 @@ BEGIN
                        CASE WHEN t.typ IS NULL
                             THEN pg_catalog.format('column %s.%s is missing (renamed or dropped)',
                                                    COALESCE(v_rel, p_relid::regclass::text), c.column_name)
-                            WHEN NOT CASE c.kind                          -- (a domain counts as its base type)
-                                     WHEN 'id' THEN pgrollup_internal.base_type(t.typ) IN (21, 23, 20)                      -- int2, int4, int8
-                                     WHEN 'text' THEN pgrollup_internal.base_type(t.typ) IN (25, 1043, 1042, 19)            -- text, varchar, bpchar, name
-                                     WHEN 'number' THEN pgrollup_internal.base_type(t.typ) IN (21, 23, 20, 1700, 700, 701)  -- ints, numeric, float4, float8
-                                     WHEN 'timestamp' THEN pgrollup_internal.base_type(t.typ) IN (1114, 1184)               -- timestamp, timestamptz
-                                     ELSE true END
+                            WHEN NOT pgrollup_internal.kind_accepts(c.kind, t.typ)
                             THEN pg_catalog.format('column %s.%s has type %s, expected %s', v_rel, c.column_name,
                                                    pg_catalog.format_type(t.typ, NULL), c.kind) END AS problem
                   FROM pgrollup_internal.source_columns AS c

@@ -165,9 +165,9 @@ BEGIN
     -- On a Citus node, in a capture trigger fired on a source shard in a REPEATABLE READ or
     -- SERIALIZABLE transaction: true when every column of p_columns ({"column": "kind"}, the kinds
     -- of pgrollup_internal.source_columns: id, number, text, timestamp) exists on the shard with an
-    -- accepted type (a domain over one included). The columns come from the shard's row type as the server knows it now (the
-    -- relation cache), not from pg_attribute read through the transaction's snapshot: that snapshot
-    -- can predate a migration that committed before the statement locked the shard, while the
+    -- accepted type (kind_accepts). The columns come from the shard's row type as the server knows
+    -- it now (the relation cache), not from pg_attribute read through the transaction's snapshot:
+    -- that snapshot can predate a migration that committed before the statement locked the shard, while the
     -- trigger's own SQL is parsed against the new columns. Two statements planned at each call:
     -- the triggers use a cheaper pg_attribute query at READ COMMITTED, where every query of theirs
     -- takes a snapshot after the statement's lock.
@@ -176,15 +176,8 @@ BEGIN
     IF v_ok THEN
         EXECUTE pg_catalog.format(
             'SELECT %s FROM (SELECT (NULL::%s).*) AS r',
-            (SELECT pg_catalog.string_agg(pg_catalog.format('(SELECT COALESCE(NULLIF(y.typbasetype, 0), y.oid) FROM pg_catalog.pg_type AS y '
-                                                                              'WHERE y.oid = pg_catalog.pg_typeof(r.%I)::pg_catalog.oid) = ANY (%L::pg_catalog.oid[])',
-                                                            e.key,
-                                                            CASE e.value
-                                                            WHEN 'id' THEN '{21,23,20}'                      -- int2, int4, int8
-                                                            WHEN 'number' THEN '{21,23,20,1700,700,701}'     -- ints, numeric, float4, float8
-                                                            WHEN 'text' THEN '{25,1043,1042,19}'             -- text, varchar, bpchar, name
-                                                            WHEN 'timestamp' THEN '{1114,1184}'              -- timestamp, timestamptz
-                                                            ELSE '{}' END), ' AND ')
+            (SELECT pg_catalog.string_agg(pg_catalog.format('pgrollup_internal.kind_accepts(%L, pg_catalog.pg_typeof(r.%I)::pg_catalog.oid)',
+                                                            e.value, e.key), ' AND ')
                FROM pg_catalog.jsonb_each_text(p_columns) AS e),
             p_shard)
            INTO v_ok;

@@ -34,9 +34,14 @@ BEGIN
     -- Whether relation p_rel is below p_root in an inheritance tree (an inheritance child at any
     -- depth, or a partition), walking up pg_inherits from p_rel. The capture triggers' way to take
     -- their fast path on the children of a source table partitioned by inheritance, whose
-    -- inherited columns are the table's. PL/pgSQL so the query is planned once per session (a SQL
-    -- function was planned at every statement). Read through the query's snapshot: callers use it
-    -- at READ COMMITTED.
+    -- inherited columns are the table's, which no ALTER TABLE of the child alone can rename, drop or
+    -- retype. PL/pgSQL so the query is planned once per session (a SQL function was planned at
+    -- every statement). pg_inherits is read through the query's snapshot, which at READ COMMITTED
+    -- follows the statement's lock; at REPEATABLE READ and SERIALIZABLE it may predate a NO
+    -- INHERIT, so there the answer is false and the trigger takes the full check.
+    IF pg_catalog.current_setting('transaction_isolation') NOT IN ('read committed', 'read uncommitted') THEN
+        RETURN false;
+    END IF;
     RETURN EXISTS (
         WITH RECURSIVE up (relid, depth) AS (
             SELECT p_rel, 0
@@ -50,7 +55,7 @@ BEGIN
 END;
 $$;
 REVOKE ALL ON FUNCTION pgrollup_internal.source_inherits_from(oid, oid) FROM PUBLIC;
-COMMENT ON FUNCTION pgrollup_internal.source_inherits_from(oid, oid) IS 'Whether a relation is below a source table in its inheritance tree (child at any depth, or partition), read through the query''s snapshot; lets the capture triggers take their fast path on inheritance children at READ COMMITTED.';
+COMMENT ON FUNCTION pgrollup_internal.source_inherits_from(oid, oid) IS 'Whether a relation is below a source table in its inheritance tree (child at any depth, or partition), at READ COMMITTED only (false otherwise: pg_inherits is read through the query''s snapshot); lets the capture triggers take their fast path on inheritance children.';
 
 CREATE OR REPLACE FUNCTION pgrollup_internal.create_capture_trigger(p_rel regclass, p_name text, p_event text,
                                                                     p_function text, p_old_table text, p_new_table text)

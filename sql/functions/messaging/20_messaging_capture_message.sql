@@ -4,22 +4,16 @@ LANGUAGE plpgsql
 SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
-DECLARE
-    v_bound boolean;
 BEGIN
     -- on a Citus worker (no pgrollup tables there): as in reporting_capture
     IF pg_catalog.to_regclass('pgrollup_internal.modules') IS NULL THEN
         RETURN NULL;
     END IF;
     -- column drift: recorded, and the statement goes through (the column check of reporting_capture)
-    v_bound := TG_RELID = '0'::pg_catalog.regclass::oid
-               OR pg_catalog.pg_partition_root(TG_RELID::regclass)::oid = '0'::pg_catalog.regclass::oid;
-    -- a child of the source table partitioned by inheritance: as in reporting_capture
-    IF v_bound IS NOT TRUE
-       AND pg_catalog.current_setting('transaction_isolation') IN ('read committed', 'read uncommitted') THEN
-        v_bound := pgrollup_internal.source_inherits_from(TG_RELID, '0'::pg_catalog.regclass::oid);
-    END IF;
-    IF v_bound THEN
+    -- the source table, a partition or an inheritance child of it: as in reporting_capture
+    IF TG_RELID = '0'::pg_catalog.regclass::oid
+       OR pg_catalog.pg_partition_root(TG_RELID::regclass)::oid = '0'::pg_catalog.regclass::oid
+       OR pgrollup_internal.source_inherits_from(TG_RELID, '0'::pg_catalog.regclass::oid) THEN
         IF NOT pgrollup_internal.capture_columns_ok('messaging', 'outbound_messages', '0'::pg_catalog.regclass) THEN
             PERFORM pgrollup_internal.capture_note_drift('messaging', 'outbound_messages', TG_RELID);
             RETURN NULL;

@@ -414,6 +414,7 @@ BEGIN
        FROM pg_catalog.unnest(ARRAY['pgrollup_internal.utc(timestamp without time zone)', 'pgrollup_internal.utc(timestamp with time zone)',
                                'pgrollup_internal.citus_shard_map(bigint)', 'pgrollup_internal.citus_bind(regprocedure, jsonb, text)',
                                'pgrollup_internal.citus_colocated_shard(regclass, name)',
+                               'pgrollup_internal.base_type(oid)', 'pgrollup_internal.kind_accepts(text, oid)',
                                'pgrollup_internal.citus_shard_columns_ok(regclass, jsonb)',
                                'pgrollup_internal.messaging_keys_table()', 'pgrollup_internal.messaging_refresh_log()',
                                'pgrollup_internal.messaging_add_events()', 'pgrollup_internal.messaging_restate()',

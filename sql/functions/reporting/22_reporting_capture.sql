@@ -4,8 +4,6 @@ LANGUAGE plpgsql VOLATILE
 SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
-DECLARE
-    v_bound boolean;
 BEGIN
     -- Statement-level AFTER trigger with transition tables: one append to the change log per
     -- statement, whatever the number of rows. No lock, no shared row, no account setting (apply
@@ -27,18 +25,12 @@ BEGIN
     IF pg_catalog.to_regclass('pgrollup_internal.modules') IS NULL THEN
         RETURN NULL;
     END IF;
-    v_bound := TG_RELID = '0'::pg_catalog.regclass::oid
-               OR pg_catalog.pg_partition_root(TG_RELID::regclass)::oid = '0'::pg_catalog.regclass::oid;
-    -- a child of the source table partitioned by inheritance (CREATE TABLE ... INHERITS): its
-    -- inherited columns are the table's, which no ALTER TABLE of the child alone can rename, drop
-    -- or retype, so the table's check holds for it while it inherits. Looked up at READ COMMITTED
-    -- only, where the lookup's snapshot follows the statement's lock (at REPEATABLE READ it may
-    -- predate a NO INHERIT: the full check below instead)
-    IF v_bound IS NOT TRUE
-       AND pg_catalog.current_setting('transaction_isolation') IN ('read committed', 'read uncommitted') THEN
-        v_bound := pgrollup_internal.source_inherits_from(TG_RELID, '0'::pg_catalog.regclass::oid);
-    END IF;
-    IF TG_OP <> 'TRUNCATE' AND v_bound THEN
+    -- the source table, one of its partitions, or a child of it partitioned by inheritance (see
+    -- source_inherits_from: its inherited columns are the table's, so the table's check holds)
+    IF TG_OP <> 'TRUNCATE'
+       AND (TG_RELID = '0'::pg_catalog.regclass::oid
+            OR pg_catalog.pg_partition_root(TG_RELID::regclass)::oid = '0'::pg_catalog.regclass::oid
+            OR pgrollup_internal.source_inherits_from(TG_RELID, '0'::pg_catalog.regclass::oid)) THEN
         IF NOT pgrollup_internal.capture_columns_ok('reporting', 'reporting_events', '0'::pg_catalog.regclass) THEN
             PERFORM pgrollup_internal.capture_note_drift('reporting', 'reporting_events', TG_RELID);
             RETURN NULL;

@@ -316,6 +316,7 @@ BEGIN
                                'pgrollup_internal.to_value(double precision)', 'pgrollup_internal.to_value(numeric)',
                                'pgrollup_internal.citus_shard_map(bigint)', 'pgrollup_internal.citus_bind(regprocedure, jsonb, text)',
                                'pgrollup_internal.citus_colocated_shard(regclass, name)',
+                               'pgrollup_internal.base_type(oid)', 'pgrollup_internal.kind_accepts(text, oid)',
                                'pgrollup_internal.citus_shard_columns_ok(regclass, jsonb)',
                                'pgrollup_internal.reporting_apply()', 'pgrollup_internal.reporting_refresh_log()',
                                'pgrollup_internal.reporting_refresh_node()']) AS f
