@@ -1516,6 +1516,106 @@ $_$;
 
 COMMENT ON FUNCTION pgrollup_internal.citus_bind(p_function regprocedure, p_map jsonb, p_name text) IS 'Creates pg_temp.<p_name>(...), a session-local copy of a pgrollup PL/pgSQL function (same arguments, result and settings) with the names of p_map (see citus_shard_map) replaced: runs the single-node code on one Citus node''s local shards.';
 
+CREATE FUNCTION pgrollup_internal.citus_bind_capture(p_function regprocedure, p_source regclass, p_log regclass, p_columns jsonb, p_insert text) RETURNS boolean
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $_$
+DECLARE
+    v_def    text := pg_catalog.pg_get_functiondef(p_function);
+    v_begin  text;
+    v_end    text;
+    v_names  text[];
+    v_leaves text[];
+    v_code   text := '';
+    v_new    text;
+    v_prop   text;
+BEGIN
+    -- On a Citus coordinator: writes into a capture trigger function (in its body, between the
+    -- comment lines '-- pgrollup:citus-shards-begin <source table>' and '-- pgrollup:citus-shards-end
+    -- <source table>') one static branch per shard of p_source, for INSERT:
+    -- which shard fired the trigger is found with one array lookup on the shard's name and a
+    -- binary search over the branches; the branch checks the shard's columns (folded into its
+    -- cached plan, see citus_shard_columns_folded) and that the colocated shard of the change log
+    -- p_log is on this node, then runs p_insert (PL/pgSQL statements, a format() string: %1$s the
+    -- log shard's name, %2$s that name as a literal) as static SQL, planned once per session and
+    -- shard; p_insert returns, or leaves the rest to the general path. Any other case (another
+    -- statement, a shard created after the last bind, a drifted column) goes on to the function's
+    -- general path, which plans its statement at each call. Citus propagates the new definition
+    -- to every node (a distributed function). Returns whether the definition changed; idempotent.
+    EXECUTE $q$
+        SELECT pg_catalog.array_agg(c.relname || '_' || s.shardid ORDER BY s.shardid),
+               pg_catalog.array_agg(pg_catalog.format(
+                   E'IF pgrollup_internal.citus_shard_columns_folded(%L::pg_catalog.regclass, %L::jsonb)\n'
+                    '           AND pg_catalog.to_regclass(%L) IS NOT NULL THEN\n'
+                    '            %s\n'
+                    '        END IF;',
+                   pg_catalog.format('%I.%I', n.nspname, c.relname || '_' || s.shardid), $3::text,
+                   pg_catalog.format('%I.%I', ln.nspname, lc.relname || '_' || l.shardid),
+                   pg_catalog.format($4, pg_catalog.format('%I.%I', ln.nspname, lc.relname || '_' || l.shardid),
+                                     pg_catalog.quote_literal(pg_catalog.format('%I.%I', ln.nspname, lc.relname || '_' || l.shardid))))
+                   ORDER BY s.shardid)
+          FROM pg_catalog.pg_dist_shard AS s
+          JOIN pg_catalog.pg_class AS c ON c.oid = s.logicalrelid
+          JOIN pg_catalog.pg_namespace AS n ON n.oid = c.relnamespace
+          JOIN pg_catalog.pg_dist_shard AS l
+            ON l.logicalrelid = $2 AND l.shardminvalue OPERATOR(pg_catalog.=) s.shardminvalue
+          JOIN pg_catalog.pg_class AS lc ON lc.oid = l.logicalrelid
+          JOIN pg_catalog.pg_namespace AS ln ON ln.oid = lc.relnamespace
+         WHERE s.logicalrelid = $1$q$
+       INTO v_names, v_leaves USING p_source, p_log, p_columns, p_insert;
+    SELECT '-- pgrollup:citus-shards-begin ' || c.relname, '-- pgrollup:citus-shards-end ' || c.relname
+      INTO v_begin, v_end
+      FROM pg_catalog.pg_class AS c WHERE c.oid = p_source;
+    IF pg_catalog.strpos(v_def, v_begin) = 0 OR pg_catalog.strpos(v_def, v_end) = 0 THEN
+        RAISE EXCEPTION USING ERRCODE = '22023', MESSAGE = pg_catalog.format('%s has no shard markers for %s', p_function, p_source);
+    END IF;
+    IF v_names IS NOT NULL THEN
+        v_code := pg_catalog.format(E'\n    IF TG_OP = \'INSERT\' THEN\n'
+                                     '        v_shard := pg_catalog.array_position(%L::pg_catalog.text[], TG_TABLE_NAME::pg_catalog.text);\n'
+                                     '        IF v_shard IS NOT NULL THEN\n'
+                                     '        %s\n'
+                                     '        END IF;\n'
+                                     '    END IF;\n    ',
+                                    v_names, pgrollup_internal.citus_capture_tree(v_leaves, 1, pg_catalog.cardinality(v_leaves)));
+    END IF;
+    v_new := pg_catalog.substr(v_def, 1, pg_catalog.strpos(v_def, v_begin) + pg_catalog.length(v_begin) - 1)
+             || v_code || pg_catalog.substr(v_def, pg_catalog.strpos(v_def, v_end));
+    IF v_new = v_def THEN
+        RETURN false;
+    END IF;
+    -- propagated to every node whatever this transaction set before (a node refresh turns DDL
+    -- propagation off for its own temporary tables)
+    v_prop := pg_catalog.current_setting('citus.enable_ddl_propagation');
+    PERFORM pg_catalog.set_config('citus.enable_ddl_propagation', 'on', true);
+    EXECUTE v_new;
+    PERFORM pg_catalog.set_config('citus.enable_ddl_propagation', v_prop, true);
+    RETURN true;
+END;
+$_$;
+
+COMMENT ON FUNCTION pgrollup_internal.citus_bind_capture(p_function regprocedure, p_source regclass, p_log regclass, p_columns jsonb, p_insert text) IS 'Citus, on the coordinator: writes into a capture trigger function one static INSERT branch per shard of the source p_source (its shard''s columns checked in the branch''s cached plan, the PL/pgSQL statements p_insert writing into the colocated shard of the log p_log, planned once per session and shard), between the markers of its body for that source; a shard without a branch takes the function''s general path. Returns whether the definition changed.';
+
+CREATE FUNCTION pgrollup_internal.citus_capture_tree(p_leaves text[], p_lo integer, p_hi integer) RETURNS text
+    LANGUAGE plpgsql IMMUTABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+DECLARE
+    v_mid integer := (p_lo + p_hi) / 2;
+    v_pad text := pg_catalog.repeat('    ', 2);
+BEGIN
+    -- citus_bind_capture's search over its branches p_leaves[p_lo:p_hi] by v_shard (the position
+    -- of the branch): nested IF statements, one comparison per level
+    IF p_lo = p_hi THEN
+        RETURN p_leaves[p_lo];
+    END IF;
+    RETURN pg_catalog.format(E'IF v_shard <= %s THEN\n%s%s\n%sELSE\n%s%s\n%sEND IF;',
+                             v_mid, v_pad, pgrollup_internal.citus_capture_tree(p_leaves, p_lo, v_mid), v_pad,
+                             v_pad, pgrollup_internal.citus_capture_tree(p_leaves, v_mid + 1, p_hi), v_pad);
+END;
+$$;
+
+COMMENT ON FUNCTION pgrollup_internal.citus_capture_tree(p_leaves text[], p_lo integer, p_hi integer) IS 'Citus: the PL/pgSQL text of citus_bind_capture''s search over its per-shard branches p_leaves[p_lo:p_hi] by the variable v_shard (nested IF statements, one comparison per level).';
+
 CREATE FUNCTION pgrollup_internal.citus_colocated_shard(p_table regclass, p_shard_table name) RETURNS text
     LANGUAGE plpgsql STABLE
     SET search_path TO 'pg_catalog', 'pg_temp'
@@ -1569,6 +1669,17 @@ END;
 $_$;
 
 COMMENT ON FUNCTION pgrollup_internal.citus_placement(p_rel regclass) IS 'How Citus holds a relation (''a Citus distributed table (by <column>)'', ''a Citus reference table'', ''a Citus table''), or NULL when it is not a Citus table or Citus is not installed. Used by rollup_health and the reporting module''s Citus layout.';
+
+CREATE FUNCTION pgrollup_internal.citus_shard_columns_folded(p_shard regclass, p_columns jsonb) RETURNS boolean
+    LANGUAGE plpgsql IMMUTABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+BEGIN
+    RETURN pgrollup_internal.citus_shard_columns_ok(p_shard, p_columns);
+END;
+$$;
+
+COMMENT ON FUNCTION pgrollup_internal.citus_shard_columns_folded(p_shard regclass, p_columns jsonb) IS 'Citus: citus_shard_columns_ok declared IMMUTABLE, so that the static branches citus_bind_capture writes into a capture trigger''s function fold the column check of their shard into their cached plan (planned again after any ALTER TABLE of the shard). Called by those branches only.';
 
 CREATE FUNCTION pgrollup_internal.citus_shard_columns_ok(p_shard regclass, p_columns jsonb) RETURNS boolean
     LANGUAGE plpgsql STABLE
@@ -2571,15 +2682,14 @@ CREATE FUNCTION pgrollup_internal.messaging_capture_shard() RETURNS trigger
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $_$
 DECLARE
-    v_key    text := 'pgrollup.capture_log_' || TG_RELID::text;
-    v_log    text := pg_catalog.current_setting(v_key, true);
-    v_source text := pg_catalog.regexp_replace(TG_TABLE_NAME, '_\d+$', '');
-    v_read   constant jsonb := CASE v_source
-               WHEN 'outbound_messages' THEN '{"id": "id", "tenant_id": "id", "campaign_id": "id", "contact_id": "id", "channel": "text", "sent_at": "timestamp"}'
-               WHEN 'message_events' THEN '{"id": "id", "tenant_id": "id", "message_id": "id", "event_type": "text", "occurred_at": "timestamp"}'
-               ELSE '{"id": "id", "tenant_id": "id", "campaign_id": "id", "to_status": "text", "transitioned_at": "timestamp"}' END::jsonb;
+    v_shard  integer;
+    v_key    text;
+    v_log    text;
+    v_source text;
+    v_read   jsonb;
     v_rows   bigint;
     v_odd    boolean;
+    v_rest   boolean;
 BEGIN
     -- Statement-level AFTER trigger (transition tables pgr_new / pgr_old) of outbound_messages,
     -- message_events and campaign_transitions when Citus distributes them by tenant_id. Citus
@@ -2590,6 +2700,27 @@ BEGIN
     -- row, no read of pgrollup's settings or registry; a column it reads that drifted lets the
     -- statement through (rollup_health, on the coordinator, reports the drift). It does nothing on
     -- the coordinator's tables, which hold no rows (Citus runs the statements on the shards).
+    -- INSERT on a shard known when messaging_citus_bind_capture last ran: a static branch, planned
+    -- once per session and shard, with the shard's column check folded into its cached plan
+    -- (written in between these markers by pgrollup_internal.citus_bind_capture); one of
+    -- message_events logs the statement's first 16 events and, when there may be more, leaves the
+    -- rest to the general path below (v_rest)
+    -- pgrollup:citus-shards-begin outbound_messages
+    -- pgrollup:citus-shards-end outbound_messages
+    -- pgrollup:citus-shards-begin message_events
+    -- pgrollup:citus-shards-end message_events
+    -- pgrollup:citus-shards-begin campaign_transitions
+    -- pgrollup:citus-shards-end campaign_transitions
+    IF v_rest THEN
+        v_source := 'message_events';
+    ELSE
+    v_key := 'pgrollup.capture_log_' || TG_RELID::text;
+    v_log := pg_catalog.current_setting(v_key, true);
+    v_source := pg_catalog.regexp_replace(TG_TABLE_NAME, '_\d+$', '');
+    v_read := CASE v_source
+               WHEN 'outbound_messages' THEN '{"id": "id", "tenant_id": "id", "campaign_id": "id", "contact_id": "id", "channel": "text", "sent_at": "timestamp"}'
+               WHEN 'message_events' THEN '{"id": "id", "tenant_id": "id", "message_id": "id", "event_type": "text", "occurred_at": "timestamp"}'
+               ELSE '{"id": "id", "tenant_id": "id", "campaign_id": "id", "to_status": "text", "transitioned_at": "timestamp"}' END::jsonb;
     -- the columns it reads: from the relation cache at REPEATABLE READ and SERIALIZABLE (the
     -- transaction's snapshot can predate a migration that committed before this statement locked
     -- the shard, and the statements below are parsed against the columns as they are now; see
@@ -2634,6 +2765,7 @@ BEGIN
         END IF;
         PERFORM pg_catalog.set_config(v_key, v_log, false);
     END IF;
+    END IF;
     IF v_source = 'outbound_messages' THEN
         IF TG_OP = 'INSERT' THEN
             EXECUTE 'INSERT INTO ' || v_log || ' (tenant_id, message_id) SELECT n.tenant_id, n.id FROM pgr_new AS n';
@@ -2654,10 +2786,12 @@ BEGIN
         -- reference table, which a worker would read through Citus); events without a message
         -- as rows with message_id NULL and their ids
         IF TG_OP = 'INSERT' THEN
-            EXECUTE 'INSERT INTO ' || v_log || ' (tenant_id, message_id, event_id) '
-                    'SELECT n.tenant_id, n.message_id, CASE WHEN n.message_id IS NULL OR n.occurred_at IS NOT NULL THEN n.id END '
-                    '  FROM pgr_new AS n LIMIT 16';
-            GET DIAGNOSTICS v_rows = ROW_COUNT;
+            IF v_rest IS NOT TRUE THEN   -- (else the static branch logged the first 16)
+                EXECUTE 'INSERT INTO ' || v_log || ' (tenant_id, message_id, event_id) '
+                        'SELECT n.tenant_id, n.message_id, CASE WHEN n.message_id IS NULL OR n.occurred_at IS NOT NULL THEN n.id END '
+                        '  FROM pgr_new AS n LIMIT 16';
+                GET DIAGNOSTICS v_rows = ROW_COUNT;
+            END IF;
             IF v_rows = 16 THEN
                 -- past the 16th row, parallel arrays per tenant in one scan, then the events
                 -- without a message, an id or occurred_at one row each when there are any (as in
@@ -2819,6 +2953,52 @@ $$;
 
 COMMENT ON FUNCTION pgrollup_internal.messaging_check_orphans(p_event_ids bigint[]) IS 'Re-examines message_events rows without a message_id (the listed ids, or all when NULL): the mapped ones are recorded as set aside in msg_set_aside, fixed or deleted ones leave it. Callers hold the module lock.';
 
+CREATE FUNCTION pgrollup_internal.messaging_citus_bind_capture() RETURNS boolean
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $_$
+DECLARE
+    v_schema  text := (SELECT m.source_schema FROM pgrollup_internal.modules AS m WHERE m.module = 'messaging');
+    v_source  regclass;
+    v_changed boolean := false;
+    v_bind    record;
+BEGIN
+    -- The static INSERT branch of each shard of the three sources in messaging_capture_shard (see
+    -- pgrollup_internal.citus_bind_capture): the statements of its general path, into the change
+    -- log's colocated shard; for message_events the first 16 events of the statement, the rest
+    -- (when there may be more) left to the general path. Returns whether the function changed.
+    FOR v_bind IN
+        SELECT * FROM (VALUES
+            ('outbound_messages',
+             '{"id": "id", "tenant_id": "id", "campaign_id": "id", "contact_id": "id", "channel": "text", "sent_at": "timestamp"}',
+             'INSERT INTO %1$s (tenant_id, message_id) SELECT n.tenant_id, n.id FROM pgr_new AS n; RETURN NULL;'),
+            ('message_events',
+             '{"id": "id", "tenant_id": "id", "message_id": "id", "event_type": "text", "occurred_at": "timestamp"}',
+             'INSERT INTO %1$s (tenant_id, message_id, event_id) '
+             'SELECT n.tenant_id, n.message_id, CASE WHEN n.message_id IS NULL OR n.occurred_at IS NOT NULL THEN n.id END '
+             'FROM pgr_new AS n LIMIT 16; '
+             'GET DIAGNOSTICS v_rows = ROW_COUNT; '
+             'IF v_rows < 16 THEN RETURN NULL; END IF; '
+             'v_log := %2$s; v_rest := true;'),
+            ('campaign_transitions',
+             '{"id": "id", "tenant_id": "id", "campaign_id": "id", "to_status": "text", "transitioned_at": "timestamp"}',
+             'INSERT INTO %1$s (tenant_id, transition_id) SELECT n.tenant_id, n.id FROM pgr_new AS n; RETURN NULL;')
+        ) AS b (source, columns, insert)
+    LOOP
+        v_source := pg_catalog.to_regclass(pg_catalog.format('%I.%I', v_schema, v_bind.source));
+        IF v_source IS NULL OR pgrollup_internal.citus_placement(v_source) IS DISTINCT FROM 'a Citus distributed table (by tenant_id)' THEN
+            CONTINUE;
+        END IF;
+        v_changed := pgrollup_internal.citus_bind_capture(
+            'pgrollup_internal.messaging_capture_shard()'::pg_catalog.regprocedure, v_source,
+            'pgrollup_internal.msg_changes'::pg_catalog.regclass, v_bind.columns::jsonb, v_bind.insert) OR v_changed;
+    END LOOP;
+    RETURN v_changed;
+END;
+$_$;
+
+COMMENT ON FUNCTION pgrollup_internal.messaging_citus_bind_capture() IS 'Citus: writes the static INSERT branch of every shard of outbound_messages, message_events and campaign_transitions into pgrollup_internal.messaging_capture_shard (pgrollup_internal.citus_bind_capture); called by the Citus layout at install and by each refresh (a no-op unless shards changed). Returns whether the function changed.';
+
 CREATE FUNCTION pgrollup_internal.messaging_citus_layout() RETURNS void
     LANGUAGE plpgsql
     SET search_path TO 'pg_catalog', 'pg_temp'
@@ -2924,6 +3104,7 @@ BEGIN
                                'pgrollup_internal.citus_colocated_shard(regclass, name)',
                                'pgrollup_internal.base_type(oid)', 'pgrollup_internal.kind_accepts(text, oid)',
                                'pgrollup_internal.citus_shard_columns_ok(regclass, jsonb)',
+                               'pgrollup_internal.citus_shard_columns_folded(regclass, jsonb)',
                                'pgrollup_internal.messaging_keys_table()', 'pgrollup_internal.messaging_refresh_log()',
                                'pgrollup_internal.messaging_add_events()', 'pgrollup_internal.messaging_restate()',
                                'pgrollup_internal.messaging_by_key(text)', 'pgrollup_internal.messaging_apply_delta()',
@@ -2948,6 +3129,7 @@ BEGIN
      ORDER BY r.tenant_id, r.campaign_id, r.date, t.transitioned_at DESC, t.id DESC;
     COMMENT ON VIEW pgrollup_internal.msg_inc_campaign_daily IS 'messaging incremental mode: campaign-daily rollup with the campaign status of each local date (on Citus: looked up by a join on tenant_id, which Citus routes to one shard per tenant).';
     PERFORM pgrollup_internal.attach_capture('messaging');
+    PERFORM pgrollup_internal.messaging_citus_bind_capture();
 END;
 $$;
 
@@ -3428,11 +3610,18 @@ BEGIN
     END IF;
     -- the set-aside summary (every node answered): grouped on the shards, kept on the coordinator
     PERFORM pgrollup_internal.messaging_note_set_aside();
+    -- shards created since the last bind (a shard split) get their static capture branch; a
+    -- failure here only leaves them on the general path
+    BEGIN
+        PERFORM pgrollup_internal.messaging_citus_bind_capture();
+    EXCEPTION WHEN OTHERS THEN
+        RAISE WARNING 'messaging: capture branches of new shards not written: %', SQLERRM;
+    END;
     RETURN v_total;
 END;
 $$;
 
-COMMENT ON FUNCTION pgrollup_internal.messaging_refresh_citus() IS 'Citus: refresh of the messaging module from the coordinator: pgrollup_internal.messaging_refresh_node() on every node in parallel (one transaction per node), then the set-aside summary; raises after the others finished when a node failed.';
+COMMENT ON FUNCTION pgrollup_internal.messaging_refresh_citus() IS 'Citus: refresh of the messaging module from the coordinator: pgrollup_internal.messaging_refresh_node() on every node in parallel (one transaction per node), then the set-aside summary; raises after the others finished when a node failed; then writes the capture branches of shards created since the last bind (messaging_citus_bind_capture).';
 
 CREATE FUNCTION pgrollup_internal.messaging_refresh_log() RETURNS bigint
     LANGUAGE plpgsql
@@ -4633,8 +4822,9 @@ CREATE FUNCTION pgrollup_internal.reporting_capture_shard() RETURNS trigger
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
 DECLARE
-    v_key  text := 'pgrollup.capture_log_' || TG_RELID::text;
-    v_log  text := pg_catalog.current_setting(v_key, true);
+    v_shard integer;
+    v_key  text;
+    v_log  text;
     v_read constant jsonb :=
         '{"id": "id", "account_id": "id", "user_id": "id", "inbox_id": "id", "conversation_id": "id", "value": "number", "value_in_business_hours": "number", "name": "text", "created_at": "timestamp"}';
     v_cols constant text := ' (account_id, created_at, name, user_id, inbox_id, conversation_id, value, value_bh, sign) ';
@@ -4654,6 +4844,13 @@ BEGIN
     -- reference table, which a worker reads through Citus, and the refresh and the reads count
     -- registered names only. It does nothing on the coordinator's table, which holds no rows (Citus
     -- runs the statements on the shards).
+    -- INSERT on a shard known when reporting_citus_bind_capture last ran: a static branch, planned
+    -- once per session and shard, with the shard's column check folded into its cached plan
+    -- (written in between these markers by pgrollup_internal.citus_bind_capture)
+    -- pgrollup:citus-shards-begin reporting_events
+    -- pgrollup:citus-shards-end reporting_events
+    v_key := 'pgrollup.capture_log_' || TG_RELID::text;
+    v_log := pg_catalog.current_setting(v_key, true);
     -- the columns it reads: from the relation cache at REPEATABLE READ and SERIALIZABLE (the
     -- transaction's snapshot can predate a migration that committed before this statement locked
     -- the shard, and the INSERT below is parsed against the columns as they are now; see
@@ -4715,6 +4912,33 @@ END;
 $$;
 
 COMMENT ON FUNCTION pgrollup_internal.reporting_capture_shard() IS 'Capture trigger function on reporting_events distributed by Citus (statement level, transition tables pgrollup_new / pgrollup_old; Citus fires it on each shard a statement writes, on that shard''s node): appends the statement''s changed events to the colocated shard of the change log on that node (every name; refresh and reads count registered ones); unchanged rows skipped; a drifted column lets the statement through.';
+
+CREATE FUNCTION pgrollup_internal.reporting_citus_bind_capture() RETURNS boolean
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $_$
+DECLARE
+    v_source regclass := (SELECT pg_catalog.to_regclass(pg_catalog.format('%I.reporting_events', m.source_schema))
+                            FROM pgrollup_internal.modules AS m WHERE m.module = 'reporting');
+BEGIN
+    IF v_source IS NULL OR pgrollup_internal.citus_placement(v_source) IS DISTINCT FROM 'a Citus distributed table (by account_id)' THEN
+        RETURN false;
+    END IF;
+    -- The static INSERT branch of each shard of reporting_events in reporting_capture_shard (see
+    -- pgrollup_internal.citus_bind_capture): the same statement as its general path, into the
+    -- change log's colocated shard. Returns whether the function changed.
+    RETURN pgrollup_internal.citus_bind_capture(
+        'pgrollup_internal.reporting_capture_shard()'::pg_catalog.regprocedure, v_source,
+        'pgrollup_internal.reporting_changes'::pg_catalog.regclass,
+        '{"id": "id", "account_id": "id", "user_id": "id", "inbox_id": "id", "conversation_id": "id", "value": "number", "value_in_business_hours": "number", "name": "text", "created_at": "timestamp"}',
+        'INSERT INTO %1$s (account_id, created_at, name, user_id, inbox_id, conversation_id, value, value_bh, sign) '
+        'SELECT n.account_id, pgrollup_internal.utc(n.created_at), n.name::text, n.user_id, n.inbox_id, '
+        'n.conversation_id, pgrollup_internal.to_value(n.value), pgrollup_internal.to_value(n.value_in_business_hours), 1 '
+        'FROM pgrollup_new AS n; RETURN NULL;');
+END;
+$_$;
+
+COMMENT ON FUNCTION pgrollup_internal.reporting_citus_bind_capture() IS 'Citus: writes the static INSERT branch of every shard of reporting_events into pgrollup_internal.reporting_capture_shard (pgrollup_internal.citus_bind_capture); called by the Citus layout at install and by each refresh (a no-op unless shards changed). Returns whether the function changed.';
 
 CREATE FUNCTION pgrollup_internal.reporting_citus_layout() RETURNS void
     LANGUAGE plpgsql
@@ -4830,6 +5054,7 @@ BEGIN
                                'pgrollup_internal.citus_colocated_shard(regclass, name)',
                                'pgrollup_internal.base_type(oid)', 'pgrollup_internal.kind_accepts(text, oid)',
                                'pgrollup_internal.citus_shard_columns_ok(regclass, jsonb)',
+                               'pgrollup_internal.citus_shard_columns_folded(regclass, jsonb)',
                                'pgrollup_internal.reporting_apply()', 'pgrollup_internal.reporting_refresh_log()',
                                'pgrollup_internal.reporting_refresh_node()']) AS f
       WHERE pg_catalog.to_regprocedure(f) IS NOT NULL;
@@ -4838,6 +5063,7 @@ BEGIN
     -- earlier versions, as it was declared then)
     DROP FUNCTION IF EXISTS pgrollup_internal.reporting_capture_row();
     PERFORM pgrollup_internal.attach_capture('reporting');
+    PERFORM pgrollup_internal.reporting_citus_bind_capture();
 END;
 $_$;
 
@@ -5297,11 +5523,18 @@ BEGIN
             MESSAGE = 'reporting: refresh failed on ' || v_failed,
             HINT = 'The other nodes'' shards were refreshed; the failed ones keep their change log for the next refresh.';
     END IF;
+    -- shards created since the last bind (a shard split) get their static capture branch; a
+    -- failure here only leaves them on the general path
+    BEGIN
+        PERFORM pgrollup_internal.reporting_citus_bind_capture();
+    EXCEPTION WHEN OTHERS THEN
+        RAISE WARNING 'reporting: capture branches of new shards not written: %', SQLERRM;
+    END;
     RETURN v_total;
 END;
 $$;
 
-COMMENT ON FUNCTION pgrollup_internal.reporting_refresh_citus() IS 'Citus: refresh of the reporting module from the coordinator: pgrollup_internal.reporting_refresh_node() on every node in parallel (one transaction per node), set-aside rows recorded here; raises after the others finished when a node failed.';
+COMMENT ON FUNCTION pgrollup_internal.reporting_refresh_citus() IS 'Citus: refresh of the reporting module from the coordinator: pgrollup_internal.reporting_refresh_node() on every node in parallel (one transaction per node), set-aside rows recorded here; raises after the others finished when a node failed; then writes the capture branches of shards created since the last bind (reporting_citus_bind_capture).';
 
 CREATE FUNCTION pgrollup_internal.reporting_refresh_log() RETURNS bigint
     LANGUAGE plpgsql
@@ -7094,9 +7327,15 @@ REVOKE ALL ON FUNCTION pgrollup_internal.check_read_size(p_function text, p_unit
 
 REVOKE ALL ON FUNCTION pgrollup_internal.citus_bind(p_function regprocedure, p_map jsonb, p_name text) FROM PUBLIC;
 
+REVOKE ALL ON FUNCTION pgrollup_internal.citus_bind_capture(p_function regprocedure, p_source regclass, p_log regclass, p_columns jsonb, p_insert text) FROM PUBLIC;
+
+REVOKE ALL ON FUNCTION pgrollup_internal.citus_capture_tree(p_leaves text[], p_lo integer, p_hi integer) FROM PUBLIC;
+
 REVOKE ALL ON FUNCTION pgrollup_internal.citus_colocated_shard(p_table regclass, p_shard_table name) FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION pgrollup_internal.citus_placement(p_rel regclass) FROM PUBLIC;
+
+REVOKE ALL ON FUNCTION pgrollup_internal.citus_shard_columns_folded(p_shard regclass, p_columns jsonb) FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION pgrollup_internal.citus_shard_columns_ok(p_shard regclass, p_columns jsonb) FROM PUBLIC;
 
@@ -7139,6 +7378,8 @@ REVOKE ALL ON FUNCTION pgrollup_internal.messaging_capture_transition() FROM PUB
 REVOKE ALL ON FUNCTION pgrollup_internal.messaging_capture_truncate() FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION pgrollup_internal.messaging_check_orphans(p_event_ids bigint[]) FROM PUBLIC;
+
+REVOKE ALL ON FUNCTION pgrollup_internal.messaging_citus_bind_capture() FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION pgrollup_internal.messaging_citus_layout() FROM PUBLIC;
 
@@ -7215,6 +7456,8 @@ REVOKE ALL ON FUNCTION pgrollup_internal.reporting_attach() FROM PUBLIC;
 REVOKE ALL ON FUNCTION pgrollup_internal.reporting_capture() FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION pgrollup_internal.reporting_capture_shard() FROM PUBLIC;
+
+REVOKE ALL ON FUNCTION pgrollup_internal.reporting_citus_bind_capture() FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION pgrollup_internal.reporting_citus_layout() FROM PUBLIC;
 

@@ -40,3 +40,21 @@ def assert_rename_after_snapshot_writes_through(dsn, isolation, *, colocate_with
         level, alert = dba.execute("SELECT alert_level, alert FROM pgrollup.rollup_health WHERE module = %s",
                                    (module,)).fetchone()
         assert level == "critical" and named in alert, alert
+
+
+def shard_insert_takes_static_branch(citus, dsn, table, shardid, columns, values):
+    """On the worker holding shard `shardid` of `table`, one INSERT of the rows `values` (a row's
+    values, or a list of them) straight into the shard, as Citus runs a routed INSERT there;
+    returns whether the shard trigger took its static branch: the general path caches the log's
+    shard name in a session setting, the static branch needs none."""
+    rows = [values] if isinstance(values, str) else values
+    port = int(dsn.split("port=")[1].split()[0])
+    with psycopg.connect(dsn, autocommit=True) as c:
+        node_port = c.execute("SELECT nodeport FROM pg_dist_shard_placement WHERE shardid = %s", (shardid,)).fetchone()[0]
+    worker = next(w for w in [citus.coordinator, *citus.workers] if w.port == node_port)
+    assert worker.port != port
+    shard = f"{table}_{shardid}"
+    with psycopg.connect(worker.dsn(dsn.split("dbname=")[1].split()[0]), autocommit=True) as w:
+        w.execute(f"INSERT INTO {shard} ({columns}) VALUES " + ", ".join(f"({v})" for v in rows))
+        cached = w.execute("SELECT current_setting('pgrollup.capture_log_' || %s::regclass::oid, true)", (shard,)).fetchone()[0]
+    return cached in (None, "")

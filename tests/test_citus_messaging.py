@@ -186,6 +186,40 @@ def _placement(c, tenant):
                      (tenant,)).fetchone()
 
 
+def test_inserts_take_a_static_branch_per_shard(citus, cli):  # noqa: F811
+    """Install writes one static INSERT branch per shard of each source into the shard trigger's
+    function: single-row INSERTs into each source's shard take it, as does a statement of 40
+    events (its first 16 events logged by the branch, the rest by the general path's bulk
+    statements, with the log's shard the branch names); every view equals its reference query."""
+    dsn = _source_db(citus)
+    res = cli("install", "--dsn", dsn, "--no-schedule", "--module", "messaging")
+    assert res.returncode == 0, res.stderr
+    with psycopg.connect(dsn, autocommit=True) as c:
+        _run(_workloads(c), random.Random(8), 40, admin=False)
+        body = c.execute("SELECT pg_get_functiondef('pgrollup_internal.messaging_capture_shard()'::regprocedure)").fetchone()[0]
+        for t in SOURCES:
+            shards = [r[0] for r in c.execute("SELECT shardid FROM pg_dist_shard WHERE logicalrelid = %s::regclass",
+                                              (f"public.{t}",))]
+            assert shards and all(f"{t}_{s}" in body for s in shards), t
+        shard = {t: c.execute("SELECT get_shard_id_for_distribution_column(%s, 1)", (f"public.{t}",)).fetchone()[0]
+                 for t in SOURCES}
+        static = citus_support.shard_insert_takes_static_branch
+        assert static(citus, dsn, "public.outbound_messages", shard["outbound_messages"],
+                      "id, tenant_id, campaign_id, contact_id, channel, sent_at",
+                      "-1, 1, 1, 5, 'email', '2026-11-02 10:00'")
+        assert static(citus, dsn, "public.campaign_transitions", shard["campaign_transitions"],
+                      "id, tenant_id, campaign_id, to_status, transitioned_at", "-1, 1, 1, 'running', '2026-11-02 09:00'")
+        events = "id, tenant_id, message_id, event_type, occurred_at"
+        assert static(citus, dsn, "public.message_events", shard["message_events"], events,
+                      "-1, 1, -1, 'open', '2026-11-02 10:05'")
+        assert static(citus, dsn, "public.message_events", shard["message_events"], events,
+                      [f"{-2 - i}, 1, -1, '{('open', 'click', 'delivered')[i % 3]}', '2026-11-02 10:{10 + i:02d}'"
+                       for i in range(40)])
+        assert c.execute("SELECT count(*) FROM public.message_events WHERE message_id = -1").fetchone()[0] == 41
+        assert c.execute("SELECT status FROM pgrollup.refresh('messaging')").fetchone()[0] == "ok"
+        _assert_exact(c)
+
+
 @pytest.mark.parametrize("isolation", ["repeatable read", "serializable"])
 def test_a_column_renamed_after_a_repeatable_read_snapshot_never_fails_a_write_on_a_shard(citus, cli, isolation):  # noqa: F811
     """As for reporting: a transaction whose snapshot on a worker predates a rename of a column

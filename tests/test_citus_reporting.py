@@ -376,6 +376,61 @@ def test_bulk_statements_are_captured_once_per_shard_statement(citus, cli):  # n
         assert rs.rollup_mismatches(c) == []
 
 
+def test_inserts_take_a_static_branch_per_shard_and_split_shards_get_theirs(citus, cli):  # noqa: F811
+    """Install writes one static INSERT branch per shard of reporting_events into the shard
+    trigger's function (planned once per session and shard, no per-statement lookup of the log's
+    colocated shard); an INSERT on a shard takes it and is logged. After a shard split the new
+    shards take the general path until the next refresh writes their branches; every read equals
+    its reference query throughout."""
+    rnd = random.Random(43)
+    dsn = _source_db(citus)
+    res = cli("install", "--dsn", dsn, "--no-schedule")
+    assert res.returncode == 0, res.stderr
+    accounts = [1, 2, 3, 4, 5, 6]
+    function = "SELECT pg_get_functiondef('pgrollup_internal.reporting_capture_shard()'::regprocedure)"
+    shards = ("SELECT shardid FROM pg_dist_shard WHERE logicalrelid = 'public.reporting_events'::regclass "
+              "ORDER BY shardid")
+    columns = "id, name, value, account_id, user_id, created_at"
+    with psycopg.connect(dsn, autocommit=True) as c:
+        for a in accounts:
+            c.execute("SELECT pgrollup.set_reporting_timezone(%s, %s)", (a, rnd.choice(["Asia/Kolkata", "UTC"])))
+        body = c.execute(function).fetchone()[0]
+        before = [r[0] for r in c.execute(shards)]
+        assert all(f"reporting_events_{s}" in body for s in before)
+        shardid = _placement(c, 1)[0]
+        assert citus_support.shard_insert_takes_static_branch(citus, dsn, "public.reporting_events", shardid, columns,
+                                                 "-1, 'conversation_resolved', 60, 1, 7, '2026-11-02 10:00'")
+        assert c.execute("SELECT count(*) FROM pgrollup_internal.reporting_changes").fetchone()[0] == 1
+        _insert(c, _events(rnd, 120, accounts, "2026-11-02"))
+        assert rs.rollup_mismatches(c) == []
+        # split account 1's shard (and its colocated shards) in two on its node
+        lo, hi, node = c.execute(
+            "SELECT s.shardminvalue::bigint, s.shardmaxvalue::bigint, n.nodeid FROM pg_dist_shard s "
+            "JOIN pg_dist_placement p USING (shardid) JOIN pg_dist_node n ON n.groupid = p.groupid "
+            "WHERE s.shardid = %s", (shardid,)).fetchone()
+        c.execute("SELECT citus_split_shard_by_split_points(%s, ARRAY[%s], ARRAY[%s, %s], 'block_writes')",
+                  (shardid, str((lo + hi) // 2), node, node))
+        after = [r[0] for r in c.execute(shards)]
+        added = sorted(set(after) - set(before))
+        assert len(added) == 2 and shardid not in after
+        assert not any(f"reporting_events_{s}" in c.execute(function).fetchone()[0] for s in added)
+        new_shard = _placement(c, 1)[0]
+        assert new_shard in added
+        # the general path until the next refresh
+        assert not citus_support.shard_insert_takes_static_branch(citus, dsn, "public.reporting_events", new_shard, columns,
+                                                     "-2, 'first_response', 30, 1, 8, '2026-11-02 11:00'")
+        _insert(c, _events(rnd, 120, accounts, "2026-11-02"))
+        assert rs.rollup_mismatches(c) == []
+        assert c.execute("SELECT status FROM pgrollup.refresh('reporting')").fetchone()[0] == "ok"
+        assert all(f"reporting_events_{s}" in c.execute(function).fetchone()[0] for s in added)
+        assert citus_support.shard_insert_takes_static_branch(citus, dsn, "public.reporting_events", new_shard, columns,
+                                                 "-3, 'first_response', 45, 1, 9, '2026-11-03 09:00'")
+        _insert(c, _events(rnd, 120, accounts, "2026-11-03"))
+        assert rs.rollup_mismatches(c) == []
+        assert c.execute("SELECT status FROM pgrollup.refresh('reporting')").fetchone()[0] == "ok"
+        assert rs.rollup_mismatches(c) == []
+
+
 def test_truncate_of_the_distributed_source_empties_the_rollups(citus, cli):  # noqa: F811
     """TRUNCATE of a distributed reporting_events (every shard emptied by Citus) fires pgrollup's
     TRUNCATE trigger on the coordinator: the rollups and the change log are emptied in the same
@@ -516,13 +571,16 @@ def test_the_pg_cron_jobs_on_the_coordinator_refresh_every_worker(citus, cli):  
         _insert(c, _events(random.Random(3), 60, [1, 2, 3, 4, 5], "2026-11-02"))
         assert c.execute("SELECT count(*) FROM pgrollup_internal.reporting_changes").fetchone()[0] > 0
         deadline = time.monotonic() + 150
+        last_run = ("SELECT status FROM pgrollup.refresh_runs WHERE module = 'reporting' "
+                    "ORDER BY run_id DESC LIMIT 1")
         while time.monotonic() < deadline:
-            if c.execute("SELECT count(*) FROM pgrollup_internal.reporting_changes").fetchone()[0] == 0:
+            # the workers' shards are refreshed (and committed) before the coordinator's run ends
+            if (c.execute("SELECT count(*) FROM pgrollup_internal.reporting_changes").fetchone()[0] == 0
+                    and c.execute(last_run).fetchone()[0] != "running"):
                 break
             time.sleep(2)
         assert c.execute("SELECT count(*) FROM pgrollup_internal.reporting_changes").fetchone()[0] == 0
-        assert c.execute("SELECT status FROM pgrollup.refresh_runs WHERE module = 'reporting' "
-                         "ORDER BY run_id DESC LIMIT 1").fetchone()[0] == "ok"
+        assert c.execute(last_run).fetchone()[0] == "ok"
         assert rs.rollup_mismatches(c) == []
     res = cli("uninstall", "--dsn", dsn, "--yes")   # the cluster's other tests share its pg_cron
     assert res.returncode == 0, res.stderr

@@ -187,3 +187,124 @@ END;
 $$;
 REVOKE ALL ON FUNCTION pgrollup_internal.citus_shard_columns_ok(regclass, jsonb) FROM PUBLIC;
 COMMENT ON FUNCTION pgrollup_internal.citus_shard_columns_ok(regclass, jsonb) IS 'Citus, in a capture trigger on a source shard at REPEATABLE READ or SERIALIZABLE: true when every column of p_columns ({"column": "kind"}) exists on the shard with an accepted type, read from its row type as the server knows it now, not through the transaction''s snapshot.';
+
+CREATE OR REPLACE FUNCTION pgrollup_internal.citus_shard_columns_folded(p_shard regclass, p_columns jsonb)
+RETURNS boolean
+LANGUAGE plpgsql IMMUTABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+-- citus_shard_columns_ok, declared IMMUTABLE on purpose (it reads the catalog): the fast path of a
+-- capture trigger's function bound by citus_bind_capture calls it with constant arguments, among
+-- them the shard as a regclass constant, so the planner folds the call into its result once and
+-- the cached plan keeps it. The regclass constant is a dependency of that plan: any change of the
+-- shard's definition (an ALTER TABLE of the distributed table, which Citus runs on every shard)
+-- invalidates it, and the next statement plans it, so calls it, again. Nothing else may call it.
+BEGIN
+    RETURN pgrollup_internal.citus_shard_columns_ok(p_shard, p_columns);
+END;
+$$;
+REVOKE ALL ON FUNCTION pgrollup_internal.citus_shard_columns_folded(regclass, jsonb) FROM PUBLIC;
+COMMENT ON FUNCTION pgrollup_internal.citus_shard_columns_folded(regclass, jsonb) IS 'Citus: citus_shard_columns_ok declared IMMUTABLE, so that the static branches citus_bind_capture writes into a capture trigger''s function fold the column check of their shard into their cached plan (planned again after any ALTER TABLE of the shard). Called by those branches only.';
+
+CREATE OR REPLACE FUNCTION pgrollup_internal.citus_bind_capture(p_function regprocedure, p_source regclass, p_log regclass,
+                                                              p_columns jsonb, p_insert text)
+RETURNS boolean
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    v_def    text := pg_catalog.pg_get_functiondef(p_function);
+    v_begin  text;
+    v_end    text;
+    v_names  text[];
+    v_leaves text[];
+    v_code   text := '';
+    v_new    text;
+    v_prop   text;
+BEGIN
+    -- On a Citus coordinator: writes into a capture trigger function (in its body, between the
+    -- comment lines '-- pgrollup:citus-shards-begin <source table>' and '-- pgrollup:citus-shards-end
+    -- <source table>') one static branch per shard of p_source, for INSERT:
+    -- which shard fired the trigger is found with one array lookup on the shard's name and a
+    -- binary search over the branches; the branch checks the shard's columns (folded into its
+    -- cached plan, see citus_shard_columns_folded) and that the colocated shard of the change log
+    -- p_log is on this node, then runs p_insert (PL/pgSQL statements, a format() string: %1$s the
+    -- log shard's name, %2$s that name as a literal) as static SQL, planned once per session and
+    -- shard; p_insert returns, or leaves the rest to the general path. Any other case (another
+    -- statement, a shard created after the last bind, a drifted column) goes on to the function's
+    -- general path, which plans its statement at each call. Citus propagates the new definition
+    -- to every node (a distributed function). Returns whether the definition changed; idempotent.
+    EXECUTE $q$
+        SELECT pg_catalog.array_agg(c.relname || '_' || s.shardid ORDER BY s.shardid),
+               pg_catalog.array_agg(pg_catalog.format(
+                   E'IF pgrollup_internal.citus_shard_columns_folded(%L::pg_catalog.regclass, %L::jsonb)\n'
+                    '           AND pg_catalog.to_regclass(%L) IS NOT NULL THEN\n'
+                    '            %s\n'
+                    '        END IF;',
+                   pg_catalog.format('%I.%I', n.nspname, c.relname || '_' || s.shardid), $3::text,
+                   pg_catalog.format('%I.%I', ln.nspname, lc.relname || '_' || l.shardid),
+                   pg_catalog.format($4, pg_catalog.format('%I.%I', ln.nspname, lc.relname || '_' || l.shardid),
+                                     pg_catalog.quote_literal(pg_catalog.format('%I.%I', ln.nspname, lc.relname || '_' || l.shardid))))
+                   ORDER BY s.shardid)
+          FROM pg_catalog.pg_dist_shard AS s
+          JOIN pg_catalog.pg_class AS c ON c.oid = s.logicalrelid
+          JOIN pg_catalog.pg_namespace AS n ON n.oid = c.relnamespace
+          JOIN pg_catalog.pg_dist_shard AS l
+            ON l.logicalrelid = $2 AND l.shardminvalue OPERATOR(pg_catalog.=) s.shardminvalue
+          JOIN pg_catalog.pg_class AS lc ON lc.oid = l.logicalrelid
+          JOIN pg_catalog.pg_namespace AS ln ON ln.oid = lc.relnamespace
+         WHERE s.logicalrelid = $1$q$
+       INTO v_names, v_leaves USING p_source, p_log, p_columns, p_insert;
+    SELECT '-- pgrollup:citus-shards-begin ' || c.relname, '-- pgrollup:citus-shards-end ' || c.relname
+      INTO v_begin, v_end
+      FROM pg_catalog.pg_class AS c WHERE c.oid = p_source;
+    IF pg_catalog.strpos(v_def, v_begin) = 0 OR pg_catalog.strpos(v_def, v_end) = 0 THEN
+        RAISE EXCEPTION USING ERRCODE = '22023', MESSAGE = pg_catalog.format('%s has no shard markers for %s', p_function, p_source);
+    END IF;
+    IF v_names IS NOT NULL THEN
+        v_code := pg_catalog.format(E'\n    IF TG_OP = \'INSERT\' THEN\n'
+                                     '        v_shard := pg_catalog.array_position(%L::pg_catalog.text[], TG_TABLE_NAME::pg_catalog.text);\n'
+                                     '        IF v_shard IS NOT NULL THEN\n'
+                                     '        %s\n'
+                                     '        END IF;\n'
+                                     '    END IF;\n    ',
+                                    v_names, pgrollup_internal.citus_capture_tree(v_leaves, 1, pg_catalog.cardinality(v_leaves)));
+    END IF;
+    v_new := pg_catalog.substr(v_def, 1, pg_catalog.strpos(v_def, v_begin) + pg_catalog.length(v_begin) - 1)
+             || v_code || pg_catalog.substr(v_def, pg_catalog.strpos(v_def, v_end));
+    IF v_new = v_def THEN
+        RETURN false;
+    END IF;
+    -- propagated to every node whatever this transaction set before (a node refresh turns DDL
+    -- propagation off for its own temporary tables)
+    v_prop := pg_catalog.current_setting('citus.enable_ddl_propagation');
+    PERFORM pg_catalog.set_config('citus.enable_ddl_propagation', 'on', true);
+    EXECUTE v_new;
+    PERFORM pg_catalog.set_config('citus.enable_ddl_propagation', v_prop, true);
+    RETURN true;
+END;
+$$;
+REVOKE ALL ON FUNCTION pgrollup_internal.citus_bind_capture(regprocedure, regclass, regclass, jsonb, text) FROM PUBLIC;
+COMMENT ON FUNCTION pgrollup_internal.citus_bind_capture(regprocedure, regclass, regclass, jsonb, text) IS 'Citus, on the coordinator: writes into a capture trigger function one static INSERT branch per shard of the source p_source (its shard''s columns checked in the branch''s cached plan, the PL/pgSQL statements p_insert writing into the colocated shard of the log p_log, planned once per session and shard), between the markers of its body for that source; a shard without a branch takes the function''s general path. Returns whether the definition changed.';
+
+CREATE OR REPLACE FUNCTION pgrollup_internal.citus_capture_tree(p_leaves text[], p_lo integer, p_hi integer)
+RETURNS text
+LANGUAGE plpgsql IMMUTABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    v_mid integer := (p_lo + p_hi) / 2;
+    v_pad text := pg_catalog.repeat('    ', 2);
+BEGIN
+    -- citus_bind_capture's search over its branches p_leaves[p_lo:p_hi] by v_shard (the position
+    -- of the branch): nested IF statements, one comparison per level
+    IF p_lo = p_hi THEN
+        RETURN p_leaves[p_lo];
+    END IF;
+    RETURN pg_catalog.format(E'IF v_shard <= %s THEN\n%s%s\n%sELSE\n%s%s\n%sEND IF;',
+                             v_mid, v_pad, pgrollup_internal.citus_capture_tree(p_leaves, p_lo, v_mid), v_pad,
+                             v_pad, pgrollup_internal.citus_capture_tree(p_leaves, v_mid + 1, p_hi), v_pad);
+END;
+$$;
+REVOKE ALL ON FUNCTION pgrollup_internal.citus_capture_tree(text[], integer, integer) FROM PUBLIC;
+COMMENT ON FUNCTION pgrollup_internal.citus_capture_tree(text[], integer, integer) IS 'Citus: the PL/pgSQL text of citus_bind_capture''s search over its per-shard branches p_leaves[p_lo:p_hi] by the variable v_shard (nested IF statements, one comparison per level).';

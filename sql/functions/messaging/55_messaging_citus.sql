@@ -5,15 +5,14 @@ SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
-    v_key    text := 'pgrollup.capture_log_' || TG_RELID::text;
-    v_log    text := pg_catalog.current_setting(v_key, true);
-    v_source text := pg_catalog.regexp_replace(TG_TABLE_NAME, '_\d+$', '');
-    v_read   constant jsonb := CASE v_source
-               WHEN 'outbound_messages' THEN '{"id": "id", "tenant_id": "id", "campaign_id": "id", "contact_id": "id", "channel": "text", "sent_at": "timestamp"}'
-               WHEN 'message_events' THEN '{"id": "id", "tenant_id": "id", "message_id": "id", "event_type": "text", "occurred_at": "timestamp"}'
-               ELSE '{"id": "id", "tenant_id": "id", "campaign_id": "id", "to_status": "text", "transitioned_at": "timestamp"}' END::jsonb;
+    v_shard  integer;
+    v_key    text;
+    v_log    text;
+    v_source text;
+    v_read   jsonb;
     v_rows   bigint;
     v_odd    boolean;
+    v_rest   boolean;
 BEGIN
     -- Statement-level AFTER trigger (transition tables pgr_new / pgr_old) of outbound_messages,
     -- message_events and campaign_transitions when Citus distributes them by tenant_id. Citus
@@ -24,6 +23,27 @@ BEGIN
     -- row, no read of pgrollup's settings or registry; a column it reads that drifted lets the
     -- statement through (rollup_health, on the coordinator, reports the drift). It does nothing on
     -- the coordinator's tables, which hold no rows (Citus runs the statements on the shards).
+    -- INSERT on a shard known when messaging_citus_bind_capture last ran: a static branch, planned
+    -- once per session and shard, with the shard's column check folded into its cached plan
+    -- (written in between these markers by pgrollup_internal.citus_bind_capture); one of
+    -- message_events logs the statement's first 16 events and, when there may be more, leaves the
+    -- rest to the general path below (v_rest)
+    -- pgrollup:citus-shards-begin outbound_messages
+    -- pgrollup:citus-shards-end outbound_messages
+    -- pgrollup:citus-shards-begin message_events
+    -- pgrollup:citus-shards-end message_events
+    -- pgrollup:citus-shards-begin campaign_transitions
+    -- pgrollup:citus-shards-end campaign_transitions
+    IF v_rest THEN
+        v_source := 'message_events';
+    ELSE
+    v_key := 'pgrollup.capture_log_' || TG_RELID::text;
+    v_log := pg_catalog.current_setting(v_key, true);
+    v_source := pg_catalog.regexp_replace(TG_TABLE_NAME, '_\d+$', '');
+    v_read := CASE v_source
+               WHEN 'outbound_messages' THEN '{"id": "id", "tenant_id": "id", "campaign_id": "id", "contact_id": "id", "channel": "text", "sent_at": "timestamp"}'
+               WHEN 'message_events' THEN '{"id": "id", "tenant_id": "id", "message_id": "id", "event_type": "text", "occurred_at": "timestamp"}'
+               ELSE '{"id": "id", "tenant_id": "id", "campaign_id": "id", "to_status": "text", "transitioned_at": "timestamp"}' END::jsonb;
     -- the columns it reads: from the relation cache at REPEATABLE READ and SERIALIZABLE (the
     -- transaction's snapshot can predate a migration that committed before this statement locked
     -- the shard, and the statements below are parsed against the columns as they are now; see
@@ -68,6 +88,7 @@ BEGIN
         END IF;
         PERFORM pg_catalog.set_config(v_key, v_log, false);
     END IF;
+    END IF;
     IF v_source = 'outbound_messages' THEN
         IF TG_OP = 'INSERT' THEN
             EXECUTE 'INSERT INTO ' || v_log || ' (tenant_id, message_id) SELECT n.tenant_id, n.id FROM pgr_new AS n';
@@ -88,10 +109,12 @@ BEGIN
         -- reference table, which a worker would read through Citus); events without a message
         -- as rows with message_id NULL and their ids
         IF TG_OP = 'INSERT' THEN
-            EXECUTE 'INSERT INTO ' || v_log || ' (tenant_id, message_id, event_id) '
-                    'SELECT n.tenant_id, n.message_id, CASE WHEN n.message_id IS NULL OR n.occurred_at IS NOT NULL THEN n.id END '
-                    '  FROM pgr_new AS n LIMIT 16';
-            GET DIAGNOSTICS v_rows = ROW_COUNT;
+            IF v_rest IS NOT TRUE THEN   -- (else the static branch logged the first 16)
+                EXECUTE 'INSERT INTO ' || v_log || ' (tenant_id, message_id, event_id) '
+                        'SELECT n.tenant_id, n.message_id, CASE WHEN n.message_id IS NULL OR n.occurred_at IS NOT NULL THEN n.id END '
+                        '  FROM pgr_new AS n LIMIT 16';
+                GET DIAGNOSTICS v_rows = ROW_COUNT;
+            END IF;
             IF v_rows = 16 THEN
                 -- past the 16th row, parallel arrays per tenant in one scan, then the events
                 -- without a message, an id or occurred_at one row each when there are any (as in
@@ -304,11 +327,65 @@ BEGIN
     END IF;
     -- the set-aside summary (every node answered): grouped on the shards, kept on the coordinator
     PERFORM pgrollup_internal.messaging_note_set_aside();
+    -- shards created since the last bind (a shard split) get their static capture branch; a
+    -- failure here only leaves them on the general path
+    BEGIN
+        PERFORM pgrollup_internal.messaging_citus_bind_capture();
+    EXCEPTION WHEN OTHERS THEN
+        RAISE WARNING 'messaging: capture branches of new shards not written: %', SQLERRM;
+    END;
     RETURN v_total;
 END;
 $$;
 REVOKE ALL ON FUNCTION pgrollup_internal.messaging_refresh_citus() FROM PUBLIC;
-COMMENT ON FUNCTION pgrollup_internal.messaging_refresh_citus() IS 'Citus: refresh of the messaging module from the coordinator: pgrollup_internal.messaging_refresh_node() on every node in parallel (one transaction per node), then the set-aside summary; raises after the others finished when a node failed.';
+COMMENT ON FUNCTION pgrollup_internal.messaging_refresh_citus() IS 'Citus: refresh of the messaging module from the coordinator: pgrollup_internal.messaging_refresh_node() on every node in parallel (one transaction per node), then the set-aside summary; raises after the others finished when a node failed; then writes the capture branches of shards created since the last bind (messaging_citus_bind_capture).';
+
+CREATE OR REPLACE FUNCTION pgrollup_internal.messaging_citus_bind_capture()
+RETURNS boolean
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    v_schema  text := (SELECT m.source_schema FROM pgrollup_internal.modules AS m WHERE m.module = 'messaging');
+    v_source  regclass;
+    v_changed boolean := false;
+    v_bind    record;
+BEGIN
+    -- The static INSERT branch of each shard of the three sources in messaging_capture_shard (see
+    -- pgrollup_internal.citus_bind_capture): the statements of its general path, into the change
+    -- log's colocated shard; for message_events the first 16 events of the statement, the rest
+    -- (when there may be more) left to the general path. Returns whether the function changed.
+    FOR v_bind IN
+        SELECT * FROM (VALUES
+            ('outbound_messages',
+             '{"id": "id", "tenant_id": "id", "campaign_id": "id", "contact_id": "id", "channel": "text", "sent_at": "timestamp"}',
+             'INSERT INTO %1$s (tenant_id, message_id) SELECT n.tenant_id, n.id FROM pgr_new AS n; RETURN NULL;'),
+            ('message_events',
+             '{"id": "id", "tenant_id": "id", "message_id": "id", "event_type": "text", "occurred_at": "timestamp"}',
+             'INSERT INTO %1$s (tenant_id, message_id, event_id) '
+             'SELECT n.tenant_id, n.message_id, CASE WHEN n.message_id IS NULL OR n.occurred_at IS NOT NULL THEN n.id END '
+             'FROM pgr_new AS n LIMIT 16; '
+             'GET DIAGNOSTICS v_rows = ROW_COUNT; '
+             'IF v_rows < 16 THEN RETURN NULL; END IF; '
+             'v_log := %2$s; v_rest := true;'),
+            ('campaign_transitions',
+             '{"id": "id", "tenant_id": "id", "campaign_id": "id", "to_status": "text", "transitioned_at": "timestamp"}',
+             'INSERT INTO %1$s (tenant_id, transition_id) SELECT n.tenant_id, n.id FROM pgr_new AS n; RETURN NULL;')
+        ) AS b (source, columns, insert)
+    LOOP
+        v_source := pg_catalog.to_regclass(pg_catalog.format('%I.%I', v_schema, v_bind.source));
+        IF v_source IS NULL OR pgrollup_internal.citus_placement(v_source) IS DISTINCT FROM 'a Citus distributed table (by tenant_id)' THEN
+            CONTINUE;
+        END IF;
+        v_changed := pgrollup_internal.citus_bind_capture(
+            'pgrollup_internal.messaging_capture_shard()'::pg_catalog.regprocedure, v_source,
+            'pgrollup_internal.msg_changes'::pg_catalog.regclass, v_bind.columns::jsonb, v_bind.insert) OR v_changed;
+    END LOOP;
+    RETURN v_changed;
+END;
+$$;
+REVOKE ALL ON FUNCTION pgrollup_internal.messaging_citus_bind_capture() FROM PUBLIC;
+COMMENT ON FUNCTION pgrollup_internal.messaging_citus_bind_capture() IS 'Citus: writes the static INSERT branch of every shard of outbound_messages, message_events and campaign_transitions into pgrollup_internal.messaging_capture_shard (pgrollup_internal.citus_bind_capture); called by the Citus layout at install and by each refresh (a no-op unless shards changed). Returns whether the function changed.';
 
 CREATE OR REPLACE FUNCTION pgrollup_internal.messaging_citus_layout()
 RETURNS void
@@ -416,6 +493,7 @@ BEGIN
                                'pgrollup_internal.citus_colocated_shard(regclass, name)',
                                'pgrollup_internal.base_type(oid)', 'pgrollup_internal.kind_accepts(text, oid)',
                                'pgrollup_internal.citus_shard_columns_ok(regclass, jsonb)',
+                               'pgrollup_internal.citus_shard_columns_folded(regclass, jsonb)',
                                'pgrollup_internal.messaging_keys_table()', 'pgrollup_internal.messaging_refresh_log()',
                                'pgrollup_internal.messaging_add_events()', 'pgrollup_internal.messaging_restate()',
                                'pgrollup_internal.messaging_by_key(text)', 'pgrollup_internal.messaging_apply_delta()',
@@ -440,6 +518,7 @@ BEGIN
      ORDER BY r.tenant_id, r.campaign_id, r.date, t.transitioned_at DESC, t.id DESC;
     COMMENT ON VIEW pgrollup_internal.msg_inc_campaign_daily IS 'messaging incremental mode: campaign-daily rollup with the campaign status of each local date (on Citus: looked up by a join on tenant_id, which Citus routes to one shard per tenant).';
     PERFORM pgrollup_internal.attach_capture('messaging');
+    PERFORM pgrollup_internal.messaging_citus_bind_capture();
 END;
 $$;
 REVOKE ALL ON FUNCTION pgrollup_internal.messaging_citus_layout() FROM PUBLIC;

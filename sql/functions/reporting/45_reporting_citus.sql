@@ -5,8 +5,9 @@ SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
-    v_key  text := 'pgrollup.capture_log_' || TG_RELID::text;
-    v_log  text := pg_catalog.current_setting(v_key, true);
+    v_shard integer;
+    v_key  text;
+    v_log  text;
     v_read constant jsonb :=
         '{"id": "id", "account_id": "id", "user_id": "id", "inbox_id": "id", "conversation_id": "id", "value": "number", "value_in_business_hours": "number", "name": "text", "created_at": "timestamp"}';
     v_cols constant text := ' (account_id, created_at, name, user_id, inbox_id, conversation_id, value, value_bh, sign) ';
@@ -26,6 +27,13 @@ BEGIN
     -- reference table, which a worker reads through Citus, and the refresh and the reads count
     -- registered names only. It does nothing on the coordinator's table, which holds no rows (Citus
     -- runs the statements on the shards).
+    -- INSERT on a shard known when reporting_citus_bind_capture last ran: a static branch, planned
+    -- once per session and shard, with the shard's column check folded into its cached plan
+    -- (written in between these markers by pgrollup_internal.citus_bind_capture)
+    -- pgrollup:citus-shards-begin reporting_events
+    -- pgrollup:citus-shards-end reporting_events
+    v_key := 'pgrollup.capture_log_' || TG_RELID::text;
+    v_log := pg_catalog.current_setting(v_key, true);
     -- the columns it reads: from the relation cache at REPEATABLE READ and SERIALIZABLE (the
     -- transaction's snapshot can predate a migration that committed before this statement locked
     -- the shard, and the INSERT below is parsed against the columns as they are now; see
@@ -184,11 +192,46 @@ BEGIN
             MESSAGE = 'reporting: refresh failed on ' || v_failed,
             HINT = 'The other nodes'' shards were refreshed; the failed ones keep their change log for the next refresh.';
     END IF;
+    -- shards created since the last bind (a shard split) get their static capture branch; a
+    -- failure here only leaves them on the general path
+    BEGIN
+        PERFORM pgrollup_internal.reporting_citus_bind_capture();
+    EXCEPTION WHEN OTHERS THEN
+        RAISE WARNING 'reporting: capture branches of new shards not written: %', SQLERRM;
+    END;
     RETURN v_total;
 END;
 $$;
 REVOKE ALL ON FUNCTION pgrollup_internal.reporting_refresh_citus() FROM PUBLIC;
-COMMENT ON FUNCTION pgrollup_internal.reporting_refresh_citus() IS 'Citus: refresh of the reporting module from the coordinator: pgrollup_internal.reporting_refresh_node() on every node in parallel (one transaction per node), set-aside rows recorded here; raises after the others finished when a node failed.';
+COMMENT ON FUNCTION pgrollup_internal.reporting_refresh_citus() IS 'Citus: refresh of the reporting module from the coordinator: pgrollup_internal.reporting_refresh_node() on every node in parallel (one transaction per node), set-aside rows recorded here; raises after the others finished when a node failed; then writes the capture branches of shards created since the last bind (reporting_citus_bind_capture).';
+
+CREATE OR REPLACE FUNCTION pgrollup_internal.reporting_citus_bind_capture()
+RETURNS boolean
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    v_source regclass := (SELECT pg_catalog.to_regclass(pg_catalog.format('%I.reporting_events', m.source_schema))
+                            FROM pgrollup_internal.modules AS m WHERE m.module = 'reporting');
+BEGIN
+    IF v_source IS NULL OR pgrollup_internal.citus_placement(v_source) IS DISTINCT FROM 'a Citus distributed table (by account_id)' THEN
+        RETURN false;
+    END IF;
+    -- The static INSERT branch of each shard of reporting_events in reporting_capture_shard (see
+    -- pgrollup_internal.citus_bind_capture): the same statement as its general path, into the
+    -- change log's colocated shard. Returns whether the function changed.
+    RETURN pgrollup_internal.citus_bind_capture(
+        'pgrollup_internal.reporting_capture_shard()'::pg_catalog.regprocedure, v_source,
+        'pgrollup_internal.reporting_changes'::pg_catalog.regclass,
+        '{"id": "id", "account_id": "id", "user_id": "id", "inbox_id": "id", "conversation_id": "id", "value": "number", "value_in_business_hours": "number", "name": "text", "created_at": "timestamp"}',
+        'INSERT INTO %1$s (account_id, created_at, name, user_id, inbox_id, conversation_id, value, value_bh, sign) '
+        'SELECT n.account_id, pgrollup_internal.utc(n.created_at), n.name::text, n.user_id, n.inbox_id, '
+        'n.conversation_id, pgrollup_internal.to_value(n.value), pgrollup_internal.to_value(n.value_in_business_hours), 1 '
+        'FROM pgrollup_new AS n; RETURN NULL;');
+END;
+$$;
+REVOKE ALL ON FUNCTION pgrollup_internal.reporting_citus_bind_capture() FROM PUBLIC;
+COMMENT ON FUNCTION pgrollup_internal.reporting_citus_bind_capture() IS 'Citus: writes the static INSERT branch of every shard of reporting_events into pgrollup_internal.reporting_capture_shard (pgrollup_internal.citus_bind_capture); called by the Citus layout at install and by each refresh (a no-op unless shards changed). Returns whether the function changed.';
 
 CREATE OR REPLACE FUNCTION pgrollup_internal.reporting_record_set_aside(p_counts jsonb)
 RETURNS void
@@ -318,6 +361,7 @@ BEGIN
                                'pgrollup_internal.citus_colocated_shard(regclass, name)',
                                'pgrollup_internal.base_type(oid)', 'pgrollup_internal.kind_accepts(text, oid)',
                                'pgrollup_internal.citus_shard_columns_ok(regclass, jsonb)',
+                               'pgrollup_internal.citus_shard_columns_folded(regclass, jsonb)',
                                'pgrollup_internal.reporting_apply()', 'pgrollup_internal.reporting_refresh_log()',
                                'pgrollup_internal.reporting_refresh_node()']) AS f
       WHERE pg_catalog.to_regprocedure(f) IS NOT NULL;
@@ -326,6 +370,7 @@ BEGIN
     -- earlier versions, as it was declared then)
     DROP FUNCTION IF EXISTS pgrollup_internal.reporting_capture_row();
     PERFORM pgrollup_internal.attach_capture('reporting');
+    PERFORM pgrollup_internal.reporting_citus_bind_capture();
 END;
 $$;
 REVOKE ALL ON FUNCTION pgrollup_internal.reporting_citus_layout() FROM PUBLIC;
