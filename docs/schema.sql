@@ -6304,7 +6304,7 @@ CREATE TABLE pgrollup_internal.reporting_changes (
 )
 WITH (autovacuum_vacuum_threshold='10000', autovacuum_vacuum_scale_factor='0', autovacuum_vacuum_insert_threshold='100000', autovacuum_vacuum_insert_scale_factor='0');
 
-COMMENT ON TABLE pgrollup_internal.reporting_changes IS 'Change log of reporting_events: append-only signed rows of every event whose name is registered, written by the capture trigger (no index, no sequence: a writer pays one heap row per event). Reads fold the rows not applied yet into the applied rollups; pgrollup.refresh(''reporting'') applies them in batches and removes them; backfills consume the rows of the slice they rebuild.';
+COMMENT ON TABLE pgrollup_internal.reporting_changes IS 'Change log of reporting_events: append-only signed rows written by the capture trigger, +1 for every inserted event whatever its name, -1/+1 for updated and deleted events of registered names (no index, no sequence: a writer pays one heap row per event). The refresh, the reads and restatements count registered names only. Reads fold the rows not applied yet into the applied rollups; pgrollup.refresh(''reporting'') applies them in batches and removes them; backfills consume the rows of the slice they rebuild.';
 
 COMMENT ON COLUMN pgrollup_internal.reporting_changes.captured_at IS 'Start of the writing transaction.';
 
@@ -6312,7 +6312,7 @@ COMMENT ON COLUMN pgrollup_internal.reporting_changes.account_id IS 'reporting_e
 
 COMMENT ON COLUMN pgrollup_internal.reporting_changes.created_at IS 'reporting_events.created_at as timestamptz (NULL: set aside by the refresh).';
 
-COMMENT ON COLUMN pgrollup_internal.reporting_changes.name IS 'reporting_events.name (always a registered name when captured).';
+COMMENT ON COLUMN pgrollup_internal.reporting_changes.name IS 'reporting_events.name (inserts: any name; updates and deletes: a registered name).';
 
 COMMENT ON COLUMN pgrollup_internal.reporting_changes.user_id IS 'reporting_events.user_id.';
 
