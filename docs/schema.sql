@@ -1516,7 +1516,7 @@ $_$;
 
 COMMENT ON FUNCTION pgrollup_internal.citus_bind(p_function regprocedure, p_map jsonb, p_name text) IS 'Creates pg_temp.<p_name>(...), a session-local copy of a pgrollup PL/pgSQL function (same arguments, result and settings) with the names of p_map (see citus_shard_map) replaced: runs the single-node code on one Citus node''s local shards.';
 
-CREATE FUNCTION pgrollup_internal.citus_bind_capture(p_function regprocedure, p_source regclass, p_log regclass, p_columns jsonb, p_insert text) RETURNS boolean
+CREATE FUNCTION pgrollup_internal.citus_bind_capture(p_function regprocedure, p_module text, p_source regclass, p_log regclass, p_insert text) RETURNS boolean
     LANGUAGE plpgsql
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $_$
@@ -1529,12 +1529,14 @@ DECLARE
     v_code   text := '';
     v_new    text;
     v_prop   text;
+    v_columns jsonb;
 BEGIN
     -- On a Citus coordinator: writes into a capture trigger function (in its body, between the
     -- comment lines '-- pgrollup:citus-shards-begin <source table>' and '-- pgrollup:citus-shards-end
     -- <source table>') one static branch per shard of p_source, for INSERT:
     -- which shard fired the trigger is found with one array lookup on the shard's name and a
-    -- binary search over the branches; the branch checks the shard's columns (folded into its
+    -- binary search over the branches; the branch checks the shard's columns (those the module
+    -- reads, from pgrollup_internal.source_columns; folded into its
     -- cached plan, see citus_shard_columns_folded) and that the colocated shard of the change log
     -- p_log is on this node, then runs p_insert (PL/pgSQL statements, a format() string: %1$s the
     -- log shard's name, %2$s that name as a literal) as static SQL, planned once per session and
@@ -1542,6 +1544,10 @@ BEGIN
     -- statement, a shard created after the last bind, a drifted column) goes on to the function's
     -- general path, which plans its statement at each call. Citus propagates the new definition
     -- to every node (a distributed function). Returns whether the definition changed; idempotent.
+    SELECT pg_catalog.jsonb_object_agg(sc.column_name, sc.kind ORDER BY sc.column_name) INTO v_columns
+      FROM pgrollup_internal.source_columns AS sc
+      JOIN pg_catalog.pg_class AS c ON c.relname = sc.table_name AND c.oid = p_source
+     WHERE sc.module = p_module;
     EXECUTE $q$
         SELECT pg_catalog.array_agg(c.relname || '_' || s.shardid ORDER BY s.shardid),
                pg_catalog.array_agg(pg_catalog.format(
@@ -1562,7 +1568,7 @@ BEGIN
           JOIN pg_catalog.pg_class AS lc ON lc.oid = l.logicalrelid
           JOIN pg_catalog.pg_namespace AS ln ON ln.oid = lc.relnamespace
          WHERE s.logicalrelid = $1$q$
-       INTO v_names, v_leaves USING p_source, p_log, p_columns, p_insert;
+       INTO v_names, v_leaves USING p_source, p_log, v_columns, p_insert;
     SELECT '-- pgrollup:citus-shards-begin ' || c.relname, '-- pgrollup:citus-shards-end ' || c.relname
       INTO v_begin, v_end
       FROM pg_catalog.pg_class AS c WHERE c.oid = p_source;
@@ -1593,7 +1599,7 @@ BEGIN
 END;
 $_$;
 
-COMMENT ON FUNCTION pgrollup_internal.citus_bind_capture(p_function regprocedure, p_source regclass, p_log regclass, p_columns jsonb, p_insert text) IS 'Citus, on the coordinator: writes into a capture trigger function one static INSERT branch per shard of the source p_source (its shard''s columns checked in the branch''s cached plan, the PL/pgSQL statements p_insert writing into the colocated shard of the log p_log, planned once per session and shard), between the markers of its body for that source; a shard without a branch takes the function''s general path. Returns whether the definition changed.';
+COMMENT ON FUNCTION pgrollup_internal.citus_bind_capture(p_function regprocedure, p_module text, p_source regclass, p_log regclass, p_insert text) IS 'Citus, on the coordinator: writes into a capture trigger function one static INSERT branch per shard of the source p_source (its shard''s columns, those module p_module reads per source_columns, checked in the branch''s cached plan, the PL/pgSQL statements p_insert writing into the colocated shard of the log p_log, planned once per session and shard), between the markers of its body for that source; a shard without a branch takes the function''s general path. Returns whether the definition changed.';
 
 CREATE FUNCTION pgrollup_internal.citus_capture_tree(p_leaves text[], p_lo integer, p_hi integer) RETURNS text
     LANGUAGE plpgsql IMMUTABLE
@@ -2970,10 +2976,8 @@ BEGIN
     FOR v_bind IN
         SELECT * FROM (VALUES
             ('outbound_messages',
-             '{"id": "id", "tenant_id": "id", "campaign_id": "id", "contact_id": "id", "channel": "text", "sent_at": "timestamp"}',
              'INSERT INTO %1$s (tenant_id, message_id) SELECT n.tenant_id, n.id FROM pgr_new AS n; RETURN NULL;'),
             ('message_events',
-             '{"id": "id", "tenant_id": "id", "message_id": "id", "event_type": "text", "occurred_at": "timestamp"}',
              'INSERT INTO %1$s (tenant_id, message_id, event_id) '
              'SELECT n.tenant_id, n.message_id, CASE WHEN n.message_id IS NULL OR n.occurred_at IS NOT NULL THEN n.id END '
              'FROM pgr_new AS n LIMIT 16; '
@@ -2981,17 +2985,16 @@ BEGIN
              'IF v_rows < 16 THEN RETURN NULL; END IF; '
              'v_log := %2$s; v_rest := true;'),
             ('campaign_transitions',
-             '{"id": "id", "tenant_id": "id", "campaign_id": "id", "to_status": "text", "transitioned_at": "timestamp"}',
              'INSERT INTO %1$s (tenant_id, transition_id) SELECT n.tenant_id, n.id FROM pgr_new AS n; RETURN NULL;')
-        ) AS b (source, columns, insert)
+        ) AS b (source, insert)
     LOOP
         v_source := pg_catalog.to_regclass(pg_catalog.format('%I.%I', v_schema, v_bind.source));
         IF v_source IS NULL OR pgrollup_internal.citus_placement(v_source) IS DISTINCT FROM 'a Citus distributed table (by tenant_id)' THEN
             CONTINUE;
         END IF;
         v_changed := pgrollup_internal.citus_bind_capture(
-            'pgrollup_internal.messaging_capture_shard()'::pg_catalog.regprocedure, v_source,
-            'pgrollup_internal.msg_changes'::pg_catalog.regclass, v_bind.columns::jsonb, v_bind.insert) OR v_changed;
+            'pgrollup_internal.messaging_capture_shard()'::pg_catalog.regprocedure, 'messaging', v_source,
+            'pgrollup_internal.msg_changes'::pg_catalog.regclass, v_bind.insert) OR v_changed;
     END LOOP;
     RETURN v_changed;
 END;
@@ -4928,9 +4931,8 @@ BEGIN
     -- pgrollup_internal.citus_bind_capture): the same statement as its general path, into the
     -- change log's colocated shard. Returns whether the function changed.
     RETURN pgrollup_internal.citus_bind_capture(
-        'pgrollup_internal.reporting_capture_shard()'::pg_catalog.regprocedure, v_source,
+        'pgrollup_internal.reporting_capture_shard()'::pg_catalog.regprocedure, 'reporting', v_source,
         'pgrollup_internal.reporting_changes'::pg_catalog.regclass,
-        '{"id": "id", "account_id": "id", "user_id": "id", "inbox_id": "id", "conversation_id": "id", "value": "number", "value_in_business_hours": "number", "name": "text", "created_at": "timestamp"}',
         'INSERT INTO %1$s (account_id, created_at, name, user_id, inbox_id, conversation_id, value, value_bh, sign) '
         'SELECT n.account_id, pgrollup_internal.utc(n.created_at), n.name::text, n.user_id, n.inbox_id, '
         'n.conversation_id, pgrollup_internal.to_value(n.value), pgrollup_internal.to_value(n.value_in_business_hours), 1 '
@@ -7327,7 +7329,7 @@ REVOKE ALL ON FUNCTION pgrollup_internal.check_read_size(p_function text, p_unit
 
 REVOKE ALL ON FUNCTION pgrollup_internal.citus_bind(p_function regprocedure, p_map jsonb, p_name text) FROM PUBLIC;
 
-REVOKE ALL ON FUNCTION pgrollup_internal.citus_bind_capture(p_function regprocedure, p_source regclass, p_log regclass, p_columns jsonb, p_insert text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION pgrollup_internal.citus_bind_capture(p_function regprocedure, p_module text, p_source regclass, p_log regclass, p_insert text) FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION pgrollup_internal.citus_capture_tree(p_leaves text[], p_lo integer, p_hi integer) FROM PUBLIC;
 

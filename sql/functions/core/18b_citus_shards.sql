@@ -206,8 +206,11 @@ $$;
 REVOKE ALL ON FUNCTION pgrollup_internal.citus_shard_columns_folded(regclass, jsonb) FROM PUBLIC;
 COMMENT ON FUNCTION pgrollup_internal.citus_shard_columns_folded(regclass, jsonb) IS 'Citus: citus_shard_columns_ok declared IMMUTABLE, so that the static branches citus_bind_capture writes into a capture trigger''s function fold the column check of their shard into their cached plan (planned again after any ALTER TABLE of the shard). Called by those branches only.';
 
-CREATE OR REPLACE FUNCTION pgrollup_internal.citus_bind_capture(p_function regprocedure, p_source regclass, p_log regclass,
-                                                              p_columns jsonb, p_insert text)
+-- its first form took the columns as an argument; they come from source_columns now
+DROP FUNCTION IF EXISTS pgrollup_internal.citus_bind_capture(regprocedure, regclass, regclass, jsonb, text);
+
+CREATE OR REPLACE FUNCTION pgrollup_internal.citus_bind_capture(p_function regprocedure, p_module text, p_source regclass,
+                                                              p_log regclass, p_insert text)
 RETURNS boolean
 LANGUAGE plpgsql VOLATILE
 SET search_path = pg_catalog, pg_temp
@@ -221,12 +224,14 @@ DECLARE
     v_code   text := '';
     v_new    text;
     v_prop   text;
+    v_columns jsonb;
 BEGIN
     -- On a Citus coordinator: writes into a capture trigger function (in its body, between the
     -- comment lines '-- pgrollup:citus-shards-begin <source table>' and '-- pgrollup:citus-shards-end
     -- <source table>') one static branch per shard of p_source, for INSERT:
     -- which shard fired the trigger is found with one array lookup on the shard's name and a
-    -- binary search over the branches; the branch checks the shard's columns (folded into its
+    -- binary search over the branches; the branch checks the shard's columns (those the module
+    -- reads, from pgrollup_internal.source_columns; folded into its
     -- cached plan, see citus_shard_columns_folded) and that the colocated shard of the change log
     -- p_log is on this node, then runs p_insert (PL/pgSQL statements, a format() string: %1$s the
     -- log shard's name, %2$s that name as a literal) as static SQL, planned once per session and
@@ -234,6 +239,10 @@ BEGIN
     -- statement, a shard created after the last bind, a drifted column) goes on to the function's
     -- general path, which plans its statement at each call. Citus propagates the new definition
     -- to every node (a distributed function). Returns whether the definition changed; idempotent.
+    SELECT pg_catalog.jsonb_object_agg(sc.column_name, sc.kind ORDER BY sc.column_name) INTO v_columns
+      FROM pgrollup_internal.source_columns AS sc
+      JOIN pg_catalog.pg_class AS c ON c.relname = sc.table_name AND c.oid = p_source
+     WHERE sc.module = p_module;
     EXECUTE $q$
         SELECT pg_catalog.array_agg(c.relname || '_' || s.shardid ORDER BY s.shardid),
                pg_catalog.array_agg(pg_catalog.format(
@@ -254,7 +263,7 @@ BEGIN
           JOIN pg_catalog.pg_class AS lc ON lc.oid = l.logicalrelid
           JOIN pg_catalog.pg_namespace AS ln ON ln.oid = lc.relnamespace
          WHERE s.logicalrelid = $1$q$
-       INTO v_names, v_leaves USING p_source, p_log, p_columns, p_insert;
+       INTO v_names, v_leaves USING p_source, p_log, v_columns, p_insert;
     SELECT '-- pgrollup:citus-shards-begin ' || c.relname, '-- pgrollup:citus-shards-end ' || c.relname
       INTO v_begin, v_end
       FROM pg_catalog.pg_class AS c WHERE c.oid = p_source;
@@ -284,8 +293,8 @@ BEGIN
     RETURN true;
 END;
 $$;
-REVOKE ALL ON FUNCTION pgrollup_internal.citus_bind_capture(regprocedure, regclass, regclass, jsonb, text) FROM PUBLIC;
-COMMENT ON FUNCTION pgrollup_internal.citus_bind_capture(regprocedure, regclass, regclass, jsonb, text) IS 'Citus, on the coordinator: writes into a capture trigger function one static INSERT branch per shard of the source p_source (its shard''s columns checked in the branch''s cached plan, the PL/pgSQL statements p_insert writing into the colocated shard of the log p_log, planned once per session and shard), between the markers of its body for that source; a shard without a branch takes the function''s general path. Returns whether the definition changed.';
+REVOKE ALL ON FUNCTION pgrollup_internal.citus_bind_capture(regprocedure, text, regclass, regclass, text) FROM PUBLIC;
+COMMENT ON FUNCTION pgrollup_internal.citus_bind_capture(regprocedure, text, regclass, regclass, text) IS 'Citus, on the coordinator: writes into a capture trigger function one static INSERT branch per shard of the source p_source (its shard''s columns, those module p_module reads per source_columns, checked in the branch''s cached plan, the PL/pgSQL statements p_insert writing into the colocated shard of the log p_log, planned once per session and shard), between the markers of its body for that source; a shard without a branch takes the function''s general path. Returns whether the definition changed.';
 
 CREATE OR REPLACE FUNCTION pgrollup_internal.citus_capture_tree(p_leaves text[], p_lo integer, p_hi integer)
 RETURNS text

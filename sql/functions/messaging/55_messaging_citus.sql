@@ -358,10 +358,8 @@ BEGIN
     FOR v_bind IN
         SELECT * FROM (VALUES
             ('outbound_messages',
-             '{"id": "id", "tenant_id": "id", "campaign_id": "id", "contact_id": "id", "channel": "text", "sent_at": "timestamp"}',
              'INSERT INTO %1$s (tenant_id, message_id) SELECT n.tenant_id, n.id FROM pgr_new AS n; RETURN NULL;'),
             ('message_events',
-             '{"id": "id", "tenant_id": "id", "message_id": "id", "event_type": "text", "occurred_at": "timestamp"}',
              'INSERT INTO %1$s (tenant_id, message_id, event_id) '
              'SELECT n.tenant_id, n.message_id, CASE WHEN n.message_id IS NULL OR n.occurred_at IS NOT NULL THEN n.id END '
              'FROM pgr_new AS n LIMIT 16; '
@@ -369,17 +367,16 @@ BEGIN
              'IF v_rows < 16 THEN RETURN NULL; END IF; '
              'v_log := %2$s; v_rest := true;'),
             ('campaign_transitions',
-             '{"id": "id", "tenant_id": "id", "campaign_id": "id", "to_status": "text", "transitioned_at": "timestamp"}',
              'INSERT INTO %1$s (tenant_id, transition_id) SELECT n.tenant_id, n.id FROM pgr_new AS n; RETURN NULL;')
-        ) AS b (source, columns, insert)
+        ) AS b (source, insert)
     LOOP
         v_source := pg_catalog.to_regclass(pg_catalog.format('%I.%I', v_schema, v_bind.source));
         IF v_source IS NULL OR pgrollup_internal.citus_placement(v_source) IS DISTINCT FROM 'a Citus distributed table (by tenant_id)' THEN
             CONTINUE;
         END IF;
         v_changed := pgrollup_internal.citus_bind_capture(
-            'pgrollup_internal.messaging_capture_shard()'::pg_catalog.regprocedure, v_source,
-            'pgrollup_internal.msg_changes'::pg_catalog.regclass, v_bind.columns::jsonb, v_bind.insert) OR v_changed;
+            'pgrollup_internal.messaging_capture_shard()'::pg_catalog.regprocedure, 'messaging', v_source,
+            'pgrollup_internal.msg_changes'::pg_catalog.regclass, v_bind.insert) OR v_changed;
     END LOOP;
     RETURN v_changed;
 END;

@@ -221,9 +221,8 @@ BEGIN
     -- pgrollup_internal.citus_bind_capture): the same statement as its general path, into the
     -- change log's colocated shard. Returns whether the function changed.
     RETURN pgrollup_internal.citus_bind_capture(
-        'pgrollup_internal.reporting_capture_shard()'::pg_catalog.regprocedure, v_source,
+        'pgrollup_internal.reporting_capture_shard()'::pg_catalog.regprocedure, 'reporting', v_source,
         'pgrollup_internal.reporting_changes'::pg_catalog.regclass,
-        '{"id": "id", "account_id": "id", "user_id": "id", "inbox_id": "id", "conversation_id": "id", "value": "number", "value_in_business_hours": "number", "name": "text", "created_at": "timestamp"}',
         'INSERT INTO %1$s (account_id, created_at, name, user_id, inbox_id, conversation_id, value, value_bh, sign) '
         'SELECT n.account_id, pgrollup_internal.utc(n.created_at), n.name::text, n.user_id, n.inbox_id, '
         'n.conversation_id, pgrollup_internal.to_value(n.value), pgrollup_internal.to_value(n.value_in_business_hours), 1 '
