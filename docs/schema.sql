@@ -1676,6 +1676,27 @@ $_$;
 
 COMMENT ON FUNCTION pgrollup_internal.citus_placement(p_rel regclass) IS 'How Citus holds a relation (''a Citus distributed table (by <column>)'', ''a Citus reference table'', ''a Citus table''), or NULL when it is not a Citus table or Citus is not installed. Used by rollup_health and the reporting module''s Citus layout.';
 
+CREATE FUNCTION pgrollup_internal.citus_rebind_capture(p_module text, p_bind regprocedure) RETURNS boolean
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+DECLARE
+    v_changed boolean;
+BEGIN
+    -- After a Citus refresh of module p_module, on the coordinator: runs its bind function p_bind
+    -- (reporting_citus_bind_capture, messaging_citus_bind_capture), so that shards created since
+    -- the last bind (a shard split) get their static capture branch. A failure here leaves those
+    -- shards on the general path, which captures them as exactly: a WARNING, not a failed refresh.
+    EXECUTE pg_catalog.format('SELECT %s()', p_bind::oid::pg_catalog.regproc) INTO v_changed;
+    RETURN v_changed;
+EXCEPTION WHEN OTHERS THEN
+    RAISE WARNING '%: capture branches of new shards not written: %', p_module, SQLERRM;
+    RETURN false;
+END;
+$$;
+
+COMMENT ON FUNCTION pgrollup_internal.citus_rebind_capture(p_module text, p_bind regprocedure) IS 'Citus, on the coordinator, after a refresh of module p_module: runs its bind function p_bind (citus_bind_capture for each of its sources), so that shards created since the last bind get their static capture branch; a failure is a WARNING (those shards keep the general path), not a failed refresh. Returns whether the capture function changed.';
+
 CREATE FUNCTION pgrollup_internal.citus_shard_columns_folded(p_shard regclass, p_columns jsonb) RETURNS boolean
     LANGUAGE plpgsql IMMUTABLE
     SET search_path TO 'pg_catalog', 'pg_temp'
@@ -3613,18 +3634,13 @@ BEGIN
     END IF;
     -- the set-aside summary (every node answered): grouped on the shards, kept on the coordinator
     PERFORM pgrollup_internal.messaging_note_set_aside();
-    -- shards created since the last bind (a shard split) get their static capture branch; a
-    -- failure here only leaves them on the general path
-    BEGIN
-        PERFORM pgrollup_internal.messaging_citus_bind_capture();
-    EXCEPTION WHEN OTHERS THEN
-        RAISE WARNING 'messaging: capture branches of new shards not written: %', SQLERRM;
-    END;
+    -- shards created since the last bind (a shard split) get their static capture branch
+    PERFORM pgrollup_internal.citus_rebind_capture('messaging', 'pgrollup_internal.messaging_citus_bind_capture()');
     RETURN v_total;
 END;
 $$;
 
-COMMENT ON FUNCTION pgrollup_internal.messaging_refresh_citus() IS 'Citus: refresh of the messaging module from the coordinator: pgrollup_internal.messaging_refresh_node() on every node in parallel (one transaction per node), then the set-aside summary; raises after the others finished when a node failed; then writes the capture branches of shards created since the last bind (messaging_citus_bind_capture).';
+COMMENT ON FUNCTION pgrollup_internal.messaging_refresh_citus() IS 'Citus: refresh of the messaging module from the coordinator: pgrollup_internal.messaging_refresh_node() on every node in parallel (one transaction per node), then the set-aside summary; raises after the others finished when a node failed; then writes the capture branches of shards created since the last bind (citus_rebind_capture).';
 
 CREATE FUNCTION pgrollup_internal.messaging_refresh_log() RETURNS bigint
     LANGUAGE plpgsql
@@ -5525,18 +5541,13 @@ BEGIN
             MESSAGE = 'reporting: refresh failed on ' || v_failed,
             HINT = 'The other nodes'' shards were refreshed; the failed ones keep their change log for the next refresh.';
     END IF;
-    -- shards created since the last bind (a shard split) get their static capture branch; a
-    -- failure here only leaves them on the general path
-    BEGIN
-        PERFORM pgrollup_internal.reporting_citus_bind_capture();
-    EXCEPTION WHEN OTHERS THEN
-        RAISE WARNING 'reporting: capture branches of new shards not written: %', SQLERRM;
-    END;
+    -- shards created since the last bind (a shard split) get their static capture branch
+    PERFORM pgrollup_internal.citus_rebind_capture('reporting', 'pgrollup_internal.reporting_citus_bind_capture()');
     RETURN v_total;
 END;
 $$;
 
-COMMENT ON FUNCTION pgrollup_internal.reporting_refresh_citus() IS 'Citus: refresh of the reporting module from the coordinator: pgrollup_internal.reporting_refresh_node() on every node in parallel (one transaction per node), set-aside rows recorded here; raises after the others finished when a node failed; then writes the capture branches of shards created since the last bind (reporting_citus_bind_capture).';
+COMMENT ON FUNCTION pgrollup_internal.reporting_refresh_citus() IS 'Citus: refresh of the reporting module from the coordinator: pgrollup_internal.reporting_refresh_node() on every node in parallel (one transaction per node), set-aside rows recorded here; raises after the others finished when a node failed; then writes the capture branches of shards created since the last bind (citus_rebind_capture).';
 
 CREATE FUNCTION pgrollup_internal.reporting_refresh_log() RETURNS bigint
     LANGUAGE plpgsql
@@ -7336,6 +7347,8 @@ REVOKE ALL ON FUNCTION pgrollup_internal.citus_capture_tree(p_leaves text[], p_l
 REVOKE ALL ON FUNCTION pgrollup_internal.citus_colocated_shard(p_table regclass, p_shard_table name) FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION pgrollup_internal.citus_placement(p_rel regclass) FROM PUBLIC;
+
+REVOKE ALL ON FUNCTION pgrollup_internal.citus_rebind_capture(p_module text, p_bind regprocedure) FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION pgrollup_internal.citus_shard_columns_folded(p_shard regclass, p_columns jsonb) FROM PUBLIC;
 

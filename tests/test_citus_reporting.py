@@ -419,6 +419,15 @@ def test_inserts_take_a_static_branch_per_shard_and_split_shards_get_theirs(citu
         # the general path until the next refresh
         assert not citus_support.shard_insert_takes_static_branch(citus, dsn, "public.reporting_events", new_shard, columns,
                                                      "-2, 'first_response', 30, 1, 8, '2026-11-02 11:00'")
+        # a bind that fails after a refresh is a WARNING, the function left as it was (here a bind
+        # function that cannot run outside a trigger)
+        notices = []
+        c.add_notice_handler(lambda d: notices.append((d.severity_nonlocalized, d.message_primary)))
+        assert c.execute("SELECT pgrollup_internal.citus_rebind_capture('reporting', "
+                         "'pgrollup_internal.reporting_capture_shard()')").fetchone()[0] is False
+        assert [n for n in notices if n[0] == "WARNING"
+                and n[1].startswith("reporting: capture branches of new shards not written: ")], notices
+        assert not any(f"reporting_events_{s}" in c.execute(function).fetchone()[0] for s in added)
         _insert(c, _events(rnd, 120, accounts, "2026-11-02"))
         assert rs.rollup_mismatches(c) == []
         assert c.execute("SELECT status FROM pgrollup.refresh('reporting')").fetchone()[0] == "ok"

@@ -296,6 +296,28 @@ $$;
 REVOKE ALL ON FUNCTION pgrollup_internal.citus_bind_capture(regprocedure, text, regclass, regclass, text) FROM PUBLIC;
 COMMENT ON FUNCTION pgrollup_internal.citus_bind_capture(regprocedure, text, regclass, regclass, text) IS 'Citus, on the coordinator: writes into a capture trigger function one static INSERT branch per shard of the source p_source (its shard''s columns, those module p_module reads per source_columns, checked in the branch''s cached plan, the PL/pgSQL statements p_insert writing into the colocated shard of the log p_log, planned once per session and shard), between the markers of its body for that source; a shard without a branch takes the function''s general path. Returns whether the definition changed.';
 
+CREATE OR REPLACE FUNCTION pgrollup_internal.citus_rebind_capture(p_module text, p_bind regprocedure)
+RETURNS boolean
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    v_changed boolean;
+BEGIN
+    -- After a Citus refresh of module p_module, on the coordinator: runs its bind function p_bind
+    -- (reporting_citus_bind_capture, messaging_citus_bind_capture), so that shards created since
+    -- the last bind (a shard split) get their static capture branch. A failure here leaves those
+    -- shards on the general path, which captures them as exactly: a WARNING, not a failed refresh.
+    EXECUTE pg_catalog.format('SELECT %s()', p_bind::oid::pg_catalog.regproc) INTO v_changed;
+    RETURN v_changed;
+EXCEPTION WHEN OTHERS THEN
+    RAISE WARNING '%: capture branches of new shards not written: %', p_module, SQLERRM;
+    RETURN false;
+END;
+$$;
+REVOKE ALL ON FUNCTION pgrollup_internal.citus_rebind_capture(text, regprocedure) FROM PUBLIC;
+COMMENT ON FUNCTION pgrollup_internal.citus_rebind_capture(text, regprocedure) IS 'Citus, on the coordinator, after a refresh of module p_module: runs its bind function p_bind (citus_bind_capture for each of its sources), so that shards created since the last bind get their static capture branch; a failure is a WARNING (those shards keep the general path), not a failed refresh. Returns whether the capture function changed.';
+
 CREATE OR REPLACE FUNCTION pgrollup_internal.citus_capture_tree(p_leaves text[], p_lo integer, p_hi integer)
 RETURNS text
 LANGUAGE plpgsql IMMUTABLE

@@ -327,18 +327,13 @@ BEGIN
     END IF;
     -- the set-aside summary (every node answered): grouped on the shards, kept on the coordinator
     PERFORM pgrollup_internal.messaging_note_set_aside();
-    -- shards created since the last bind (a shard split) get their static capture branch; a
-    -- failure here only leaves them on the general path
-    BEGIN
-        PERFORM pgrollup_internal.messaging_citus_bind_capture();
-    EXCEPTION WHEN OTHERS THEN
-        RAISE WARNING 'messaging: capture branches of new shards not written: %', SQLERRM;
-    END;
+    -- shards created since the last bind (a shard split) get their static capture branch
+    PERFORM pgrollup_internal.citus_rebind_capture('messaging', 'pgrollup_internal.messaging_citus_bind_capture()');
     RETURN v_total;
 END;
 $$;
 REVOKE ALL ON FUNCTION pgrollup_internal.messaging_refresh_citus() FROM PUBLIC;
-COMMENT ON FUNCTION pgrollup_internal.messaging_refresh_citus() IS 'Citus: refresh of the messaging module from the coordinator: pgrollup_internal.messaging_refresh_node() on every node in parallel (one transaction per node), then the set-aside summary; raises after the others finished when a node failed; then writes the capture branches of shards created since the last bind (messaging_citus_bind_capture).';
+COMMENT ON FUNCTION pgrollup_internal.messaging_refresh_citus() IS 'Citus: refresh of the messaging module from the coordinator: pgrollup_internal.messaging_refresh_node() on every node in parallel (one transaction per node), then the set-aside summary; raises after the others finished when a node failed; then writes the capture branches of shards created since the last bind (citus_rebind_capture).';
 
 CREATE OR REPLACE FUNCTION pgrollup_internal.messaging_citus_bind_capture()
 RETURNS boolean

@@ -192,18 +192,13 @@ BEGIN
             MESSAGE = 'reporting: refresh failed on ' || v_failed,
             HINT = 'The other nodes'' shards were refreshed; the failed ones keep their change log for the next refresh.';
     END IF;
-    -- shards created since the last bind (a shard split) get their static capture branch; a
-    -- failure here only leaves them on the general path
-    BEGIN
-        PERFORM pgrollup_internal.reporting_citus_bind_capture();
-    EXCEPTION WHEN OTHERS THEN
-        RAISE WARNING 'reporting: capture branches of new shards not written: %', SQLERRM;
-    END;
+    -- shards created since the last bind (a shard split) get their static capture branch
+    PERFORM pgrollup_internal.citus_rebind_capture('reporting', 'pgrollup_internal.reporting_citus_bind_capture()');
     RETURN v_total;
 END;
 $$;
 REVOKE ALL ON FUNCTION pgrollup_internal.reporting_refresh_citus() FROM PUBLIC;
-COMMENT ON FUNCTION pgrollup_internal.reporting_refresh_citus() IS 'Citus: refresh of the reporting module from the coordinator: pgrollup_internal.reporting_refresh_node() on every node in parallel (one transaction per node), set-aside rows recorded here; raises after the others finished when a node failed; then writes the capture branches of shards created since the last bind (reporting_citus_bind_capture).';
+COMMENT ON FUNCTION pgrollup_internal.reporting_refresh_citus() IS 'Citus: refresh of the reporting module from the coordinator: pgrollup_internal.reporting_refresh_node() on every node in parallel (one transaction per node), set-aside rows recorded here; raises after the others finished when a node failed; then writes the capture branches of shards created since the last bind (citus_rebind_capture).';
 
 CREATE OR REPLACE FUNCTION pgrollup_internal.reporting_citus_bind_capture()
 RETURNS boolean
