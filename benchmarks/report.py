@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from .data import parse_scale
+from .data import BULK_RUNS, parse_scale
 
 ANALYSIS_START = "<!-- analysis -->"
 ANALYSIS_END = "<!-- /analysis -->"
@@ -350,7 +350,7 @@ def render(doc: dict, analysis: str) -> str:
     a("are measured run by run in turn (a warm-up of each, then *none* and the mode one after the other, the order")
     a("reversed every other time, for every case), so a change of the machine's speed during the scenario, or what one")
     a("arm's clean-up leaves behind, weighs on both sides of a ratio. Timed runs per arm: `--repeat`, at most 3, for")
-    a("pgbench (2 with durability on); at least 6, an even number, for COPY and INSERT ... SELECT. pgbench: one single-row")
+    a(f"pgbench (2 with durability on); at least {BULK_RUNS}, an even number, for COPY and INSERT ... SELECT. pgbench: one single-row")
     a("`INSERT` per transaction, `-c N -j N`, bounded by a transaction count; at 8 clients also inside")
     a("`BEGIN ISOLATION LEVEL REPEATABLE READ` / `SERIALIZABLE` transactions (failed = serialization failures and")
     a("deadlocks pgbench counted). Cost = time over *none*'s time; kept = tps over *none*'s tps; latency = one")

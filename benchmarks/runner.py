@@ -78,8 +78,6 @@ BENCH_SETTINGS = {
     "log_lock_waits": "on",
     "deadlock_timeout": "'1s'",
 }
-# timed runs per arm of each bulk write case (COPY, INSERT ... SELECT), at least (see _measure_writes)
-BULK_RUNS = 6
 REPORTED_SETTINGS = ("shared_buffers", "work_mem", "maintenance_work_mem", "effective_cache_size", "max_wal_size",
                      "checkpoint_timeout", "fsync", "synchronous_commit", "full_page_writes", "wal_level",
                      "max_parallel_workers_per_gather", "jit", "random_page_cost")
@@ -605,7 +603,7 @@ class Bench:
         (a warm-up of each, then baseline and capture one after the other, `reps` times, the order
         reversed every other time: each run follows the other arm's clean-up as often as its own),
         so a drift of the machine's speed during the scenario weighs on both sides of a ratio alike.
-        COPY and INSERT ... SELECT get at least BULK_RUNS timed runs per arm whatever `reps` is, an even number (a
+        COPY and INSERT ... SELECT get data.bulk_runs(reps) timed runs per arm: at least BULK_RUNS, an even number (a
         statement takes about a second: more samples are cheap next to the pgbench runs, and a median
         of three moved by up to 0.45 in ratio between runs of the same code at 10m). Returns
         {mode: {case: stats}}; the table's triggers are enabled again at the end."""
@@ -626,10 +624,7 @@ class Bench:
         try:
             for kind in ("copy", "insert_select"):
                 times = {mode: [] for mode, _capture in arms}
-                # an even number of timed runs: each arm runs first in its pair as often as second (at
-                # 10m, five runs gave whichever arm ran second three times a median 20 % slower)
-                timed = max(reps, BULK_RUNS)
-                for i in range(1 + timed + timed % 2):
+                for i in range(1 + data.bulk_runs(reps)):
                     for mode, capture in (arms if i % 2 else arms[::-1]):
                         if kind == "copy":
                             ms = once(capture, lambda: self._copy(c, table, cols, payload))
