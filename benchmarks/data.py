@@ -17,16 +17,19 @@ def parse_scale(scale: str) -> int:
     return int(n)
 
 
-# timed runs per arm of each bulk write case (COPY, INSERT ... SELECT): at least BULK_RUNS, and an
-# even number, so that each arm runs first in its pair as often as second (at 10m, five runs gave
-# whichever arm ran second three times a median 20 % slower)
+# timed runs per arm of each bulk write case (COPY, INSERT ... SELECT), whatever --repeat asks for
+# the pgbench cases: a statement takes about a second, so more samples are cheap next to the pgbench
+# runs, and a median of three moved by up to 0.45 in ratio between runs of the same code at 10m
 BULK_RUNS = 6
 
 
 def bulk_runs(reps: int) -> int:
-    """Timed runs per arm of a bulk write case for a `--repeat` of reps."""
+    """Timed runs per arm of a bulk write case for a `--repeat` of reps: at least BULK_RUNS, and an
+    even number, so that each arm runs first in its pair as often as second (at 10m, five runs gave
+    whichever arm ran second three times a median 20 % slower)."""
     timed = max(reps, BULK_RUNS)
     return timed + timed % 2
+
 
 REPORTING_ZONES = ["America/New_York", "Europe/Berlin", "Asia/Kolkata", "UTC", "America/Los_Angeles",
                    "Australia/Sydney", "Asia/Tokyo", "America/Sao_Paulo", "Pacific/Chatham", "America/St_Johns"]

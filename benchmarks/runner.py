@@ -603,9 +603,7 @@ class Bench:
         (a warm-up of each, then baseline and capture one after the other, `reps` times, the order
         reversed every other time: each run follows the other arm's clean-up as often as its own),
         so a drift of the machine's speed during the scenario weighs on both sides of a ratio alike.
-        COPY and INSERT ... SELECT get data.bulk_runs(reps) timed runs per arm: at least BULK_RUNS, an even number (a
-        statement takes about a second: more samples are cheap next to the pgbench runs, and a median
-        of three moved by up to 0.45 in ratio between runs of the same code at 10m). Returns
+        COPY and INSERT ... SELECT get data.bulk_runs(reps) timed runs per arm (see there). Returns
         {mode: {case: stats}}; the table's triggers are enabled again at the end."""
         out = {mode: {} for mode, _capture in arms}
         cols = data.REPORTING_COPY_COLUMNS if module == "reporting" else data.MESSAGING_COPY_COLUMNS
